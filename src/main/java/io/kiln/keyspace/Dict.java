@@ -1,0 +1,529 @@
+package io.kiln.keyspace;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
+import java.security.SecureRandom;
+import java.util.Arrays;
+import java.util.ConcurrentModificationException;
+import java.util.function.Consumer;
+import java.util.random.RandomGenerator;
+
+/**
+ * Chained hash table from binary keys to values, modelled on Redis's {@code dict.c}.
+ *
+ * <h2>Threading</h2>
+ * A {@code Dict} is owned by exactly one thread (the shard's event loop). It is <b>not thread-safe</b> and does
+ * no synchronisation of any kind; every call, including reads, must come from the owning thread.
+ *
+ * <h2>Incremental rehashing</h2>
+ * Tables are power-of-two arrays of singly linked chains. The dict never stops the world to resize: when the load
+ * factor reaches 1 (or, on {@link #tryShrink()}, drops below 10%) a second table of the new size is allocated and
+ * buckets migrate from the old table ({@code t0}) to the new one ({@code t1}) a few at a time. Every lookup,
+ * insert and removal migrates one bucket (skipping at most ten empty ones); the idle cron should additionally call
+ * {@link #rehashStep(int)} or {@link #rehashForNanos(long)}. While rehashing, new keys go to {@code t1} and
+ * lookups consult both tables. Buckets of {@code t0} below the rehash index are always empty.
+ *
+ * <h2>Keys</h2>
+ * Keys are compared by content. The dict keeps a reference to the caller's array, so callers must never mutate a
+ * key after inserting it. The hash ({@link #hash(byte[])}) is MurmurHash3 (x86, 32-bit) with a per-process random
+ * seed, so bucket placement cannot be predicted by clients trying to provoke collisions.
+ *
+ * <h2>Iteration</h2>
+ * {@link #forEach(Consumer)} and the visitor of {@link #scan(long, Consumer)} run with rehashing paused, so the
+ * callback may freely read the dict ({@link #getNode}, {@link #get}) and mutate the fields of the nodes it is
+ * given ({@code value}, {@code expireAt}, {@code lru}), and may replace values with {@link #putNode} for keys
+ * that are present. Any structural change from inside a callback (inserting a new key, removing, clearing)
+ * throws {@link ConcurrentModificationException}. Between {@code scan} calls anything may change; see
+ * {@link #scan(long, Consumer)} for the guarantee that then holds.
+ *
+ * @param <V> value type
+ */
+public final class Dict<V> {
+
+    /**
+     * One entry. The keyspace stores expiry and LRU clock directly on the node so that no per-entry wrapper
+     * object is needed.
+     */
+    public static final class Node<V> {
+        public final byte[] key;
+        final int hash;
+        public V value;
+        /** Absolute expiry time (unit chosen by the keyspace); 0 means no expiry. */
+        public long expireAt;
+        /** Access clock maintained by the keyspace for eviction. */
+        public int lru;
+        Node<V> next;
+
+        Node(byte[] key, int hash, V value, Node<V> next) {
+            this.key = key;
+            this.hash = hash;
+            this.value = value;
+            this.next = next;
+        }
+    }
+
+    private static final int INITIAL_SIZE = 4;
+    /** Largest power of two a Java array can hold. */
+    private static final int MAX_SIZE = 1 << 30;
+    /** {@link #tryShrink()} resizes when fewer than this percentage of buckets would be used (Redis's HASHTABLE_MIN_FILL). */
+    private static final int MIN_FILL_PERCENT = 10;
+    /** A rehash step of n buckets gives up after visiting 10*n empty buckets, bounding its cost. */
+    private static final int EMPTY_VISITS_PER_BUCKET = 10;
+    /** Buckets migrated per batch inside {@link #rehashForNanos(long)}; the clock is read once per batch. */
+    private static final int CRON_BATCH = 100;
+
+    private static final int SEED = new SecureRandom().nextInt();
+    private static final VarHandle INT_LE = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
+
+    /** Main table; null until the first insert (empty dicts cost no table). */
+    private Node<V>[] t0;
+    /** Target table; non-null exactly while rehashing. */
+    private Node<V>[] t1;
+    private int used0;
+    private int used1;
+    /** Next bucket of t0 to migrate; -1 when not rehashing. */
+    private int rehashIdx = -1;
+    /** Greater than 0 while a forEach/scan callback runs: rehashing is paused and structural changes are refused. */
+    private int pauses;
+
+    /** Non-empty buckets migrated so far (exposed for tests that bound per-operation work). */
+    long rehashedBuckets;
+    /** Empty buckets skipped by migration so far (exposed for tests that bound per-operation work). */
+    long skippedBuckets;
+
+    public Dict() {
+    }
+
+    public int size() {
+        return used0 + used1;
+    }
+
+    public boolean isRehashing() {
+        return t1 != null;
+    }
+
+    /** Returns the node for {@code key}, or null. Performs one rehash step if rehashing. */
+    public Node<V> getNode(byte[] key) {
+        if (size() == 0) {
+            return null;
+        }
+        rehash(1);
+        return lookup(hash(key), key);
+    }
+
+    public V get(byte[] key) {
+        Node<V> node = getNode(key);
+        return node == null ? null : node.value;
+    }
+
+    /**
+     * Inserts {@code key} or replaces the value of its existing node. A replaced node keeps its
+     * {@code expireAt} and {@code lru}.
+     *
+     * @return the new or existing node
+     */
+    public Node<V> putNode(byte[] key, V value) {
+        return findOrInsert(key, value, true);
+    }
+
+    /** Returns the existing node for {@code key} unchanged, or inserts a new node with {@code value}. */
+    public Node<V> addNodeIfAbsent(byte[] key, V value) {
+        return findOrInsert(key, value, false);
+    }
+
+    /** Unlinks and returns the node for {@code key}, or returns null if absent. */
+    public Node<V> removeNode(byte[] key) {
+        if (size() == 0) {
+            return null;
+        }
+        rehash(1);
+        int h = hash(key);
+        Node<V> removed = unlink(t0, h, key);
+        if (removed != null) {
+            used0--;
+        } else if (t1 != null) {
+            removed = unlink(t1, h, key);
+            if (removed != null) {
+                used1--;
+            }
+        }
+        return removed;
+    }
+
+    /** Removes every entry in O(1); the garbage collector reclaims the nodes. */
+    public void clear() {
+        checkNotPaused();
+        t0 = null;
+        t1 = null;
+        used0 = 0;
+        used1 = 0;
+        rehashIdx = -1;
+    }
+
+    /**
+     * Returns a random node, or null if empty. Like Redis: pick random buckets until a non-empty one is found,
+     * then a uniformly random node of its chain. Nodes in long chains are therefore slightly less likely; on a
+     * very sparse table the bucket search takes many tries, which {@link #tryShrink()} keeps in check.
+     */
+    public Node<V> randomNode(RandomGenerator rnd) {
+        if (size() == 0) {
+            return null;
+        }
+        rehash(1);
+        Node<V> head;
+        if (t1 != null) {
+            // Buckets of t0 below rehashIdx are empty, so draw from t0[rehashIdx..] followed by all of t1.
+            long span = (long) t0.length - rehashIdx + t1.length;
+            do {
+                long i = rehashIdx + rnd.nextLong(span);
+                head = i < t0.length ? t0[(int) i] : t1[(int) (i - t0.length)];
+            } while (head == null);
+        } else {
+            do {
+                head = t0[rnd.nextInt(t0.length)];
+            } while (head == null);
+        }
+        int chainLength = 0;
+        for (Node<V> n = head; n != null; n = n.next) {
+            chainLength++;
+        }
+        Node<V> pick = head;
+        for (int skip = rnd.nextInt(chainLength); skip > 0; skip--) {
+            pick = pick.next;
+        }
+        return pick;
+    }
+
+    /**
+     * One call of a Redis-compatible SCAN. Start with cursor 0; each call visits every node of one or more buckets
+     * and returns the cursor to pass next, or 0 when the scan is complete.
+     *
+     * <p>Guarantee (same as Redis): every element present in the dict for the whole duration of the scan is visited
+     * at least once, even if the table grows, shrinks or rehashes between calls. Elements may be visited more than
+     * once, and elements added or removed during the scan may or may not be visited.
+     *
+     * <p>How: the cursor is a bucket index incremented in <em>reversed</em> bit order (high bit first). A bucket
+     * {@code b} of a table with mask {@code m} holds exactly the keys with {@code hash & m == b}; in a table twice as
+     * large those keys live in {@code b} and {@code b | (m+1)}, in a table half as large in {@code b & (m>>1)}.
+     * Incrementing the reversed index means that once we are past {@code b}, all indices visited so far share the
+     * property "their low bits have been covered", whichever table size later calls use. So a shrink re-visits at
+     * most some buckets and a growth never skips any.
+     *
+     * <p>The visitor runs with rehashing paused and must not structurally modify the dict (see class doc).
+     */
+    public long scan(long cursor, Consumer<Node<V>> visitor) {
+        if (size() == 0) {
+            return 0;
+        }
+        pauses++;
+        try {
+            if (t1 == null) {
+                long mask = t0.length - 1;
+                visitChain(t0[(int) (cursor & mask)], visitor);
+                return nextCursor(cursor, mask);
+            }
+            // While rehashing, keys of one bucket of the smaller table are spread over several buckets of the larger
+            // table: those whose index agrees with it in the low bits (smallMask). Visit the small bucket, then all
+            // those expansions of it in the large table, so that it does not matter which table a key is in now.
+            Node<V>[] small = t0;
+            Node<V>[] large = t1;
+            if (small.length > large.length) {
+                small = t1;
+                large = t0;
+            }
+            long smallMask = small.length - 1;
+            long largeMask = large.length - 1;
+            visitChain(small[(int) (cursor & smallMask)], visitor);
+            do {
+                visitChain(large[(int) (cursor & largeMask)], visitor);
+                cursor = nextCursor(cursor, largeMask);
+                // The bits the large table has beyond the small one (smallMask ^ largeMask) are the *highest* bits of
+                // the large index, i.e. the lowest bits of the reversed counter. They cycle through all values and
+                // return to 0 exactly when the increment carries into the bits shared with the small table, i.e.
+                // when every expansion of the current small bucket has been visited.
+            } while ((cursor & (smallMask ^ largeMask)) != 0);
+            return cursor;
+        } finally {
+            pauses--;
+        }
+    }
+
+    /**
+     * Advances a SCAN cursor: increments the bucket index {@code cursor & mask} in reversed bit order.
+     * Setting every bit above the mask first makes the increment of the reversed value carry straight through those
+     * (now low, all-ones) bits into the masked ones; when the masked bits overflow, the carry runs off the top and
+     * the result is 0, signalling the end of the scan.
+     */
+    private static long nextCursor(long cursor, long mask) {
+        cursor |= ~mask;
+        cursor = Long.reverse(cursor);
+        cursor++;
+        return Long.reverse(cursor);
+    }
+
+    /**
+     * Visits every node once. Rehashing is paused for the duration; {@code action} may read the dict and update
+     * node fields but must not insert or remove keys (doing so throws {@link ConcurrentModificationException}).
+     */
+    public void forEach(Consumer<Node<V>> action) {
+        if (size() == 0) {
+            return;
+        }
+        pauses++;
+        try {
+            visitTable(t0, action);
+            if (t1 != null) {
+                visitTable(t1, action);
+            }
+        } finally {
+            pauses--;
+        }
+    }
+
+    /**
+     * Migrates up to {@code buckets} non-empty buckets (visiting at most ten times as many empty ones).
+     *
+     * @return true while more rehash work remains
+     */
+    public boolean rehashStep(int buckets) {
+        return rehash(buckets);
+    }
+
+    /**
+     * Rehashes in batches until done or until roughly {@code nanos} have elapsed (for the idle cron).
+     *
+     * @return true while more rehash work remains
+     */
+    public boolean rehashForNanos(long nanos) {
+        if (pauses > 0) {
+            return isRehashing();
+        }
+        long start = System.nanoTime();
+        while (rehash(CRON_BATCH)) {
+            if (System.nanoTime() - start >= nanos) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Starts an incremental shrink if the table is sparse: not already rehashing, larger than the initial size
+     * and less than 10% full. The new size is the smallest power of two holding all current entries.
+     */
+    public void tryShrink() {
+        if (t1 != null || t0 == null || pauses > 0) {
+            return;
+        }
+        if (t0.length > INITIAL_SIZE && (long) used0 * 100 / t0.length < MIN_FILL_PERCENT) {
+            startRehash(tableSizeFor(used0));
+        }
+    }
+
+    /** MurmurHash3 x86_32 of {@code key} with this process's random seed. */
+    public static int hash(byte[] key) {
+        int len = key.length;
+        int h = SEED;
+        int blockEnd = len & ~3;
+        for (int i = 0; i < blockEnd; i += 4) {
+            h ^= mixK((int) INT_LE.get(key, i));
+            h = Integer.rotateLeft(h, 13) * 5 + 0xe6546b64;
+        }
+        int k = 0;
+        switch (len & 3) {
+            case 3:
+                k ^= (key[blockEnd + 2] & 0xff) << 16;
+                // fall through
+            case 2:
+                k ^= (key[blockEnd + 1] & 0xff) << 8;
+                // fall through
+            case 1:
+                k ^= key[blockEnd] & 0xff;
+                h ^= mixK(k);
+                break;
+            default:
+                break;
+        }
+        h ^= len;
+        h ^= h >>> 16;
+        h *= 0x85ebca6b;
+        h ^= h >>> 13;
+        h *= 0xc2b2ae35;
+        h ^= h >>> 16;
+        return h;
+    }
+
+    private static int mixK(int k) {
+        k *= 0xcc9e2d51;
+        k = Integer.rotateLeft(k, 15);
+        return k * 0x1b873593;
+    }
+
+    /** Bucket count of table 0 or 1 (0 if that table does not exist); for tests. */
+    int tableSize(int table) {
+        Node<V>[] t = table == 0 ? t0 : t1;
+        return t == null ? 0 : t.length;
+    }
+
+    private Node<V> findOrInsert(byte[] key, V value, boolean replace) {
+        rehash(1);
+        int h = hash(key);
+        Node<V> node = lookup(h, key);
+        if (node != null) {
+            if (replace) {
+                node.value = value;
+            }
+            return node;
+        }
+        checkNotPaused();
+        expandIfNeeded();
+        Node<V>[] t = t1 != null ? t1 : t0;
+        int idx = h & (t.length - 1);
+        node = new Node<>(key, h, value, t[idx]);
+        t[idx] = node;
+        if (t1 != null) {
+            used1++;
+        } else {
+            used0++;
+        }
+        return node;
+    }
+
+    private Node<V> lookup(int h, byte[] key) {
+        if (t0 == null) {
+            return null;
+        }
+        Node<V> node = find(t0, h, key);
+        if (node == null && t1 != null) {
+            node = find(t1, h, key);
+        }
+        return node;
+    }
+
+    private static <V> Node<V> find(Node<V>[] table, int h, byte[] key) {
+        for (Node<V> n = table[h & (table.length - 1)]; n != null; n = n.next) {
+            if (n.hash == h && Arrays.equals(n.key, key)) {
+                return n;
+            }
+        }
+        return null;
+    }
+
+    private Node<V> unlink(Node<V>[] table, int h, byte[] key) {
+        int idx = h & (table.length - 1);
+        Node<V> prev = null;
+        for (Node<V> n = table[idx]; n != null; prev = n, n = n.next) {
+            if (n.hash == h && Arrays.equals(n.key, key)) {
+                checkNotPaused();
+                if (prev == null) {
+                    table[idx] = n.next;
+                } else {
+                    prev.next = n.next;
+                }
+                n.next = null; // a caller holding the removed node must not keep the rest of the chain alive
+                return n;
+            }
+        }
+        return null;
+    }
+
+    /** Grows when the load factor reaches 1 (Redis's policy); never while already rehashing. */
+    private void expandIfNeeded() {
+        if (t0 == null) {
+            t0 = newTable(INITIAL_SIZE);
+        } else if (t1 == null && used0 >= t0.length && t0.length < MAX_SIZE) {
+            startRehash(tableSizeFor(used0 + 1));
+        }
+    }
+
+    private void startRehash(int newSize) {
+        if (newSize != t0.length) {
+            t1 = newTable(newSize);
+            rehashIdx = 0;
+        }
+    }
+
+    /**
+     * Migrates up to {@code n} non-empty buckets from t0 to t1, giving up after {@code 10 * n} empty ones; swaps the
+     * tables when t0 is drained. Does nothing while paused.
+     *
+     * @return true while more rehash work remains
+     */
+    private boolean rehash(int n) {
+        if (t1 == null) {
+            return false;
+        }
+        if (pauses > 0) {
+            return true;
+        }
+        long emptyVisits = (long) n * EMPTY_VISITS_PER_BUCKET;
+        int mask1 = t1.length - 1;
+        while (n-- > 0 && used0 != 0) {
+            // used0 != 0 guarantees a non-empty bucket at or after rehashIdx.
+            while (t0[rehashIdx] == null) {
+                rehashIdx++;
+                skippedBuckets++;
+                if (--emptyVisits == 0) {
+                    return true;
+                }
+            }
+            Node<V> e = t0[rehashIdx];
+            while (e != null) {
+                Node<V> next = e.next;
+                int idx = e.hash & mask1;
+                e.next = t1[idx];
+                t1[idx] = e;
+                used0--;
+                used1++;
+                e = next;
+            }
+            t0[rehashIdx] = null;
+            rehashIdx++;
+            rehashedBuckets++;
+        }
+        if (used0 == 0) {
+            t0 = t1;
+            used0 = used1;
+            t1 = null;
+            used1 = 0;
+            rehashIdx = -1;
+            return false;
+        }
+        return true;
+    }
+
+    private void checkNotPaused() {
+        if (pauses > 0) {
+            throw new ConcurrentModificationException("Dict structurally modified inside a forEach/scan callback");
+        }
+    }
+
+    private static <V> void visitChain(Node<V> head, Consumer<Node<V>> visitor) {
+        for (Node<V> n = head; n != null; n = n.next) {
+            visitor.accept(n);
+        }
+    }
+
+    private static <V> void visitTable(Node<V>[] table, Consumer<Node<V>> visitor) {
+        for (Node<V> head : table) {
+            visitChain(head, visitor);
+        }
+    }
+
+    /** Smallest power of two >= n, clamped to [INITIAL_SIZE, MAX_SIZE]. */
+    private static int tableSizeFor(int n) {
+        if (n <= INITIAL_SIZE) {
+            return INITIAL_SIZE;
+        }
+        if (n >= MAX_SIZE) {
+            return MAX_SIZE;
+        }
+        return Integer.highestOneBit(n - 1) << 1;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static <V> Node<V>[] newTable(int size) {
+        return (Node<V>[]) new Node[size];
+    }
+}
