@@ -86,6 +86,14 @@ class ConfigLoadTest {
   }
 
   @Test
+  void includeWithWildcardReadsMatchingFilesInOrder() throws Exception {
+    Files.createDirectory(tmp.resolve("conf.d"));
+    Files.writeString(tmp.resolve("conf.d/a.conf"), "port 7001\n");
+    Files.writeString(tmp.resolve("conf.d/b.conf"), "port 7002\n");
+    assertThat(load("include " + tmp.resolve("conf.d/*.conf")).getInt("port")).isEqualTo(7002);
+  }
+
+  @Test
   void aliasesSetTheCanonicalDirective() throws Exception {
     Config c = load("hash-max-ziplist-entries 100", "slaveof 10.0.0.1 6380", "slave-read-only no");
     assertThat(c.getInt("hash-max-listpack-entries")).isEqualTo(100);
