@@ -1,6 +1,5 @@
 package io.kiln.config;
 
-import io.kiln.config.Directive.Kind;
 import io.kiln.config.Values.Value;
 import java.io.IOException;
 import java.nio.ByteBuffer;
