@@ -1,0 +1,122 @@
+package io.kiln;
+
+import io.kiln.command.CommandTable;
+import io.kiln.config.Config;
+import io.kiln.server.ShardVerticle;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import java.security.SecureRandom;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A running Kiln server: its configuration, command table, Vert.x instance and shard verticles,
+ * plus the few process-wide facts INFO reports (run id, start time, client ids). Started by
+ * {@link Main} or by tests with {@link #start}. Immutable after start except the atomic counters;
+ * read from every event loop.
+ */
+public final class Kiln {
+  public static final String VERSION = "0.1.0";
+  /** The Redis version whose behaviour Kiln follows, reported where clients look for it. */
+  public static final String REDIS_VERSION = "7.0.15";
+
+  private static final Logger log = LoggerFactory.getLogger(Kiln.class);
+
+  private final Config config;
+  private final CommandTable commands = CommandTable.standard();
+  private final Vertx vertx;
+  private final String runId;
+  private final long startTimeMs = System.currentTimeMillis();
+  private final AtomicLong clientIds = new AtomicLong();
+  private final AtomicInteger connectedClients = new AtomicInteger();
+  private volatile ShardVerticle shard;
+  private volatile Runnable onShutdown = () -> { };
+  private final Promise<Void> stopped = Promise.promise();
+
+  private Kiln(Config config) {
+    this.config = config;
+    VertxOptions options = new VertxOptions().setPreferNativeTransport(true);
+    long blockedMs = Long.getLong("kiln.blockedThreadWarningMs", 0);
+    if (blockedMs > 0) {
+      options.setMaxEventLoopExecuteTime(blockedMs).setMaxEventLoopExecuteTimeUnit(TimeUnit.MILLISECONDS)
+          .setBlockedThreadCheckInterval(Math.max(10, blockedMs / 4))
+          .setBlockedThreadCheckIntervalUnit(TimeUnit.MILLISECONDS);
+    }
+    this.vertx = Vertx.vertx(options);
+    byte[] id = new byte[20];
+    new SecureRandom().nextBytes(id);
+    this.runId = HexFormat.of().formatHex(id);
+  }
+
+  /** Starts a server on {@code config}; completes once it accepts connections. */
+  public static Future<Kiln> start(Config config) {
+    Kiln kiln = new Kiln(config);
+    ShardVerticle verticle = new ShardVerticle(kiln, 0);
+    return kiln.vertx.deployVerticle(verticle)
+        .map(id -> {
+          kiln.shard = verticle;
+          return kiln;
+        })
+        .recover(err -> kiln.vertx.close().transform(v -> Future.failedFuture(err)));
+  }
+
+  /** Stops listening, closes every connection and releases Vert.x. Idempotent. */
+  public Future<Void> stop() {
+    vertx.close().onComplete(stopped);
+    return stopped.future();
+  }
+
+  /** What SHUTDOWN does once the server has stopped (the launcher exits the process). */
+  public void onShutdown(Runnable action) {
+    this.onShutdown = action;
+  }
+
+  /** SHUTDOWN: stop, then run the shutdown action. Called on an event loop; does not block it. */
+  public void shutdown() {
+    log.info("Redis is now ready to exit, bye bye...");
+    stop().onComplete(ar -> onShutdown.run());
+  }
+
+  public Config config() {
+    return config;
+  }
+
+  public CommandTable commands() {
+    return commands;
+  }
+
+  public Vertx vertx() {
+    return vertx;
+  }
+
+  public int port() {
+    return shard.port();
+  }
+
+  public List<ShardVerticle> shards() {
+    return List.of(shard);
+  }
+
+  public String runId() {
+    return runId;
+  }
+
+  public long startTimeMs() {
+    return startTimeMs;
+  }
+
+  public long nextClientId() {
+    return clientIds.incrementAndGet();
+  }
+
+  public AtomicInteger connectedClients() {
+    return connectedClients;
+  }
+}

@@ -1,0 +1,92 @@
+package io.kiln;
+
+import io.kiln.config.Config;
+import io.kiln.config.ConfigException;
+import java.util.Arrays;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The launcher, used like redis-server: {@code java -jar kiln.jar [CONFIG-FILE] [--directive
+ * value ...]}. Runs on the JVM's main thread, then hands over to the server's event loops;
+ * signal handlers run on the JVM's signal thread.
+ */
+public final class Main {
+  private Main() {}
+
+  public static void main(String[] args) {
+    // Before any logger exists: the log pattern prints the pid like Redis does.
+    System.setProperty("PID", Long.toString(ProcessHandle.current().pid()));
+    if (args.length == 1 && (args[0].equals("--version") || args[0].equals("-v"))) {
+      System.out.println("Kiln server v=" + Kiln.VERSION + " redis_version=" + Kiln.REDIS_VERSION
+          + " java=" + System.getProperty("java.version") + " bits=64");
+      return;
+    }
+    if (args.length == 1 && (args[0].equals("--help") || args[0].equals("-h"))) {
+      System.out.print(usage());
+      return;
+    }
+    String file = args.length > 0 && !args[0].startsWith("--") ? args[0] : null;
+    List<String> overrides = Arrays.asList(args).subList(file == null ? 0 : 1, args.length);
+    Config config;
+    try {
+      config = Config.load(file, overrides);
+    } catch (ConfigException e) {
+      System.err.println("*** FATAL CONFIG FILE ERROR (Kiln " + Kiln.VERSION + ") *** "
+          + e.getMessage());
+      System.exit(1);
+      return;
+    }
+    Logging.configure(config);
+    Logger log = LoggerFactory.getLogger(Main.class);
+    log.info("oO0OoO0OoO0Oo Kiln is starting oO0OoO0OoO0Oo");
+    log.info("Kiln version={}, redis_version={}, bits=64, pid={}, just started", Kiln.VERSION,
+        Kiln.REDIS_VERSION, ProcessHandle.current().pid());
+    log.info(file == null ? "No config file specified, using the default config."
+        : "Configuration loaded");
+    Kiln.start(config).onComplete(ar -> {
+      if (ar.failed()) {
+        log.error("{}", ar.cause().getMessage());
+        log.error("Failed listening on port {} (TCP), aborting.", config.getInt("port"));
+        System.exit(1);
+        return;
+      }
+      Kiln kiln = ar.result();
+      kiln.onShutdown(() -> System.exit(0));
+      installSignalHandlers(kiln, log);
+      log.info("Running mode=standalone, port={}.", kiln.port());
+      log.info("PID: {}", ProcessHandle.current().pid());
+      log.info("Server initialized");
+      log.info("Ready to accept connections");
+    });
+  }
+
+  /** SIGTERM and SIGINT shut down cleanly, as Redis does (the persistence work saves here). */
+  @SuppressWarnings("restriction")
+  private static void installSignalHandlers(Kiln kiln, Logger log) {
+    for (String name : List.of("TERM", "INT")) {
+      sun.misc.Signal.handle(new sun.misc.Signal(name), sig -> {
+        log.warn("Received SIG{} scheduling shutdown...", name);
+        log.info("User requested shutdown...");
+        kiln.shutdown();
+      });
+    }
+  }
+
+  static String usage() {
+    return """
+        Usage: java -jar kiln.jar [/path/to/kiln.conf] [options]
+               java -jar kiln.jar -v or --version
+               java -jar kiln.jar -h or --help
+
+        Examples:
+               java -jar kiln.jar (run the server with default config)
+               java -jar kiln.jar conf/kiln.conf
+               java -jar kiln.jar --port 7777
+               java -jar kiln.jar conf/kiln.conf --loglevel verbose --save ""
+
+        Options after the config file override its directives, as redis-server's do.
+        """;
+  }
+}

@@ -1,0 +1,166 @@
+package io.kiln.command;
+
+import io.kiln.Kiln;
+import io.kiln.resp.Numbers;
+import io.kiln.server.Client;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.Locale;
+
+/**
+ * The connection family: PING, ECHO, QUIT, RESET, SELECT, AUTH, HELLO (CLIENT lives in
+ * {@link ClientCommands}). Handlers run on the client's event loop.
+ */
+public final class ConnectionCommands {
+  private ConnectionCommands() {}
+
+  static void register(CommandTable t) {
+    t.add("ping", -1, "fast", 0, 0, 0, ConnectionCommands::ping);
+    t.add("echo", 2, "fast", 0, 0, 0, ConnectionCommands::echo);
+    t.add("quit", -1, "noscript loading stale fast no_auth allow_busy", 0, 0, 0,
+        ConnectionCommands::quit);
+    t.add("reset", 1, "noscript loading stale fast no_auth allow_busy", 0, 0, 0,
+        ConnectionCommands::reset);
+    t.add("select", 2, "loading stale fast", 0, 0, 0, ConnectionCommands::select);
+    t.add("auth", -2, "noscript loading stale fast no_auth allow_busy", 0, 0, 0,
+        ConnectionCommands::auth);
+    t.add("hello", -1, "noscript loading stale fast no_auth allow_busy", 0, 0, 0,
+        ConnectionCommands::hello);
+    ClientCommands.register(t);
+  }
+
+  static void ping(Client c, byte[][] argv) {
+    if (argv.length > 2) {
+      c.error(Errors.wrongArgs("ping"));
+    } else if (argv.length == 2) {
+      c.out.bulk(argv[1]);
+    } else {
+      c.out.simple("PONG");
+    }
+  }
+
+  static void echo(Client c, byte[][] argv) {
+    c.out.bulk(argv[1]);
+  }
+
+  static void quit(Client c, byte[][] argv) {
+    c.ok();
+    c.closeAfterReply();
+  }
+
+  static void reset(Client c, byte[][] argv) {
+    c.reset();
+    c.out.simple("RESET");
+  }
+
+  static void select(Client c, byte[][] argv) {
+    long id = Numbers.parseLong(argv[1]);
+    if (id == Numbers.NOT_A_LONG || id > Integer.MAX_VALUE || id < Integer.MIN_VALUE) {
+      c.error(Errors.INVALID_DB);
+    } else if (id < 0 || id >= c.shard.databases()) {
+      c.error(Errors.DB_OUT_OF_RANGE);
+    } else {
+      c.select((int) id);
+      c.ok();
+    }
+  }
+
+  static void auth(Client c, byte[][] argv) {
+    if (argv.length > 3) {
+      c.error(Errors.SYNTAX);
+      return;
+    }
+    String pass = c.kiln.config().getString("requirepass");
+    if (argv.length == 2 && pass.isEmpty()) {
+      c.error("ERR AUTH <password> called without any password configured for the default user. "
+          + "Are you sure your configuration is correct?");
+      return;
+    }
+    String user = argv.length == 3 ? Numbers.ascii(argv[1]) : "default";
+    if (checkPassword(user, argv[argv.length - 1], pass)) {
+      c.authenticated(true);
+      c.ok();
+    } else {
+      c.error(Errors.WRONGPASS);
+    }
+  }
+
+  /** The default user is the only user: it has requirepass, or no password at all. */
+  private static boolean checkPassword(String user, byte[] given, String requirepass) {
+    if (!user.equals("default")) {
+      return false;
+    }
+    if (requirepass.isEmpty()) {
+      return true;
+    }
+    // constant-time comparison, as Redis's time_independent_strcmp
+    return MessageDigest.isEqual(given, requirepass.getBytes(StandardCharsets.ISO_8859_1));
+  }
+
+  static void hello(Client c, byte[][] argv) {
+    int proto = c.out.protocol();
+    int i = 1;
+    if (argv.length >= 2) {
+      long v = Numbers.parseLong(argv[1]);
+      if (v == Numbers.NOT_A_LONG) {
+        c.error("ERR Protocol version is not an integer or out of range");
+        return;
+      }
+      if (v < 2 || v > 3) {
+        c.error("NOPROTO unsupported protocol version");
+        return;
+      }
+      proto = (int) v;
+      i = 2;
+    }
+    String setName = null;
+    for (; i < argv.length; i++) {
+      String opt = Numbers.ascii(argv[i]).toLowerCase(Locale.ROOT);
+      int left = argv.length - i - 1;
+      if (opt.equals("auth") && left >= 2) {
+        String pass = c.kiln.config().getString("requirepass");
+        if (!checkPassword(Numbers.ascii(argv[i + 1]), argv[i + 2], pass)) {
+          c.error(Errors.WRONGPASS);
+          return;
+        }
+        c.authenticated(true);
+        i += 2;
+      } else if (opt.equals("setname") && left >= 1) {
+        setName = Numbers.ascii(argv[i + 1]);
+        if (!ClientCommands.validName(setName)) {
+          c.error(ClientCommands.BAD_NAME);
+          return;
+        }
+        i += 1;
+      } else {
+        c.error("ERR Syntax error in HELLO option '" + Numbers.ascii(argv[i]) + "'");
+        return;
+      }
+    }
+    if (!c.authenticated()) {
+      c.error("NOAUTH HELLO must be called with the client already authenticated, otherwise the "
+          + "HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and "
+          + "select the RESP protocol version at the same time");
+      return;
+    }
+    if (setName != null) {
+      c.name = setName.isEmpty() ? null : setName;
+    }
+    c.out.protocol(proto);
+    c.out.map(7);
+    c.out.bulk("server");
+    c.out.bulk("redis");
+    c.out.bulk("version");
+    c.out.bulk(Kiln.REDIS_VERSION);
+    c.out.bulk("proto");
+    c.out.integer(proto);
+    c.out.bulk("id");
+    c.out.integer(c.id);
+    c.out.bulk("mode");
+    c.out.bulk("standalone");
+    c.out.bulk("role");
+    c.out.bulk("master");
+    c.out.bulk("modules");
+    c.out.array(0);
+  }
+}

@@ -1,0 +1,53 @@
+package io.kiln.command;
+
+/**
+ * The catalogue of error replies, with Redis 7.0's exact text (without the leading '-').
+ * Constants only; any thread.
+ */
+public final class Errors {
+  private Errors() {}
+
+  public static final String SYNTAX = "ERR syntax error";
+  public static final String WRONGTYPE =
+      "WRONGTYPE Operation against a key holding the wrong kind of value";
+  public static final String NOT_INTEGER = "ERR value is not an integer or out of range";
+  public static final String NOT_FLOAT = "ERR value is not a valid float";
+  public static final String OVERFLOW = "ERR increment or decrement would overflow";
+  public static final String NAN_OR_INF = "ERR increment would produce NaN or Infinity";
+  public static final String NO_SUCH_KEY = "ERR no such key";
+  public static final String OUT_OF_RANGE = "ERR index out of range";
+  public static final String DB_OUT_OF_RANGE = "ERR DB index is out of range";
+  public static final String INVALID_DB = "ERR invalid DB index";
+  public static final String NOAUTH = "NOAUTH Authentication required.";
+  public static final String WRONGPASS =
+      "WRONGPASS invalid username-password pair or user is disabled.";
+  public static final String STRING_TOO_LONG = "ERR string exceeds maximum allowed size (proto-max-bulk-len)";
+  public static final String BIT_OFFSET = "ERR bit offset is not an integer or out of range";
+  public static final String BIT_VALUE = "ERR bit is not an integer or out of range";
+  public static final String INVALID_EXPIRE = "ERR invalid expire time in '%s' command";
+  public static final String SAME_OBJECT = "ERR source and destination objects are the same";
+  public static final String EXEC_ABORT =
+      "EXECABORT Transaction discarded because of previous errors.";
+  public static final String LOADING = "LOADING Redis is loading the dataset in memory";
+
+  public static String unknownCommand(String name, byte[][] argv) {
+    StringBuilder args = new StringBuilder();
+    for (int i = 1; i < argv.length && args.length() < 128; i++) {
+      String a = io.kiln.resp.Numbers.ascii(argv[i]);
+      args.append('\'').append(a, 0, Math.min(a.length(), 128 - args.length())).append("' ");
+    }
+    return "ERR unknown command '" + truncate(name, 128) + "', with args beginning with: " + args;
+  }
+
+  public static String unknownSubcommand(String sub, String container) {
+    return "ERR unknown subcommand '" + truncate(sub, 128) + "'. Try " + container + " HELP.";
+  }
+
+  public static String wrongArgs(String fullName) {
+    return "ERR wrong number of arguments for '" + fullName + "' command";
+  }
+
+  private static String truncate(String s, int max) {
+    return s.length() <= max ? s : s.substring(0, max);
+  }
+}

@@ -1,0 +1,291 @@
+package io.kiln.keyspace;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * One logical database (SELECT n) of one shard: the key table, the index of keys with a TTL
+ * (sampled by active expiry), and the WATCH registry. Values are {@code byte[]} for strings
+ * (never changed in place, so a snapshot may hold a reference) and type objects for the rest.
+ *
+ * <p>Owned by the shard's event loop; not thread-safe.
+ */
+public final class Db {
+  public final int id;
+  private final Shard shard;
+  /** Not final: SWAPDB exchanges the tables of two databases. */
+  private Dict<Object> keys = new Dict<>();
+  /** Keys with a TTL, each mapped to its node in {@link #keys}. */
+  private Dict<Dict.Node<Object>> expires = new Dict<>();
+  /** WATCHed key -> clients watching it. */
+  private final Dict<List<Watcher>> watched = new Dict<>();
+
+  Db(int id, Shard shard) {
+    this.id = id;
+    this.shard = shard;
+  }
+
+  public int size() {
+    return keys.size();
+  }
+
+  public int expiresSize() {
+    return expires.size();
+  }
+
+  // ---- lookups (expire lazily) ----
+
+  /** The live node for {@code key}, deleting it first if its TTL has passed; null if absent. */
+  public Dict.Node<Object> node(byte[] key) {
+    Dict.Node<Object> n = keys.getNode(key);
+    if (n != null && n.expireAt != 0 && n.expireAt <= shard.now()) {
+      expireNow(n);
+      return null;
+    }
+    return n;
+  }
+
+  /** The value for {@code key} (expiring it if due) and marks it accessed; null if absent. */
+  public Object get(byte[] key) {
+    Dict.Node<Object> n = node(key);
+    if (n == null) {
+      return null;
+    }
+    n.lru = shard.lruClock();
+    return n.value;
+  }
+
+  public boolean exists(byte[] key) {
+    return node(key) != null;
+  }
+
+  /** Milliseconds-since-epoch expiry of a live key, 0 for none, -2 if the key is absent. */
+  public long expireAt(byte[] key) {
+    Dict.Node<Object> n = node(key);
+    return n == null ? -2 : n.expireAt;
+  }
+
+  /** Presence without side effects (no lazy expiry, no rehash-sensitive deletion). */
+  private boolean isLive(byte[] key) {
+    Dict.Node<Object> n = keys.getNode(key);
+    return n != null && (n.expireAt == 0 || n.expireAt > shard.now());
+  }
+
+  // ---- writes ----
+
+  /** Sets {@code key} to {@code value}, clearing any TTL unless {@code keepTtl}. */
+  public void set(byte[] key, Object value, boolean keepTtl) {
+    Dict.Node<Object> n = node(key);
+    if (n == null) {
+      n = keys.putNode(key, value);
+    } else {
+      n.value = value;
+      if (!keepTtl && n.expireAt != 0) {
+        n.expireAt = 0;
+        expires.removeNode(key);
+      }
+    }
+    n.lru = shard.lruClock();
+    touched(key);
+  }
+
+  /** Sets {@code key} to {@code value} with an absolute expiry (ms since epoch, 0 for none). */
+  public void set(byte[] key, Object value, long expireAtMs) {
+    set(key, value, false);
+    if (expireAtMs != 0) {
+      setExpire(key, expireAtMs);
+    }
+  }
+
+  /** Replaces the value of an existing live key, keeping its TTL (APPEND, INCR, SETRANGE...). */
+  public void replace(Dict.Node<Object> node, Object value) {
+    node.value = value;
+    node.lru = shard.lruClock();
+    touched(node.key);
+  }
+
+  public boolean delete(byte[] key) {
+    Dict.Node<Object> n = node(key);
+    if (n == null) {
+      return false;
+    }
+    remove(n);
+    touched(key);
+    return true;
+  }
+
+  /** Sets the TTL of a live key; returns false if the key is absent. */
+  public boolean setExpire(byte[] key, long expireAtMs) {
+    Dict.Node<Object> n = node(key);
+    if (n == null) {
+      return false;
+    }
+    if (n.expireAt == 0) {
+      expires.putNode(n.key, n);
+    }
+    n.expireAt = expireAtMs;
+    touched(key);
+    return true;
+  }
+
+  /** Removes a TTL; returns true if there was one. */
+  public boolean persist(byte[] key) {
+    Dict.Node<Object> n = node(key);
+    if (n == null || n.expireAt == 0) {
+      return false;
+    }
+    n.expireAt = 0;
+    expires.removeNode(key);
+    touched(key);
+    return true;
+  }
+
+  /** Empties the database, failing the EXEC of clients watching keys that existed. */
+  public void flush() {
+    touchAllWatched(null);
+    keys.clear();
+    expires.clear();
+  }
+
+  /** Exchanges contents with {@code other} (SWAPDB); watches on keys present in either fire. */
+  public void swapWith(Db other) {
+    touchAllWatched(other);
+    other.touchAllWatched(this);
+    Dict<Object> k = keys;
+    keys = other.keys;
+    other.keys = k;
+    Dict<Dict.Node<Object>> e = expires;
+    expires = other.expires;
+    other.expires = e;
+  }
+
+  private void remove(Dict.Node<Object> n) {
+    keys.removeNode(n.key);
+    if (n.expireAt != 0) {
+      expires.removeNode(n.key);
+    }
+  }
+
+  private void expireNow(Dict.Node<Object> n) {
+    remove(n);
+    shard.stats.expiredKeys++;
+    touched(n.key);
+  }
+
+  // ---- iteration and sampling ----
+
+  public Dict.Node<Object> randomNode() {
+    for (int tries = 0; tries < 100; tries++) {
+      Dict.Node<Object> n = keys.randomNode(shard.random());
+      if (n == null) {
+        return null;
+      }
+      if (n.expireAt == 0 || n.expireAt > shard.now()) {
+        return n;
+      }
+      expireNow(n);
+    }
+    return null;
+  }
+
+  /** SCAN over keys: visits live keys of a few buckets, returns the next cursor. */
+  public long scan(long cursor, java.util.function.Consumer<Dict.Node<Object>> visitor) {
+    long now = shard.now();
+    return keys.scan(cursor, n -> {
+      if (n.expireAt == 0 || n.expireAt > now) {
+        visitor.accept(n);
+      }
+    });
+  }
+
+  /** Every live node; callers must not modify the table while iterating. */
+  public void forEach(java.util.function.Consumer<Dict.Node<Object>> action) {
+    long now = shard.now();
+    keys.forEach(n -> {
+      if (n.expireAt == 0 || n.expireAt > now) {
+        action.accept(n);
+      }
+    });
+  }
+
+  /**
+   * One round of active expiry: samples up to {@code samples} keys with a TTL and deletes the
+   * expired ones. Returns how many of the sampled keys had expired.
+   */
+  int expireSample(int samples, long now) {
+    int expired = 0;
+    int n = Math.min(samples, expires.size());
+    List<Dict.Node<Object>> due = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      Dict.Node<Dict.Node<Object>> e = expires.randomNode(shard.random());
+      if (e != null && e.value.expireAt <= now) {
+        due.add(e.value);
+      }
+    }
+    for (Dict.Node<Object> node : due) {
+      if (keys.getNode(node.key) == node) { // a sample can repeat
+        expireNow(node);
+        expired++;
+      }
+    }
+    return expired;
+  }
+
+  /** Moves a few buckets of each table's incremental rehash; true while work remains. */
+  boolean rehashStep() {
+    keys.tryShrink();
+    expires.tryShrink();
+    boolean more = keys.rehashStep(100);
+    more |= expires.rehashStep(100);
+    return more;
+  }
+
+  // ---- WATCH ----
+
+  public void watch(byte[] key, Watcher w) {
+    Dict.Node<List<Watcher>> n = watched.addNodeIfAbsent(key, null);
+    if (n.value == null) {
+      n.value = new ArrayList<>(2);
+    }
+    if (!n.value.contains(w)) {
+      n.value.add(w);
+    }
+  }
+
+  public void unwatch(byte[] key, Watcher w) {
+    Dict.Node<List<Watcher>> n = watched.getNode(key);
+    if (n != null) {
+      n.value.remove(w);
+      if (n.value.isEmpty()) {
+        watched.removeNode(key);
+      }
+    }
+  }
+
+  /** A write to {@code key}: fails watchers' EXEC (Redis's signalModifiedKey). */
+  public void touched(byte[] key) {
+    if (watched.size() == 0) {
+      return;
+    }
+    List<Watcher> ws = watched.get(key);
+    if (ws != null) {
+      for (Watcher w : ws) {
+        w.watchedKeyTouched();
+      }
+    }
+  }
+
+  /** Flush/SWAPDB: every watched key present here (or in {@code other}) fires. */
+  private void touchAllWatched(Db other) {
+    if (watched.size() == 0) {
+      return;
+    }
+    watched.forEach(n -> {
+      if (isLive(n.key) || (other != null && other.isLive(n.key))) {
+        for (Watcher w : n.value) {
+          w.watchedKeyTouched();
+        }
+      }
+    });
+  }
+}

@@ -1,0 +1,115 @@
+package io.kiln.keyspace;
+
+import java.util.SplittableRandom;
+import java.util.random.RandomGenerator;
+
+/**
+ * One shard of the keyspace: all logical databases of its slots, its counters, the dirty count
+ * since the last save, and the background work on them (active expiry, incremental rehash).
+ * Nothing outside the shard's event loop touches it, so nothing here is locked.
+ *
+ * <p>Owned by exactly one event loop (its ShardVerticle's); not thread-safe.
+ */
+public final class Shard {
+  /** Redis's active expiry: keys sampled per database per loop. */
+  static final int EXPIRE_SAMPLES = 20;
+  /** Keep sampling a database while more than this percent of the sample had expired. */
+  static final int EXPIRE_ACCEPTABLE_STALE = 10;
+  /** Share of each cron period that active expiry may use (Redis: 25%). */
+  static final int EXPIRE_CPU_PERCENT = 25;
+
+  public final int index;
+  public final Stats stats = new Stats();
+  private final Db[] dbs;
+  private final SplittableRandom random = new SplittableRandom();
+  /** Changes since the last successful save (INFO rdb_changes_since_last_save). */
+  public long dirty;
+  /** When set (during EXEC), the time every expiry check uses, as Redis fixes it per command. */
+  private long fixedNow;
+  public boolean activeExpireEnabled = true;
+  /** Database where the next active expiry cycle resumes. */
+  private int expireDbCursor;
+
+  public Shard(int index, int databases) {
+    this.index = index;
+    this.dbs = new Db[databases];
+    for (int i = 0; i < databases; i++) {
+      dbs[i] = new Db(i, this);
+    }
+  }
+
+  public Db db(int id) {
+    return dbs[id];
+  }
+
+  public int databases() {
+    return dbs.length;
+  }
+
+  public long now() {
+    return fixedNow != 0 ? fixedNow : System.currentTimeMillis();
+  }
+
+  /** Freezes the expiry clock (EXEC runs as one instant); 0 unfreezes it. */
+  public void fixTime(long nowMs) {
+    this.fixedNow = nowMs;
+  }
+
+  /** Access clock for OBJECT IDLETIME, in seconds (fits the node's int). */
+  public int lruClock() {
+    return (int) (System.currentTimeMillis() / 1000);
+  }
+
+  public RandomGenerator random() {
+    return random;
+  }
+
+  public long keyCount() {
+    long n = 0;
+    for (Db db : dbs) {
+      n += db.size();
+    }
+    return n;
+  }
+
+  /**
+   * The periodic job (every 1000/hz ms): time-bounded active expiry following Redis's adaptive
+   * cycle, then a little incremental rehashing.
+   */
+  public void cron(int hz) {
+    long start = System.nanoTime();
+    if (activeExpireEnabled) {
+      activeExpireCycle(start + 1_000_000_000L / hz * EXPIRE_CPU_PERCENT / 100);
+    }
+    long rehashDeadline = System.nanoTime() + 1_000_000; // 1 ms, as Redis's databasesCron
+    for (Db db : dbs) {
+      while (db.rehashStep() && System.nanoTime() < rehashDeadline) {
+        // keep moving buckets until done or out of time
+      }
+    }
+  }
+
+  private void activeExpireCycle(long deadlineNanos) {
+    long now = System.currentTimeMillis();
+    for (int i = 0; i < dbs.length; i++) {
+      Db db = dbs[(expireDbCursor + i) % dbs.length];
+      while (db.expiresSize() > 0) {
+        int expired = db.expireSample(EXPIRE_SAMPLES, now);
+        if (System.nanoTime() > deadlineNanos) {
+          stats.expiredTimeCapReachedCount++;
+          expireDbCursor = (expireDbCursor + i) % dbs.length;
+          return;
+        }
+        if (expired * 100 <= EXPIRE_SAMPLES * EXPIRE_ACCEPTABLE_STALE) {
+          break;
+        }
+      }
+    }
+  }
+
+  public void flushAll() {
+    for (Db db : dbs) {
+      db.flush();
+    }
+  }
+}

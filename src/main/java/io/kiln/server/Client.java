@@ -1,0 +1,416 @@
+package io.kiln.server;
+
+import io.kiln.Kiln;
+import io.kiln.command.CommandSpec;
+import io.kiln.command.Errors;
+import io.kiln.keyspace.Db;
+import io.kiln.keyspace.Shard;
+import io.kiln.keyspace.Stats;
+import io.kiln.keyspace.Watcher;
+import io.kiln.resp.Numbers;
+import io.kiln.resp.ProtocolException;
+import io.kiln.resp.RespDecoder;
+import io.kiln.resp.RespWriter;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.net.NetSocket;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One client connection: decodes its requests, passes each through the central gates (existence,
+ * arity, auth, MULTI queueing), runs it against its shard and encodes the reply. The replies to
+ * one read batch leave in one socket write; the end of the batch is where the batch's effects
+ * will go to the AOF writer.
+ *
+ * <p>Owned by the event loop of the shard verticle that accepted the socket; not thread-safe.
+ */
+public final class Client implements Watcher {
+  private static final Logger log = LoggerFactory.getLogger(Client.class);
+
+  public enum ReplyMode { ON, OFF, SKIP }
+
+  /** A command queued between MULTI and EXEC. */
+  record Queued(CommandSpec spec, byte[][] argv) {}
+
+  /** A WATCHed key of one database. */
+  record WatchedKey(Db db, byte[] key) {}
+
+  public final long id;
+  public final Kiln kiln;
+  public final ShardVerticle home;
+  public final Shard shard;
+  public final RespWriter out = new RespWriter();
+  private final NetSocket socket;
+  private final RespDecoder decoder = new RespDecoder();
+  public final String addr;
+  public final String laddr;
+  public final long createdMs = System.currentTimeMillis();
+  public long lastInteractionMs = createdMs;
+
+  private Db db;
+  public String name;
+  public String libName;
+  public String libVersion;
+  private boolean authenticated;
+  public ReplyMode replyMode = ReplyMode.ON;
+  /** Set by CLIENT REPLY SKIP: the next command's reply is dropped. */
+  private boolean skipNext;
+  public String lastCommand = "NULL";
+  public boolean monitor;
+
+  private List<Queued> multi;
+  private boolean multiError;
+  private final List<WatchedKey> watched = new ArrayList<>();
+  private boolean watchTouched;
+
+  private boolean closing;
+  private boolean closed;
+
+  Client(long id, Kiln kiln, ShardVerticle home, NetSocket socket) {
+    this.id = id;
+    this.kiln = kiln;
+    this.home = home;
+    this.shard = home.shard();
+    this.socket = socket;
+    this.addr = socket.remoteAddress().hostAddress() + ":" + socket.remoteAddress().port();
+    this.laddr = socket.localAddress().hostAddress() + ":" + socket.localAddress().port();
+    this.db = shard.db(0);
+    this.authenticated = kiln.config().getString("requirepass").isEmpty();
+    decoder.authRequired(!authenticated);
+    applyLimits();
+    socket.handler(this::onData);
+    socket.closeHandler(v -> onClosed());
+    socket.exceptionHandler(e -> log.debug("Client {} error: {}", addr, e.toString()));
+  }
+
+  /** Applies proto-max-bulk-len and client-query-buffer-limit (at connect and on CONFIG SET). */
+  void applyLimits() {
+    decoder.limits(kiln.config().getLong("proto-max-bulk-len"),
+        kiln.config().getLong("client-query-buffer-limit"));
+  }
+
+  // ---- accessors used by command families ----
+
+  public Db db() {
+    return db;
+  }
+
+  public int dbIndex() {
+    return db.id;
+  }
+
+  public void select(int index) {
+    db = shard.db(index);
+  }
+
+  public boolean authenticated() {
+    return authenticated;
+  }
+
+  public void authenticated(boolean yes) {
+    authenticated = yes;
+    decoder.authRequired(!yes);
+  }
+
+  public boolean inMulti() {
+    return multi != null;
+  }
+
+  public long queryBufferBytes() {
+    return decoder.bufferedBytes();
+  }
+
+  /** Replies with an error and counts it in INFO errorstats. */
+  public void error(String message) {
+    out.error(message);
+    shard.stats.error(message);
+  }
+
+  public void ok() {
+    out.simple("OK");
+  }
+
+  // ---- the read path ----
+
+  private void onData(Buffer data) {
+    if (closing) {
+      return;
+    }
+    lastInteractionMs = System.currentTimeMillis();
+    shard.stats.netInputBytes += data.length();
+    if (!decoder.append(data)) {
+      log.warn("Closing client that reached max query buffer length: id={} addr={} (qbuf initial bytes: {})",
+          id, addr, decoder.bufferedBytes());
+      close();
+      return;
+    }
+    try {
+      byte[][] argv;
+      while (!closing && (argv = decoder.next()) != null) {
+        process(argv);
+      }
+    } catch (ProtocolException e) {
+      error(e.getMessage());
+      log.debug("Protocol error ({}) from client: id={} addr={}", e.getMessage(), id, addr);
+      closing = true;
+    }
+    flush();
+    decoder.trim();
+  }
+
+  /** Sends what the batch wrote, in one socket write; closes afterwards if asked to. */
+  public void flush() {
+    if (closed) {
+      return;
+    }
+    if (!out.isEmpty()) {
+      shard.stats.netOutputBytes += out.size();
+      io.vertx.core.Future<Void> written = socket.write(out.take());
+      if (closing) {
+        written.onComplete(ar -> socket.close());
+        return;
+      }
+      if (socket.writeQueueFull()) {
+        // Stop reading until the peer drains what we owe it: memory stays bounded.
+        socket.pause();
+        socket.drainHandler(v -> socket.resume());
+      }
+    } else if (closing) {
+      socket.close();
+    }
+  }
+
+  /** Closes after the replies written so far are sent (QUIT, protocol errors, CLIENT KILL). */
+  public void closeAfterReply() {
+    closing = true;
+  }
+
+  public void close() {
+    closing = true;
+    socket.close();
+  }
+
+  private void onClosed() {
+    closed = true;
+    closing = true;
+    unwatchAll();
+    home.clientClosed(this);
+  }
+
+  // ---- the central gates ----
+
+  private void process(byte[][] argv) {
+    String name = Numbers.ascii(argv[0]).toLowerCase(Locale.ROOT);
+    CommandSpec cmd = kiln.commands().lookup(name);
+    if (cmd == null) {
+      reject(null, Errors.unknownCommand(Numbers.ascii(argv[0]), argv));
+      return;
+    }
+    if (cmd.isContainer()) {
+      if (argv.length == 1) {
+        reject(cmd, Errors.wrongArgs(cmd.name));
+        return;
+      }
+      CommandSpec sub = cmd.subcommand(Numbers.ascii(argv[1]).toLowerCase(Locale.ROOT));
+      if (sub == null) {
+        reject(cmd, Errors.unknownSubcommand(Numbers.ascii(argv[1]),
+            cmd.name.toUpperCase(Locale.ROOT)));
+        return;
+      }
+      cmd = sub;
+    }
+    if (!cmd.arityOk(argv.length)) {
+      reject(cmd, Errors.wrongArgs(cmd.fullName()));
+      return;
+    }
+    if (!authenticated && !cmd.has(CommandSpec.NO_AUTH)) {
+      reject(cmd, Errors.NOAUTH);
+      return;
+    }
+    if (multi != null && !runsInsideMulti(cmd)) {
+      multi.add(new Queued(cmd, argv));
+      out.simple("QUEUED");
+      return;
+    }
+    call(cmd, argv);
+  }
+
+  private static boolean runsInsideMulti(CommandSpec cmd) {
+    return switch (cmd.name) {
+      case "exec", "discard", "multi", "watch", "quit", "reset" -> cmd.parent == null;
+      default -> false;
+    };
+  }
+
+  /** A command refused before running: error reply, counted, and it dooms an open MULTI. */
+  private void reject(CommandSpec cmd, String error) {
+    if (cmd != null) {
+      shard.stats.command(cmd.id).rejectedCalls++;
+    }
+    if (multi != null) {
+      multiError = true;
+    }
+    replyGuarded(() -> error(error));
+  }
+
+  /** Runs a command that passed the gates, with stats, slowlog and MONITOR feeding. */
+  public void call(CommandSpec cmd, byte[][] argv) {
+    Stats stats = shard.stats;
+    long errorsBefore = stats.totalErrorReplies;
+    int mark = out.mark();
+    boolean drop = replyMode == ReplyMode.OFF || skipNext;
+    skipNext = false;
+    long t0 = System.nanoTime();
+    cmd.handler.run(this, argv);
+    long micros = (System.nanoTime() - t0) / 1000;
+    if (drop && !"reply".equals(cmd.name)) {
+      out.truncate(mark);
+    }
+    Stats.CommandStat cs = stats.command(cmd.id);
+    cs.calls++;
+    cs.micros += micros;
+    if (stats.totalErrorReplies != errorsBefore) {
+      cs.failedCalls++;
+    }
+    stats.commandsProcessed++;
+    lastCommand = cmd.fullName();
+    home.afterCommand(this, cmd, argv, micros);
+  }
+
+  /** Runs a reply-producing action honouring CLIENT REPLY OFF/SKIP. */
+  private void replyGuarded(Runnable r) {
+    int mark = out.mark();
+    boolean drop = replyMode == ReplyMode.OFF || skipNext;
+    skipNext = false;
+    r.run();
+    if (drop) {
+      out.truncate(mark);
+    }
+  }
+
+  public void skipNextReply() {
+    skipNext = true;
+  }
+
+  // ---- MULTI / EXEC / WATCH ----
+
+  public void beginMulti() {
+    multi = new ArrayList<>();
+    multiError = false;
+  }
+
+  public void discardMulti() {
+    multi = null;
+    multiError = false;
+    unwatchAll();
+  }
+
+  /** EXEC: runs the queued commands as one instant, or fails as Redis does. */
+  public void exec() {
+    List<Queued> queued = multi;
+    boolean aborted = multiError;
+    expireWatchedKeys();
+    boolean touched = watchTouched;
+    multi = null;
+    multiError = false;
+    unwatchAll();
+    if (aborted) {
+      error(Errors.EXEC_ABORT);
+      return;
+    }
+    if (touched) {
+      out.nullArray();
+      return;
+    }
+    out.array(queued.size());
+    shard.fixTime(System.currentTimeMillis());
+    try {
+      for (Queued q : queued) {
+        call(q.spec(), q.argv());
+      }
+    } finally {
+      shard.fixTime(0);
+    }
+  }
+
+  public void watch(byte[] key) {
+    for (WatchedKey w : watched) {
+      if (w.db() == db && java.util.Arrays.equals(w.key(), key)) {
+        return;
+      }
+    }
+    // A key already expired is deleted now, before we listen: its deletion does not fail EXEC.
+    db.node(key);
+    watched.add(new WatchedKey(db, key));
+    db.watch(key, this);
+  }
+
+  public void unwatchAll() {
+    for (WatchedKey w : watched) {
+      w.db().unwatch(w.key(), this);
+    }
+    watched.clear();
+    watchTouched = false;
+  }
+
+  /**
+   * Redis 7.0 fails EXEC when a watched key expired after WATCH, even if nothing deleted it yet:
+   * looking each key up deletes the expired ones, which touches this client's watch.
+   */
+  private void expireWatchedKeys() {
+    for (WatchedKey w : List.copyOf(watched)) {
+      w.db().node(w.key());
+    }
+  }
+
+  @Override
+  public void watchedKeyTouched() {
+    watchTouched = true;
+  }
+
+  /** RESET: back to a fresh connection's state. */
+  public void reset() {
+    discardMulti();
+    db = shard.db(0);
+    out.protocol(2);
+    replyMode = ReplyMode.ON;
+    skipNext = false;
+    name = null;
+    monitor = false;
+    home.stopMonitoring(this);
+    authenticated(kiln.config().getString("requirepass").isEmpty());
+  }
+
+  // ---- CLIENT LIST / INFO ----
+
+  /** One line of CLIENT LIST, in Redis 7.0's field order. */
+  public String infoLine() {
+    long now = System.currentTimeMillis();
+    StringBuilder flags = new StringBuilder();
+    if (multi != null) {
+      flags.append('x');
+    }
+    if (monitor) {
+      flags.append('O');
+    }
+    if (closing) {
+      flags.append('c');
+    }
+    if (flags.length() == 0) {
+      flags.append('N');
+    }
+    return "id=" + id + " addr=" + addr + " laddr=" + laddr + " fd=" + (id + 7)
+        + " name=" + (name == null ? "" : name)
+        + " age=" + (now - createdMs) / 1000 + " idle=" + (now - lastInteractionMs) / 1000
+        + " flags=" + flags + " db=" + db.id + " sub=0 psub=0 ssub=0"
+        + " multi=" + (multi == null ? -1 : multi.size())
+        + " qbuf=" + decoder.bufferedBytes() + " qbuf-free=0 argv-mem=0 multi-mem=0"
+        + " rbs=1024 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r"
+        + " cmd=" + lastCommand + " user=default redir=-1 resp=" + out.protocol()
+        + " lib-name=" + (libName == null ? "" : libName)
+        + " lib-ver=" + (libVersion == null ? "" : libVersion);
+  }
+}

@@ -1,0 +1,206 @@
+package io.kiln.server;
+
+import io.kiln.Kiln;
+import io.kiln.command.CommandSpec;
+import io.kiln.config.Config;
+import io.kiln.keyspace.Shard;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.net.NetServer;
+import io.vertx.core.net.NetServerOptions;
+import io.vertx.core.net.NetSocket;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * An event-loop verticle that owns one shard of the keyspace and serves the RESP sockets it
+ * accepts: its clients, MONITOR subscribers, slow log and periodic job all live on its event loop,
+ * so the hot path takes no lock.
+ *
+ * <p>Owned by one Vert.x event loop (this verticle's context).
+ */
+public final class ShardVerticle extends VerticleBase {
+  private static final Logger log = LoggerFactory.getLogger(ShardVerticle.class);
+
+  private final Kiln kiln;
+  private final int index;
+  private Shard shard;
+  private final List<NetServer> servers = new ArrayList<>();
+  private final Map<Long, Client> clients = new LinkedHashMap<>();
+  private final List<Client> monitors = new ArrayList<>();
+  private final SlowLog slowLog = new SlowLog();
+  private long cronTimer = -1;
+  private int port;
+
+  public ShardVerticle(Kiln kiln, int index) {
+    this.kiln = kiln;
+    this.index = index;
+  }
+
+  public Shard shard() {
+    return shard;
+  }
+
+  public int port() {
+    return port;
+  }
+
+  public SlowLog slowLog() {
+    return slowLog;
+  }
+
+  public Map<Long, Client> clients() {
+    return clients;
+  }
+
+  @Override
+  public Future<?> start() {
+    Config config = kiln.config();
+    shard = new Shard(index, config.getInt("databases"));
+    scheduleCron();
+    return listenAll(config);
+  }
+
+  /** Binds every address of `bind`; a '-' prefix marks one that may be unavailable. */
+  private Future<?> listenAll(Config config) {
+    int wanted = config.getInt("port");
+    Future<?> chain = Future.succeededFuture();
+    for (String raw : config.bindAddresses()) {
+      boolean optional = raw.startsWith("-");
+      String addr = optional ? raw.substring(1) : raw;
+      String host = switch (addr) {
+        case "*" -> "0.0.0.0";
+        case "::*" -> "::";
+        default -> addr;
+      };
+      chain = chain.compose(v -> {
+        int p = port != 0 ? port : wanted;
+        NetServerOptions opts = new NetServerOptions().setHost(host).setPort(p)
+            .setTcpNoDelay(true).setReuseAddress(true)
+            .setTcpKeepAlive(config.getInt("tcp-keepalive") > 0);
+        NetServer server = vertx.createNetServer(opts).connectHandler(this::accept);
+        return server.listen().<Object>map(s -> {
+          servers.add(s);
+          port = s.actualPort();
+          return s;
+        }).recover(err -> {
+          if (optional) {
+            log.debug("Optional bind address {} unavailable: {}", addr, err.getMessage());
+            return Future.succeededFuture();
+          }
+          return Future.failedFuture(new IllegalStateException(
+              "Could not create server TCP listening socket " + addr + ":" + p + ": bind: "
+                  + describe(err)));
+        });
+      });
+    }
+    return chain.compose(v -> port == 0
+        ? Future.failedFuture("no bind address could be used") : Future.succeededFuture());
+  }
+
+  private static String describe(Throwable err) {
+    String m = String.valueOf(err.getMessage());
+    return m.contains("Address already in use") ? "Address already in use" : m;
+  }
+
+  @Override
+  public Future<?> stop() {
+    if (cronTimer >= 0) {
+      vertx.cancelTimer(cronTimer);
+    }
+    List<Future<Void>> closing = new ArrayList<>();
+    for (NetServer s : servers) {
+      closing.add(s.close());
+    }
+    return Future.all(closing);
+  }
+
+  private void accept(NetSocket socket) {
+    shard.stats.connectionsReceived++;
+    int max = kiln.config().getInt("maxclients");
+    if (kiln.connectedClients().get() >= max) {
+      shard.stats.rejectedConnections++;
+      socket.exceptionHandler(e -> { });
+      socket.write("-ERR max number of clients reached\r\n").onComplete(ar -> socket.close());
+      return;
+    }
+    kiln.connectedClients().incrementAndGet();
+    Client c = new Client(kiln.nextClientId(), kiln, this, socket);
+    clients.put(c.id, c);
+  }
+
+  void clientClosed(Client c) {
+    if (clients.remove(c.id) != null) {
+      kiln.connectedClients().decrementAndGet();
+    }
+    monitors.remove(c);
+  }
+
+  // ---- per-command hooks ----
+
+  void afterCommand(Client c, CommandSpec cmd, byte[][] argv, long micros) {
+    Config config = kiln.config();
+    long slower = config.getLong("slowlog-log-slower-than");
+    if (slower >= 0 && micros >= slower && !cmd.has(CommandSpec.SKIP_SLOWLOG)) {
+      slowLog.add(argv, micros, c.addr, c.name, config.getInt("slowlog-max-len"));
+    }
+    if (!monitors.isEmpty() && !cmd.has(CommandSpec.SKIP_MONITOR) && !cmd.has(CommandSpec.ADMIN)) {
+      feedMonitors(c, argv);
+    }
+  }
+
+  public void startMonitoring(Client c) {
+    if (!monitors.contains(c)) {
+      monitors.add(c);
+    }
+  }
+
+  void stopMonitoring(Client c) {
+    monitors.remove(c);
+  }
+
+  private void feedMonitors(Client c, byte[][] argv) {
+    long now = System.currentTimeMillis();
+    StringBuilder line = new StringBuilder();
+    line.append(now / 1000).append('.').append(String.format("%06d", (now % 1000) * 1000))
+        .append(" [").append(c.dbIndex()).append(' ').append(c.addr).append(']');
+    for (byte[] a : argv) {
+      line.append(' ').append(Repr.quote(a));
+    }
+    String msg = line.toString();
+    for (Client m : monitors) {
+      if (m != c) {
+        m.out.simple(msg);
+        m.flush();
+      }
+    }
+  }
+
+  // ---- periodic job ----
+
+  private void scheduleCron() {
+    int hz = Math.max(1, Math.min(500, kiln.config().getInt("hz")));
+    cronTimer = vertx.setTimer(Math.max(1, 1000 / hz), id -> {
+      cron(hz);
+      scheduleCron();
+    });
+  }
+
+  private void cron(int hz) {
+    shard.cron(hz);
+    int timeout = kiln.config().getInt("timeout");
+    if (timeout > 0) {
+      long now = System.currentTimeMillis();
+      for (Client c : List.copyOf(clients.values())) {
+        if (!c.monitor && now - c.lastInteractionMs > timeout * 1000L) {
+          log.debug("Closing idle client id={}", c.id);
+          c.close();
+        }
+      }
+    }
+  }
+}
