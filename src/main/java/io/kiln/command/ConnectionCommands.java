@@ -56,7 +56,7 @@ public final class ConnectionCommands {
   static void select(Client c, byte[][] argv) {
     long id = Numbers.parseLong(argv[1]);
     if (id == Numbers.NOT_A_LONG || id > Integer.MAX_VALUE || id < Integer.MIN_VALUE) {
-      c.error(Errors.INVALID_DB);
+      c.error(Errors.NOT_INTEGER);
     } else if (id < 0 || id >= c.shard.databases()) {
       c.error(Errors.DB_OUT_OF_RANGE);
     } else {

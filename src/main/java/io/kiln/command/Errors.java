@@ -17,7 +17,6 @@ public final class Errors {
   public static final String NO_SUCH_KEY = "ERR no such key";
   public static final String OUT_OF_RANGE = "ERR index out of range";
   public static final String DB_OUT_OF_RANGE = "ERR DB index is out of range";
-  public static final String INVALID_DB = "ERR invalid DB index";
   public static final String NOAUTH = "NOAUTH Authentication required.";
   public static final String WRONGPASS =
       "WRONGPASS invalid username-password pair or user is disabled.";

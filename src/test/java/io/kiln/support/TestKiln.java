@@ -1,0 +1,59 @@
+package io.kiln.support;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.kiln.Kiln;
+import io.kiln.config.Config;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A real Kiln on a free loopback port for a test, started in-process. Closing it stops the server
+ * and fails the test if any event loop was blocked past the test threshold meanwhile (see
+ * {@link BlockedThreadGuard}). Used from the test thread.
+ */
+public final class TestKiln implements AutoCloseable {
+  private final Kiln kiln;
+  private final long blockedBefore;
+
+  private TestKiln(Kiln kiln, long blockedBefore) {
+    this.kiln = kiln;
+    this.blockedBefore = blockedBefore;
+  }
+
+  /** Starts Kiln with defaults plus {@code directives} ("name", "value", "name", "value"...). */
+  public static TestKiln start(String... directives) {
+    try {
+      Config config = Config.defaults().with("port", "0").with("bind", "127.0.0.1")
+          .with("save", "");
+      for (int i = 0; i + 1 < directives.length; i += 2) {
+        config.with(directives[i], directives[i + 1]);
+      }
+      long before = BlockedThreadGuard.count();
+      Kiln kiln = Kiln.start(config).toCompletionStage().toCompletableFuture()
+          .get(30, TimeUnit.SECONDS);
+      return new TestKiln(kiln, before);
+    } catch (Exception e) {
+      throw new IllegalStateException("Kiln did not start", e);
+    }
+  }
+
+  public int port() {
+    return kiln.port();
+  }
+
+  public Kiln kiln() {
+    return kiln;
+  }
+
+  public RespClient client() {
+    return new RespClient("127.0.0.1", port());
+  }
+
+  @Override
+  public void close() throws Exception {
+    kiln.stop().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    assertThat(BlockedThreadGuard.count() - blockedBefore)
+        .as("event loop blocked-thread warnings while the test ran: %s", BlockedThreadGuard.last())
+        .isZero();
+  }
+}
