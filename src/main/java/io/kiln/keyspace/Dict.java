@@ -24,6 +24,11 @@ import java.util.random.RandomGenerator;
  * {@link #rehashStep(int)} or {@link #rehashForNanos(long)}. While rehashing, new keys go to {@code t1} and
  * lookups consult both tables. Buckets of {@code t0} below the rehash index are always empty.
  *
+ * <p>Allocating one flat array for a large table would itself stall: it is a huge allocation that must be zeroed
+ * and may force the collector to make room (measured: 25 ms at 4M buckets and 375 ms at 8M under ZGC). So a table
+ * larger than {@value #SEGMENT_SIZE} buckets is a directory of fixed-size segments, each allocated on the first
+ * write into it; a null segment reads as empty buckets. No single operation allocates more than a few segments.
+ *
  * <h2>Keys</h2>
  * Keys are compared by content. The dict keeps a reference to the caller's array, so callers must never mutate a
  * key after inserting it. The hash ({@link #hash(byte[])}) is MurmurHash3 (x86, 32-bit) with a per-process random
@@ -64,8 +69,12 @@ public final class Dict<V> {
     }
 
     private static final int INITIAL_SIZE = 4;
-    /** Largest power of two a Java array can hold. */
+    /** Largest table size: a power of two whose directory of segments is still small. */
     private static final int MAX_SIZE = 1 << 30;
+    private static final int SEGMENT_BITS = 14;
+    /** Buckets per segment (64 KB of references with compressed oops). Package-private for tests. */
+    static final int SEGMENT_SIZE = 1 << SEGMENT_BITS;
+    private static final int SEGMENT_MASK = SEGMENT_SIZE - 1;
     /** {@link #tryShrink()} resizes when fewer than this percentage of buckets would be used (Redis's HASHTABLE_MIN_FILL). */
     private static final int MIN_FILL_PERCENT = 10;
     /** A rehash step of n buckets gives up after visiting 10*n empty buckets, bounding its cost. */
@@ -76,10 +85,14 @@ public final class Dict<V> {
     private static final int SEED = new SecureRandom().nextInt();
     private static final VarHandle INT_LE = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
 
-    /** Main table; null until the first insert (empty dicts cost no table). */
-    private Node<V>[] t0;
+    /**
+     * Main table; null until the first insert (empty dicts cost no table). A table is a directory of segments:
+     * bucket {@code i} is {@code t[i >>> SEGMENT_BITS][i & SEGMENT_MASK]}. Tables of up to SEGMENT_SIZE buckets
+     * have one eagerly allocated segment of exactly their size; larger ones allocate segments lazily.
+     */
+    private Node<V>[][] t0;
     /** Target table; non-null exactly while rehashing. */
-    private Node<V>[] t1;
+    private Node<V>[][] t1;
     private int used0;
     private int used1;
     /** Next bucket of t0 to migrate; -1 when not rehashing. */
@@ -91,6 +104,8 @@ public final class Dict<V> {
     long rehashedBuckets;
     /** Empty buckets skipped by migration so far (exposed for tests that bound per-operation work). */
     long skippedBuckets;
+    /** Bucket slots allocated so far, in directories and segments (exposed for tests that bound per-operation work). */
+    long allocatedSlots;
 
     public Dict() {
     }
@@ -174,14 +189,16 @@ public final class Dict<V> {
         Node<V> head;
         if (t1 != null) {
             // Buckets of t0 below rehashIdx are empty, so draw from t0[rehashIdx..] followed by all of t1.
-            long span = (long) t0.length - rehashIdx + t1.length;
+            int size0 = capacity(t0);
+            long span = (long) size0 - rehashIdx + capacity(t1);
             do {
                 long i = rehashIdx + rnd.nextLong(span);
-                head = i < t0.length ? t0[(int) i] : t1[(int) (i - t0.length)];
+                head = i < size0 ? head(t0, (int) i) : head(t1, (int) (i - size0));
             } while (head == null);
         } else {
+            int size0 = capacity(t0);
             do {
-                head = t0[rnd.nextInt(t0.length)];
+                head = head(t0, rnd.nextInt(size0));
             } while (head == null);
         }
         int chainLength = 0;
@@ -203,12 +220,13 @@ public final class Dict<V> {
      * at least once, even if the table grows, shrinks or rehashes between calls. Elements may be visited more than
      * once, and elements added or removed during the scan may or may not be visited.
      *
-     * <p>How: the cursor is a bucket index incremented in <em>reversed</em> bit order (high bit first). A bucket
-     * {@code b} of a table with mask {@code m} holds exactly the keys with {@code hash & m == b}; in a table twice as
-     * large those keys live in {@code b} and {@code b | (m+1)}, in a table half as large in {@code b & (m>>1)}.
-     * Incrementing the reversed index means that once we are past {@code b}, all indices visited so far share the
-     * property "their low bits have been covered", whichever table size later calls use. So a shrink re-visits at
-     * most some buckets and a growth never skips any.
+     * <p>How: the cursor is a bucket index that is incremented on its <em>reversed</em> bits, i.e. the highest index
+     * bit is the fastest-changing one (an 8-bucket table is visited 0, 4, 2, 6, 1, 5, 3, 7). Bucket {@code b} of a
+     * table with mask {@code m} holds exactly the keys with {@code hash & m == b}, so the buckets already visited are
+     * exactly those whose low bits, read reversed, sort before the cursor's. That description does not depend on
+     * the table size: when the table doubles, bucket {@code b} splits into {@code b} and {@code b | (m+1)}, which
+     * are adjacent in reversed order, so nothing is skipped; when it halves, the cursor's low bits select the merged
+     * bucket that may contain some keys already visited (they are returned again) but none that were missed.
      *
      * <p>The visitor runs with rehashing paused and must not structurally modify the dict (see class doc).
      */
@@ -219,24 +237,24 @@ public final class Dict<V> {
         pauses++;
         try {
             if (t1 == null) {
-                long mask = t0.length - 1;
-                visitChain(t0[(int) (cursor & mask)], visitor);
+                long mask = capacity(t0) - 1;
+                visitChain(head(t0, (int) (cursor & mask)), visitor);
                 return nextCursor(cursor, mask);
             }
             // While rehashing, keys of one bucket of the smaller table are spread over several buckets of the larger
             // table: those whose index agrees with it in the low bits (smallMask). Visit the small bucket, then all
             // those expansions of it in the large table, so that it does not matter which table a key is in now.
-            Node<V>[] small = t0;
-            Node<V>[] large = t1;
-            if (small.length > large.length) {
+            Node<V>[][] small = t0;
+            Node<V>[][] large = t1;
+            if (capacity(small) > capacity(large)) {
                 small = t1;
                 large = t0;
             }
-            long smallMask = small.length - 1;
-            long largeMask = large.length - 1;
-            visitChain(small[(int) (cursor & smallMask)], visitor);
+            long smallMask = capacity(small) - 1;
+            long largeMask = capacity(large) - 1;
+            visitChain(head(small, (int) (cursor & smallMask)), visitor);
             do {
-                visitChain(large[(int) (cursor & largeMask)], visitor);
+                visitChain(head(large, (int) (cursor & largeMask)), visitor);
                 cursor = nextCursor(cursor, largeMask);
                 // The bits the large table has beyond the small one (smallMask ^ largeMask) are the *highest* bits of
                 // the large index, i.e. the lowest bits of the reversed counter. They cycle through all values and
@@ -316,7 +334,8 @@ public final class Dict<V> {
         if (t1 != null || t0 == null || pauses > 0) {
             return;
         }
-        if (t0.length > INITIAL_SIZE && (long) used0 * 100 / t0.length < MIN_FILL_PERCENT) {
+        int size0 = capacity(t0);
+        if (size0 > INITIAL_SIZE && (long) used0 * 100 / size0 < MIN_FILL_PERCENT) {
             startRehash(tableSizeFor(used0));
         }
     }
@@ -362,8 +381,8 @@ public final class Dict<V> {
 
     /** Bucket count of table 0 or 1 (0 if that table does not exist); for tests. */
     int tableSize(int table) {
-        Node<V>[] t = table == 0 ? t0 : t1;
-        return t == null ? 0 : t.length;
+        Node<V>[][] t = table == 0 ? t0 : t1;
+        return t == null ? 0 : capacity(t);
     }
 
     private Node<V> findOrInsert(byte[] key, V value, boolean replace) {
@@ -378,10 +397,10 @@ public final class Dict<V> {
         }
         checkNotPaused();
         expandIfNeeded();
-        Node<V>[] t = t1 != null ? t1 : t0;
-        int idx = h & (t.length - 1);
-        node = new Node<>(key, h, value, t[idx]);
-        t[idx] = node;
+        Node<V>[][] t = t1 != null ? t1 : t0;
+        int idx = h & (capacity(t) - 1);
+        node = new Node<>(key, h, value, head(t, idx));
+        setHead(t, idx, node);
         if (t1 != null) {
             used1++;
         } else {
@@ -401,8 +420,8 @@ public final class Dict<V> {
         return node;
     }
 
-    private static <V> Node<V> find(Node<V>[] table, int h, byte[] key) {
-        for (Node<V> n = table[h & (table.length - 1)]; n != null; n = n.next) {
+    private static <V> Node<V> find(Node<V>[][] table, int h, byte[] key) {
+        for (Node<V> n = head(table, h & (capacity(table) - 1)); n != null; n = n.next) {
             if (n.hash == h && Arrays.equals(n.key, key)) {
                 return n;
             }
@@ -410,14 +429,14 @@ public final class Dict<V> {
         return null;
     }
 
-    private Node<V> unlink(Node<V>[] table, int h, byte[] key) {
-        int idx = h & (table.length - 1);
+    private Node<V> unlink(Node<V>[][] table, int h, byte[] key) {
+        int idx = h & (capacity(table) - 1);
         Node<V> prev = null;
-        for (Node<V> n = table[idx]; n != null; prev = n, n = n.next) {
+        for (Node<V> n = head(table, idx); n != null; prev = n, n = n.next) {
             if (n.hash == h && Arrays.equals(n.key, key)) {
                 checkNotPaused();
                 if (prev == null) {
-                    table[idx] = n.next;
+                    setHead(table, idx, n.next);
                 } else {
                     prev.next = n.next;
                 }
@@ -432,13 +451,13 @@ public final class Dict<V> {
     private void expandIfNeeded() {
         if (t0 == null) {
             t0 = newTable(INITIAL_SIZE);
-        } else if (t1 == null && used0 >= t0.length && t0.length < MAX_SIZE) {
+        } else if (t1 == null && used0 >= capacity(t0) && capacity(t0) < MAX_SIZE) {
             startRehash(tableSizeFor(used0 + 1));
         }
     }
 
     private void startRehash(int newSize) {
-        if (newSize != t0.length) {
+        if (newSize != capacity(t0)) {
             t1 = newTable(newSize);
             rehashIdx = 0;
         }
@@ -458,27 +477,27 @@ public final class Dict<V> {
             return true;
         }
         long emptyVisits = (long) n * EMPTY_VISITS_PER_BUCKET;
-        int mask1 = t1.length - 1;
+        int mask1 = capacity(t1) - 1;
         while (n-- > 0 && used0 != 0) {
             // used0 != 0 guarantees a non-empty bucket at or after rehashIdx.
-            while (t0[rehashIdx] == null) {
+            while (head(t0, rehashIdx) == null) {
                 rehashIdx++;
                 skippedBuckets++;
                 if (--emptyVisits == 0) {
                     return true;
                 }
             }
-            Node<V> e = t0[rehashIdx];
+            Node<V> e = head(t0, rehashIdx);
             while (e != null) {
                 Node<V> next = e.next;
                 int idx = e.hash & mask1;
-                e.next = t1[idx];
-                t1[idx] = e;
+                e.next = head(t1, idx);
+                setHead(t1, idx, e);
                 used0--;
                 used1++;
                 e = next;
             }
-            t0[rehashIdx] = null;
+            setHead(t0, rehashIdx, null);
             rehashIdx++;
             rehashedBuckets++;
         }
@@ -505,9 +524,13 @@ public final class Dict<V> {
         }
     }
 
-    private static <V> void visitTable(Node<V>[] table, Consumer<Node<V>> visitor) {
-        for (Node<V> head : table) {
-            visitChain(head, visitor);
+    private static <V> void visitTable(Node<V>[][] table, Consumer<Node<V>> visitor) {
+        for (Node<V>[] segment : table) {
+            if (segment != null) {
+                for (Node<V> head : segment) {
+                    visitChain(head, visitor);
+                }
+            }
         }
     }
 
@@ -522,8 +545,43 @@ public final class Dict<V> {
         return Integer.highestOneBit(n - 1) << 1;
     }
 
+    private static int capacity(Node<?>[][] table) {
+        return table.length == 1 ? table[0].length : table.length << SEGMENT_BITS;
+    }
+
+    private static <V> Node<V> head(Node<V>[][] table, int idx) {
+        Node<V>[] segment = table[idx >>> SEGMENT_BITS];
+        return segment == null ? null : segment[idx & SEGMENT_MASK];
+    }
+
+    private void setHead(Node<V>[][] table, int idx, Node<V> node) {
+        Node<V>[] segment = table[idx >>> SEGMENT_BITS];
+        if (segment == null) {
+            if (node == null) {
+                return; // clearing a bucket of a segment that was never written
+            }
+            segment = newSegment(SEGMENT_SIZE);
+            table[idx >>> SEGMENT_BITS] = segment;
+        }
+        segment[idx & SEGMENT_MASK] = node;
+    }
+
+    /** A table of {@code size} buckets: one eager segment if small, else a directory of lazily created segments. */
     @SuppressWarnings("unchecked")
-    private static <V> Node<V>[] newTable(int size) {
+    private Node<V>[][] newTable(int size) {
+        if (size <= SEGMENT_SIZE) {
+            Node<V>[][] table = (Node<V>[][]) new Node[1][];
+            table[0] = newSegment(size);
+            allocatedSlots++;
+            return table;
+        }
+        allocatedSlots += size >>> SEGMENT_BITS;
+        return (Node<V>[][]) new Node[size >>> SEGMENT_BITS][];
+    }
+
+    @SuppressWarnings("unchecked")
+    private Node<V>[] newSegment(int size) {
+        allocatedSlots += size;
         return (Node<V>[]) new Node[size];
     }
 }

@@ -257,16 +257,17 @@ class DictTest {
 
     @Test
     void forEachVisitsEveryNodeExactlyOnceEvenWhileRehashing() {
-        Dict<Integer> d = filled(1 << 10);
+        int n = 2 * Dict.SEGMENT_SIZE; // large enough for segmented tables, growing into a partly allocated one
+        Dict<Integer> d = filled(n);
         d.putNode(key(-1), -1);
         d.rehashStep(10);
         assertThat(d.isRehashing()).isTrue();
         IdentityHashMap<Dict.Node<Integer>, Integer> visits = new IdentityHashMap<>();
-        d.forEach(n -> {
-            assertThat(d.get(n.key)).isEqualTo(n.value); // reads inside the callback are allowed
-            visits.merge(n, 1, Integer::sum);
+        d.forEach(node -> {
+            assertThat(d.get(node.key)).isEqualTo(node.value); // reads inside the callback are allowed
+            visits.merge(node, 1, Integer::sum);
         });
-        assertThat(visits).hasSize((1 << 10) + 1);
+        assertThat(visits).hasSize(n + 1);
         assertThat(visits.values()).containsOnly(1);
     }
 
@@ -406,8 +407,13 @@ class DictTest {
     @Test
     void structuralChangeInsideScanThrows() {
         Dict<Integer> d = filled(10);
-        assertThatThrownBy(() -> d.scan(0, n -> d.removeNode(n.key)))
-            .isInstanceOf(ConcurrentModificationException.class);
+        assertThatThrownBy(() -> {
+            long cursor = 0;
+            do { // the first buckets may be empty: keep scanning until the visitor runs
+                cursor = d.scan(cursor, n -> d.removeNode(n.key));
+            } while (cursor != 0);
+        }).isInstanceOf(ConcurrentModificationException.class);
+        assertThat(d.size()).isEqualTo(10);
     }
 
     @Test
@@ -429,5 +435,23 @@ class DictTest {
         assertThat(maxMoved).isEqualTo(1);
         assertThat(maxSkipped).isLessThanOrEqualTo(10);
         assertThat(d.get(key("k" + (n - 1)))).isTrue();
+    }
+
+    @Test
+    void noPutAllocatesMoreThanAFewSegmentsAmong2MillionInserts() {
+        Dict<Boolean> d = new Dict<>();
+        int n = 2_000_000;
+        long maxAllocated = 0;
+        for (int i = 0; i < n; i++) {
+            byte[] k = ("k" + i).getBytes(StandardCharsets.US_ASCII);
+            long allocated = d.allocatedSlots;
+            d.putNode(k, Boolean.TRUE);
+            maxAllocated = Math.max(maxAllocated, d.allocatedSlots - allocated);
+        }
+        d.rehashForNanos(Long.MAX_VALUE);
+        assertThat(d.tableSize(0)).isEqualTo(1 << 21);
+        // A migrated bucket splits into at most 2 target buckets, plus the inserted node's bucket, plus the
+        // directory of the new table: far less than the 2M-bucket table a flat array would allocate at once.
+        assertThat(maxAllocated).isLessThanOrEqualTo(3L * Dict.SEGMENT_SIZE + (1 << 21) / Dict.SEGMENT_SIZE);
     }
 }
