@@ -49,6 +49,8 @@ public final class Kiln {
           .setBlockedThreadCheckInterval(Math.max(10, blockedMs / 4))
           .setBlockedThreadCheckIntervalUnit(TimeUnit.MILLISECONDS);
     }
+    // Seed the keyspace hash now: its SecureRandom setup must not cost an event loop time.
+    io.kiln.keyspace.Dict.hash(new byte[0]);
     this.vertx = Vertx.vertx(options);
     byte[] id = new byte[20];
     new SecureRandom().nextBytes(id);
