@@ -270,4 +270,30 @@ class StringCommandsTest {
     Object stored = onShard(db -> db.get(b("h")));
     assertThat(stored).isSameAs(marker);
   }
+
+  // ---- proto-max-bulk-len bounds every string a command builds ----
+
+  @Test
+  void stringSizeLimitFollowsProtoMaxBulkLen() throws Exception {
+    try (TestKiln small = TestKiln.start("proto-max-bulk-len", "1mb");
+        RespClient s = small.client()) {
+      String tooBig = "-ERR string exceeds maximum allowed size (proto-max-bulk-len)\r\n";
+      String badOffset = "-ERR bit offset is not an integer or out of range\r\n";
+      assertThat(s.call("SETRANGE", "k", "1048576", "a")).isEqualTo(tooBig);
+      assertThat(s.call("SETRANGE", "k", "1048575", "a")).isEqualTo(":1048576\r\n");
+      assertThat(s.call("APPEND", "k", "b")).isEqualTo(tooBig);
+      assertThat(s.call("SETBIT", "k", "8388608", "1")).isEqualTo(badOffset);
+      assertThat(s.call("GETBIT", "k", "8388608")).isEqualTo(badOffset);
+      assertThat(s.call("SETBIT", "k", "8388607", "1")).isEqualTo(":1\r\n");
+      assertThat(s.call("BITFIELD", "k", "GET", "u8", "8388608")).isEqualTo(badOffset);
+      // the offset is checked, not the field's last bit: this one grows the string by a byte
+      assertThat(s.call("BITFIELD", "k", "SET", "u8", "8388601", "1")).isEqualTo("*1\r\n:194\r\n");
+      assertThat(s.call("STRLEN", "k")).isEqualTo(":1048577\r\n");
+      String a600 = "a".repeat(600);
+      s.call("MSET", "x", a600, "y", a600);
+      assertThat(s.call("LCS", "x", "y", "LEN")).isEqualTo(
+          "-ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len\r\n");
+    }
+  }
+
 }
