@@ -46,6 +46,7 @@ public final class Kiln {
     long blockedMs = Long.getLong("kiln.blockedThreadWarningMs", 0);
     if (blockedMs > 0) {
       options.setMaxEventLoopExecuteTime(blockedMs).setMaxEventLoopExecuteTimeUnit(TimeUnit.MILLISECONDS)
+          .setWarningExceptionTime(blockedMs).setWarningExceptionTimeUnit(TimeUnit.MILLISECONDS)
           .setBlockedThreadCheckInterval(Math.max(10, blockedMs / 4))
           .setBlockedThreadCheckIntervalUnit(TimeUnit.MILLISECONDS);
     }

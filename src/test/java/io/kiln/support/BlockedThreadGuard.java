@@ -24,6 +24,13 @@ public final class BlockedThreadGuard extends AppenderBase<ILoggingEvent> {
   @Override
   protected void append(ILoggingEvent event) {
     COUNT.incrementAndGet();
-    last = event.getFormattedMessage();
+    StringBuilder where = new StringBuilder(event.getFormattedMessage());
+    if (event.getThrowableProxy() != null) {
+      var frames = event.getThrowableProxy().getStackTraceElementProxyArray();
+      for (int i = 0; i < Math.min(12, frames.length); i++) {
+        where.append("\n    at ").append(frames[i].getSTEAsString());
+      }
+    }
+    last = where.toString();
   }
 }
