@@ -2,6 +2,7 @@ package io.kiln.server;
 
 import io.kiln.Kiln;
 import io.kiln.command.CommandSpec;
+import io.kiln.command.Info;
 import io.kiln.config.Config;
 import io.kiln.keyspace.Shard;
 import io.vertx.core.Future;
@@ -34,7 +35,9 @@ public final class ShardVerticle extends VerticleBase {
   private final List<Client> monitors = new ArrayList<>();
   private final SlowLog slowLog = new SlowLog();
   private long cronTimer = -1;
+  private long hostTimer = -1;
   private int port;
+  private final Info.Rates rates = new Info.Rates();
 
   public ShardVerticle(Kiln kiln, int index) {
     this.kiln = kiln;
@@ -57,11 +60,20 @@ public final class ShardVerticle extends VerticleBase {
     return clients;
   }
 
+  /** Instantaneous rates and socket read/write counts for INFO stats. */
+  public Info.Rates rates() {
+    return rates;
+  }
+
   @Override
   public Future<?> start() {
     Config config = kiln.config();
     shard = new Shard(index, config.getInt("databases"));
     scheduleCron();
+    watchConfig(config);
+    Info.HostFacts.markStartup();
+    refreshHostFacts();
+    hostTimer = vertx.setPeriodic(1000, id -> refreshHostFacts());
     return listenAll(config);
   }
 
@@ -102,6 +114,23 @@ public final class ShardVerticle extends VerticleBase {
         ? Future.failedFuture("no bind address could be used") : Future.succeededFuture());
   }
 
+  /** Host facts for INFO come from /proc: read on a worker, never on this event loop. */
+  private void refreshHostFacts() {
+    vertx.executeBlocking(() -> {
+      Info.HostFacts.refresh();
+      return null;
+    }, false);
+  }
+
+  /** Directives CONFIG SET applies live to the clients of this shard. */
+  private void watchConfig(Config config) {
+    io.vertx.core.Context ctx = context;
+    java.util.function.Consumer<Config> limits =
+        cfg -> ctx.runOnContext(v -> clients.values().forEach(Client::applyLimits));
+    config.onChange("proto-max-bulk-len", limits);
+    config.onChange("client-query-buffer-limit", limits);
+  }
+
   private static String describe(Throwable err) {
     String m = String.valueOf(err.getMessage());
     return m.contains("Address already in use") ? "Address already in use" : m;
@@ -111,6 +140,9 @@ public final class ShardVerticle extends VerticleBase {
   public Future<?> stop() {
     if (cronTimer >= 0) {
       vertx.cancelTimer(cronTimer);
+    }
+    if (hostTimer >= 0) {
+      vertx.cancelTimer(hostTimer);
     }
     List<Future<Void>> closing = new ArrayList<>();
     for (NetServer s : servers) {
@@ -159,14 +191,15 @@ public final class ShardVerticle extends VerticleBase {
     }
   }
 
-  void stopMonitoring(Client c) {
+  public void stopMonitoring(Client c) {
     monitors.remove(c);
   }
 
   private void feedMonitors(Client c, byte[][] argv) {
-    long now = System.currentTimeMillis();
+    java.time.Instant now = java.time.Instant.now();
     StringBuilder line = new StringBuilder();
-    line.append(now / 1000).append('.').append(String.format("%06d", (now % 1000) * 1000))
+    line.append(now.getEpochSecond()).append('.')
+        .append(String.format("%06d", now.getNano() / 1000))
         .append(" [").append(c.dbIndex()).append(' ').append(c.addr).append(']');
     for (byte[] a : argv) {
       line.append(' ').append(Repr.quote(a));
@@ -192,6 +225,7 @@ public final class ShardVerticle extends VerticleBase {
 
   private void cron(int hz) {
     shard.cron(hz);
+    rates.sample(shard.stats);
     int timeout = kiln.config().getInt("timeout");
     if (timeout > 0) {
       long now = System.currentTimeMillis();
