@@ -358,6 +358,23 @@ public final class Info {
   }
 
   private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
+  private static volatile boolean warm;
+
+  /** Loads the classes INFO needs on a worker, so the first INFO does not stall a loop. */
+  static void warmUp() {
+    if (warm) {
+      return;
+    }
+    THREADS.isCurrentThreadCpuTimeSupported();
+    human(123456);
+    secs(1.5);
+    try {
+      MessageDigest.getInstance("SHA-1").digest(new byte[1]);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+    warm = true;
+  }
 
   private static void cpu(StringBuilder sb, Client c) {
     HostFacts h = HostFacts.current;
@@ -470,6 +487,7 @@ public final class Info {
 
     /** BLOCKING (reads /proc): run on a worker thread only. */
     public static void refresh() {
+      warmUp();
       long rss = 0;
       double user = 0;
       double sys = 0;
