@@ -82,6 +82,7 @@ public final class ConfigCommands {
     for (ShardVerticle s : c.kiln.shards()) {
       if (s == c.home) {
         s.shard().stats.reset();
+        s.latency().reset();
       }
     }
     Info.resetPeak();

@@ -32,8 +32,8 @@ public final class Info {
 
   /** Sections in the order Redis prints them. */
   static final List<String> ORDER = List.of("server", "clients", "memory", "persistence",
-      "stats", "replication", "cpu", "modules", "commandstats", "errorstats", "cluster",
-      "keyspace");
+      "stats", "replication", "cpu", "modules", "commandstats", "errorstats", "latencystats",
+      "cluster", "keyspace");
   static final Set<String> DEFAULT = Set.of("server", "clients", "memory", "persistence",
       "stats", "replication", "cpu", "modules", "errorstats", "cluster", "keyspace");
 
@@ -76,6 +76,7 @@ public final class Info {
         case "modules" -> sb.append("# Modules\r\n");
         case "commandstats" -> commandstats(sb, c);
         case "errorstats" -> errorstats(sb, c);
+        case "latencystats" -> latencystats(sb, c);
         case "cluster" -> sb.append("# Cluster\r\n").append("cluster_enabled:0\r\n");
         case "keyspace" -> keyspace(sb, c);
         default -> throw new IllegalStateException(name);
@@ -419,6 +420,93 @@ public final class Info {
     c.shard.stats.errors.forEach((prefix, count) ->
         sb.append("errorstat_").append(prefix).append(":count=").append(count[0])
             .append("\r\n"));
+  }
+
+  private static void latencystats(StringBuilder sb, Client c) {
+    sb.append("# Latencystats\r\n");
+    String[] words = c.kiln.config().getString("latency-tracking-info-percentiles").split(" ");
+    List<Double> percentiles = new java.util.ArrayList<>();
+    List<String> labels = new java.util.ArrayList<>();
+    for (String w : words) {
+      if (!w.isEmpty()) {
+        double p = Double.parseDouble(w);
+        percentiles.add(p);
+        labels.add("p" + new java.math.BigDecimal(w).stripTrailingZeros().toPlainString());
+      }
+    }
+    Latency latency = c.home.latency();
+    for (CommandSpec spec : c.kiln.commands().allWithSubcommands()) {
+      long[] h = latency.histogram(spec.id);
+      if (h == null) {
+        continue;
+      }
+      sb.append("latency_percentiles_usec_").append(spec.fullName()).append(':');
+      for (int i = 0; i < percentiles.size(); i++) {
+        if (i > 0) {
+          sb.append(',');
+        }
+        sb.append(labels.get(i)).append('=').append(String.format(Locale.ROOT, "%.3f",
+            (double) Latency.valueAt(h, percentiles.get(i))));
+      }
+      sb.append("\r\n");
+    }
+  }
+
+  /**
+   * Per-command latency histograms for INFO latencystats: log-linear buckets (exact below 128
+   * microseconds, then 64 sub-buckets per power of two, about 1.5% precision), as Redis keeps
+   * an HdrHistogram per command. Owned by one shard's event loop.
+   */
+  public static final class Latency {
+    private static final int BUCKETS = 128 + 57 * 64;
+    private final java.util.Map<Integer, long[]> histograms = new java.util.HashMap<>();
+
+    public void record(int commandId, long micros) {
+      long[] h = histograms.computeIfAbsent(commandId, k -> new long[BUCKETS + 1]);
+      h[bucket(Math.max(0, micros))]++;
+      h[BUCKETS]++; // total count in the last slot
+    }
+
+    long[] histogram(int commandId) {
+      return histograms.get(commandId);
+    }
+
+    public void reset() {
+      histograms.clear();
+    }
+
+    static int bucket(long v) {
+      if (v < 128) {
+        return (int) v;
+      }
+      int m = 63 - Long.numberOfLeadingZeros(v);
+      int sub = (int) ((v >>> (m - 6)) & 63);
+      return 128 + (m - 7) * 64 + sub;
+    }
+
+    /** The highest value of a bucket (HdrHistogram reports the bucket's upper equivalent). */
+    static long upper(int bucket) {
+      if (bucket < 128) {
+        return bucket;
+      }
+      int m = (bucket - 128) / 64 + 7;
+      long sub = (bucket - 128) % 64;
+      long low = (1L << m) | (sub << (m - 6));
+      return low + (1L << (m - 6)) - 1;
+    }
+
+    static long valueAt(long[] h, double percentile) {
+      long total = h[BUCKETS];
+      long want = Math.max(1, (long) Math.ceil(percentile / 100.0 * total));
+      long seen = 0;
+      for (int i = 0; i < BUCKETS; i++) {
+        seen += h[i];
+        if (seen >= want) {
+          return upper(i);
+        }
+      }
+      return 0;
+    }
   }
 
   private static void keyspace(StringBuilder sb, Client c) {

@@ -11,6 +11,9 @@ import java.util.List;
  * COMMAND and DEBUG have files of their own. Event loop.
  */
 public final class ServerCommands {
+  private static final org.slf4j.Logger log =
+      org.slf4j.LoggerFactory.getLogger(ServerCommands.class);
+
   private ServerCommands() {}
 
   static final String NO_SHUTDOWN = "ERR No shutdown in progress.";
@@ -134,6 +137,7 @@ public final class ServerCommands {
       return;
     }
     // Persistence is not there yet: SAVE and NOSAVE both stop without writing a snapshot.
+    log.warn("User requested shutdown...");
     c.kiln.shutdown();
   }
 

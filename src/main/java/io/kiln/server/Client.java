@@ -257,7 +257,8 @@ public final class Client implements Watcher {
       }
       CommandSpec sub = cmd.subcommand(Numbers.ascii(argv[1]).toLowerCase(Locale.ROOT));
       if (sub == null) {
-        reject(cmd, Errors.unknownSubcommand(Numbers.ascii(argv[1]),
+        // Redis counts no command for an unknown subcommand (only the error).
+        reject(null, Errors.unknownSubcommand(Numbers.ascii(argv[1]),
             cmd.name.toUpperCase(Locale.ROOT)));
         return;
       }
@@ -269,6 +270,10 @@ public final class Client implements Watcher {
     }
     if (!authenticated && !cmd.has(CommandSpec.NO_AUTH)) {
       reject(cmd, Errors.NOAUTH);
+      return;
+    }
+    if (multi != null && cmd.has(CommandSpec.NO_MULTI)) {
+      reject(cmd, "ERR Command not allowed inside a transaction");
       return;
     }
     if (multi != null && !runsInsideMulti(cmd)) {

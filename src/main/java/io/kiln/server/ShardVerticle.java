@@ -38,6 +38,7 @@ public final class ShardVerticle extends VerticleBase {
   private long hostTimer = -1;
   private int port;
   private final Info.Rates rates = new Info.Rates();
+  private final Info.Latency latency = new Info.Latency();
 
   public ShardVerticle(Kiln kiln, int index) {
     this.kiln = kiln;
@@ -58,6 +59,11 @@ public final class ShardVerticle extends VerticleBase {
 
   public Map<Long, Client> clients() {
     return clients;
+  }
+
+  /** Per-command latency histograms for INFO latencystats. */
+  public Info.Latency latency() {
+    return latency;
   }
 
   /** Instantaneous rates and socket read/write counts for INFO stats. */
@@ -179,6 +185,9 @@ public final class ShardVerticle extends VerticleBase {
     long slower = config.getLong("slowlog-log-slower-than");
     if (slower >= 0 && micros >= slower && !cmd.has(CommandSpec.SKIP_SLOWLOG)) {
       slowLog.add(argv, micros, c.addr, c.name, config.getInt("slowlog-max-len"));
+    }
+    if (config.getBool("latency-tracking")) {
+      latency.record(cmd.id, micros);
     }
     if (!monitors.isEmpty() && !cmd.has(CommandSpec.SKIP_MONITOR) && !cmd.has(CommandSpec.ADMIN)) {
       feedMonitors(c, argv);
