@@ -182,6 +182,7 @@ public final class ShardVerticle extends VerticleBase {
 
   void afterCommand(Client c, CommandSpec cmd, byte[][] argv, long micros) {
     Config config = kiln.config();
+    argv = redacted(cmd, argv);
     long slower = config.getLong("slowlog-log-slower-than");
     if (slower >= 0 && micros >= slower && !cmd.has(CommandSpec.SKIP_SLOWLOG)) {
       slowLog.add(argv, micros, c.addr, c.name, config.getInt("slowlog-max-len"));
@@ -192,6 +193,52 @@ public final class ShardVerticle extends VerticleBase {
     if (!monitors.isEmpty() && !cmd.has(CommandSpec.SKIP_MONITOR) && !cmd.has(CommandSpec.ADMIN)) {
       feedMonitors(c, argv);
     }
+  }
+
+  private static final byte[] REDACTED = "(redacted)".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+
+  /**
+   * Secrets never reach the slow log or MONITOR: as Redis does, AUTH's arguments, HELLO's AUTH
+   * user and password, and CONFIG SET values of requirepass/masterauth show as "(redacted)".
+   */
+  static byte[][] redacted(CommandSpec cmd, byte[][] argv) {
+    String name = cmd.fullName();
+    byte[][] out = argv;
+    switch (name) {
+      case "auth" -> {
+        if (argv.length == 2 || argv.length == 3) {
+          out = argv.clone();
+          for (int i = 1; i < out.length; i++) {
+            out[i] = REDACTED;
+          }
+        }
+      }
+      case "hello" -> {
+        for (int i = 2; i + 2 < argv.length; i++) {
+          if (io.kiln.command.Args.is(argv[i], "auth")) {
+            if (out == argv) {
+              out = argv.clone();
+            }
+            out[i + 1] = REDACTED;
+            out[i + 2] = REDACTED;
+            i += 2;
+          }
+        }
+      }
+      case "config|set" -> {
+        for (int i = 2; i + 1 < argv.length; i += 2) {
+          if (io.kiln.command.Args.is(argv[i], "requirepass")
+              || io.kiln.command.Args.is(argv[i], "masterauth")) {
+            if (out == argv) {
+              out = argv.clone();
+            }
+            out[i + 1] = REDACTED;
+          }
+        }
+      }
+      default -> { }
+    }
+    return out;
   }
 
   public void startMonitoring(Client c) {

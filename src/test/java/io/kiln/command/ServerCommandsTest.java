@@ -175,6 +175,46 @@ class ServerCommandsTest {
   }
 
   @Test
+  void monitorAndSlowlogRedactSecrets() throws Exception {
+    try (TestKiln kiln = TestKiln.start(); RespClient mon = kiln.client();
+        RespClient c = kiln.client()) {
+      assertThat(mon.call("MONITOR")).isEqualTo("+OK\r\n");
+      c.call("CONFIG", "SET", "slowlog-log-slower-than", "0");
+      c.call("AUTH", "user", "secret");
+      c.call("HELLO", "2", "AUTH", "default", "secret2");
+      c.call("CONFIG", "SET", "requirepass", "secret3");
+      assertThat(mon.readReply()).endsWith("] \"AUTH\" \"(redacted)\" \"(redacted)\"\r\n");
+      assertThat(mon.readReply()).endsWith(
+          "] \"HELLO\" \"2\" \"AUTH\" \"(redacted)\" \"(redacted)\"\r\n");
+      String log = c.call("SLOWLOG", "GET", "-1");
+      assertThat(log).doesNotContain("secret").contains("(redacted)");
+    }
+  }
+
+  @Test
+  void requirepassAppliesToNewConnections() throws Exception {
+    try (TestKiln kiln = TestKiln.start(); RespClient admin = kiln.client()) {
+      assertThat(admin.call("CONFIG", "SET", "requirepass", "pw")).isEqualTo("+OK\r\n");
+      assertThat(admin.call("PING")).isEqualTo("+PONG\r\n"); // already authenticated
+      try (RespClient fresh = kiln.client()) {
+        assertThat(fresh.call("PING")).isEqualTo("-NOAUTH Authentication required.\r\n");
+        assertThat(fresh.call("AUTH", "pw")).isEqualTo("+OK\r\n");
+      }
+    }
+  }
+
+  @Test
+  void maxclientsAppliesToNewConnections() throws Exception {
+    try (TestKiln kiln = TestKiln.start(); RespClient admin = kiln.client()) {
+      assertThat(admin.call("CONFIG", "SET", "maxclients", "1")).isEqualTo("+OK\r\n");
+      try (RespClient extra = kiln.client()) {
+        assertThat(extra.readReply()).isEqualTo("-ERR max number of clients reached\r\n");
+      }
+      assertThat(admin.call("INFO", "stats")).contains("rejected_connections:1\r\n");
+    }
+  }
+
+  @Test
   void timeIsNow() throws Exception {
     try (TestKiln kiln = TestKiln.start(); RespClient c = kiln.client()) {
       String[] parts = c.call("TIME").split("\r\n");
