@@ -72,7 +72,14 @@ public final class Kiln {
 
   /** Stops listening, closes every connection and releases Vert.x. Idempotent. */
   public Future<Void> stop() {
-    vertx.close().onComplete(stopped);
+    vertx.close().onComplete(ar -> {
+      // SHUTDOWN then a later stop() both close: the first outcome stands.
+      if (ar.succeeded()) {
+        stopped.tryComplete();
+      } else {
+        stopped.tryFail(ar.cause());
+      }
+    });
     return stopped.future();
   }
 

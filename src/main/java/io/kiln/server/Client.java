@@ -68,6 +68,10 @@ public final class Client implements Watcher {
 
   private boolean closing;
   private boolean closed;
+  /** Set while a command finishes off the event loop (CONFIG REWRITE): input waits. */
+  private boolean suspended;
+  /** Set while EXEC runs its queued commands. */
+  private boolean inExec;
 
   Client(long id, Kiln kiln, ShardVerticle home, NetSocket socket) {
     this.id = id;
@@ -87,7 +91,7 @@ public final class Client implements Watcher {
   }
 
   /** Applies proto-max-bulk-len and client-query-buffer-limit (at connect and on CONFIG SET). */
-  void applyLimits() {
+  public void applyLimits() {
     decoder.limits(kiln.config().getLong("proto-max-bulk-len"),
         kiln.config().getLong("client-query-buffer-limit"));
   }
@@ -141,15 +145,20 @@ public final class Client implements Watcher {
     }
     lastInteractionMs = System.currentTimeMillis();
     shard.stats.netInputBytes += data.length();
+    home.rates().reads++;
     if (!decoder.append(data)) {
       log.warn("Closing client that reached max query buffer length: id={} addr={} (qbuf initial bytes: {})",
           id, addr, decoder.bufferedBytes());
       close();
       return;
     }
+    processBuffered();
+  }
+
+  private void processBuffered() {
     try {
       byte[][] argv;
-      while (!closing && (argv = decoder.next()) != null) {
+      while (!closing && !suspended && (argv = decoder.next()) != null) {
         process(argv);
       }
     } catch (ProtocolException e) {
@@ -161,6 +170,37 @@ public final class Client implements Watcher {
     decoder.trim();
   }
 
+  /**
+   * Holds this client's further input until {@link #resume}: for a command whose reply comes
+   * later from a worker thread, so the replies stay in request order.
+   */
+  public void suspend() {
+    suspended = true;
+    socket.pause();
+  }
+
+  /** Ends {@link #suspend}: sends what was written meanwhile and runs the waiting input. */
+  public void resume() {
+    if (!suspended) {
+      return;
+    }
+    suspended = false;
+    if (!closed) {
+      socket.resume();
+      processBuffered();
+    }
+  }
+
+  /** True while EXEC runs the queued commands (replies cannot be deferred there). */
+  public boolean inExec() {
+    return inExec;
+  }
+
+  /** True once the connection is closing or closed (CLIENT KILL skips those). */
+  public boolean isClosing() {
+    return closing;
+  }
+
   /** Sends what the batch wrote, in one socket write; closes afterwards if asked to. */
   public void flush() {
     if (closed) {
@@ -168,6 +208,7 @@ public final class Client implements Watcher {
     }
     if (!out.isEmpty()) {
       shard.stats.netOutputBytes += out.size();
+      home.rates().writes++;
       io.vertx.core.Future<Void> written = socket.write(out.take());
       if (closing) {
         written.onComplete(ar -> socket.close());
@@ -216,7 +257,8 @@ public final class Client implements Watcher {
       }
       CommandSpec sub = cmd.subcommand(Numbers.ascii(argv[1]).toLowerCase(Locale.ROOT));
       if (sub == null) {
-        reject(cmd, Errors.unknownSubcommand(Numbers.ascii(argv[1]),
+        // Redis counts no command for an unknown subcommand (only the error).
+        reject(null, Errors.unknownSubcommand(Numbers.ascii(argv[1]),
             cmd.name.toUpperCase(Locale.ROOT)));
         return;
       }
@@ -228,6 +270,10 @@ public final class Client implements Watcher {
     }
     if (!authenticated && !cmd.has(CommandSpec.NO_AUTH)) {
       reject(cmd, Errors.NOAUTH);
+      return;
+    }
+    if (multi != null && cmd.has(CommandSpec.NO_MULTI)) {
+      reject(cmd, "ERR Command not allowed inside a transaction");
       return;
     }
     if (multi != null && !runsInsideMulti(cmd)) {
@@ -263,6 +309,7 @@ public final class Client implements Watcher {
     int mark = out.mark();
     boolean drop = replyMode == ReplyMode.OFF || skipNext;
     skipNext = false;
+    lastCommand = cmd.fullName();
     long t0 = System.nanoTime();
     cmd.handler.run(this, argv);
     long micros = (System.nanoTime() - t0) / 1000;
@@ -276,7 +323,6 @@ public final class Client implements Watcher {
       cs.failedCalls++;
     }
     stats.commandsProcessed++;
-    lastCommand = cmd.fullName();
     home.afterCommand(this, cmd, argv, micros);
   }
 
@@ -327,11 +373,13 @@ public final class Client implements Watcher {
     }
     out.array(queued.size());
     shard.fixTime(System.currentTimeMillis());
+    inExec = true;
     try {
       for (Queued q : queued) {
         call(q.spec(), q.argv());
       }
     } finally {
+      inExec = false;
       shard.fixTime(0);
     }
   }
@@ -410,7 +458,9 @@ public final class Client implements Watcher {
         + " qbuf=" + decoder.bufferedBytes() + " qbuf-free=0 argv-mem=0 multi-mem=0"
         + " rbs=1024 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r"
         + " cmd=" + lastCommand + " user=default redir=-1 resp=" + out.protocol()
-        + " lib-name=" + (libName == null ? "" : libName)
-        + " lib-ver=" + (libVersion == null ? "" : libVersion);
+        // Redis 7.0 has no lib-name/lib-ver; they appear once CLIENT SETINFO set them (7.2).
+        + (libName == null && libVersion == null ? ""
+            : " lib-name=" + (libName == null ? "" : libName)
+                + " lib-ver=" + (libVersion == null ? "" : libVersion));
   }
 }

@@ -2,6 +2,7 @@ package io.kiln.server;
 
 import io.kiln.Kiln;
 import io.kiln.command.CommandSpec;
+import io.kiln.command.Info;
 import io.kiln.config.Config;
 import io.kiln.keyspace.Shard;
 import io.vertx.core.Future;
@@ -34,7 +35,10 @@ public final class ShardVerticle extends VerticleBase {
   private final List<Client> monitors = new ArrayList<>();
   private final SlowLog slowLog = new SlowLog();
   private long cronTimer = -1;
+  private long hostTimer = -1;
   private int port;
+  private final Info.Rates rates = new Info.Rates();
+  private final Info.Latency latency = new Info.Latency();
 
   public ShardVerticle(Kiln kiln, int index) {
     this.kiln = kiln;
@@ -57,11 +61,25 @@ public final class ShardVerticle extends VerticleBase {
     return clients;
   }
 
+  /** Per-command latency histograms for INFO latencystats. */
+  public Info.Latency latency() {
+    return latency;
+  }
+
+  /** Instantaneous rates and socket read/write counts for INFO stats. */
+  public Info.Rates rates() {
+    return rates;
+  }
+
   @Override
   public Future<?> start() {
     Config config = kiln.config();
     shard = new Shard(index, config.getInt("databases"));
     scheduleCron();
+    watchConfig(config);
+    Info.HostFacts.markStartup();
+    refreshHostFacts();
+    hostTimer = vertx.setPeriodic(1000, id -> refreshHostFacts());
     return listenAll(config);
   }
 
@@ -102,6 +120,23 @@ public final class ShardVerticle extends VerticleBase {
         ? Future.failedFuture("no bind address could be used") : Future.succeededFuture());
   }
 
+  /** Host facts for INFO come from /proc: read on a worker, never on this event loop. */
+  private void refreshHostFacts() {
+    vertx.executeBlocking(() -> {
+      Info.HostFacts.refresh();
+      return null;
+    }, false);
+  }
+
+  /** Directives CONFIG SET applies live to the clients of this shard. */
+  private void watchConfig(Config config) {
+    io.vertx.core.Context ctx = context;
+    java.util.function.Consumer<Config> limits =
+        cfg -> ctx.runOnContext(v -> clients.values().forEach(Client::applyLimits));
+    config.onChange("proto-max-bulk-len", limits);
+    config.onChange("client-query-buffer-limit", limits);
+  }
+
   private static String describe(Throwable err) {
     String m = String.valueOf(err.getMessage());
     return m.contains("Address already in use") ? "Address already in use" : m;
@@ -111,6 +146,9 @@ public final class ShardVerticle extends VerticleBase {
   public Future<?> stop() {
     if (cronTimer >= 0) {
       vertx.cancelTimer(cronTimer);
+    }
+    if (hostTimer >= 0) {
+      vertx.cancelTimer(hostTimer);
     }
     List<Future<Void>> closing = new ArrayList<>();
     for (NetServer s : servers) {
@@ -176,13 +214,63 @@ public final class ShardVerticle extends VerticleBase {
 
   void afterCommand(Client c, CommandSpec cmd, byte[][] argv, long micros) {
     Config config = kiln.config();
+    argv = redacted(cmd, argv);
     long slower = config.getLong("slowlog-log-slower-than");
     if (slower >= 0 && micros >= slower && !cmd.has(CommandSpec.SKIP_SLOWLOG)) {
       slowLog.add(argv, micros, c.addr, c.name, config.getInt("slowlog-max-len"));
     }
+    if (config.getBool("latency-tracking")) {
+      latency.record(cmd.id, micros);
+    }
     if (!monitors.isEmpty() && !cmd.has(CommandSpec.SKIP_MONITOR) && !cmd.has(CommandSpec.ADMIN)) {
       feedMonitors(c, argv);
     }
+  }
+
+  private static final byte[] REDACTED = "(redacted)".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+
+  /**
+   * Secrets never reach the slow log or MONITOR: as Redis does, AUTH's arguments, HELLO's AUTH
+   * user and password, and CONFIG SET values of requirepass/masterauth show as "(redacted)".
+   */
+  static byte[][] redacted(CommandSpec cmd, byte[][] argv) {
+    String name = cmd.fullName();
+    byte[][] out = argv;
+    switch (name) {
+      case "auth" -> {
+        if (argv.length == 2 || argv.length == 3) {
+          out = argv.clone();
+          for (int i = 1; i < out.length; i++) {
+            out[i] = REDACTED;
+          }
+        }
+      }
+      case "hello" -> {
+        for (int i = 2; i + 2 < argv.length; i++) {
+          if (io.kiln.command.Args.is(argv[i], "auth")) {
+            if (out == argv) {
+              out = argv.clone();
+            }
+            out[i + 1] = REDACTED;
+            out[i + 2] = REDACTED;
+            i += 2;
+          }
+        }
+      }
+      case "config|set" -> {
+        for (int i = 2; i + 1 < argv.length; i += 2) {
+          if (io.kiln.command.Args.is(argv[i], "requirepass")
+              || io.kiln.command.Args.is(argv[i], "masterauth")) {
+            if (out == argv) {
+              out = argv.clone();
+            }
+            out[i + 1] = REDACTED;
+          }
+        }
+      }
+      default -> { }
+    }
+    return out;
   }
 
   public void startMonitoring(Client c) {
@@ -191,14 +279,15 @@ public final class ShardVerticle extends VerticleBase {
     }
   }
 
-  void stopMonitoring(Client c) {
+  public void stopMonitoring(Client c) {
     monitors.remove(c);
   }
 
   private void feedMonitors(Client c, byte[][] argv) {
-    long now = System.currentTimeMillis();
+    java.time.Instant now = java.time.Instant.now();
     StringBuilder line = new StringBuilder();
-    line.append(now / 1000).append('.').append(String.format("%06d", (now % 1000) * 1000))
+    line.append(now.getEpochSecond()).append('.')
+        .append(String.format("%06d", now.getNano() / 1000))
         .append(" [").append(c.dbIndex()).append(' ').append(c.addr).append(']');
     for (byte[] a : argv) {
       line.append(' ').append(Repr.quote(a));
@@ -224,6 +313,7 @@ public final class ShardVerticle extends VerticleBase {
 
   private void cron(int hz) {
     shard.cron(hz);
+    rates.sample(shard.stats);
     int timeout = kiln.config().getInt("timeout");
     if (timeout > 0) {
       long now = System.currentTimeMillis();
