@@ -32,7 +32,7 @@ public final class RdbWriter {
     /** set-max-intset-entries. */
     public int setMaxIntsetEntries = 512;
     /** hash-max-listpack-entries. */
-    public int hashMaxListpackEntries = 128;
+    public int hashMaxListpackEntries = 512;
     /** hash-max-listpack-value. */
     public int hashMaxListpackValue = 64;
     /** zset-max-listpack-entries. */

@@ -60,7 +60,7 @@ class RdbRoundTripTest {
     m.put("h-small", hash("f1", "v1", "n", "42", "neg", "-7"));
     m.put("h-longvalue", hash("f1", "v".repeat(65)));
     List<RdbValue.FieldValue> bigHash = new ArrayList<>();
-    for (int i = 0; i < 200; i++) {
+    for (int i = 0; i < 600; i++) {
       bigHash.add(new RdbValue.FieldValue(b("field" + i), b("value" + i)));
     }
     m.put("h-big", new RdbValue.HashValue(bigHash));
