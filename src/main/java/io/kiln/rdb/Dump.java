@@ -1,0 +1,87 @@
+package io.kiln.rdb;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+
+/**
+ * DUMP / RESTORE payloads exactly as Redis 7.0 makes them: the value's RDB type byte and body,
+ * then the RDB version (10) as 2 bytes little endian, then the CRC-64 of all of that as 8 bytes
+ * little endian. Stateless; any thread (the event loop may call it for small values).
+ */
+public final class Dump {
+  private Dump() {}
+
+  /** Redis's reply for a payload whose footer version or checksum is wrong. */
+  public static final String ERR_VERSION_OR_CHECKSUM =
+      "ERR DUMP payload version or checksum are wrong";
+  /** Redis's reply for a payload whose body does not parse. */
+  public static final String ERR_BAD_DATA = "ERR Bad data format";
+
+  /** Serializes one value as DUMP does. */
+  public static byte[] serialize(RdbValue value, RdbWriter.Options options) {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    RdbWriter w = new RdbWriter(bytes, options);
+    try {
+      int type = w.typeFor(value);
+      w.writeLength(type); // a single byte: types are below 64
+      w.writeValue(type, value);
+      w.flush();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e); // cannot happen on a byte array
+    }
+    byte[] body = bytes.toByteArray();
+    byte[] out = new byte[body.length + 10];
+    System.arraycopy(body, 0, out, 0, body.length);
+    out[body.length] = (byte) Rdb.VERSION;
+    out[body.length + 1] = 0;
+    long crc = Crc64.update(0, out, 0, body.length + 2);
+    for (int i = 0; i < 8; i++) {
+      out[body.length + 2 + i] = (byte) (crc >>> (8 * i));
+    }
+    return out;
+  }
+
+  /** True when the footer (version and CRC) is acceptable, as Redis's verifyDumpPayload. */
+  public static boolean verify(byte[] payload) {
+    int len = payload.length;
+    if (len < 10) {
+      return false;
+    }
+    int ver = (payload[len - 10] & 0xff) | ((payload[len - 9] & 0xff) << 8);
+    if (ver > Rdb.VERSION) {
+      return false;
+    }
+    long crc = Crc64.update(0, payload, 0, len - 8);
+    for (int i = 0; i < 8; i++) {
+      if ((byte) (crc >>> (8 * i)) != payload[len - 8 + i]) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /**
+   * Parses a RESTORE payload.
+   *
+   * @throws RdbException whose message is Redis's error reply:
+   *     {@link #ERR_VERSION_OR_CHECKSUM} or {@link #ERR_BAD_DATA}
+   */
+  public static RdbValue restore(byte[] payload) throws RdbException {
+    if (!verify(payload)) {
+      throw new RdbException(ERR_VERSION_OR_CHECKSUM);
+    }
+    RdbReader r = new RdbReader(new ByteArrayInputStream(payload, 0, payload.length - 10));
+    RdbValue v;
+    try {
+      v = r.readDumpValue();
+    } catch (RdbException e) {
+      throw new RdbException(ERR_BAD_DATA, -1, e);
+    }
+    if (v == null) {
+      throw new RdbException(ERR_BAD_DATA); // empty collections are refused
+    }
+    return v;
+  }
+}
