@@ -54,16 +54,9 @@ public final class TestKiln implements AutoCloseable {
       for (int i = 0; i + 1 < directives.length; i += 2) {
         config.with(directives[i], directives[i + 1]);
       }
-      Kiln kiln = Kiln.start(config).toCompletionStage().toCompletableFuture()
-          .get(30, TimeUnit.SECONDS);
-      // The first command loads and links the request path's classes; a slow machine can take
-      // longer than the threshold for that once. The guard covers the test, not JVM warm-up.
-      try (RespClient warmUp = new RespClient("127.0.0.1", kiln.port())) {
-        warmUp.call("PING");
-      }
-      return new TestKiln(kiln, BlockedThreadGuard.count());
-    } catch (Exception e) {
-      throw new IllegalStateException("Kiln did not start", e);
+      return start(config);
+    } catch (io.kiln.config.ConfigException e) {
+      throw new IllegalArgumentException(e.getMessage(), e);
     }
   }
 
