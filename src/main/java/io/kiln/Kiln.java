@@ -2,6 +2,7 @@ package io.kiln;
 
 import io.kiln.command.CommandTable;
 import io.kiln.config.Config;
+import io.kiln.persist.PersistenceInfo;
 import io.kiln.server.ShardVerticle;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -39,6 +40,7 @@ public final class Kiln {
   private volatile ShardVerticle shard;
   private volatile Runnable onShutdown = () -> { };
   private final Promise<Void> stopped = Promise.promise();
+  private final PersistenceInfo persistence = new PersistenceInfo(startTimeMs / 1000);
 
   private Kiln(Config config) {
     this.config = config;
@@ -92,6 +94,11 @@ public final class Kiln {
   public void shutdown() {
     log.info("Redis is now ready to exit, bye bye...");
     stop().onComplete(ar -> onShutdown.run());
+  }
+
+  /** Persistence status for INFO; touched only on the persistence shard's event loop. */
+  public PersistenceInfo persistence() {
+    return persistence;
   }
 
   public Config config() {

@@ -6,6 +6,7 @@ import io.kiln.keyspace.Db;
 import io.kiln.keyspace.Dict;
 import io.kiln.keyspace.Shard;
 import io.kiln.keyspace.Stats;
+import io.kiln.persist.PersistenceInfo;
 import io.kiln.server.Client;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
@@ -243,24 +244,28 @@ public final class Info {
 
   private static void persistence(StringBuilder sb, Client c) {
     sb.append("# Persistence\r\n");
-    field(sb, "loading", 0);
+    PersistenceInfo p = c.kiln.persistence();
+    field(sb, "loading", p.loading ? 1 : 0);
     field(sb, "async_loading", 0);
     field(sb, "current_cow_peak", 0);
     field(sb, "current_cow_size", 0);
     field(sb, "current_cow_size_age", 0);
-    field(sb, "current_fork_perc", "0.00");
-    field(sb, "current_save_keys_processed", 0);
-    field(sb, "current_save_keys_total", 0);
+    field(sb, "current_fork_perc", p.bgsaveInProgress() && p.currentSaveKeysTotal > 0
+        ? String.format(Locale.ROOT, "%.2f",
+            100.0 * p.currentSaveKeysProcessed / p.currentSaveKeysTotal) : "0.00");
+    field(sb, "current_save_keys_processed", p.currentSaveKeysProcessed);
+    field(sb, "current_save_keys_total", p.currentSaveKeysTotal);
     field(sb, "rdb_changes_since_last_save", c.shard.dirty);
-    field(sb, "rdb_bgsave_in_progress", 0);
-    field(sb, "rdb_last_save_time", c.kiln.startTimeMs() / 1000);
-    field(sb, "rdb_last_bgsave_status", "ok");
-    field(sb, "rdb_last_bgsave_time_sec", -1);
-    field(sb, "rdb_current_bgsave_time_sec", -1);
-    field(sb, "rdb_saves", 0);
+    field(sb, "rdb_bgsave_in_progress", p.bgsaveInProgress() ? 1 : 0);
+    field(sb, "rdb_last_save_time", p.lastSaveSec);
+    field(sb, "rdb_last_bgsave_status", p.lastBgsaveOk ? "ok" : "err");
+    field(sb, "rdb_last_bgsave_time_sec", p.lastBgsaveTimeSec);
+    field(sb, "rdb_current_bgsave_time_sec", p.bgsaveInProgress()
+        ? (System.currentTimeMillis() - p.bgsaveStartMs) / 1000 : -1);
+    field(sb, "rdb_saves", p.saves);
     field(sb, "rdb_last_cow_size", 0);
-    field(sb, "rdb_last_load_keys_expired", 0);
-    field(sb, "rdb_last_load_keys_loaded", 0);
+    field(sb, "rdb_last_load_keys_expired", p.lastLoadKeysExpired);
+    field(sb, "rdb_last_load_keys_loaded", p.lastLoadKeysLoaded);
     field(sb, "aof_enabled", 0);
     field(sb, "aof_rewrite_in_progress", 0);
     field(sb, "aof_rewrite_scheduled", 0);
@@ -308,8 +313,8 @@ public final class Info {
     field(sb, "pubsub_channels", 0);
     field(sb, "pubsub_patterns", 0);
     field(sb, "pubsubshard_channels", 0);
-    field(sb, "latest_fork_usec", 0);
-    field(sb, "total_forks", 0);
+    field(sb, "latest_fork_usec", c.kiln.persistence().latestForkUsec);
+    field(sb, "total_forks", c.kiln.persistence().totalForks);
     field(sb, "migrate_cached_sockets", 0);
     field(sb, "slave_expires_tracked_keys", 0);
     field(sb, "active_defrag_hits", 0);

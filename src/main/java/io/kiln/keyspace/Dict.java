@@ -52,17 +52,20 @@ public final class Dict<V> {
      */
     public static final class Node<V> {
         public final byte[] key;
-        final int hash;
         public V value;
         /** Absolute expiry time (unit chosen by the keyspace); 0 means no expiry. */
         public long expireAt;
         /** Access clock maintained by the keyspace for eviction. */
         public int lru;
+        /**
+         * Snapshot epoch maintained by the keyspace: the last snapshot that captured (or did not
+         * need) this entry. Takes the place a cached hash would: hashes are recomputed instead.
+         */
+        public int epoch;
         Node<V> next;
 
-        Node(byte[] key, int hash, V value, Node<V> next) {
+        Node(byte[] key, V value, Node<V> next) {
             this.key = key;
-            this.hash = hash;
             this.value = value;
             this.next = next;
         }
@@ -399,7 +402,7 @@ public final class Dict<V> {
         expandIfNeeded();
         Node<V>[][] t = t1 != null ? t1 : t0;
         int idx = h & (capacity(t) - 1);
-        node = new Node<>(key, h, value, head(t, idx));
+        node = new Node<>(key, value, head(t, idx));
         setHead(t, idx, node);
         if (t1 != null) {
             used1++;
@@ -422,7 +425,7 @@ public final class Dict<V> {
 
     private static <V> Node<V> find(Node<V>[][] table, int h, byte[] key) {
         for (Node<V> n = head(table, h & (capacity(table) - 1)); n != null; n = n.next) {
-            if (n.hash == h && Arrays.equals(n.key, key)) {
+            if (Arrays.equals(n.key, key)) {
                 return n;
             }
         }
@@ -433,7 +436,7 @@ public final class Dict<V> {
         int idx = h & (capacity(table) - 1);
         Node<V> prev = null;
         for (Node<V> n = head(table, idx); n != null; prev = n, n = n.next) {
-            if (n.hash == h && Arrays.equals(n.key, key)) {
+            if (Arrays.equals(n.key, key)) {
                 checkNotPaused();
                 if (prev == null) {
                     setHead(table, idx, n.next);
@@ -490,7 +493,7 @@ public final class Dict<V> {
             Node<V> e = head(t0, rehashIdx);
             while (e != null) {
                 Node<V> next = e.next;
-                int idx = e.hash & mask1;
+                int idx = hash(e.key) & mask1;
                 e.next = head(t1, idx);
                 setHead(t1, idx, e);
                 used0--;

@@ -1,0 +1,41 @@
+package io.kiln.persist;
+
+/**
+ * What INFO persistence (and the fork fields of INFO stats) report: loading progress, the last and
+ * current snapshot, load results. One per server; written and read only on the event loop of the
+ * shard that runs persistence (shard 0; Kiln runs one shard today).
+ */
+public final class PersistenceInfo {
+  // ---- loading (startup, DEBUG RELOAD) ----
+  public boolean loading;
+  public long loadingStartSec;
+  public long loadingTotalBytes;
+  public long loadingLoadedBytes;
+  public long lastLoadKeysLoaded;
+  public long lastLoadKeysExpired;
+
+  // ---- RDB snapshots ----
+  /** Unix seconds of the last successful save (the start time until one happens). */
+  public long lastSaveSec;
+  /** Unix seconds of the last save attempt, successful or not (the save rules wait on it). */
+  public long lastSaveAttemptSec;
+  public boolean lastBgsaveOk = true;
+  public long lastBgsaveTimeSec = -1;
+  /** Start of the running BGSAVE in ms since epoch, or -1 when none runs. */
+  public long bgsaveStartMs = -1;
+  public long saves;
+  public long currentSaveKeysProcessed;
+  public long currentSaveKeysTotal;
+  /** The snapshot's start pause in microseconds: Kiln's counterpart of Redis's fork time. */
+  public long latestForkUsec;
+  public long totalForks;
+
+  public PersistenceInfo(long startSec) {
+    this.lastSaveSec = startSec;
+    this.lastSaveAttemptSec = startSec;
+  }
+
+  public boolean bgsaveInProgress() {
+    return bgsaveStartMs >= 0;
+  }
+}
