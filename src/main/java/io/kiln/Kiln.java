@@ -3,6 +3,11 @@ package io.kiln;
 import io.kiln.command.CommandTable;
 import io.kiln.config.Config;
 import io.kiln.persist.PersistenceInfo;
+import io.kiln.persist.Snapshot;
+import io.kiln.persist.SnapshotWriter;
+import io.kiln.persist.Snapshotter;
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.ThreadingModel;
 import io.kiln.server.ShardVerticle;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -64,7 +69,13 @@ public final class Kiln {
   public static Future<Kiln> start(Config config) {
     Kiln kiln = new Kiln(config);
     ShardVerticle verticle = new ShardVerticle(kiln, 0);
-    return kiln.vertx.deployVerticle(verticle)
+    Snapshot.registerCodecs(kiln.vertx.eventBus());
+    // The snapshot writer has a pool of its own: a save never delays another worker's disk work.
+    DeploymentOptions snapshotWorker = new DeploymentOptions()
+        .setThreadingModel(ThreadingModel.WORKER).setWorkerPoolName("kiln-snapshot")
+        .setWorkerPoolSize(1);
+    return kiln.vertx.deployVerticle(new SnapshotWriter(), snapshotWorker)
+        .compose(w -> kiln.vertx.deployVerticle(verticle))
         .map(id -> {
           kiln.shard = verticle;
           return kiln;
@@ -90,10 +101,39 @@ public final class Kiln {
     this.onShutdown = action;
   }
 
-  /** SHUTDOWN: stop, then run the shutdown action. Called on an event loop; does not block it. */
-  public void shutdown() {
-    log.info("Redis is now ready to exit, bye bye...");
-    stop().onComplete(ar -> onShutdown.run());
+  /**
+   * SHUTDOWN (and SIGTERM/SIGINT): saves a final snapshot when asked ({@code save} true), or by
+   * default ({@code save} null) when save points are configured; then stops and runs the
+   * shutdown action. A failed save keeps the server running (the future fails) unless
+   * {@code force}. Runs on the shard's event loop; never blocks it.
+   */
+  public Future<Void> shutdown(Boolean save, boolean force) {
+    boolean saving = save != null ? save : !config.savePoints().isEmpty();
+    Future<Void> saved = Future.succeededFuture();
+    if (saving) {
+      log.info("Saving the final RDB snapshot before exiting.");
+      Snapshotter snapshots = shard.snapshotter();
+      snapshots.abort();
+      shard.holdClients();
+      saved = snapshots.save(false).<Void>mapEmpty().recover(err -> {
+        if (force) {
+          log.warn("Error trying to save the DB. Exit anyway.");
+          return Future.succeededFuture();
+        }
+        log.warn("Error trying to save the DB, can't exit.");
+        shard.releaseClients();
+        return Future.failedFuture("Errors trying to SHUTDOWN. Check logs.");
+      });
+    }
+    return saved.compose(v -> {
+      log.info("Redis is now ready to exit, bye bye...");
+      return stop().onComplete(ar -> onShutdown.run());
+    });
+  }
+
+  /** Runs {@code task} on the shard's event loop (signal handlers, tests). */
+  public void onEventLoop(Runnable task) {
+    shard.execute(task);
   }
 
   /** Persistence status for INFO; touched only on the persistence shard's event loop. */

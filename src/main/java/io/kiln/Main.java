@@ -68,8 +68,9 @@ public final class Main {
     for (String name : List.of("TERM", "INT")) {
       sun.misc.Signal.handle(new sun.misc.Signal(name), sig -> {
         log.warn("Received SIG{} scheduling shutdown...", name);
-        log.info("User requested shutdown...");
-        kiln.shutdown();
+        kiln.onEventLoop(() -> kiln.shutdown(null, false).onFailure(err -> log.warn(
+            "SIG{} received but errors trying to shut down the server, check the logs for more "
+                + "information", name)));
       });
     }
   }

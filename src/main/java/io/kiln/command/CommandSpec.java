@@ -30,11 +30,12 @@ public final class CommandSpec {
   public static final int MAY_REPLICATE = 1 << 13;
   public static final int NO_MULTI = 1 << 14;
   public static final int ALLOW_BUSY = 1 << 15;
+  public static final int NO_ASYNC_LOADING = 1 << 16;
 
   static final String[] FLAG_NAMES = {
     "write", "readonly", "denyoom", "admin", "pubsub", "noscript", "blocking", "loading",
     "stale", "skip_monitor", "skip_slowlog", "fast", "no_auth", "may_replicate", "no_multi",
-    "allow_busy"
+    "allow_busy", "no_async_loading"
   };
 
   public final String name;

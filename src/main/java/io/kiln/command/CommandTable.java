@@ -27,6 +27,7 @@ public final class CommandTable {
     t.family("generic", KeyCommands::register);
     t.family("transactions", TransactionCommands::register);
     t.family("server", ServerCommands::register);
+    t.family("server", SnapshotCommands::register);
     t.family("server", ConfigCommands::register);
     return t;
   }

@@ -27,6 +27,11 @@ public final class Errors {
   public static final String SAME_OBJECT = "ERR source and destination objects are the same";
   public static final String EXEC_ABORT =
       "EXECABORT Transaction discarded because of previous errors.";
+  public static final String MISCONF_RDB = "MISCONF Redis is configured to save RDB snapshots, "
+      + "but it's currently unable to persist to disk. Commands that may modify the data set are "
+      + "disabled, because this instance is configured to report errors during writes if RDB "
+      + "snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for "
+      + "details about the RDB error.";
   public static final String LOADING = "LOADING Redis is loading the dataset in memory";
 
   public static String unknownCommand(String name, byte[][] argv) {

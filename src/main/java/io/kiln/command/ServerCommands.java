@@ -102,11 +102,23 @@ public final class ServerCommands {
     if (!flushOption(c, argv)) {
       return;
     }
-    // Redis counts every removed key (its extra +1 comes with the save FLUSHALL makes when save
-    // points are configured: the persistence work adds that).
     c.shard.dirty += c.shard.keyCount();
+    // As Redis kills its saving child, a running snapshot is abandoned...
+    c.home.snapshotter().abort();
     c.shard.flushAll();
-    c.ok();
+    if (c.kiln.config().savePoints().isEmpty() || c.inExec()) {
+      c.ok();
+      return;
+    }
+    // ...and with save points configured, the now empty dataset is saved on the spot.
+    c.suspend();
+    c.home.holdClients();
+    c.home.snapshotter().save(false).onComplete(ar -> {
+      c.home.releaseClients();
+      c.shard.dirty++;
+      c.ok();
+      c.resume();
+    });
   }
 
   static void shutdown(Client c, byte[][] argv) {
@@ -137,9 +149,16 @@ public final class ServerCommands {
       c.error(NO_SHUTDOWN);
       return;
     }
-    // Persistence is not there yet: SAVE and NOSAVE both stop without writing a snapshot.
     log.warn("User requested shutdown...");
-    c.kiln.shutdown();
+    boolean force = false;
+    for (int i = 1; i < argv.length; i++) {
+      force |= Args.is(argv[i], "force");
+    }
+    c.suspend();
+    c.kiln.shutdown(save ? Boolean.TRUE : nosave ? Boolean.FALSE : null, force).onFailure(err -> {
+      c.error("ERR " + err.getMessage());
+      c.resume();
+    });
   }
 
   static void monitor(Client c, byte[][] argv) {

@@ -78,7 +78,9 @@ public final class Db {
     Dict.Node<Object> n = node(key);
     if (n == null) {
       n = keys.putNode(key, value);
+      inserted(n);
     } else {
+      willChange(n);
       n.value = value;
       if (!keepTtl && n.expireAt != 0) {
         n.expireAt = 0;
@@ -99,6 +101,7 @@ public final class Db {
 
   /** Replaces the value of an existing live key, keeping its TTL (APPEND, INCR, SETRANGE...). */
   public void replace(Dict.Node<Object> node, Object value) {
+    willChange(node);
     node.value = value;
     node.lru = shard.lruClock();
     touched(node.key);
@@ -120,6 +123,7 @@ public final class Db {
     if (n == null) {
       return false;
     }
+    willChange(n);
     if (n.expireAt == 0) {
       expires.putNode(n.key, n);
     }
@@ -134,6 +138,7 @@ public final class Db {
     if (n == null || n.expireAt == 0) {
       return false;
     }
+    willChange(n);
     n.expireAt = 0;
     expires.removeNode(key);
     touched(key);
@@ -143,8 +148,9 @@ public final class Db {
   /** Empties the database, failing the EXEC of clients watching keys that existed. */
   public void flush() {
     touchAllWatched(null);
-    keys.clear();
-    expires.clear();
+    // New tables rather than clear(): a running snapshot keeps walking the old ones untouched.
+    keys = new Dict<>();
+    expires = new Dict<>();
   }
 
   /** Exchanges contents with {@code other} (SWAPDB); watches on keys present in either fire. */
@@ -160,6 +166,7 @@ public final class Db {
   }
 
   private void remove(Dict.Node<Object> n) {
+    willChange(n);
     keys.removeNode(n.key);
     if (n.expireAt != 0) {
       expires.removeNode(n.key);
@@ -170,6 +177,31 @@ public final class Db {
     remove(n);
     shard.stats.expiredKeys++;
     touched(n.key);
+  }
+
+  // ---- snapshot hooks ----
+
+  /**
+   * Call before changing a live node's value (or a collection inside it) in place: a running
+   * snapshot captures the old state first. Db's own write methods call it already.
+   */
+  public void willChange(Dict.Node<Object> n) {
+    SnapshotCapture capture = shard.capture;
+    if (capture != null) {
+      capture.beforeChange(keys, n);
+    }
+  }
+
+  private void inserted(Dict.Node<Object> n) {
+    SnapshotCapture capture = shard.capture;
+    if (capture != null) {
+      capture.inserted(n);
+    }
+  }
+
+  /** The key table itself, for a snapshot's walk (which must not modify it). */
+  public Dict<Object> table() {
+    return keys;
   }
 
   // ---- iteration and sampling ----

@@ -24,6 +24,8 @@ public final class Shard {
   private final SplittableRandom random = new SplittableRandom();
   /** Changes since the last successful save (INFO rdb_changes_since_last_save). */
   public long dirty;
+  /** The running snapshot's capture hook, or null when none runs. */
+  public SnapshotCapture capture;
   /** When set (during EXEC), the time every expiry check uses, as Redis fixes it per command. */
   private long fixedNow;
   public boolean activeExpireEnabled = true;

@@ -158,7 +158,7 @@ public final class Client implements Watcher {
   private void processBuffered() {
     try {
       byte[][] argv;
-      while (!closing && !suspended && (argv = decoder.next()) != null) {
+      while (!closing && !suspended && !home.clientsHeld() && (argv = decoder.next()) != null) {
         process(argv);
       }
     } catch (ProtocolException e) {
@@ -186,6 +186,18 @@ public final class Client implements Watcher {
     }
     suspended = false;
     if (!closed) {
+      socket.resume();
+      processBuffered();
+    }
+  }
+
+  /** The shard holds every client (SAVE): stop reading until {@link #releaseHold}. */
+  void hold() {
+    socket.pause();
+  }
+
+  void releaseHold() {
+    if (!closed && !suspended) {
       socket.resume();
       processBuffered();
     }
@@ -276,6 +288,10 @@ public final class Client implements Watcher {
       reject(cmd, "ERR Command not allowed inside a transaction");
       return;
     }
+    if ((cmd.has(CommandSpec.WRITE) || cmd.name.equals("ping")) && writesDeniedByDiskError()) {
+      reject(cmd, Errors.MISCONF_RDB);
+      return;
+    }
     if (multi != null && !runsInsideMulti(cmd)) {
       multi.add(new Queued(cmd, argv));
       out.simple("QUEUED");
@@ -289,6 +305,12 @@ public final class Client implements Watcher {
       case "exec", "discard", "multi", "watch", "quit", "reset" -> cmd.parent == null;
       default -> false;
     };
+  }
+
+  /** Redis's stop-writes-on-bgsave-error: the last save failed and save points are set. */
+  private boolean writesDeniedByDiskError() {
+    return !kiln.persistence().lastBgsaveOk && kiln.config().getBool("stop-writes-on-bgsave-error")
+        && !kiln.config().savePoints().isEmpty();
   }
 
   /** A command refused before running: error reply, counted, and it dooms an open MULTI. */

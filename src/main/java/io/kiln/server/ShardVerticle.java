@@ -5,6 +5,7 @@ import io.kiln.command.CommandSpec;
 import io.kiln.command.Info;
 import io.kiln.config.Config;
 import io.kiln.keyspace.Shard;
+import io.kiln.persist.Snapshotter;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.net.NetServer;
@@ -34,6 +35,8 @@ public final class ShardVerticle extends VerticleBase {
   private final Map<Long, Client> clients = new LinkedHashMap<>();
   private final List<Client> monitors = new ArrayList<>();
   private final SlowLog slowLog = new SlowLog();
+  private Snapshotter snapshotter;
+  private boolean clientsHeld;
   private long cronTimer = -1;
   private long hostTimer = -1;
   private int port;
@@ -47,6 +50,35 @@ public final class ShardVerticle extends VerticleBase {
 
   public Shard shard() {
     return shard;
+  }
+
+  /** Runs {@code task} on this shard's event loop. */
+  public void execute(Runnable task) {
+    context.runOnContext(v -> task.run());
+  }
+
+  public Snapshotter snapshotter() {
+    return snapshotter;
+  }
+
+  /** True while SAVE holds every client of this shard. */
+  public boolean clientsHeld() {
+    return clientsHeld;
+  }
+
+  /** SAVE: stop reading from every client until {@link #releaseClients}. */
+  public void holdClients() {
+    clientsHeld = true;
+    for (Client c : clients.values()) {
+      c.hold();
+    }
+  }
+
+  public void releaseClients() {
+    clientsHeld = false;
+    for (Client c : List.copyOf(clients.values())) {
+      c.releaseHold();
+    }
   }
 
   public int port() {
@@ -75,6 +107,7 @@ public final class ShardVerticle extends VerticleBase {
   public Future<?> start() {
     Config config = kiln.config();
     shard = new Shard(index, config.getInt("databases"));
+    snapshotter = new Snapshotter(kiln, shard, vertx);
     scheduleCron();
     watchConfig(config);
     Info.HostFacts.markStartup();
@@ -313,6 +346,7 @@ public final class ShardVerticle extends VerticleBase {
 
   private void cron(int hz) {
     shard.cron(hz);
+    snapshotter.cron();
     rates.sample(shard.stats);
     int timeout = kiln.config().getInt("timeout");
     if (timeout > 0) {

@@ -1,0 +1,67 @@
+package io.kiln.command;
+
+import io.kiln.persist.Snapshotter;
+import io.kiln.server.Client;
+
+/**
+ * RDB snapshot commands (server family): SAVE, BGSAVE, LASTSAVE. The snapshot itself is taken by
+ * {@link Snapshotter} without fork and written by a worker. Event loop.
+ */
+public final class SnapshotCommands {
+  private SnapshotCommands() {}
+
+  static final String IN_PROGRESS = "ERR Background save already in progress";
+
+  static void register(CommandTable t) {
+    t.add("save", 1, "admin noscript no_async_loading no_multi", 0, 0, 0,
+        SnapshotCommands::save);
+    t.add("bgsave", -1, "admin noscript no_async_loading", 0, 0, 0, SnapshotCommands::bgsave);
+    t.add("lastsave", 1, "loading stale fast", 0, 0, 0,
+        (c, a) -> c.out.integer(c.kiln.persistence().lastSaveSec));
+  }
+
+  /**
+   * SAVE: the documented blocking save. Every client of the shard is held (their input waits)
+   * while the worker writes the file; the event loop itself never blocks.
+   */
+  static void save(Client c, byte[][] argv) {
+    Snapshotter snapshots = c.home.snapshotter();
+    if (snapshots.running()) {
+      c.error(IN_PROGRESS);
+      return;
+    }
+    c.suspend();
+    c.home.holdClients();
+    snapshots.save(false).onComplete(ar -> {
+      c.home.releaseClients();
+      if (ar.succeeded()) {
+        c.ok();
+      } else {
+        c.error("ERR");
+      }
+      c.resume();
+    });
+  }
+
+  static void bgsave(Client c, byte[][] argv) {
+    boolean schedule = false;
+    if (argv.length > 1) {
+      if (argv.length == 2 && Args.is(argv[1], "schedule")) {
+        schedule = true;
+      } else {
+        c.error(Errors.SYNTAX);
+        return;
+      }
+    }
+    Snapshotter snapshots = c.home.snapshotter();
+    if (snapshots.running()) {
+      c.error(IN_PROGRESS);
+    } else if (c.inExec()) {
+      snapshots.schedule();
+      c.out.simple("Background saving scheduled");
+    } else {
+      snapshots.save(true);
+      c.out.simple("Background saving started");
+    }
+  }
+}

@@ -1,0 +1,158 @@
+package io.kiln.persist;
+
+import io.kiln.rdb.RdbValue;
+import io.kiln.rdb.RdbWriter;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.Message;
+import java.io.BufferedOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.channels.Channels;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The snapshot writer: a worker verticle (its own single-thread pool, so a save never delays the
+ * AOF's fsync) that turns captured entries into an RDB file. It encodes, compresses, checksums
+ * and writes; at the end it fsyncs the file, renames it over the target and fsyncs the directory,
+ * so a crash leaves either the old complete file or the new complete one. A failed or aborted
+ * save removes its temp file.
+ *
+ * <p>Owned by its worker thread; messages arrive in order, one at a time.
+ */
+public final class SnapshotWriter extends VerticleBase {
+  private static final Logger log = LoggerFactory.getLogger(SnapshotWriter.class);
+
+  private FileChannel channel;
+  private RdbWriter rdb;
+  private Snapshot.Begin begin;
+  private int currentDb;
+  private boolean[] resized;
+  private long keys;
+
+  @Override
+  public Future<?> start() {
+    vertx.eventBus().consumer(Snapshot.ADDRESS, this::onMessage);
+    return Future.succeededFuture();
+  }
+
+  private void onMessage(Message<Object> msg) {
+    try {
+      Object body = msg.body();
+      if (body instanceof Snapshot.Begin b) {
+        open(b);
+        msg.reply(null);
+      } else if (body instanceof Snapshot.Batch b) {
+        write(b);
+        msg.reply(null);
+      } else if (body instanceof Snapshot.Finish) {
+        msg.reply(finish());
+      } else if (body instanceof Snapshot.Abort) {
+        discard();
+        msg.reply(null);
+      }
+    } catch (IOException | RuntimeException e) {
+      log.warn("Write error saving DB on disk: {}", e.getMessage());
+      discard();
+      msg.fail(1, e.getMessage() == null ? e.toString() : e.getMessage());
+    }
+  }
+
+  private void open(Snapshot.Begin b) throws IOException {
+    discard();
+    begin = b;
+    Path temp = Path.of(b.tempPath());
+    try {
+      channel = FileChannel.open(temp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+          StandardOpenOption.TRUNCATE_EXISTING);
+    } catch (IOException e) {
+      throw new IOException("Failed opening the temp RDB file " + temp.getFileName()
+          + " (in server root dir " + temp.toAbsolutePath().getParent() + ") for saving: "
+          + e.getMessage(), e);
+    }
+    OutputStream out = new BufferedOutputStream(Channels.newOutputStream(channel), 1 << 16);
+    rdb = new RdbWriter(out, new RdbWriter.Options().compression(b.compression())
+        .checksum(b.checksum()));
+    rdb.writeHeader();
+    Runtime rt = Runtime.getRuntime();
+    rdb.writeStandardAux(System.currentTimeMillis() / 1000, rt.totalMemory() - rt.freeMemory());
+    currentDb = -1;
+    resized = new boolean[b.dbSizes().length];
+    keys = 0;
+  }
+
+  private void write(Snapshot.Batch batch) throws IOException {
+    if (rdb == null) {
+      return; // aborted meanwhile
+    }
+    for (Snapshot.Entry e : batch.entries()) {
+      if (e.db() != currentDb) {
+        currentDb = e.db();
+        rdb.writeSelectDb(currentDb);
+        if (!resized[currentDb]) {
+          resized[currentDb] = true;
+          rdb.writeResizeDb(begin.dbSizes()[currentDb], begin.dbExpires()[currentDb]);
+        }
+      }
+      rdb.writeKey(e.key(), toRdb(e.value()), e.expireAtMs() == 0 ? -1 : e.expireAtMs());
+      keys++;
+    }
+  }
+
+  /** Captured values in the RDB layer's forms. */
+  private static RdbValue toRdb(Object value) {
+    if (value instanceof byte[] s) {
+      return new RdbValue.Str(s);
+    }
+    throw new IllegalStateException("cannot save a value of " + value.getClass().getSimpleName());
+  }
+
+  private Snapshot.Done finish() throws IOException {
+    rdb.writeEof();
+    rdb.flush();
+    channel.force(true);
+    long bytes = rdb.bytesWritten();
+    channel.close();
+    channel = null;
+    rdb = null;
+    Path temp = Path.of(begin.tempPath());
+    Path target = Path.of(begin.finalPath());
+    Files.move(temp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    fsyncDirectory(target.toAbsolutePath().getParent());
+    begin = null;
+    return new Snapshot.Done(bytes, keys);
+  }
+
+  /** Makes the rename durable. */
+  static void fsyncDirectory(Path dir) throws IOException {
+    try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
+      d.force(true);
+    }
+  }
+
+  private void discard() {
+    if (channel != null) {
+      try {
+        channel.close();
+      } catch (IOException ignored) {
+        // the file is removed next
+      }
+      channel = null;
+    }
+    rdb = null;
+    if (begin != null) {
+      try {
+        Files.deleteIfExists(Path.of(begin.tempPath()));
+      } catch (IOException e) {
+        log.warn("Could not remove temp file {}: {}", begin.tempPath(), e.getMessage());
+      }
+      begin = null;
+    }
+  }
+}

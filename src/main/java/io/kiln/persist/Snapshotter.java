@@ -1,0 +1,322 @@
+package io.kiln.persist;
+
+import io.kiln.Kiln;
+import io.kiln.config.Config;
+import io.kiln.config.SavePoint;
+import io.kiln.keyspace.Db;
+import io.kiln.keyspace.Dict;
+import io.kiln.keyspace.Shard;
+import io.kiln.keyspace.SnapshotCapture;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.EventBus;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Takes point-in-time RDB snapshots of one shard without fork and without a pause that grows with
+ * the data (serialize-before-write). At the start it bumps an epoch and notes each database's key
+ * table; then, in slices of about a millisecond, it walks the tables with the SCAN cursor and
+ * captures every entry it meets that is not yet captured. Any write to an entry not yet captured
+ * captures it first ({@link #beforeChange}); entries created after the start are marked as not
+ * part of it ({@link #inserted}); a flushed database leaves its old table to the walk. So the file
+ * holds exactly the data of the moment the save began while clients keep writing. Strings are
+ * immutable arrays, so capturing one is a reference. Captured entries go to the
+ * {@link SnapshotWriter} worker in batches, at most {@link #MAX_IN_FLIGHT} unacknowledged, which
+ * bounds the extra memory.
+ *
+ * <p>Also runs the `save` rules (checked every second) and keeps INFO's snapshot fields.
+ * Owned by the shard's event loop.
+ */
+public final class Snapshotter implements SnapshotCapture {
+  private static final Logger log = LoggerFactory.getLogger(Snapshotter.class);
+
+  static final int BATCH_ENTRIES = 2048;
+  static final int MAX_IN_FLIGHT = 4;
+  static final long SLICE_NANOS = 1_000_000;
+  /** Redis waits this long before retrying a failed background save (CONFIG_BGSAVE_RETRY_DELAY). */
+  static final long RETRY_DELAY_SEC = 5;
+
+  private final Kiln kiln;
+  private final Shard shard;
+  private final Vertx vertx;
+  private final PersistenceInfo info;
+
+  private int epoch;
+  private boolean active;
+  private boolean background;
+  private long startMs;
+  private long dirtyAtStart;
+  private final Map<Dict<Object>, Integer> dbOfTable = new IdentityHashMap<>();
+  private final List<Dict<Object>> tables = new ArrayList<>();
+  private int walkDb;
+  private long walkCursor;
+  private boolean walkScheduled;
+  private List<Snapshot.Entry> batch = new ArrayList<>();
+  private int inFlight;
+  private Promise<Snapshot.Done> done;
+  private long lastCronMs;
+  /** BGSAVE SCHEDULE (or a save rule) asked for a save while one was running. */
+  private boolean scheduled;
+
+  public Snapshotter(Kiln kiln, Shard shard, Vertx vertx) {
+    this.kiln = kiln;
+    this.shard = shard;
+    this.vertx = vertx;
+    this.info = kiln.persistence();
+  }
+
+  public boolean running() {
+    return active || done != null;
+  }
+
+  /**
+   * Starts a snapshot to `dir`/`dbfilename`. Background saves keep serving clients; the caller
+   * of a foreground save (SAVE, shutdown) holds its clients itself. Fails at once when one runs.
+   */
+  public Future<Snapshot.Done> save(boolean inBackground) {
+    if (running()) {
+      return Future.failedFuture("Background save already in progress");
+    }
+    long t0 = System.nanoTime();
+    Config config = kiln.config();
+    Path dir = Path.of(config.getString("dir"));
+    String temp = dir.resolve("temp-" + ProcessHandle.current().pid() + ".rdb").toString();
+    String target = dir.resolve(config.getString("dbfilename")).toString();
+
+    epoch++;
+    active = true;
+    background = inBackground;
+    startMs = System.currentTimeMillis();
+    dirtyAtStart = shard.dirty;
+    dbOfTable.clear();
+    tables.clear();
+    long[] sizes = new long[shard.databases()];
+    long[] expires = new long[shard.databases()];
+    long total = 0;
+    for (int i = 0; i < shard.databases(); i++) {
+      Db db = shard.db(i);
+      tables.add(db.table());
+      dbOfTable.put(db.table(), i);
+      sizes[i] = db.size();
+      expires[i] = db.expiresSize();
+      total += sizes[i];
+    }
+    walkDb = 0;
+    walkCursor = 0;
+    batch = new ArrayList<>();
+    inFlight = 0;
+    done = Promise.promise();
+    shard.capture = this;
+    info.lastSaveAttemptSec = startMs / 1000;
+    info.currentSaveKeysTotal = total;
+    info.currentSaveKeysProcessed = 0;
+    if (inBackground) {
+      info.bgsaveStartMs = startMs;
+    }
+    Future<Snapshot.Done> result = done.future();
+    bus().request(Snapshot.ADDRESS, new Snapshot.Begin(temp, target,
+        config.getBool("rdbcompression"), config.getBool("rdbchecksum"), sizes, expires))
+        .onComplete(ar -> {
+          if (ar.failed()) {
+            fail(ar.cause().getMessage());
+          }
+        });
+    info.latestForkUsec = (System.nanoTime() - t0) / 1000;
+    info.totalForks++;
+    scheduleWalk();
+    return result.andThen(ar -> finished(ar.succeeded(), ar.succeeded() ? ar.result() : null,
+        ar.failed() ? ar.cause().getMessage() : null));
+  }
+
+  /** Abandons a running snapshot (FLUSHALL does, as in Redis); its temp file is removed. */
+  public void abort() {
+    if (!running()) {
+      return;
+    }
+    log.warn("Killing the running snapshot: its temp file is removed");
+    bus().request(Snapshot.ADDRESS, new Snapshot.Abort());
+    fail("Background save aborted");
+  }
+
+  // ---- the walk ----
+
+  private void scheduleWalk() {
+    if (!walkScheduled && active) {
+      walkScheduled = true;
+      vertx.runOnContext(v -> walk());
+    }
+  }
+
+  private void walk() {
+    walkScheduled = false;
+    long deadline = System.nanoTime() + SLICE_NANOS;
+    while (active && inFlight < MAX_IN_FLIGHT) {
+      if (walkDb == tables.size()) {
+        walkDone();
+        return;
+      }
+      int db = walkDb;
+      walkCursor = tables.get(db).scan(walkCursor, n -> capture(db, n));
+      if (walkCursor == 0) {
+        walkDb++;
+      }
+      if (batch.size() >= BATCH_ENTRIES) {
+        sendBatch();
+      }
+      if (System.nanoTime() > deadline) {
+        scheduleWalk();
+        return;
+      }
+    }
+    // out of credit: an acknowledgement resumes the walk
+  }
+
+  /** Every entry of the start has been captured: stop capturing and close the file. */
+  private void walkDone() {
+    active = false;
+    shard.capture = null;
+    if (!batch.isEmpty()) {
+      sendBatch();
+    }
+    Promise<Snapshot.Done> p = done;
+    bus().<Snapshot.Done>request(Snapshot.ADDRESS, new Snapshot.Finish()).onComplete(ar -> {
+      if (done == p) {
+        done = null;
+      }
+      if (ar.succeeded()) {
+        p.tryComplete(ar.result().body());
+      } else {
+        p.tryFail(ar.cause().getMessage());
+      }
+    });
+  }
+
+  private void capture(int db, Dict.Node<Object> node) {
+    if (node.epoch == epoch) {
+      return;
+    }
+    node.epoch = epoch;
+    batch.add(new Snapshot.Entry(db, node.key, node.value, node.expireAt));
+    info.currentSaveKeysProcessed++;
+  }
+
+  private void sendBatch() {
+    List<Snapshot.Entry> full = batch;
+    batch = new ArrayList<>(BATCH_ENTRIES);
+    inFlight++;
+    bus().request(Snapshot.ADDRESS, new Snapshot.Batch(full)).onComplete(ar -> {
+      inFlight--;
+      if (ar.failed()) {
+        fail(ar.cause().getMessage());
+      } else {
+        scheduleWalk();
+      }
+    });
+  }
+
+  // ---- the keyspace's hooks ----
+
+  @Override
+  public void beforeChange(Dict<Object> table, Dict.Node<Object> node) {
+    if (!active) {
+      return;
+    }
+    Integer db = dbOfTable.get(table);
+    if (db == null) {
+      return; // a table created after the start (a flushed database): nothing of the snapshot
+    }
+    capture(db, node);
+    if (batch.size() >= BATCH_ENTRIES && inFlight < MAX_IN_FLIGHT) {
+      sendBatch();
+    }
+  }
+
+  @Override
+  public void inserted(Dict.Node<Object> node) {
+    if (active) {
+      node.epoch = epoch;
+    }
+  }
+
+  // ---- completion ----
+
+  private void fail(String reason) {
+    active = false;
+    shard.capture = null;
+    Promise<Snapshot.Done> p = done;
+    done = null;
+    if (p != null) {
+      p.tryFail(reason == null ? "snapshot failed" : reason);
+    }
+  }
+
+  private void finished(boolean ok, Snapshot.Done result, String error) {
+    batch = new ArrayList<>();
+    long now = System.currentTimeMillis();
+    if (background) {
+      info.bgsaveStartMs = -1;
+      info.lastBgsaveTimeSec = (now - startMs) / 1000;
+    }
+    info.lastBgsaveOk = ok;
+    info.currentSaveKeysProcessed = 0;
+    info.currentSaveKeysTotal = 0;
+    if (ok) {
+      shard.dirty -= dirtyAtStart;
+      info.lastSaveSec = now / 1000;
+      info.saves++;
+      log.info("DB saved on disk ({} keys, {} bytes, {} ms)", result.keys(), result.bytes(),
+          now - startMs);
+      if (background) {
+        log.info("Background saving terminated with success");
+      }
+    } else {
+      log.warn("{}: {}", background ? "Background saving error" : "Error saving DB on disk",
+          error);
+    }
+  }
+
+  // ---- BGSAVE SCHEDULE and the save rules ----
+
+  /** BGSAVE SCHEDULE while a save runs: start another once it ends. */
+  public void schedule() {
+    scheduled = true;
+  }
+
+  /** Called by the shard's periodic job; acts once a second, as Redis's serverCron does. */
+  public void cron() {
+    long now = System.currentTimeMillis();
+    if (now - lastCronMs < 1000) {
+      return;
+    }
+    lastCronMs = now;
+    if (running()) {
+      return;
+    }
+    if (scheduled) {
+      scheduled = false;
+      save(true);
+      return;
+    }
+    long nowSec = now / 1000;
+    boolean retryAllowed = info.lastBgsaveOk || nowSec - info.lastSaveAttemptSec > RETRY_DELAY_SEC;
+    for (SavePoint sp : kiln.config().savePoints()) {
+      if (shard.dirty >= sp.changes() && nowSec - info.lastSaveSec >= sp.seconds() && retryAllowed) {
+        log.info("{} changes in {} seconds. Saving...", sp.changes(), sp.seconds());
+        log.info("Background saving started");
+        save(true);
+        return;
+      }
+    }
+  }
+
+  private EventBus bus() {
+    return vertx.eventBus();
+  }
+}
