@@ -140,6 +140,43 @@ public final class Db {
     return true;
   }
 
+  /**
+   * RENAME: re-files the live node {@code src} under {@code dstKey} (deleting whatever lived there),
+   * keeping its value, TTL and access time. Watches on both keys fire.
+   */
+  public void rename(Dict.Node<Object> src, byte[] dstKey) {
+    Dict.Node<Object> old = node(dstKey);
+    if (old != null) {
+      remove(old);
+    }
+    remove(src);
+    Dict.Node<Object> n = keys.putNode(dstKey, src.value);
+    n.lru = src.lru;
+    if (src.expireAt != 0) {
+      n.expireAt = src.expireAt;
+      expires.putNode(dstKey, n);
+    }
+    touched(src.key);
+    touched(dstKey);
+  }
+
+  /**
+   * MOVE: transfers the live node {@code src} of this database to {@code target} under the same
+   * key, keeping value, TTL and access time. The caller has checked the key is absent there.
+   * Watches on the key fire in both databases.
+   */
+  public void moveTo(Dict.Node<Object> src, Db target) {
+    remove(src);
+    Dict.Node<Object> n = target.keys.putNode(src.key, src.value);
+    n.lru = src.lru;
+    if (src.expireAt != 0) {
+      n.expireAt = src.expireAt;
+      target.expires.putNode(src.key, n);
+    }
+    touched(src.key);
+    target.touched(src.key);
+  }
+
   /** Empties the database, failing the EXEC of clients watching keys that existed. */
   public void flush() {
     touchAllWatched(null);
