@@ -298,6 +298,7 @@ public final class KeyCommands {
       c.error(Errors.NO_SUCH_KEY);
       return;
     }
+    src.lru = c.shard.lruClock(); // a write lookup counts as an access, as in Redis
     if (sameKey) {
       if (nx) {
         c.out.integer(0);
@@ -352,7 +353,12 @@ public final class KeyCommands {
       return;
     }
     Dict.Node<Object> n = src.node(argv[1]);
-    if (n == null || dst.exists(argv[1])) {
+    if (n == null) {
+      c.out.integer(0);
+      return;
+    }
+    n.lru = c.shard.lruClock(); // a write lookup counts as an access, as in Redis
+    if (dst.exists(argv[1])) {
       c.out.integer(0);
       return;
     }
@@ -488,6 +494,7 @@ public final class KeyCommands {
       c.out.integer(0);
       return;
     }
+    n.lru = c.shard.lruClock(); // a write lookup counts as an access, as in Redis
     if (flags != 0) {
       long current = n.expireAt == 0 ? -1 : n.expireAt;
       if ((flags & NX) != 0 && current != -1) {
@@ -535,6 +542,7 @@ public final class KeyCommands {
   }
 
   static void persist(Client c, byte[][] argv) {
+    c.db().get(argv[1]); // a write lookup counts as an access, as in Redis
     if (c.db().persist(argv[1])) {
       c.shard.dirty++;
       c.out.integer(1);

@@ -314,17 +314,47 @@ class KeyCommandsTest {
   }
 
   @Test
-  void renameKeepsValueTtlAndIdleTime() throws Exception {
+  void writeLookupsCountAsAccessButReadOnlyProbesDoNot() throws Exception {
+    try (Jedis j = jedis()) {
+      for (String k : List.of("probe", "ren", "mov", "cpy", "exp", "per")) {
+        j.set(k, "v");
+      }
+      j.expire("per", 1000);
+      assertThat(eventually(5_000, () -> j.objectIdletime("probe") >= 2)).isTrue();
+      // TYPE, EXISTS, TTL and OBJECT look without touching (Redis's LOOKUP_NOTOUCH)
+      j.type("probe");
+      j.exists("probe");
+      j.ttl("probe");
+      assertThat(j.objectIdletime("probe")).isGreaterThanOrEqualTo(2L);
+      // write lookups touch: RENAME and MOVE carry the refreshed object along
+      j.rename("ren", "ren2");
+      assertThat(j.objectIdletime("ren2")).isZero();
+      j.move("mov", 1);
+      j.select(1);
+      assertThat(j.objectIdletime("mov")).isZero();
+      j.select(0);
+      j.copy("cpy", "cpy2", false);
+      assertThat(j.objectIdletime("cpy")).isZero();
+      assertThat(j.objectIdletime("cpy2")).isZero();
+      j.expire("exp", 100);
+      assertThat(j.objectIdletime("exp")).isZero();
+      j.persist("per");
+      assertThat(j.objectIdletime("per")).isZero();
+    }
+  }
+
+  @Test
+  void renameKeepsValueAndTtl() throws Exception {
     try (Jedis j = jedis()) {
       j.set("x", "v");
       j.pexpireAt("x", 4102444800000L);
-      assertThat(eventually(5_000, () -> j.objectIdletime("x") >= 1)).isTrue();
       j.rename("x", "y");
-      assertThat(j.objectIdletime("y")).isGreaterThanOrEqualTo(1L);
       assertThat(j.pexpireTime("y")).isEqualTo(4102444800000L);
       assertThat(j.get("y")).isEqualTo("v");
+      assertThat(j.exists("x")).isFalse();
     }
   }
+
 
   @Test
   void objectFreqUnderLfuPolicy() throws Exception {
