@@ -15,8 +15,16 @@ package io.kiln.command;
 public final class Glob {
   private Glob() {}
 
-  /** True when {@code pattern} matches the whole of {@code s}. */
+  /** True when {@code pattern} matches the whole of {@code s}, case-sensitively. */
   public static boolean matches(byte[] pattern, byte[] s) {
+    return matches(pattern, s, false);
+  }
+
+  /**
+   * True when {@code pattern} matches the whole of {@code s}; with {@code nocase}, ASCII letters
+   * compare without case (as Redis's nocase mode: both sides and range bounds lowered).
+   */
+  public static boolean matches(byte[] pattern, byte[] s, boolean nocase) {
     int plen = pattern.length;
     int slen = s.length;
     if (slen == 0) {
@@ -39,7 +47,7 @@ public final class Glob {
         continue;
       }
       if (pi < plen) {
-        int next = matchOne(pattern, pi, s[si]);
+        int next = matchOne(pattern, pi, s[si], nocase);
         if (next >= 0) {
           pi = next;
           si++;
@@ -63,7 +71,8 @@ public final class Glob {
    * Matches the single-byte token at {@code pi} (not a star) against {@code c}: the index of the
    * next token on success, -1 on mismatch.
    */
-  private static int matchOne(byte[] p, int pi, byte c) {
+  private static int matchOne(byte[] p, int pi, byte sc, boolean nocase) {
+    int c = nocase ? lower(sc) : sc;
     int plen = p.length;
     switch (p[pi]) {
       case '?':
@@ -78,7 +87,7 @@ public final class Glob {
         while (true) {
           if (j < plen && p[j] == '\\' && plen - j >= 2) {
             j++;
-            if (p[j] == c) {
+            if (p[j] == sc) {
               match = true;
             }
           } else if (j < plen && p[j] == ']') {
@@ -94,11 +103,15 @@ public final class Glob {
               start = end;
               end = t;
             }
+            if (nocase) { // Redis lowers the bounds after ordering them
+              start = lower((byte) start);
+              end = lower((byte) end);
+            }
             j += 2;
             if (c >= start && c <= end) {
               match = true;
             }
-          } else if (p[j] == c) {
+          } else if ((nocase ? lower(p[j]) : p[j]) == c) {
             match = true;
           }
           j++;
@@ -112,9 +125,14 @@ public final class Glob {
         if (plen - pi >= 2) {
           pi++;
         }
-        return p[pi] == c ? pi + 1 : -1;
+        return (nocase ? lower(p[pi]) : p[pi]) == c ? pi + 1 : -1;
       default:
-        return p[pi] == c ? pi + 1 : -1;
+        return (nocase ? lower(p[pi]) : p[pi]) == c ? pi + 1 : -1;
     }
+  }
+
+  /** C's tolower in the C locale, on a signed byte. */
+  private static int lower(byte b) {
+    return b >= 'A' && b <= 'Z' ? b + 32 : b;
   }
 }

@@ -280,7 +280,13 @@ public final class KeyCommands {
   }
 
   static void randomkey(Client c, byte[][] argv) {
-    Dict.Node<Object> n = c.db().randomNode();
+    Db db = c.db();
+    // Each try deletes the expired keys it lands on, so this ends; like Redis, keep going while
+    // keys remain rather than answer nil for a database that still holds a live key.
+    Dict.Node<Object> n = db.randomNode();
+    while (n == null && db.size() > 0) {
+      n = db.randomNode();
+    }
     if (n == null) {
       c.out.nullBulk();
     } else {

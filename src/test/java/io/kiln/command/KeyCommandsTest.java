@@ -133,6 +133,20 @@ class KeyCommandsTest {
   }
 
   @Test
+  void globNocaseMode() {
+    byte[] hello = "HeLLo".getBytes(StandardCharsets.US_ASCII);
+    assertThat(Glob.matches("hello".getBytes(), hello, true)).isTrue();
+    assertThat(Glob.matches("hello".getBytes(), hello, false)).isFalse();
+    assertThat(Glob.matches("h[a-z]llo".getBytes(), hello, true)).isTrue();
+    assertThat(Glob.matches("H[A-Z]LLO".getBytes(), hello, true)).isTrue();
+    // bounds are ordered before lowering: [Z-a] becomes z..a, which holds nothing
+    assertThat(Glob.matches("h[Z-a]llo".getBytes(), "hzllo".getBytes(), true)).isFalse();
+    // an escaped byte inside a class still compares exactly
+    assertThat(Glob.matches("h[\\E]llo".getBytes(), "hello".getBytes(), true)).isFalse();
+    assertThat(Glob.matches("h\\Ello".getBytes(), "hello".getBytes(), true)).isTrue();
+  }
+
+  @Test
   void globManyStarsStaysFast() {
     String pattern = "*a".repeat(5000) + "*c";
     String s = "a".repeat(20000) + "b";
