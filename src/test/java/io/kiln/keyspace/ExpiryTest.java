@@ -105,6 +105,33 @@ class ExpiryTest {
   }
 
   @Test
+  void expireScanFindsFewDueKeysAmongManyWithinOneSweep() {
+    // Db.expireScan (Redis 7's cursor walk over the TTL index) on its own, on the test thread:
+    // 50 due keys hidden among 3000 live ones with a TTL are all gone after one sweep.
+    Shard shard = new Shard(0, 1);
+    Db db = shard.db(0);
+    long future = System.currentTimeMillis() + 3_600_000;
+    for (int i = 0; i < 3000; i++) {
+      db.set(("live" + i).getBytes(), "v".getBytes(), future);
+    }
+    for (int i = 0; i < 50; i++) {
+      db.set(("due" + i).getBytes(), "v".getBytes(), 1L);
+    }
+    long now = System.currentTimeMillis();
+    long expired = 0;
+    // 3050 entries in at most 8192 buckets: a round looks at >= 20 entries or 400 buckets.
+    for (int round = 0; round < 3050 / 20 + 8192 / 400 + 2; round++) {
+      long r = db.expireScan(Shard.EXPIRE_SAMPLES, now);
+      expired += r >>> 32;
+      assertThat((int) r).isPositive();
+    }
+    assertThat(expired).isEqualTo(50);
+    assertThat(db.size()).isEqualTo(3000);
+    assertThat(db.expiresSize()).isEqualTo(3000);
+    assertThat(shard.stats.expiredKeys).isEqualTo(50);
+  }
+
+  @Test
   void lookupExpiresDueKeyLazily() throws Exception {
     // hz 1: the active cycle runs once a second, so a key that is due is normally still in the
     // table when the next command arrives; DBSIZE counts it without expiring it, GET removes it.
