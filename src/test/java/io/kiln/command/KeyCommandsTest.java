@@ -147,6 +147,66 @@ class KeyCommandsTest {
   }
 
   @Test
+  void globAgreesWithRedisOnRandomPatterns() throws Exception {
+    // Random patterns and keys over the bytes that matter to the matcher, checked against a
+    // real redis-server's KEYS with a one-key database (skipped where it is not installed).
+    String alphabet = "aab-^[]\\**??\u00e9"; // weighted toward wildcards so many cases match
+    java.util.Random rnd = new java.util.Random(42);
+    try (io.kiln.support.RealRedis redis = io.kiln.support.RealRedis.start();
+        io.kiln.support.RespClient r = redis.client()) {
+      int cases = 0;
+      int matched = 0;
+      for (int batch = 0; batch < 40; batch++) {
+        List<String[]> pairs = new java.util.ArrayList<>();
+        for (int i = 0; i < 150; i++) {
+          String pattern = randomString(rnd, alphabet, 1 + rnd.nextInt(7));
+          String key = i % 2 == 0 ? randomString(rnd, "ab-^[]\\\u00e9", rnd.nextInt(6))
+              : keyLike(rnd, pattern);
+          if (pattern.equals("*")) {
+            continue;
+          }
+          pairs.add(new String[] {pattern, key});
+          r.send("SET", key, "v");
+          r.send("KEYS", pattern);
+          r.send("DEL", key);
+        }
+        for (String[] pair : pairs) {
+          r.readReply();
+          boolean redisMatch = !r.readReply().equals("*0\r\n");
+          r.readReply();
+          assertThat(glob(pair[0], pair[1]))
+              .as("pattern '%s' key '%s'", pair[0], pair[1]).isEqualTo(redisMatch);
+          cases++;
+          matched += redisMatch ? 1 : 0;
+        }
+      }
+      assertThat(cases).isGreaterThan(5000);
+      assertThat(matched).as("the sample holds matches too").isGreaterThan(1000);
+    }
+  }
+
+  /** A key shaped by {@code pattern} (wildcards filled in at random), so many cases match. */
+  private static String keyLike(java.util.Random rnd, String pattern) {
+    StringBuilder b = new StringBuilder();
+    for (char ch : pattern.toCharArray()) {
+      switch (ch) {
+        case '*' -> b.append(randomString(rnd, "ab", rnd.nextInt(3)));
+        case '?' -> b.append(randomString(rnd, "ab-", 1));
+        default -> b.append(ch);
+      }
+    }
+    return b.toString();
+  }
+
+  private static String randomString(java.util.Random rnd, String alphabet, int len) {
+    StringBuilder b = new StringBuilder();
+    for (int i = 0; i < len; i++) {
+      b.append(alphabet.charAt(rnd.nextInt(alphabet.length())));
+    }
+    return b.toString();
+  }
+
+  @Test
   void globManyStarsStaysFast() {
     String pattern = "*a".repeat(5000) + "*c";
     String s = "a".repeat(20000) + "b";
