@@ -38,19 +38,6 @@ public final class KeyCommands {
   /** Strings up to this many bytes are stored embedded (OBJ_ENCODING_EMBSTR_SIZE_LIMIT). */
   private static final int EMBSTR_LIMIT = 44;
 
-  static final String LFU_NOT_SELECTED = "ERR An LFU maxmemory policy is not selected, access "
-      + "frequency not tracked. Please note that when switching between policies at runtime LRU "
-      + "and LFU data will take some time to adjust.";
-  static final String LFU_SELECTED = "ERR An LFU maxmemory policy is selected, idle time not "
-      + "tracked. Please note that when switching between policies at runtime LRU and LFU data "
-      + "will take some time to adjust.";
-  static final String INVALID_CURSOR = "ERR invalid cursor";
-  static final String NX_XX_GT_LT =
-      "ERR NX and XX, GT or LT options at the same time are not compatible";
-  static final String GT_LT = "ERR GT and LT options at the same time are not compatible";
-  static final String INT_RANGE =
-      "ERR value is out of range, value must between -2147483648 and 2147483647";
-
   static void register(CommandTable t) {
     t.add("del", -2, "write", 1, -1, 1, KeyCommands::del);
     t.add("unlink", -2, "write fast", 1, -1, 1, KeyCommands::del);
@@ -223,7 +210,7 @@ public final class KeyCommands {
   static void scan(Client c, byte[][] argv) {
     Long parsed = parseCursor(argv[1]);
     if (parsed == null) {
-      c.error(INVALID_CURSOR);
+      c.error(Errors.INVALID_CURSOR);
       return;
     }
     long cursor = parsed;
@@ -337,7 +324,7 @@ public final class KeyCommands {
       return null;
     }
     if (v < Integer.MIN_VALUE || v > Integer.MAX_VALUE) {
-      c.error(error != null ? error : INT_RANGE);
+      c.error(error != null ? error : Errors.INT_RANGE);
       return null;
     }
     return (int) (long) v;
@@ -461,16 +448,16 @@ public final class KeyCommands {
       } else if (Args.is(o, "lt")) {
         flags |= LT;
       } else {
-        c.error("ERR Unsupported option " + sanitize(o));
+        c.error("ERR Unsupported option " + Numbers.ascii(o)); // the writer blanks CR/LF
         return;
       }
     }
     if ((flags & NX) != 0 && (flags & (XX | GT | LT)) != 0) {
-      c.error(NX_XX_GT_LT);
+      c.error(Errors.EXPIRE_NX_AND_OTHERS);
       return;
     }
     if ((flags & GT) != 0 && (flags & LT) != 0) {
-      c.error(GT_LT);
+      c.error(Errors.EXPIRE_GT_AND_LT);
       return;
     }
     Long parsed = Numbers.toLong(argv[2]);
@@ -609,7 +596,7 @@ public final class KeyCommands {
       return;
     }
     if (lfuPolicy(c)) {
-      c.error(LFU_SELECTED);
+      c.error(Errors.LFU_SELECTED);
       return;
     }
     c.out.integer(Math.max(0, c.shard.lruClock() - n.lru));
@@ -621,7 +608,7 @@ public final class KeyCommands {
       return;
     }
     if (!lfuPolicy(c)) {
-      c.error(LFU_NOT_SELECTED);
+      c.error(Errors.LFU_NOT_SELECTED);
       return;
     }
     // Kiln does not keep LFU counters yet: report Redis's initial counter for a new key.
@@ -653,8 +640,4 @@ public final class KeyCommands {
     }
   }
 
-  /** Error text may not hold CR or LF: Redis replaces them with spaces. */
-  private static String sanitize(byte[] arg) {
-    return Numbers.ascii(arg).replace('\r', ' ').replace('\n', ' ');
-  }
 }
