@@ -639,5 +639,4 @@ public final class KeyCommands {
       c.out.simple(line);
     }
   }
-
 }
