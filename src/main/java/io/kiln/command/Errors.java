@@ -24,6 +24,20 @@ public final class Errors {
   public static final String BIT_OFFSET = "ERR bit offset is not an integer or out of range";
   public static final String BIT_VALUE = "ERR bit is not an integer or out of range";
   public static final String INVALID_EXPIRE = "ERR invalid expire time in '%s' command";
+  // generic (keyspace) family
+  public static final String INVALID_CURSOR = "ERR invalid cursor";
+  public static final String INT_RANGE =
+      "ERR value is out of range, value must between -2147483648 and 2147483647";
+  public static final String EXPIRE_NX_AND_OTHERS =
+      "ERR NX and XX, GT or LT options at the same time are not compatible";
+  public static final String EXPIRE_GT_AND_LT =
+      "ERR GT and LT options at the same time are not compatible";
+  public static final String LFU_NOT_SELECTED = "ERR An LFU maxmemory policy is not selected, "
+      + "access frequency not tracked. Please note that when switching between policies at "
+      + "runtime LRU and LFU data will take some time to adjust.";
+  public static final String LFU_SELECTED = "ERR An LFU maxmemory policy is selected, idle time "
+      + "not tracked. Please note that when switching between policies at runtime LRU and LFU "
+      + "data will take some time to adjust.";
   public static final String SAME_OBJECT = "ERR source and destination objects are the same";
   public static final String EXEC_ABORT =
       "EXECABORT Transaction discarded because of previous errors.";

@@ -145,6 +145,43 @@ public final class Db {
     return true;
   }
 
+  /**
+   * RENAME: re-files the live node {@code src} under {@code dstKey} (deleting whatever lived there),
+   * keeping its value, TTL and access time. Watches on both keys fire.
+   */
+  public void rename(Dict.Node<Object> src, byte[] dstKey) {
+    Dict.Node<Object> old = node(dstKey);
+    if (old != null) {
+      remove(old);
+    }
+    remove(src);
+    Dict.Node<Object> n = keys.putNode(dstKey, src.value);
+    n.lru = src.lru;
+    if (src.expireAt != 0) {
+      n.expireAt = src.expireAt;
+      expires.putNode(dstKey, n);
+    }
+    touched(src.key);
+    touched(dstKey);
+  }
+
+  /**
+   * MOVE: transfers the live node {@code src} of this database to {@code target} under the same
+   * key, keeping value, TTL and access time. The caller has checked the key is absent there.
+   * Watches on the key fire in both databases.
+   */
+  public void moveTo(Dict.Node<Object> src, Db target) {
+    remove(src);
+    Dict.Node<Object> n = target.keys.putNode(src.key, src.value);
+    n.lru = src.lru;
+    if (src.expireAt != 0) {
+      n.expireAt = src.expireAt;
+      target.expires.putNode(src.key, n);
+    }
+    touched(src.key);
+    target.touched(src.key);
+  }
+
   /** Empties the database, failing the EXEC of clients watching keys that existed. */
   public void flush() {
     touchAllWatched(null);
@@ -261,6 +298,41 @@ public final class Db {
       }
     }
     return expired;
+  }
+
+  /** Where {@link #expireScan} resumes in the expires table (Redis's expires_cursor). */
+  private long expireCursor;
+
+  /**
+   * One round of active expiry the way Redis 7 does it: walks the buckets of the TTL index from a
+   * cursor that persists between rounds, until {@code samples} keys were looked at (or
+   * 20 x samples buckets, empty ones included), deleting those that are due. Unlike random
+   * sampling, successive rounds cover the whole index, so a few due keys among many live ones are
+   * still found within one sweep. Returns {@code expired << 32 | sampled}.
+   */
+  long expireScan(int samples, long now) {
+    if (expires.size() == 0) {
+      return 0;
+    }
+    List<Dict.Node<Object>> due = new ArrayList<>();
+    int[] sampled = {0};
+    int maxBuckets = samples * 20;
+    for (int buckets = 0; sampled[0] < samples && buckets < maxBuckets; buckets++) {
+      expireCursor = expires.scan(expireCursor, e -> {
+        sampled[0]++;
+        if (e.value.expireAt <= now) {
+          due.add(e.value);
+        }
+      });
+    }
+    long expired = 0;
+    for (Dict.Node<Object> node : due) {
+      if (keys.getNode(node.key) == node) {
+        expireNow(node);
+        expired++;
+      }
+    }
+    return expired << 32 | sampled[0];
   }
 
   /** Moves a few buckets of each table's incremental rehash; true while work remains. */
