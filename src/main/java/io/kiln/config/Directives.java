@@ -18,6 +18,10 @@ import java.util.Map;
  */
 public final class Directives {
   private static final long INT_MAX = Integer.MAX_VALUE;
+  /** Redis's hidden configs: settable and readable by exact name, never listed by a pattern. */
+  private static final java.util.Set<String> HIDDEN = java.util.Set.of("rdb-key-save-delay",
+      "key-load-delay");
+
   private static final long INT_MIN = Integer.MIN_VALUE;
   private static final long UINT_MAX = 0xFFFF_FFFFL;
   private static final long LONG_MAX = Long.MAX_VALUE;
@@ -92,6 +96,9 @@ public final class Directives {
         bool("rdb-del-sync-files", false),
         bool("rdb-save-incremental-fsync", true),
         enumeration("sanitize-dump-payload", "no", "no", "yes", "clients"),
+        // Testing knobs Redis hides from CONFIG GET patterns (microseconds per key)
+        integer("rdb-key-save-delay", INT_MIN, INT_MAX, 0).honoured(),
+        integer("key-load-delay", INT_MIN, INT_MAX, 0),
         // Append only file
         bool("appendonly", false),
         string("appendfilename", "appendonly.aof").immutable().check(v -> nonEmptyBaseName(v,
@@ -256,7 +263,9 @@ public final class Directives {
     if (BY_NAME.put(name, d) != null) {
       throw new IllegalStateException("duplicate directive " + name);
     }
-    NAMES.add(name);
+    if (!HIDDEN.contains(name)) {
+      NAMES.add(name);
+    }
   }
 
   private static String baseName(String value) {

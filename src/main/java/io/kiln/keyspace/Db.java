@@ -156,6 +156,7 @@ public final class Db {
     }
     remove(src);
     Dict.Node<Object> n = keys.putNode(dstKey, src.value);
+    inserted(n);
     n.lru = src.lru;
     if (src.expireAt != 0) {
       n.expireAt = src.expireAt;
@@ -173,6 +174,7 @@ public final class Db {
   public void moveTo(Dict.Node<Object> src, Db target) {
     remove(src);
     Dict.Node<Object> n = target.keys.putNode(src.key, src.value);
+    target.inserted(n);
     n.lru = src.lru;
     if (src.expireAt != 0) {
       n.expireAt = src.expireAt;
@@ -275,29 +277,6 @@ public final class Db {
         action.accept(n);
       }
     });
-  }
-
-  /**
-   * One round of active expiry: samples up to {@code samples} keys with a TTL and deletes the
-   * expired ones. Returns how many of the sampled keys had expired.
-   */
-  int expireSample(int samples, long now) {
-    int expired = 0;
-    int n = Math.min(samples, expires.size());
-    List<Dict.Node<Object>> due = new ArrayList<>();
-    for (int i = 0; i < n; i++) {
-      Dict.Node<Dict.Node<Object>> e = expires.randomNode(shard.random());
-      if (e != null && e.value.expireAt <= now) {
-        due.add(e.value);
-      }
-    }
-    for (Dict.Node<Object> node : due) {
-      if (keys.getNode(node.key) == node) { // a sample can repeat
-        expireNow(node);
-        expired++;
-      }
-    }
-    return expired;
   }
 
   /** Where {@link #expireScan} resumes in the expires table (Redis's expires_cursor). */

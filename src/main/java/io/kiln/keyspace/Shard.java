@@ -96,13 +96,15 @@ public final class Shard {
     for (int i = 0; i < dbs.length; i++) {
       Db db = dbs[(expireDbCursor + i) % dbs.length];
       while (db.expiresSize() > 0) {
-        int expired = db.expireSample(EXPIRE_SAMPLES, now);
+        long r = db.expireScan(EXPIRE_SAMPLES, now);
+        int expired = (int) (r >>> 32);
+        int sampled = (int) r;
         if (System.nanoTime() > deadlineNanos) {
           stats.expiredTimeCapReachedCount++;
           expireDbCursor = (expireDbCursor + i) % dbs.length;
           return;
         }
-        if (expired * 100 <= EXPIRE_SAMPLES * EXPIRE_ACCEPTABLE_STALE) {
+        if (sampled > 0 && expired * 100 <= sampled * EXPIRE_ACCEPTABLE_STALE) {
           break;
         }
       }

@@ -16,7 +16,7 @@ public final class Snapshot {
 
   /** Opens the temp file and writes the header. */
   public record Begin(String tempPath, String finalPath, boolean compression, boolean checksum,
-      long[] dbSizes, long[] dbExpires) {}
+      long[] dbSizes, long[] dbExpires, long keySaveDelayMicros) {}
 
   /** One captured key: the database it belonged to at the snapshot's start. */
   public record Entry(int db, byte[] key, Object value, long expireAtMs) {}

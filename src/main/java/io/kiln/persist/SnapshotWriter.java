@@ -102,6 +102,10 @@ public final class SnapshotWriter extends VerticleBase {
       }
       rdb.writeKey(e.key(), toRdb(e.value()), e.expireAtMs() == 0 ? -1 : e.expireAtMs());
       keys++;
+      if (begin.keySaveDelayMicros() > 0) {
+        // rdb-key-save-delay, a testing knob: slows this worker only, never an event loop.
+        java.util.concurrent.locks.LockSupport.parkNanos(begin.keySaveDelayMicros() * 1000);
+      }
     }
   }
 

@@ -64,6 +64,8 @@ public final class Snapshotter implements SnapshotCapture {
   private long lastCronMs;
   /** BGSAVE SCHEDULE (or a save rule) asked for a save while one was running. */
   private boolean scheduled;
+  /** The running snapshot was abandoned on purpose: not a failure (no MISCONF). */
+  private boolean aborted;
 
   public Snapshotter(Kiln kiln, Shard shard, Vertx vertx) {
     this.kiln = kiln;
@@ -92,6 +94,7 @@ public final class Snapshotter implements SnapshotCapture {
 
     epoch++;
     active = true;
+    aborted = false;
     background = inBackground;
     startMs = System.currentTimeMillis();
     dirtyAtStart = shard.dirty;
@@ -122,7 +125,8 @@ public final class Snapshotter implements SnapshotCapture {
     }
     Future<Snapshot.Done> result = done.future();
     bus().request(Snapshot.ADDRESS, new Snapshot.Begin(temp, target,
-        config.getBool("rdbcompression"), config.getBool("rdbchecksum"), sizes, expires))
+        config.getBool("rdbcompression"), config.getBool("rdbchecksum"), sizes, expires,
+        config.getLong("rdb-key-save-delay")))
         .onComplete(ar -> {
           if (ar.failed()) {
             fail(ar.cause().getMessage());
@@ -141,6 +145,7 @@ public final class Snapshotter implements SnapshotCapture {
       return;
     }
     log.warn("Killing the running snapshot: its temp file is removed");
+    aborted = true;
     bus().request(Snapshot.ADDRESS, new Snapshot.Abort());
     fail("Background save aborted");
   }
@@ -264,9 +269,12 @@ public final class Snapshotter implements SnapshotCapture {
       info.bgsaveStartMs = -1;
       info.lastBgsaveTimeSec = (now - startMs) / 1000;
     }
-    info.lastBgsaveOk = ok;
     info.currentSaveKeysProcessed = 0;
     info.currentSaveKeysTotal = 0;
+    if (aborted) {
+      return;
+    }
+    info.lastBgsaveOk = ok;
     if (ok) {
       shard.dirty -= dirtyAtStart;
       info.lastSaveSec = now / 1000;

@@ -52,7 +52,9 @@ public final class TestKiln implements AutoCloseable {
       Config config = Config.defaults().with("port", "0").with("bind", "127.0.0.1")
           .with("save", "");
       for (int i = 0; i + 1 < directives.length; i += 2) {
-        config.with(directives[i], directives[i + 1]);
+        // a value of several words ("3600 1") is several arguments, as on a config line
+        String v = directives[i + 1];
+        config.with(directives[i], v.isBlank() ? new String[] {v} : v.trim().split("\\s+"));
       }
       return start(config);
     } catch (io.kiln.config.ConfigException e) {

@@ -1,0 +1,208 @@
+package io.kiln.persist;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.kiln.rdb.RdbReader;
+import io.kiln.rdb.RdbValue;
+import io.kiln.support.RealRedis;
+import io.kiln.support.RespClient;
+import io.kiln.support.TestKiln;
+import java.io.BufferedInputStream;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.BooleanSupplier;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** SAVE, BGSAVE, LASTSAVE, save rules and the point-in-time guarantee, on a real Kiln. */
+class SnapshotTest {
+  @TempDir
+  Path dir;
+
+  private TestKiln start(String... more) {
+    List<String> d = new ArrayList<>(List.of("dir", dir.toString()));
+    d.addAll(List.of(more));
+    return TestKiln.start(d.toArray(String[]::new));
+  }
+
+  @Test
+  void bgsaveWritesTheDatasetOfItsStartWhileWritesContinue() throws Exception {
+    int n = 20_000;
+    // 50 us per key on the worker: the save lasts about a second, long enough to overlap writes.
+    try (TestKiln kiln = start("rdb-key-save-delay", "50"); RespClient c = kiln.client()) {
+      load(c, n, "before");
+      c.call("SET", "doomed", "present-at-start");
+      assertThat(c.call("BGSAVE")).isEqualTo("+Background saving started\r\n");
+      // Everything below is sent after BGSAVE began: none of it may reach the file.
+      StringBuilder pipeline = new StringBuilder();
+      for (int i = 0; i < n; i++) {
+        pipeline.append(cmd("SET", "k" + i, "after" + i));
+      }
+      pipeline.append(cmd("DEL", "doomed")).append(cmd("SET", "born-later", "x"));
+      c.sendRaw(pipeline.toString());
+      for (int i = 0; i < n + 2; i++) {
+        c.readReply();
+      }
+      assertThat(c.call("INFO", "persistence")).as("the writes overlapped the save")
+          .contains("rdb_bgsave_in_progress:1");
+      waitFor(() -> c.call("INFO", "persistence").contains("rdb_bgsave_in_progress:0"));
+      assertThat(c.call("INFO", "persistence")).contains("rdb_last_bgsave_status:ok");
+
+      Map<String, String> saved = readStrings(dir.resolve("dump.rdb"));
+      assertThat(saved).hasSize(n + 1).containsEntry("doomed", "present-at-start")
+          .doesNotContainKey("born-later");
+      for (int i = 0; i < n; i++) {
+        assertThat(saved.get("k" + i)).isEqualTo("before" + i);
+      }
+      assertThat(c.call("GET", "k7")).isEqualTo("$6\r\nafter7\r\n");
+    }
+    try (Stream<Path> files = Files.list(dir)) {
+      assertThat(files.map(p -> p.getFileName().toString())).containsExactly("dump.rdb");
+    }
+  }
+
+  @Test
+  void saveBlocksOnlyUntilTheFileIsDurableAndResetsTheChangeCount() throws Exception {
+    try (TestKiln kiln = start(); RespClient c = kiln.client()) {
+      c.call("SET", "a", "1");
+      c.call("SET", "b", "2");
+      assertThat(c.call("INFO", "persistence")).contains("rdb_changes_since_last_save:2");
+      assertThat(c.call("SAVE")).isEqualTo("+OK\r\n");
+      assertThat(c.call("INFO", "persistence")).contains("rdb_changes_since_last_save:0",
+          "rdb_saves:1");
+      assertThat(readStrings(dir.resolve("dump.rdb"))).containsEntry("a", "1")
+          .containsEntry("b", "2");
+      long lastsave = Long.parseLong(c.call("LASTSAVE").substring(1).trim());
+      assertThat(lastsave).isCloseTo(System.currentTimeMillis() / 1000, org.assertj.core.data.Offset.offset(5L));
+    }
+  }
+
+  @Test
+  void aSecondBgsaveIsRefusedWhileOneRuns() throws Exception {
+    try (TestKiln kiln = start("rdb-key-save-delay", "1000"); RespClient c = kiln.client()) {
+      load(c, 2000, "v");
+      assertThat(c.call("BGSAVE")).isEqualTo("+Background saving started\r\n");
+      assertThat(c.call("BGSAVE")).isEqualTo("-ERR Background save already in progress\r\n");
+      assertThat(c.call("SAVE")).isEqualTo("-ERR Background save already in progress\r\n");
+      assertThat(c.call("BGSAVE", "NOW")).isEqualTo("-ERR syntax error\r\n");
+      // FLUSHALL abandons the running save (as Redis kills its child) without marking an error.
+      assertThat(c.call("FLUSHALL")).isEqualTo("+OK\r\n");
+      waitFor(() -> c.call("INFO", "persistence").contains("rdb_bgsave_in_progress:0"));
+      assertThat(c.call("INFO", "persistence")).contains("rdb_last_bgsave_status:ok");
+    }
+    try (Stream<Path> files = Files.list(dir)) {
+      assertThat(files.filter(p -> p.getFileName().toString().startsWith("temp-"))).isEmpty();
+    }
+  }
+
+  @Test
+  void aSaveRuleStartsABackgroundSave() throws Exception {
+    try (TestKiln kiln = start("save", "1 2"); RespClient c = kiln.client()) {
+      c.call("SET", "a", "1");
+      c.call("SET", "b", "2");
+      waitFor(() -> c.call("INFO", "persistence").contains("rdb_saves:1"));
+      assertThat(readStrings(dir.resolve("dump.rdb"))).containsOnlyKeys("a", "b");
+    }
+  }
+
+  @Test
+  void aFailedSaveTurnsWritesIntoMisconfUntilASaveSucceeds() throws Exception {
+    // A directory where the file should go makes the final rename fail.
+    Files.createDirectory(dir.resolve("dump.rdb"));
+    try (TestKiln kiln = start("save", "3600 1"); RespClient c = kiln.client()) {
+      c.call("SET", "a", "1");
+      assertThat(c.call("BGSAVE")).isEqualTo("+Background saving started\r\n");
+      waitFor(() -> c.call("INFO", "persistence").contains("rdb_last_bgsave_status:err"));
+      assertThat(c.call("SET", "b", "2")).startsWith("-MISCONF Redis is configured to save RDB");
+      assertThat(c.call("GET", "a")).isEqualTo("$1\r\n1\r\n");
+      Files.delete(dir.resolve("dump.rdb"));
+      assertThat(c.call("SAVE")).isEqualTo("+OK\r\n");
+      assertThat(c.call("SET", "b", "2")).isEqualTo("+OK\r\n");
+    }
+  }
+
+  @Test
+  void shutdownSavesWhenSavePointsAreSet() throws Exception {
+    TestKiln kiln = start("save", "3600 1");
+    try (RespClient c = kiln.client()) {
+      c.call("SET", "kept", "yes");
+      c.sendRaw(cmd("SHUTDOWN"));
+      assertThat(c.closedByServer()).isTrue();
+    }
+    kiln.close();
+    assertThat(readStrings(dir.resolve("dump.rdb"))).containsEntry("kept", "yes");
+  }
+
+  @Test
+  void kilnsFileLoadsIntoRealRedis() throws Exception {
+    try (TestKiln kiln = start(); RespClient c = kiln.client()) {
+      load(c, 1000, "value-");
+      c.call("SET", "long", "x".repeat(5000));
+      c.call("SET", "num", "12345");
+      c.call("PEXPIREAT", "num", Long.toString(System.currentTimeMillis() + 3_600_000));
+      c.call("SELECT", "3");
+      c.call("SET", "in-db3", "three");
+      assertThat(c.call("SAVE")).isEqualTo("+OK\r\n");
+    }
+    try (RealRedis redis = RealRedis.start("--dir", dir.toString());
+        RespClient r = redis.client()) {
+      assertThat(r.call("DBSIZE")).isEqualTo(":1002\r\n");
+      assertThat(r.call("GET", "k999")).isEqualTo("$9\r\nvalue-999\r\n");
+      assertThat(r.call("STRLEN", "long")).isEqualTo(":5000\r\n");
+      assertThat(Long.parseLong(r.call("TTL", "num").substring(1).trim())).isBetween(3500L, 3600L);
+      r.call("SELECT", "3");
+      assertThat(r.call("GET", "in-db3")).isEqualTo("$5\r\nthree\r\n");
+    }
+    Process check = new ProcessBuilder("redis-check-rdb", dir.resolve("dump.rdb").toString())
+        .redirectErrorStream(true).start();
+    String report = new String(check.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(check.waitFor()).as(report).isZero();
+    assertThat(report).contains("RDB looks OK");
+  }
+
+  // ---- helpers ----
+
+  private static void load(RespClient c, int n, String prefix) {
+    StringBuilder pipeline = new StringBuilder();
+    for (int i = 0; i < n; i++) {
+      pipeline.append(cmd("SET", "k" + i, prefix + i));
+    }
+    c.sendRaw(pipeline.toString());
+    for (int i = 0; i < n; i++) {
+      c.readReply();
+    }
+  }
+
+  static String cmd(String... args) {
+    StringBuilder sb = new StringBuilder("*").append(args.length).append("\r\n");
+    for (String a : args) {
+      sb.append('$').append(a.getBytes(StandardCharsets.ISO_8859_1).length).append("\r\n")
+          .append(a).append("\r\n");
+    }
+    return sb.toString();
+  }
+
+  static Map<String, String> readStrings(Path file) throws Exception {
+    Map<String, String> out = new HashMap<>();
+    try (InputStream in = new BufferedInputStream(Files.newInputStream(file))) {
+      new RdbReader(in).read(e -> out.put(new String(e.key(), StandardCharsets.ISO_8859_1),
+          new String(((RdbValue.Str) e.value()).value(), StandardCharsets.ISO_8859_1)));
+    }
+    return out;
+  }
+
+  static void waitFor(BooleanSupplier condition) {
+    long deadline = System.nanoTime() + 20_000_000_000L;
+    while (!condition.getAsBoolean()) {
+      assertThat(System.nanoTime()).as("condition within 20 s").isLessThan(deadline);
+      Thread.onSpinWait();
+    }
+  }
+}
