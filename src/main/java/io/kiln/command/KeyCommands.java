@@ -4,6 +4,7 @@ import io.kiln.keyspace.Db;
 import io.kiln.keyspace.Dict;
 import io.kiln.resp.Numbers;
 import io.kiln.server.Client;
+import io.kiln.types.RedisValue;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -15,23 +16,6 @@ import java.util.List;
  */
 public final class KeyCommands {
   private KeyCommands() {}
-
-  /**
-   * What a non-string value (list, hash, set, zset, stream...) implements so that the generic
-   * commands can name it (TYPE, SCAN TYPE), describe it (OBJECT ENCODING) and duplicate it
-   * (COPY). Strings are plain {@code byte[]} and need none of this. Implementations are owned by
-   * the event loop of the shard holding them.
-   */
-  public interface TypedValue {
-    /** The name TYPE replies: "list", "set", "zset", "hash", "stream". */
-    String typeName();
-
-    /** The name OBJECT ENCODING replies: "listpack", "quicklist", "hashtable", "intset"... */
-    String encoding();
-
-    /** An independent copy for COPY (the copy may share immutable parts). */
-    Object deepCopy();
-  }
 
   /** Redis keeps the integers 0..9999 as shared objects (OBJ_SHARED_INTEGERS). */
   private static final long SHARED_INTEGERS = 10000;
@@ -81,7 +65,7 @@ public final class KeyCommands {
     if (v instanceof byte[]) {
       return "string";
     }
-    if (v instanceof TypedValue tv) {
+    if (v instanceof RedisValue tv) {
       return tv.typeName();
     }
     throw new IllegalStateException("value of unknown type " + v.getClass().getName());
@@ -95,7 +79,7 @@ public final class KeyCommands {
       }
       return b.length <= EMBSTR_LIMIT ? "embstr" : "raw";
     }
-    return ((TypedValue) v).encoding();
+    return ((RedisValue) v).encoding();
   }
 
   /** A copy of a value for COPY: strings are immutable and shared, other types copy themselves. */
@@ -103,7 +87,7 @@ public final class KeyCommands {
     if (v instanceof byte[]) {
       return v;
     }
-    return ((TypedValue) v).deepCopy();
+    return ((RedisValue) v).deepCopy();
   }
 
   // ---- DEL, EXISTS, TYPE, TOUCH ----

@@ -114,6 +114,9 @@ public final class SnapshotWriter extends VerticleBase {
     if (value instanceof byte[] s) {
       return new RdbValue.Str(s);
     }
+    if (value instanceof RdbValue v) {
+      return v;
+    }
     throw new IllegalStateException("cannot save a value of " + value.getClass().getSimpleName());
   }
 

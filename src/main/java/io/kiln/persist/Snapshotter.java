@@ -7,6 +7,7 @@ import io.kiln.keyspace.Db;
 import io.kiln.keyspace.Dict;
 import io.kiln.keyspace.Shard;
 import io.kiln.keyspace.SnapshotCapture;
+import io.kiln.types.RedisValue;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -208,7 +209,9 @@ public final class Snapshotter implements SnapshotCapture {
       return;
     }
     node.epoch = epoch;
-    batch.add(new Snapshot.Entry(db, node.key, node.value, node.expireAt));
+    // Strings are immutable arrays: a reference is the capture. Collections are copied now.
+    Object value = node.value instanceof RedisValue v ? v.toRdb() : node.value;
+    batch.add(new Snapshot.Entry(db, node.key, value, node.expireAt));
     info.currentSaveKeysProcessed++;
   }
 

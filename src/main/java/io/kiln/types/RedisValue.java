@@ -1,0 +1,29 @@
+package io.kiln.types;
+
+import io.kiln.rdb.RdbValue;
+
+/**
+ * What every non-string value (list, hash, set, sorted set) implements so that the generic
+ * commands can name it (TYPE, SCAN TYPE), describe it (OBJECT ENCODING), duplicate it (COPY) and
+ * a snapshot can capture it. Strings are plain immutable {@code byte[]} and need none of this.
+ *
+ * <p>Values are mutable and owned by the event loop of the shard holding them. Before changing
+ * one in place, a command calls {@code Db.willChange(node)} so that a running snapshot captures
+ * the old state first ({@link #toRdb}).
+ */
+public interface RedisValue {
+  /** The name TYPE replies: "list", "set", "zset", "hash". */
+  String typeName();
+
+  /** The name OBJECT ENCODING replies: "listpack", "quicklist", "hashtable", "intset"... */
+  String encoding();
+
+  /** An independent copy for COPY. */
+  RedisValue deepCopy();
+
+  /**
+   * An immutable copy in the RDB layer's form, taken on the event loop when a snapshot captures
+   * the value; the snapshot worker encodes it later.
+   */
+  RdbValue toRdb();
+}
