@@ -1,5 +1,6 @@
 package io.kiln.rdb;
 
+import io.kiln.resp.Numbers;
 import java.io.ByteArrayOutputStream;
 import java.util.ArrayList;
 import java.util.List;
@@ -36,8 +37,8 @@ public final class Listpack {
 
     /** Appends a string entry (stored as an integer when it is a canonical one). */
     Builder add(byte[] s) {
-      long v = Rdb.parseCanonicalLong(s);
-      if (v != Rdb.NOT_A_LONG || Rdb.isCanonicalLong(s)) {
+      Long v = Numbers.toLong(s);
+      if (v != null) {
         addInt(v);
       } else {
         addString(s);
@@ -143,9 +144,9 @@ public final class Listpack {
 
   /** Bytes one entry takes in a listpack (encoding, data and back-length). */
   static long entrySize(byte[] s) {
-    long v = Rdb.parseCanonicalLong(s);
+    Long v = Numbers.toLong(s);
     long l;
-    if (v != Rdb.NOT_A_LONG || Rdb.isCanonicalLong(s)) {
+    if (v != null) {
       l = v >= 0 && v <= 127 ? 1 : v >= -4096 && v <= 4095 ? 2
           : v >= Short.MIN_VALUE && v <= Short.MAX_VALUE ? 3
           : v >= -(1 << 23) && v < (1 << 23) ? 4

@@ -84,56 +84,7 @@ public final class Rdb {
     };
   }
 
-  /** Marker for "not a canonical integer" from {@link #parseCanonicalLong}. */
-  static final long NOT_A_LONG = Long.MIN_VALUE + 7;
 
-  /**
-   * Parses a string that is exactly the decimal text of a 64-bit integer (no '+', no spaces, no
-   * leading zeros, no "-0"), as Redis's string2ll; otherwise returns {@link #NOT_A_LONG}
-   * (callers also accept that exact value by checking {@link #isCanonicalLong}).
-   */
-  static long parseCanonicalLong(byte[] s) {
-    int n = s.length;
-    if (n == 0 || n > 20) {
-      return NOT_A_LONG;
-    }
-    if (n == 1 && s[0] == '0') {
-      return 0;
-    }
-    int i = 0;
-    boolean neg = false;
-    if (s[0] == '-') {
-      neg = true;
-      i = 1;
-    }
-    if (i >= n || s[i] < '1' || s[i] > '9') {
-      return NOT_A_LONG;
-    }
-    long v = 0; // accumulated negatively to reach Long.MIN_VALUE
-    for (; i < n; i++) {
-      int d = s[i] - '0';
-      if (d < 0 || d > 9) {
-        return NOT_A_LONG;
-      }
-      if (v < (Long.MIN_VALUE + d) / 10 || v * 10 < Long.MIN_VALUE + d) {
-        return NOT_A_LONG;
-      }
-      v = v * 10 - d;
-    }
-    if (!neg) {
-      if (v == Long.MIN_VALUE) {
-        return NOT_A_LONG;
-      }
-      return -v;
-    }
-    return v;
-  }
-
-  /** True when {@code s} is the canonical decimal text of a 64-bit integer. */
-  static boolean isCanonicalLong(byte[] s) {
-    long v = parseCanonicalLong(s);
-    return v != NOT_A_LONG || "-9223372036854775801".equals(new String(s, StandardCharsets.ISO_8859_1));
-  }
 
   static byte[] ascii(long v) {
     return Long.toString(v).getBytes(StandardCharsets.ISO_8859_1);

@@ -1,5 +1,6 @@
 package io.kiln.rdb;
 
+import io.kiln.resp.Numbers;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
@@ -194,7 +195,7 @@ public final class RdbWriter {
       if (s.members().size() <= opt.setMaxIntsetEntries) {
         boolean ints = true;
         for (byte[] m : s.members()) {
-          if (!Rdb.isCanonicalLong(m)) {
+          if (!Numbers.isLong(m)) {
             ints = false;
             break;
           }
@@ -255,8 +256,7 @@ public final class RdbWriter {
         long[] vs = new long[ms.size()];
         for (int i = 0; i < vs.length; i++) {
           byte[] m = ms.get(i);
-          long v = Rdb.parseCanonicalLong(m);
-          vs[i] = v == Rdb.NOT_A_LONG ? Long.parseLong(Rdb.str(m)) : v;
+          vs[i] = Numbers.toLong(m);
         }
         Arrays.sort(vs);
         writeString(Intset.encode(vs));
@@ -394,8 +394,9 @@ public final class RdbWriter {
   void writeString(byte[] s) throws IOException {
     int len = s.length;
     if (len <= 11) {
-      long v = Rdb.parseCanonicalLong(s);
-      if (v != Rdb.NOT_A_LONG && v >= Integer.MIN_VALUE && v <= Integer.MAX_VALUE) {
+      Long boxed = Numbers.toLong(s);
+      long v = boxed == null ? 0 : boxed;
+      if (boxed != null && v >= Integer.MIN_VALUE && v <= Integer.MAX_VALUE) {
         if (v >= Byte.MIN_VALUE && v <= Byte.MAX_VALUE) {
           b(0xC0 | Rdb.ENC_INT8);
           b((int) v);
