@@ -68,6 +68,9 @@ public final class Client implements Watcher {
 
   private boolean closing;
   private boolean closed;
+  /** Set by {@link #suspend}: the processing of further requests waits for {@link #resume}. */
+  private boolean suspended;
+  private boolean inExec;
 
   Client(long id, Kiln kiln, ShardVerticle home, NetSocket socket) {
     this.id = id;
@@ -147,9 +150,17 @@ public final class Client implements Watcher {
       close();
       return;
     }
+    processBuffered();
+  }
+
+  /** Runs the complete requests buffered so far (until suspended), then sends the replies. */
+  private void processBuffered() {
+    if (suspended) {
+      return;
+    }
     try {
       byte[][] argv;
-      while (!closing && (argv = decoder.next()) != null) {
+      while (!closing && !suspended && (argv = decoder.next()) != null) {
         process(argv);
       }
     } catch (ProtocolException e) {
@@ -176,11 +187,48 @@ public final class Client implements Watcher {
       if (socket.writeQueueFull()) {
         // Stop reading until the peer drains what we owe it: memory stays bounded.
         socket.pause();
-        socket.drainHandler(v -> socket.resume());
+        socket.drainHandler(v -> {
+          if (!suspended) {
+            socket.resume();
+          }
+        });
       }
     } else if (closing) {
       socket.close();
     }
+  }
+
+  /**
+   * Holds this client's further requests (DEBUG SLEEP, DEBUG POPULATE) without blocking the event
+   * loop: requests already buffered wait, and the socket stops reading, until {@link #resume}.
+   * The suspending command writes its reply itself before calling resume.
+   */
+  public void suspend() {
+    suspended = true;
+    socket.pause();
+  }
+
+  /** Ends {@link #suspend}: sends the pending reply and runs the requests that waited. */
+  public void resume() {
+    if (!suspended) {
+      return;
+    }
+    suspended = false;
+    if (closed) {
+      return;
+    }
+    socket.resume();
+    flush();
+    processBuffered();
+  }
+
+  public boolean suspended() {
+    return suspended;
+  }
+
+  /** True while EXEC runs the queued commands (a command there must reply at once). */
+  public boolean inExec() {
+    return inExec;
   }
 
   /** Closes after the replies written so far are sent (QUIT, protocol errors, CLIENT KILL). */
@@ -209,7 +257,7 @@ public final class Client implements Watcher {
       reject(null, Errors.unknownCommand(Numbers.ascii(argv[0]), argv));
       return;
     }
-    if (cmd.isContainer()) {
+    if (cmd.isContainer() && !(argv.length == 1 && cmd.handler != null)) {
       if (argv.length == 1) {
         reject(cmd, Errors.wrongArgs(cmd.name));
         return;
@@ -226,6 +274,10 @@ public final class Client implements Watcher {
       reject(cmd, Errors.wrongArgs(cmd.fullName()));
       return;
     }
+    if (cmd.parent == null && "debug".equals(cmd.name) && !debugAllowed()) {
+      reject(cmd, Errors.DEBUG_NOT_ALLOWED);
+      return;
+    }
     if (!authenticated && !cmd.has(CommandSpec.NO_AUTH)) {
       reject(cmd, Errors.NOAUTH);
       return;
@@ -236,6 +288,20 @@ public final class Client implements Watcher {
       return;
     }
     call(cmd, argv);
+  }
+
+  /** enable-debug-command: yes, or local and this connection comes from a loopback address. */
+  private boolean debugAllowed() {
+    String mode = kiln.config().getString("enable-debug-command");
+    if ("yes".equals(mode)) {
+      return true;
+    }
+    if (!"local".equals(mode)) {
+      return false;
+    }
+    String host = socket.remoteAddress().hostAddress();
+    return host == null || host.equals("127.0.0.1") || host.equals("::1")
+        || host.equals("0:0:0:0:0:0:0:1");
   }
 
   private static boolean runsInsideMulti(CommandSpec cmd) {
@@ -327,11 +393,13 @@ public final class Client implements Watcher {
     }
     out.array(queued.size());
     shard.fixTime(System.currentTimeMillis());
+    inExec = true;
     try {
       for (Queued q : queued) {
         call(q.spec(), q.argv());
       }
     } finally {
+      inExec = false;
       shard.fixTime(0);
     }
   }
