@@ -8,7 +8,6 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Collections;
 import java.util.Deque;
 import java.util.LinkedHashMap;
@@ -109,9 +108,9 @@ public final class CommandDocs {
 
   /** Reads the argument lines from {@code i}; returns the index of the first line after them. */
   private static int args(List<String> lines, int i, List<Arg> top) {
-    // Each stack level: the argument list being filled at indentation 4 + 2 * depth.
-    Deque<List<Arg>> stack = new ArrayDeque<>();
-    Deque<Object[]> pending = new ArrayDeque<>(); // [fields, children] of args not yet built
+    // The open arguments from the top level down, each as [line, children]; a line indented
+    // 4 + 2 * depth is a child of the open argument at depth - 1.
+    Deque<Object[]> pending = new ArrayDeque<>();
     List<Object[]> roots = new ArrayList<>();
     while (i < lines.size() && lines.get(i).startsWith("    ")) {
       String line = lines.get(i++);
@@ -133,7 +132,6 @@ public final class CommandDocs {
       }
       pending.push(node);
     }
-    stack.clear();
     for (Object[] root : roots) {
       top.add(buildArg(root));
     }
@@ -232,9 +230,5 @@ public final class CommandDocs {
       return new Doc(name, summary, since, group, complexity, docFlags, deprecated, replacedBy,
           acl, tips, List.copyOf(keySpecs), List.copyOf(args));
     }
-  }
-
-  static String join(String[] words) {
-    return String.join(" ", Arrays.asList(words));
   }
 }

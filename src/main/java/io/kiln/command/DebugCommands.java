@@ -4,7 +4,6 @@ import io.kiln.keyspace.Db;
 import io.kiln.keyspace.Dict;
 import io.kiln.resp.Numbers;
 import io.kiln.server.Client;
-import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -16,8 +15,8 @@ import org.slf4j.LoggerFactory;
 /**
  * DEBUG: SLEEP, SET-ACTIVE-EXPIRE, OBJECT, DIGEST, DIGEST-VALUE, POPULATE, LOG, HELP. Gated by
  * enable-debug-command in Client. Nothing here blocks the event loop: SLEEP suspends only the
- * calling client on a timer, and POPULATE inserts in time-sliced chunks, suspending its client
- * until the last chunk. Event loop of the client's shard.
+ * calling client on a timer, and POPULATE inserts in slices of at most 5 ms, one per 1 ms timer,
+ * suspending its client until the last slice. DIGEST still walks the dataset in one go, as Redis. Event loop of the client's shard.
  */
 public final class DebugCommands {
   private static final Logger log = LoggerFactory.getLogger(DebugCommands.class);
@@ -168,7 +167,7 @@ public final class DebugCommands {
       return;
     }
     c.suspend();
-    job.continueLater(Vertx.currentContext());
+    job.continueLater(Vertx.currentContext().owner());
   }
 
   /** One DEBUG POPULATE in progress: inserts keys in slices of at most CHUNK_NANOS. */
@@ -209,13 +208,17 @@ public final class DebugCommands {
       }
     }
 
-    void continueLater(Context ctx) {
-      ctx.runOnContext(v -> {
+    /**
+     * Schedules the next slice on a 1 ms timer rather than as a queued task, so the event loop
+     * polls its sockets between slices (queued tasks can run back to back for a long while).
+     */
+    void continueLater(Vertx vertx) {
+      vertx.setTimer(1, id -> {
         if (step()) {
           c.ok();
           c.resume();
         } else {
-          continueLater(ctx);
+          continueLater(vertx);
         }
       });
     }
