@@ -41,6 +41,8 @@ public final class CommandCommands {
   };
 
   static void register(CommandTable t) {
+    // Read docs.txt now, on the thread building the table, never later on an event loop.
+    CommandDocs.all();
     String flags = "loading stale";
     CommandSpec command = t.container("command", -1, flags, CommandCommands::all);
     t.sub(command, "count", 2, flags, 0, 0, 0, CommandCommands::count);

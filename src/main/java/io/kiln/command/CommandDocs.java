@@ -15,8 +15,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Command documentation as data: reads {@code docs.txt} (beside this class) once, on first use,
- * into immutable entries used by COMMAND DOCS and COMMAND INFO (ACL categories, tips, key specs).
+ * Command documentation as data: reads {@code docs.txt} (beside this class) once, when the
+ * command table is built at startup (never on an event loop), into immutable entries used by COMMAND DOCS and COMMAND INFO (ACL categories, tips, key specs).
  * The file's format is described in its header. Immutable after loading; any thread.
  */
 public final class CommandDocs {
