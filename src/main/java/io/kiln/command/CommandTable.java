@@ -29,6 +29,8 @@ public final class CommandTable {
     t.family("server", ServerCommands::register);
     t.family("server", SnapshotCommands::register);
     t.family("server", ConfigCommands::register);
+    t.family("server", CommandCommands::register);
+    t.family("server", DebugCommands::register);
     return t;
   }
 
@@ -53,6 +55,14 @@ public final class CommandTable {
   /** Registers a container command (CONFIG, CLIENT...); add its subcommands with {@link #sub}. */
   public CommandSpec container(String name, int arity, String flags) {
     return add(name, arity, flags, 0, 0, 0, null);
+  }
+
+  /**
+   * A container that also runs on its own (COMMAND with no subcommand): {@code handler} runs
+   * when the command is sent without arguments.
+   */
+  public CommandSpec container(String name, int arity, String flags, CommandHandler handler) {
+    return add(name, arity, flags, 0, 0, 0, handler);
   }
 
   public CommandSpec sub(CommandSpec parent, String name, int arity, String flags, int firstKey,

@@ -48,6 +48,11 @@ public final class Errors {
       + "details about the RDB error.";
   public static final String LOADING = "LOADING Redis is loading the dataset in memory";
 
+  public static final String DEBUG_NOT_ALLOWED = "ERR DEBUG command not allowed. If the "
+      + "enable-debug-command option is set to \"local\", you can run it from a local connection, "
+      + "otherwise you need to set this option in the configuration file, and then restart the "
+      + "server.";
+
   public static String unknownCommand(String name, byte[][] argv) {
     StringBuilder args = new StringBuilder();
     for (int i = 1; i < argv.length && args.length() < 128; i++) {

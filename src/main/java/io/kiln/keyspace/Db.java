@@ -55,6 +55,11 @@ public final class Db {
     return n.value;
   }
 
+  /** The node for {@code key} even if logically expired, with no side effect (DEBUG); or null. */
+  public Dict.Node<Object> peek(byte[] key) {
+    return keys.getNode(key);
+  }
+
   public boolean exists(byte[] key) {
     return node(key) != null;
   }

@@ -68,7 +68,7 @@ public final class Client implements Watcher {
 
   private boolean closing;
   private boolean closed;
-  /** Set while a command finishes off the event loop (CONFIG REWRITE): input waits. */
+  /** Set by {@link #suspend}: the processing of further requests waits for {@link #resume}. */
   private boolean suspended;
   /** Set while EXEC runs its queued commands. */
   private boolean inExec;
@@ -155,7 +155,11 @@ public final class Client implements Watcher {
     processBuffered();
   }
 
+  /** Runs the complete requests buffered so far (until suspended or held), then replies. */
   private void processBuffered() {
+    if (suspended) {
+      return;
+    }
     try {
       byte[][] argv;
       while (!closing && !suspended && !home.clientsHeld() && (argv = decoder.next()) != null) {
@@ -170,27 +174,6 @@ public final class Client implements Watcher {
     decoder.trim();
   }
 
-  /**
-   * Holds this client's further input until {@link #resume}: for a command whose reply comes
-   * later from a worker thread, so the replies stay in request order.
-   */
-  public void suspend() {
-    suspended = true;
-    socket.pause();
-  }
-
-  /** Ends {@link #suspend}: sends what was written meanwhile and runs the waiting input. */
-  public void resume() {
-    if (!suspended) {
-      return;
-    }
-    suspended = false;
-    if (!closed) {
-      socket.resume();
-      processBuffered();
-    }
-  }
-
   /** The shard holds every client (SAVE): stop reading until {@link #releaseHold}. */
   void hold() {
     socket.pause();
@@ -201,11 +184,6 @@ public final class Client implements Watcher {
       socket.resume();
       processBuffered();
     }
-  }
-
-  /** True while EXEC runs the queued commands (replies cannot be deferred there). */
-  public boolean inExec() {
-    return inExec;
   }
 
   /** True once the connection is closing or closed (CLIENT KILL skips those). */
@@ -229,11 +207,48 @@ public final class Client implements Watcher {
       if (socket.writeQueueFull()) {
         // Stop reading until the peer drains what we owe it: memory stays bounded.
         socket.pause();
-        socket.drainHandler(v -> socket.resume());
+        socket.drainHandler(v -> {
+          if (!suspended) {
+            socket.resume();
+          }
+        });
       }
     } else if (closing) {
       socket.close();
     }
+  }
+
+  /**
+   * Holds this client's further requests (a reply that comes later: SAVE, CONFIG REWRITE, DEBUG
+   * SLEEP, DEBUG POPULATE) without blocking the event loop: requests already buffered wait, and the socket stops reading, until {@link #resume}.
+   * The suspending command writes its reply itself before calling resume.
+   */
+  public void suspend() {
+    suspended = true;
+    socket.pause();
+  }
+
+  /** Ends {@link #suspend}: sends the pending reply and runs the requests that waited. */
+  public void resume() {
+    if (!suspended) {
+      return;
+    }
+    suspended = false;
+    if (closed) {
+      return;
+    }
+    socket.resume();
+    flush();
+    processBuffered();
+  }
+
+  public boolean suspended() {
+    return suspended;
+  }
+
+  /** True while EXEC runs the queued commands (a command there must reply at once). */
+  public boolean inExec() {
+    return inExec;
   }
 
   /** Closes after the replies written so far are sent (QUIT, protocol errors, CLIENT KILL). */
@@ -262,7 +277,7 @@ public final class Client implements Watcher {
       reject(null, Errors.unknownCommand(Numbers.ascii(argv[0]), argv));
       return;
     }
-    if (cmd.isContainer()) {
+    if (cmd.isContainer() && !(argv.length == 1 && cmd.handler != null)) {
       if (argv.length == 1) {
         reject(cmd, Errors.wrongArgs(cmd.name));
         return;
@@ -278,6 +293,10 @@ public final class Client implements Watcher {
     }
     if (!cmd.arityOk(argv.length)) {
       reject(cmd, Errors.wrongArgs(cmd.fullName()));
+      return;
+    }
+    if (cmd.parent == null && "debug".equals(cmd.name) && !debugAllowed()) {
+      reject(cmd, Errors.DEBUG_NOT_ALLOWED);
       return;
     }
     if (!authenticated && !cmd.has(CommandSpec.NO_AUTH)) {
@@ -298,6 +317,20 @@ public final class Client implements Watcher {
       return;
     }
     call(cmd, argv);
+  }
+
+  /** enable-debug-command: yes, or local and this connection comes from a loopback address. */
+  private boolean debugAllowed() {
+    String mode = kiln.config().getString("enable-debug-command");
+    if ("yes".equals(mode)) {
+      return true;
+    }
+    if (!"local".equals(mode)) {
+      return false;
+    }
+    String host = socket.remoteAddress().hostAddress();
+    return host == null || host.equals("127.0.0.1") || host.equals("::1")
+        || host.equals("0:0:0:0:0:0:0:1");
   }
 
   private static boolean runsInsideMulti(CommandSpec cmd) {

@@ -1,0 +1,349 @@
+package io.kiln.command;
+
+import io.kiln.keyspace.Db;
+import io.kiln.keyspace.Dict;
+import io.kiln.resp.Numbers;
+import io.kiln.server.Client;
+import io.vertx.core.Vertx;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.Arrays;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * DEBUG: SLEEP, SET-ACTIVE-EXPIRE, OBJECT, DIGEST, DIGEST-VALUE, POPULATE, LOG, HELP. Gated by
+ * enable-debug-command in Client. Nothing here blocks the event loop: SLEEP suspends only the
+ * calling client on a timer, and POPULATE inserts in slices of at most 5 ms, one per 1 ms timer,
+ * suspending its client until the last slice. DIGEST still walks the dataset in one go, as Redis. Event loop of the client's shard.
+ */
+public final class DebugCommands {
+  private static final Logger log = LoggerFactory.getLogger(DebugCommands.class);
+
+  private DebugCommands() {}
+
+  /** Longest stretch one POPULATE chunk may hold the event loop. */
+  static final long CHUNK_NANOS = 5_000_000;
+
+  private static final String[] HELP = {
+    "DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    "DIGEST",
+    "    Hex digest of the whole dataset (all zeros when empty).",
+    "DIGEST-VALUE <key> [<key> ...]",
+    "    Hex digest of the value of each key.",
+    "LOG <message>",
+    "    Write <message> to the server log.",
+    "OBJECT <key>",
+    "    Low level details of the value at <key>.",
+    "POPULATE <count> [<prefix>] [<size>]",
+    "    Create <count> string keys named <prefix>:<n> (prefix 'key') holding 'value:<n>',",
+    "    cut or zero-padded to <size> bytes when given. Existing keys are kept.",
+    "SET-ACTIVE-EXPIRE <0|1>",
+    "    0 stops expiring keys in the background; 1 restores it.",
+    "SLEEP <seconds>",
+    "    Delay this connection's reply by <seconds> (decimals allowed); other clients go on.",
+    "HELP",
+    "    Print this help.",
+  };
+
+  static void register(CommandTable t) {
+    t.add("debug", -2, "admin noscript loading stale", 0, 0, 0, DebugCommands::debug);
+  }
+
+  static void debug(Client c, byte[][] argv) {
+    int argc = argv.length;
+    byte[] sub = argv[1];
+    if (argc == 2 && Args.is(sub, "help")) {
+      c.out.array(HELP.length);
+      for (String line : HELP) {
+        c.out.simple(line);
+      }
+    } else if (Args.is(sub, "log") && argc == 3) {
+      log.warn("DEBUG LOG: {}", Numbers.ascii(argv[2]));
+      c.ok();
+    } else if (Args.is(sub, "object") && argc == 3) {
+      object(c, argv[2]);
+    } else if (Args.is(sub, "populate") && argc >= 3 && argc <= 5) {
+      populate(c, argv);
+    } else if (Args.is(sub, "digest") && argc == 2) {
+      c.out.simple(hex(datasetDigest(c)));
+    } else if (Args.is(sub, "digest-value")) {
+      c.out.array(argc - 2);
+      for (int i = 2; i < argc; i++) {
+        Dict.Node<Object> n = c.db().peek(argv[i]);
+        byte[] d = new byte[20];
+        if (n != null) {
+          valueDigest(d, n);
+        }
+        c.out.simple(hex(d));
+      }
+    } else if (Args.is(sub, "sleep") && argc == 3) {
+      sleep(c, argv[2]);
+    } else if (Args.is(sub, "set-active-expire") && argc == 3) {
+      c.shard.activeExpireEnabled = atoi(argv[2]) != 0;
+      c.ok();
+    } else {
+      c.error("ERR unknown subcommand or wrong number of arguments for '"
+          + Numbers.ascii(sub) + "'. Try DEBUG HELP.");
+    }
+  }
+
+  // ---- SLEEP ----
+
+  private static void sleep(Client c, byte[] arg) {
+    double seconds = strtod(Numbers.ascii(arg));
+    long ms = (long) (seconds * 1000);
+    if (ms <= 0 || c.inExec() || c.suspended()) {
+      // Inside EXEC the reply must take its place in the array now: no pause there.
+      c.ok();
+      return;
+    }
+    c.suspend();
+    Vertx.currentContext().owner().setTimer(ms, id -> {
+      c.ok();
+      c.resume();
+    });
+  }
+
+  /** C's strtod on a prefix: the longest leading decimal number, 0 when there is none. */
+  static double strtod(String s) {
+    s = s.stripLeading();
+    int end = 0;
+    double best = 0;
+    for (int i = 1; i <= s.length(); i++) {
+      try {
+        String head = s.substring(0, i);
+        if (head.endsWith("d") || head.endsWith("D") || head.endsWith("f") || head.endsWith("F")) {
+          continue;
+        }
+        best = Double.parseDouble(head);
+        end = i;
+      } catch (NumberFormatException e) {
+        // keep looking: "1e" is not a number but "1e3" is
+      }
+    }
+    return end == 0 || Double.isNaN(best) ? 0 : best;
+  }
+
+  private static long atoi(byte[] arg) {
+    long v = 0;
+    int i = 0;
+    boolean neg = false;
+    if (i < arg.length && (arg[i] == '-' || arg[i] == '+')) {
+      neg = arg[i] == '-';
+      i++;
+    }
+    for (; i < arg.length && arg[i] >= '0' && arg[i] <= '9'; i++) {
+      v = v * 10 + (arg[i] - '0');
+    }
+    return neg ? -v : v;
+  }
+
+  // ---- POPULATE ----
+
+  private static void populate(Client c, byte[][] argv) {
+    Long count = Numbers.toLong(argv[2]);
+    if (count == null || count < 0) {
+      c.error("ERR value is out of range, must be positive");
+      return;
+    }
+    long size = 0;
+    if (argv.length == 5) {
+      Long v = Numbers.toLong(argv[4]);
+      if (v == null || v < 0) {
+        c.error("ERR value is out of range, must be positive");
+        return;
+      }
+      size = v;
+    }
+    String prefix = argv.length >= 4 ? Numbers.ascii(argv[3]) : "key";
+    Populate job = new Populate(c, c.db(), prefix.getBytes(StandardCharsets.ISO_8859_1), count,
+        (int) Math.min(size, Integer.MAX_VALUE));
+    if (job.step() || c.inExec() || c.suspended()) {
+      // Done in one slice (or inside EXEC, where the reply cannot wait): finish now.
+      job.finish();
+      c.ok();
+      return;
+    }
+    c.suspend();
+    job.continueLater(Vertx.currentContext().owner());
+  }
+
+  /** One DEBUG POPULATE in progress: inserts keys in slices of at most CHUNK_NANOS. */
+  private static final class Populate {
+    final Client c;
+    final Db db;
+    final byte[] prefix;
+    final long count;
+    final int size;
+    long next;
+
+    Populate(Client c, Db db, byte[] prefix, long count, int size) {
+      this.c = c;
+      this.db = db;
+      this.prefix = prefix;
+      this.count = count;
+      this.size = size;
+    }
+
+    /** Inserts for one time slice; true when every key is done. */
+    boolean step() {
+      long deadline = System.nanoTime() + CHUNK_NANOS;
+      while (next < count) {
+        for (int i = 0; i < 256 && next < count; i++, next++) {
+          insert(next);
+        }
+        if (System.nanoTime() >= deadline) {
+          break;
+        }
+      }
+      return next >= count;
+    }
+
+    /** Without time limit (inside EXEC). */
+    void finish() {
+      while (next < count) {
+        insert(next++);
+      }
+    }
+
+    /**
+     * Schedules the next slice on a 1 ms timer rather than as a queued task, so the event loop
+     * polls its sockets between slices (queued tasks can run back to back for a long while).
+     */
+    void continueLater(Vertx vertx) {
+      vertx.setTimer(1, id -> {
+        if (step()) {
+          c.ok();
+          c.resume();
+        } else {
+          continueLater(vertx);
+        }
+      });
+    }
+
+    private void insert(long j) {
+      byte[] num = Long.toString(j).getBytes(StandardCharsets.US_ASCII);
+      byte[] key = Arrays.copyOf(prefix, prefix.length + 1 + num.length);
+      key[prefix.length] = ':';
+      System.arraycopy(num, 0, key, prefix.length + 1, num.length);
+      if (db.exists(key)) {
+        return;
+      }
+      byte[] text = ("value:" + j).getBytes(StandardCharsets.US_ASCII);
+      byte[] value = size == 0 ? text : Arrays.copyOf(text, size);
+      db.set(key, value, false);
+    }
+  }
+
+  // ---- OBJECT ----
+
+  private static void object(Client c, byte[] key) {
+    Dict.Node<Object> n = c.db().peek(key);
+    if (n == null) {
+      c.error(Errors.NO_SUCH_KEY);
+      return;
+    }
+    String encoding = "unknown";
+    long serialized = 0;
+    if (n.value instanceof byte[] b) {
+      Long asInt = b.length <= 20 ? Numbers.toLong(b) : null;
+      if (asInt != null) {
+        encoding = "int";
+        long v = asInt;
+        serialized = v >= -128 && v <= 127 ? 2 : v >= -32768 && v <= 32767 ? 3
+            : v >= Integer.MIN_VALUE && v <= Integer.MAX_VALUE ? 5 : lengthPrefix(b.length)
+            + b.length;
+      } else {
+        encoding = b.length <= 44 ? "embstr" : "raw";
+        serialized = lengthPrefix(b.length) + b.length;
+      }
+    }
+    int lru = n.lru;
+    long idle = Math.max(0, c.shard.lruClock() - lru);
+    c.out.simple("Value at:0x" + Long.toHexString(0x7f0000000000L
+        | (System.identityHashCode(n.value) & 0xffffffffL) << 4)
+        + " refcount:1 encoding:" + encoding + " serializedlength:" + serialized
+        + " lru:" + (lru & 0xffffff) + " lru_seconds_idle:" + idle);
+  }
+
+  private static int lengthPrefix(int len) {
+    return len < 64 ? 1 : len < 16384 ? 2 : 5;
+  }
+
+  // ---- DIGEST ----
+
+  /**
+   * The dataset digest as Redis computes it: per database with keys, the big-endian index is
+   * mixed into the result; the SHA1 of each key's own digest (key mixed, then type and value
+   * mixed, then "!!expire!!" xored in when it has a TTL) is xored into the result, so key order
+   * does not matter.
+   */
+  static byte[] datasetDigest(Client c) {
+    byte[] fin = new byte[20];
+    for (int j = 0; j < c.shard.databases(); j++) {
+      Db db = c.shard.db(j);
+      if (db.size() == 0) {
+        continue;
+      }
+      mix(fin, new byte[] {(byte) (j >>> 24), (byte) (j >>> 16), (byte) (j >>> 8), (byte) j});
+      db.forEach(n -> {
+        byte[] d = new byte[20];
+        mix(d, n.key);
+        valueDigest(d, n);
+        xorSha(fin, d);
+      });
+    }
+    return fin;
+  }
+
+  /** Mixes the value's type and contents into {@code d}, then its TTL marker. */
+  static void valueDigest(byte[] d, Dict.Node<Object> n) {
+    if (n.value instanceof byte[] b) {
+      mix(d, new byte[] {0, 0, 0, 0}); // type string
+      mix(d, b);
+    } else {
+      // Other types come with their families; until then their identity is all we know.
+      mix(d, new byte[] {0, 0, 0, 9});
+      mix(d, n.value.toString().getBytes(StandardCharsets.UTF_8));
+    }
+    if (n.expireAt != 0) {
+      xorSha(d, "!!expire!!".getBytes(StandardCharsets.US_ASCII));
+    }
+  }
+
+  /** d ^= sha1(data). */
+  static void xorSha(byte[] d, byte[] data) {
+    xor(d, sha1(data));
+  }
+
+  /** d = sha1(d ^ sha1(data)): order-sensitive. */
+  static void mix(byte[] d, byte[] data) {
+    xorSha(d, data);
+    byte[] h = sha1(d);
+    System.arraycopy(h, 0, d, 0, 20);
+  }
+
+  private static void xor(byte[] d, byte[] h) {
+    for (int i = 0; i < 20; i++) {
+      d[i] ^= h[i];
+    }
+  }
+
+  private static byte[] sha1(byte[] data) {
+    try {
+      return MessageDigest.getInstance("SHA-1").digest(data);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  static String hex(byte[] d) {
+    StringBuilder sb = new StringBuilder(40);
+    for (byte b : d) {
+      sb.append(Character.forDigit((b >> 4) & 15, 16)).append(Character.forDigit(b & 15, 16));
+    }
+    return sb.toString();
+  }
+}
