@@ -1,7 +1,9 @@
 package io.kiln.load;
 
+import io.netty.channel.EventLoop;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.net.NetSocket;
+import java.util.concurrent.TimeUnit;
 
 /**
  * One pipelined RESP connection of a run. Closed loop: keeps {@code pipeline} requests in flight,
@@ -16,11 +18,15 @@ final class LoadConnection implements ReplyScanner.Listener {
   private final OpenLoopSchedule schedule;
   private final LongRing starts = new LongRing();
   private final ReplyScanner scanner = new ReplyScanner(this);
+  private final EventLoop eventLoop;
+  private boolean wakeupPending;
   private NetSocket socket;
   private int repliesThisRead;
   private long now;
 
-  LoadConnection(RunState run, Workload.Generator generator, int pipeline, OpenLoopSchedule schedule) {
+  LoadConnection(RunState run, Workload.Generator generator, int pipeline, OpenLoopSchedule schedule,
+      EventLoop eventLoop) {
+    this.eventLoop = eventLoop;
     this.run = run;
     this.generator = generator;
     this.pipeline = pipeline;
@@ -79,15 +85,23 @@ final class LoadConnection implements ReplyScanner.Listener {
       return;
     }
     long n = Math.min(schedule.due(at), pipeline - starts.size());
-    if (n <= 0) {
-      return;
+    if (n > 0) {
+      Buffer b = Buffer.buffer((int) n * 64);
+      for (long i = 0; i < n; i++) {
+        starts.add(schedule.take());
+        generator.next(b);
+      }
+      socket.write(b);
     }
-    Buffer b = Buffer.buffer((int) n * 64);
-    for (long i = 0; i < n; i++) {
-      starts.add(schedule.take());
-      generator.next(b);
+    // Wake up at the next intended time, unless the window is full (a reply will pump then).
+    if (!wakeupPending && starts.size() < pipeline) {
+      wakeupPending = true;
+      long delay = Math.max(1_000L, schedule.intendedTime(schedule.taken()) - System.nanoTime());
+      eventLoop.schedule(() -> {
+        wakeupPending = false;
+        pump(System.nanoTime());
+      }, delay, TimeUnit.NANOSECONDS);
     }
-    socket.write(b);
   }
 
   private void send(int n, long at) {

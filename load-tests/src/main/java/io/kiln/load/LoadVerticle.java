@@ -2,6 +2,7 @@ package io.kiln.load;
 
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.internal.ContextInternal;
 import io.vertx.core.net.NetClient;
 import io.vertx.core.net.NetClientOptions;
 import java.util.ArrayList;
@@ -43,7 +44,8 @@ final class LoadVerticle extends VerticleBase {
         long offset = (long) (1e9 / perConnRate * index / options.clients);
         schedule = new OpenLoopSchedule(openLoopStart + offset, perConnRate);
       }
-      LoadConnection c = new LoadConnection(run, spec.generator(0x5eedL * 31 + index), options.pipeline, schedule);
+      LoadConnection c = new LoadConnection(run, spec.generator(0x5eedL * 31 + index), options.pipeline,
+          schedule, options.rate > 0 ? ((ContextInternal) context).nettyEventLoop() : null);
       connections.add(c);
       connects.add(client.connect(options.port, options.host).onSuccess(s -> {
         run.connected.increment();
@@ -51,14 +53,23 @@ final class LoadVerticle extends VerticleBase {
       }).onFailure(e -> run.fail("cannot connect to " + options.host + ":" + options.port + ": " + e.getMessage())));
     }
     if (options.rate > 0) {
-      timer = vertx.setPeriodic(1, id -> {
-        long now = System.nanoTime();
-        for (LoadConnection c : connections) {
-          c.pump(now);
-        }
-      });
+      // Each connection wakes itself with Netty's scheduler, which has sub-millisecond
+      // resolution (Vert.x timers round to 1 ms); this 1 ms periodic timer is only a backstop.
+      timer = vertx.setPeriodic(1, id -> tick());
+      tick();
     }
     return Future.join(connects);
+  }
+
+  /** Open loop backstop: pumps every connection (each also schedules its own wake-ups). */
+  private void tick() {
+    if (run.stopped) {
+      return;
+    }
+    long now = System.nanoTime();
+    for (LoadConnection c : connections) {
+      c.pump(now);
+    }
   }
 
   @Override

@@ -30,8 +30,11 @@ public final class Report {
 
   /** One-line summary of a row. */
   static String line(Suite.Row r) {
+    if (r.status.equals("not supported")) {
+      return r.server + ": " + r.note;
+    }
     if (!r.ok()) {
-      return r.server + ": " + r.status + " " + r.note;
+      return r.server + ": failed: " + r.note;
     }
     if (r.readySeconds > 0) {
       return r.server + ": " + r.note;
@@ -187,10 +190,12 @@ public final class Report {
     return h.toString();
   }
 
+  /** The percentile axis ends at 99.9999%; the max is drawn there. */
+  private static final double MAX_X = 1e6;
   private static final int W = 520;
   private static final int H = 320;
   private static final int L = 60;
-  private static final int R = 15;
+  private static final int R = 30;
   private static final int T = 28;
   private static final int B = 45;
 
@@ -218,7 +223,7 @@ public final class Report {
       Histogram hist = r.result.histogram;
       for (HistogramIterationValue v : hist.percentiles(5)) {
         double p = v.getPercentileLevelIteratedTo() / 100.0;
-        double x = p >= 1.0 ? Math.max(10, hist.getTotalCount()) : 1 / (1 - p);
+        double x = Math.min(MAX_X, p >= 1.0 ? Math.max(10, hist.getTotalCount()) : 1 / (1 - p));
         double y = v.getValueIteratedTo() / 1e6;
         pts.add(new double[] {x, y});
         maxX = Math.max(maxX, x);
@@ -232,8 +237,7 @@ public final class Report {
     for (int d = 0; d <= decades; d++) {
       double x = L + (W - L - R) * (double) d / decades;
       s.append(lineEl(x, T, x, H - B, "#eee", 1, null));
-      String label = d == 0 ? "0%" : new java.math.BigDecimal(100 - 100 / Math.pow(10, d))
-          .stripTrailingZeros().toPlainString() + "%";
+      String label = d == 0 ? "0%" : d == 1 ? "90%" : "99" + (d > 2 ? "." + "9".repeat(d - 2) : "") + "%";
       s.append(text(x, H - B + 16, label, "middle"));
     }
     yAxis(s, yMax);
@@ -279,9 +283,10 @@ public final class Report {
     }
     int n = 0;
     for (LoadRun.Event e : new ArrayList<>(r.result.events)) {
-      double x = L + (W - L - R) * e.t() / Math.max(1e-9, maxT);
+      double x = L + (W - L - R) * Math.min(e.t(), maxT) / Math.max(1e-9, maxT);
       s.append(lineEl(x, T, x, H - B, "#2b8a3e", 1, "4,3"));
-      s.append(text(x + 3, T + 12 + 12 * (n++ % 3), e.label(), "start").replace("<text", "<text fill=\"#2b8a3e\""));
+      String label = e.label() + String.format(Locale.ROOT, " (%.1f s)", e.t());
+      s.append(text(x + 3, H - B - 8 - 12 * (n++ % 3), label, "start").replace("<text", "<text fill=\"#2b8a3e\""));
     }
     legend(s, List.of("p50", "p99", "max"), "#1c7ed6", "#d9480f", "#adb5bd");
     s.append(text(L + (W - L - R) / 2.0, H - 8, "seconds into the measured window", "middle"));

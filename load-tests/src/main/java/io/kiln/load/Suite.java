@@ -257,11 +257,22 @@ public final class Suite {
       } else if (triggerError[0] != null) {
         row.status = triggerError[0].contains("unknown command") ? "not supported" : "failed";
         row.note = (row.status.equals("not supported") ? "not supported by this server yet (" : "(")
-            + s.trigger() + ": " + triggerError[0] + ")";
+            + s.trigger() + ": " + shortError(triggerError[0]) + ")";
+      }
+      if (!row.result.events.isEmpty()) {
+        StringBuilder ev = new StringBuilder();
+        for (LoadRun.Event e : new ArrayList<>(row.result.events)) {
+          ev.append(ev.length() == 0 ? "" : ", ").append(String.format(java.util.Locale.ROOT,
+              "%s at %.1f s", e.label(), e.t()));
+        }
+        if (row.result.events.stream().noneMatch(e -> e.label().endsWith("done"))) {
+          ev.append(", not finished when the run ended");
+        }
+        row.note = (row.note.isEmpty() ? "" : row.note + "; ") + ev;
       }
       if (row.result.errors > 0) {
         row.note = (row.note.isEmpty() ? "" : row.note + "; ") + String.format("%,d error replies",
-            row.result.errors) + (row.result.firstError != null ? ", e.g. " + row.result.firstError : "");
+            row.result.errors) + (row.result.firstError != null ? ", e.g. " + shortError(row.result.firstError) : "");
       }
       return row;
     } catch (Exception e) {
@@ -307,7 +318,7 @@ public final class Suite {
         case AOF -> {
           Object info = c.call("INFO", "persistence");
           if (info instanceof ControlClient.Err e) {
-            return "INFO persistence: " + e.message();
+            return "INFO persistence: " + shortError(e.message());
           }
           String on = ControlClient.infoField(info, "aof_enabled");
           return "1".equals(on) ? null : "INFO persistence reports aof_enabled:" + on;
@@ -315,14 +326,14 @@ public final class Suite {
         case BGSAVE -> {
           Object r = c.call("BGSAVE");
           if (r instanceof ControlClient.Err e) {
-            return "BGSAVE: " + e.message();
+            return "BGSAVE: " + shortError(e.message());
           }
           waitIdle(c, "rdb_bgsave_in_progress", 30);
           return null;
         }
         case SAVE -> {
           Object r = c.call("SAVE");
-          return r instanceof ControlClient.Err e ? "SAVE: " + e.message() : null;
+          return r instanceof ControlClient.Err e ? "SAVE: " + shortError(e.message()) : null;
         }
         default -> {
           return null;
@@ -392,7 +403,7 @@ public final class Suite {
       Object r = c.call("SAVE");
       if (r instanceof ControlClient.Err e) {
         row.status = "not supported";
-        row.note = "not supported by this server yet (SAVE: " + e.message() + ")";
+        row.note = "not supported by this server yet (SAVE: " + shortError(e.message()) + ")";
         return row;
       }
       out.printf("   SAVE took %.2f s%n", (System.nanoTime() - t) / 1e9);
@@ -410,6 +421,12 @@ public final class Suite {
       }
     }
     return row;
+  }
+
+  /** An error line without the echoed arguments of "unknown command" errors. */
+  static String shortError(String e) {
+    int i = e.indexOf(", with args");
+    return i > 0 ? e.substring(0, i) : e;
   }
 
   static void deleteTree(Path p) throws IOException {
