@@ -135,8 +135,7 @@ public final class LoadRun {
         TimeUnit.NANOSECONDS.sleep(wait);
       }
       now = System.nanoTime();
-      boolean last = now >= hardEnd || abort || run.failure.get() != null
-          || (options.requests > 0 && measuring && result.histogram.getTotalCount() >= options.requests);
+      boolean last = now >= hardEnd || abort || run.failure.get() != null;
       interval = run.recorder.getIntervalHistogram(interval);
       if (!measuring && now >= warmupEnd) {
         measuring = true;
@@ -150,6 +149,8 @@ public final class LoadRun {
             interval.getTotalCount() == 0 ? 0 : interval.getValueAtPercentile(50) / 1e6,
             interval.getTotalCount() == 0 ? 0 : interval.getValueAtPercentile(99) / 1e6,
             interval.getTotalCount() == 0 ? 0 : interval.getMaxValue() / 1e6));
+        // Count mode stops at the first 100 ms sample at or past the count.
+        last |= options.requests > 0 && result.histogram.getTotalCount() >= options.requests;
       }
       if (options.progress && now >= nextProgress) {
         long replies = run.replies.sum();

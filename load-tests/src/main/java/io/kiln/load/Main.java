@@ -45,6 +45,7 @@ public final class Main {
       scenario names: %s
       suite options: --out DIR [results/<timestamp>]  --port-base P [7470]  --scenarios a,b,...
         --servers kiln,redis  --quick (short runs, small preload)  --preload-keys N [1000000]
+        --open-rate R [50000]  --kiln-java-opts "..." [$KILN_JAVA_OPTS]  --machine-note TEXT
         plus any run option above as the default load
       """;
 

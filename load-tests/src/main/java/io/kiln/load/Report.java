@@ -52,6 +52,9 @@ public final class Report {
     if (k == null || r == null || !k.ok() || !r.ok()) {
       return null;
     }
+    if ((k.result != null && k.result.errors > 0) || (r.result != null && r.result.errors > 0)) {
+      return null; // error replies are cheaper than real work: no fair ratio
+    }
     double ops = r.opsPerSecond() > 0 ? k.opsPerSecond() / r.opsPerSecond() : Double.NaN;
     double p99 = k.result != null && r.result != null && r.result.ms(99) > 0
         ? k.result.ms(99) / r.result.ms(99) : Double.NaN;
@@ -76,7 +79,7 @@ public final class Report {
       c.addAll(List.of("-", "-", "-", "-", "-", "-"));
     } else if (r.readySeconds > 0) {
       c.add(String.format(Locale.ROOT, "%.0f keys/s", r.opsPerSecond()));
-      c.addAll(List.of("-", "-", "-", String.format(Locale.ROOT, "%.3f s", r.readySeconds), "0"));
+      c.addAll(List.of("-", "-", "-", "-", "-"));
     } else {
       LoadRun.Result x = r.result;
       c.add(String.format(Locale.ROOT, "%.0f", x.opsPerSecond()));
@@ -199,6 +202,15 @@ public final class Report {
   private static final int T = 28;
   private static final int B = 45;
 
+  /** Kiln orange, Redis blue, whatever the chart holds. */
+  static String color(String server, int i) {
+    return switch (server) {
+      case "kiln" -> COLORS[0];
+      case "redis" -> COLORS[1];
+      default -> COLORS[(i + 2) % COLORS.length];
+    };
+  }
+
   /** A "nice" upper bound for an axis. */
   static double niceMax(double v) {
     if (v <= 0) {
@@ -249,9 +261,10 @@ public final class Report {
         path.append(path.length() == 0 ? "M" : "L").append(fmt1(x)).append(',').append(fmt1(y));
       }
       s.append("<path d=\"").append(path).append("\" fill=\"none\" stroke=\"")
-          .append(COLORS[i % COLORS.length]).append("\" stroke-width=\"2\"/>");
+          .append(color(rows.get(i).server, i)).append("\" stroke-width=\"2\"/>");
     }
-    legend(s, rows.stream().map(r -> r.server).toList());
+    List<String> names = rows.stream().map(r -> r.server).toList();
+    legend(s, names, names.stream().map(n -> color(n, names.indexOf(n))).toArray(String[]::new));
     s.append(text(L + (W - L - R) / 2.0, H - 8, "percentile (log scale of 1/(1-p))", "middle"));
     return s.append("</svg>").toString();
   }

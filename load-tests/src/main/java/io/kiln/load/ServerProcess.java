@@ -33,9 +33,18 @@ public final class ServerProcess {
     this.directives = directives;
   }
 
-  public static Kind kiln(String jar) {
+  /** Kiln's jar on the JVM running this tool, with {@code javaOpts} (space-separated, may be empty). */
+  public static Kind kiln(String jar, String javaOpts) {
     String java = ProcessHandle.current().info().command().orElse("java");
-    return new Kind("kiln", List.of(java, "-jar", new File(jar).getAbsolutePath()));
+    List<String> cmd = new ArrayList<>();
+    cmd.add(java);
+    for (String o : javaOpts.trim().split("\\s+")) {
+      if (!o.isEmpty()) {
+        cmd.add(o);
+      }
+    }
+    cmd.addAll(List.of("-jar", new File(jar).getAbsolutePath()));
+    return new Kind("kiln", cmd);
   }
 
   public static Kind redis(String exe) {
@@ -94,8 +103,9 @@ public final class ServerProcess {
 
   /** True when nothing listens on {@code port} on loopback. */
   public static boolean portFree(int port) {
-    try (ServerSocket s = new ServerSocket(port, 1, InetAddress.getLoopbackAddress())) {
-      s.setReuseAddress(true);
+    try (ServerSocket s = new ServerSocket()) {
+      s.setReuseAddress(true); // as the servers do: connections in TIME_WAIT do not block a listen
+      s.bind(new java.net.InetSocketAddress(InetAddress.getLoopbackAddress(), port), 1);
       return true;
     } catch (IOException e) {
       return false;

@@ -84,6 +84,8 @@ public final class Suite {
     st.openRate = Double.parseDouble(Main.option(args, "--open-rate", "50000"));
     st.quick = Main.flag(args, "--quick");
     String note = Main.option(args, "--machine-note", "");
+    String kilnJavaOpts = Main.option(args, "--kiln-java-opts",
+        System.getenv().getOrDefault("KILN_JAVA_OPTS", ""));
     if (st.quick) {
       st.load.warmupSeconds = Math.min(st.load.warmupSeconds, 1);
       st.load.durationSeconds = Math.min(st.load.durationSeconds, 3);
@@ -102,7 +104,7 @@ public final class Suite {
           if (kilnJar == null || !Files.isRegularFile(Path.of(kilnJar))) {
             throw new IllegalArgumentException("--kiln-jar PATH is required (Kiln's target/kiln.jar), got " + kilnJar);
           }
-          kinds.add(ServerProcess.kiln(kilnJar));
+          kinds.add(ServerProcess.kiln(kilnJar, kilnJavaOpts));
         }
         case "redis" -> {
           if (redisExe == null || !Files.isExecutable(Path.of(redisExe))) {
@@ -223,7 +225,10 @@ public final class Suite {
       LoadOptions o = options(s);
       o.host = host;
       o.port = port;
-      row.describe = o.spec().describe() + "; " + o.loopDescription();
+      row.describe = s.restart()
+          ? String.format("preload %,d keys (%d B values), SAVE, SIGTERM, start again on the same "
+              + "directory, time to the first PONG", settings.preloadKeys, o.valueSize)
+          : o.spec().describe() + "; " + o.loopDescription();
       if (s.preload()) {
         try (ControlClient c = new ControlClient(host, port, 5000)) {
           long t = System.nanoTime();
