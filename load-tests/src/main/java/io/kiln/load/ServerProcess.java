@@ -19,6 +19,14 @@ public final class ServerProcess {
   /** How to start one kind of server. */
   public record Kind(String name, List<String> command) {}
 
+  /** Children still running, destroyed by a shutdown hook if this tool is interrupted. */
+  private static final java.util.Set<Process> LIVE = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+  static {
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> LIVE.forEach(Process::destroyForcibly),
+        "kill-servers"));
+  }
+
   private final Kind kind;
   private final int port;
   private final Path dir;
@@ -66,6 +74,7 @@ public final class ServerProcess {
         .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve(kind.name() + ".log").toFile()));
     startedNanos = System.nanoTime();
     process = pb.start();
+    LIVE.add(process);
     long deadline = startedNanos + (long) (timeoutSeconds * 1e9);
     String last = "no answer";
     while (System.nanoTime() < deadline) {
@@ -98,6 +107,7 @@ public final class ServerProcess {
       process.destroyForcibly();
       process.waitFor(5, TimeUnit.SECONDS);
     }
+    LIVE.remove(process);
     process = null;
   }
 

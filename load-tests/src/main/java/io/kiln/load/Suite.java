@@ -307,7 +307,7 @@ public final class Suite {
       o.keys = settings.preloadKeys;
     }
     if (s.quickRun()) {
-      o.warmupSeconds = Math.min(o.warmupSeconds, settings.quick ? 0.5 : 1);
+      o.warmupSeconds = Math.min(o.warmupSeconds, settings.quick ? 0.5 : 2);
       o.durationSeconds = Math.min(o.durationSeconds, settings.quick ? 1.5 : 3);
     }
     return o;
