@@ -299,7 +299,8 @@ public final class Report {
       double x = L + (W - L - R) * Math.min(e.t(), maxT) / Math.max(1e-9, maxT);
       s.append(lineEl(x, T, x, H - B, "#2b8a3e", 1, "4,3"));
       String label = e.label() + String.format(Locale.ROOT, " (%.1f s)", e.t());
-      s.append(text(x + 3, H - B - 8 - 12 * (n++ % 3), label, "start").replace("<text", "<text fill=\"#2b8a3e\""));
+      boolean right = x > L + (W - L - R) * 0.6;
+      s.append(text(right ? x - 3 : x + 3, H - B - 8 - 12 * (n++ % 3), label, right ? "end" : "start").replace("<text", "<text fill=\"#2b8a3e\""));
     }
     legend(s, List.of("p50", "p99", "max"), "#1c7ed6", "#d9480f", "#adb5bd");
     s.append(text(L + (W - L - R) / 2.0, H - 8, "seconds into the measured window", "middle"));
