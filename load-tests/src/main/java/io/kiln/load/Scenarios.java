@@ -1,0 +1,81 @@
+package io.kiln.load;
+
+import java.util.List;
+
+/**
+ * The scenarios of the side-by-side suite, as data. Immutable.
+ */
+public final class Scenarios {
+  private Scenarios() {}
+
+  /** What must be checked on a server before a scenario can mean anything there. */
+  public enum Probe {
+    /** Nothing to check. */
+    NONE,
+    /** INFO persistence must report aof_enabled:1. */
+    AOF,
+    /** BGSAVE must be accepted (tried on the empty dataset, then awaited). */
+    BGSAVE,
+    /** SAVE must be accepted (tried on the empty dataset). */
+    SAVE
+  }
+
+  /**
+   * @param directives redis.conf directives given to both servers on the command line
+   * @param preload SET this many keys (scaled by the suite's --preload-keys) before the load
+   * @param trigger command sent 2 s into the measured window (BGSAVE, BGREWRITEAOF) or null
+   * @param restart measure a restart with the preloaded dataset instead of running load
+   * @param workload,ratio,rate,dist overrides of the suite's default load (null/0: default)
+   * @param quickRun short run (commands that may not exist yet)
+   */
+  public record Scenario(String name, String title, List<String> directives, Probe probe,
+      boolean preload, String trigger, boolean restart, String workload, String ratio,
+      double rate, String dist, boolean quickRun) {
+
+    public boolean timeline() {
+      return trigger != null;
+    }
+  }
+
+  private static final List<String> NO_PERSIST = List.of("--save", "", "--appendonly", "no");
+
+  private static Scenario load(String name, String title, List<String> directives, Probe probe) {
+    return new Scenario(name, title, directives, probe, false, null, false, null, "1:1", 0, null, false);
+  }
+
+  private static Scenario command(String workload) {
+    return new Scenario("cmd-" + workload, workload.toUpperCase().replace('-', '/')
+        + " (closed loop, short)", NO_PERSIST, Probe.NONE, false, null, false, workload, null, 0,
+        null, true);
+  }
+
+  public static final List<Scenario> ALL = List.of(
+      load("no-persistence", "SET:GET 1:1, no persistence", NO_PERSIST, Probe.NONE),
+      load("aof-everysec", "SET:GET 1:1, AOF appendfsync everysec",
+          List.of("--save", "", "--appendonly", "yes", "--appendfsync", "everysec"), Probe.AOF),
+      load("aof-always", "SET:GET 1:1, AOF appendfsync always",
+          List.of("--save", "", "--appendonly", "yes", "--appendfsync", "always"), Probe.AOF),
+      new Scenario("bgsave", "SET:GET 1:1 over a preloaded dataset while BGSAVE runs", NO_PERSIST,
+          Probe.BGSAVE, true, "BGSAVE", false, null, "1:1", 0, null, false),
+      new Scenario("bgrewriteaof", "SET:GET 1:1 over a preloaded dataset while BGREWRITEAOF runs",
+          List.of("--save", "", "--appendonly", "yes", "--appendfsync", "everysec"), Probe.AOF,
+          true, "BGREWRITEAOF", false, null, "1:1", 0, null, false),
+      new Scenario("restart", "restart: time to load the preloaded dataset (RDB) and answer PING",
+          NO_PERSIST, Probe.SAVE, true, null, true, null, null, 0, null, false),
+      new Scenario("open-loop", "SET:GET 1:10, open loop at a fixed rate (latency from intended time)",
+          NO_PERSIST, Probe.NONE, false, null, false, null, "1:10", -1, null, false),
+      new Scenario("zipf", "SET:GET 1:10, zipfian keys (theta 0.99)", NO_PERSIST, Probe.NONE, false,
+          null, false, null, "1:10", 0, "zipf:0.99", false),
+      command("incr"),
+      command("lpush-lpop"),
+      command("hset"),
+      command("zadd"),
+      command("mset"));
+
+  public static final List<String> NAMES = ALL.stream().map(Scenario::name).toList();
+
+  public static Scenario byName(String name) {
+    return ALL.stream().filter(s -> s.name().equals(name)).findFirst()
+        .orElseThrow(() -> new IllegalArgumentException("unknown scenario " + name + "; one of " + NAMES));
+  }
+}
