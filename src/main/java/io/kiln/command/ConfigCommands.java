@@ -37,7 +37,7 @@ public final class ConfigCommands {
   static void register(CommandTable t) {
     CommandSpec config = t.container("config", -2, "");
     t.sub(config, "get", -3, "admin noscript loading stale", 0, 0, 0, ConfigCommands::get);
-    t.sub(config, "set", -4, "admin noscript loading stale may_replicate", 0, 0, 0,
+    t.sub(config, "set", -4, "admin noscript loading stale", 0, 0, 0,
         ConfigCommands::set);
     t.sub(config, "resetstat", 2, "admin noscript loading stale", 0, 0, 0,
         ConfigCommands::resetstat);

@@ -16,7 +16,7 @@ public final class ConnectionCommands {
 
   static void register(CommandTable t) {
     t.add("ping", -1, "fast", 0, 0, 0, ConnectionCommands::ping);
-    t.add("echo", 2, "fast", 0, 0, 0, ConnectionCommands::echo);
+    t.add("echo", 2, "loading stale fast", 0, 0, 0, ConnectionCommands::echo);
     t.add("quit", -1, "noscript loading stale fast no_auth allow_busy", 0, 0, 0,
         ConnectionCommands::quit);
     t.add("reset", 1, "noscript loading stale fast no_auth allow_busy", 0, 0, 0,

@@ -27,7 +27,9 @@ class CommandTableTest {
    * remove an entry when its family is fixed.
    */
   private static final Set<String> KNOWN = Set.of(
-      "echo: flags kiln=[fast] redis=[fast, loading, stale]");
+      // CLIENT SETINFO arrived in Redis 7.2; the issue asks for it.
+      "client|setinfo: unknown to redis-server 7.0",
+      "client|setinfo: documented but unknown to redis-server 7.0");
 
   @Test
   void everyCommandInTheTableIsDocumented() {
