@@ -304,7 +304,7 @@ public final class RespDecoder {
     return -1;
   }
 
-  /** Parses a strict decimal integer in buf[from, to); Long.MIN_VALUE when malformed. */
+  /** Parses a strict (string2ll) decimal integer in buf[from, to); Long.MIN_VALUE when malformed. */
   private long parseLong(int from, int to) {
     if (from >= to || to - from > 20) {
       return Long.MIN_VALUE;
@@ -312,6 +312,10 @@ public final class RespDecoder {
     boolean neg = buf[from] == '-';
     int i = neg ? from + 1 : from;
     if (i == to) {
+      return Long.MIN_VALUE;
+    }
+    // string2ll: no leading zeros, so "01" and "-0" are malformed; only "0" itself is zero
+    if (buf[i] == '0' && (to - from) != 1) {
       return Long.MIN_VALUE;
     }
     long v = 0;
