@@ -191,8 +191,7 @@ public final class Numbers {
       return BigDecimal.ZERO;
     }
     long e = Math.max(-20_000, Math.min(20_000, exp - 4L * fraction));
-    return e >= 0 ? new BigDecimal(mant.shiftLeft((int) e))
-        : new BigDecimal(mant).divide(new BigDecimal(BigInteger.ONE.shiftLeft((int) -e)));
+    return new BigDecimal(mant).multiply(pow2((int) e));
   }
 
   /** digits[.digits][e[+-]digits] or .digits...: the subset of strtod's syntax Java parses alike. */
@@ -275,8 +274,16 @@ public final class Numbers {
   /** Largest finite long double, about 1.19e4932. */
   private static final BigDecimal LD_MAX = new BigDecimal("1.18973149535723176502e4932");
   /** Half the smallest long double subnormal (2^-16446): at or below it strtold gives zero. */
-  private static final BigDecimal LD_HALF_MIN_SUBNORMAL =
-      BigDecimal.ONE.divide(new BigDecimal(BigInteger.ONE.shiftLeft(16446)));
+  private static final BigDecimal LD_HALF_MIN_SUBNORMAL = pow2(-16446);
+
+  /**
+   * Exactly 2^e. Negative powers are built as 5^-e / 10^-e: BigDecimal.divide by a huge power of
+   * two takes hundreds of milliseconds, far too long for an event loop.
+   */
+  static BigDecimal pow2(int e) {
+    return e >= 0 ? new BigDecimal(BigInteger.ONE.shiftLeft(e))
+        : new BigDecimal(BigInteger.valueOf(5).pow(-e), -e);
+  }
 
   /**
    * Parses {@code s} as strtold would into an exact value rounded to a 64-bit mantissa. Returns
@@ -357,9 +364,7 @@ public final class Numbers {
       q = q.add(BigInteger.ONE);
     }
     BigDecimal m = new BigDecimal(q);
-    BigDecimal v = e >= 0
-        ? m.multiply(new BigDecimal(BigInteger.ONE.shiftLeft(e)))
-        : m.divide(new BigDecimal(BigInteger.ONE.shiftLeft(-e)));
+    BigDecimal v = m.multiply(pow2(e));
     return x.signum() < 0 ? v.negate() : v;
   }
 
