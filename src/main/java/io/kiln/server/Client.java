@@ -68,6 +68,9 @@ public final class Client implements Watcher {
 
   private boolean closing;
   private boolean closed;
+  /** Socket reads handled and socket writes issued (tests check one write per read batch). */
+  private long socketReads;
+  private long socketWrites;
 
   Client(long id, Kiln kiln, ShardVerticle home, NetSocket socket) {
     this.id = id;
@@ -119,6 +122,16 @@ public final class Client implements Watcher {
     return multi != null;
   }
 
+  /** Read batches received so far (read on the event loop; tests read it when idle). */
+  public long socketReads() {
+    return socketReads;
+  }
+
+  /** Socket writes issued so far: one per read batch that produced replies. */
+  public long socketWrites() {
+    return socketWrites;
+  }
+
   public long queryBufferBytes() {
     return decoder.bufferedBytes();
   }
@@ -140,6 +153,7 @@ public final class Client implements Watcher {
       return;
     }
     lastInteractionMs = System.currentTimeMillis();
+    socketReads++;
     shard.stats.netInputBytes += data.length();
     if (!decoder.append(data)) {
       log.warn("Closing client that reached max query buffer length: id={} addr={} (qbuf initial bytes: {})",
@@ -168,6 +182,7 @@ public final class Client implements Watcher {
     }
     if (!out.isEmpty()) {
       shard.stats.netOutputBytes += out.size();
+      socketWrites++;
       io.vertx.core.Future<Void> written = socket.write(out.take());
       if (closing) {
         written.onComplete(ar -> socket.close());
