@@ -193,6 +193,9 @@ public final class RespDecoder {
         nl = i;
         break;
       }
+      if (buf[i] == 0) {
+        break; // Redis looks for the newline with strchr: a NUL hides it (the line never ends)
+      }
     }
     if (nl < 0) {
       if (end - pos > INLINE_MAX) {

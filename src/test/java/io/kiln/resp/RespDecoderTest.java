@@ -347,4 +347,15 @@ class RespDecoderTest {
       assertThat(got.stream().map(RespDecoderTest::str).toList()).as(line).isEqualTo(want);
     });
   }
+
+  @Test
+  void aNulHidesTheInlineNewlineAsInRedis() throws Exception {
+    // Redis finds the inline newline with strchr, which stops at a NUL: the line never ends
+    RespDecoder d = new RespDecoder();
+    d.append(Buffer.buffer(bytes("ab\0cd\r\nPING\r\n")));
+    assertThat(d.next()).isNull();
+    byte[] more = new byte[RespDecoder.INLINE_MAX];
+    Arrays.fill(more, (byte) 'x');
+    assertThat(errorOf(d, more)).isEqualTo("ERR Protocol error: too big inline request");
+  }
 }
