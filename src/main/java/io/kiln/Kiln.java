@@ -59,12 +59,20 @@ public final class Kiln {
   public static Future<Kiln> start(Config config) {
     Kiln kiln = new Kiln(config);
     ShardVerticle verticle = new ShardVerticle(kiln, 0);
-    return kiln.vertx.deployVerticle(verticle)
-        .map(id -> {
-          kiln.shard = verticle;
-          return kiln;
-        })
-        .recover(err -> kiln.vertx.close().transform(v -> Future.failedFuture(err)));
+    // A context-free promise: a failure must reach the caller even though Vert.x is closed
+    // right after (a future bound to a Vert.x context can no longer call back once it closed,
+    // and the launcher then exited 0 without a word when the port was in use).
+    Promise<Kiln> result = Promise.promise();
+    kiln.vertx.deployVerticle(verticle).onComplete(ar -> {
+      if (ar.succeeded()) {
+        kiln.shard = verticle;
+        result.complete(kiln);
+      } else {
+        result.fail(ar.cause());
+        kiln.vertx.close();
+      }
+    });
+    return result.future();
   }
 
   /** Stops listening, closes every connection and releases Vert.x. Idempotent. */
