@@ -358,4 +358,20 @@ class RespDecoderTest {
     Arrays.fill(more, (byte) 'x');
     assertThat(errorOf(d, more)).isEqualTo("ERR Protocol error: too big inline request");
   }
+
+  @Test
+  void countLinesEndAtTheFirstCarriageReturnAsInRedis() throws Exception {
+    // Redis finds a count line's end with strchr('\r') and skips two bytes unchecked
+    assertThat(decode(bytes("*1\rX$4\r\nPING\r\n"))).containsExactly(List.of("PING"));
+    assertThat(decode(bytes("*1\r\n$4\rXPING\r\n"))).containsExactly(List.of("PING"));
+    assertThat(errorOf("*1\r\r\n$4\r\nPING\r\n"))
+        .isEqualTo("ERR Protocol error: expected '$', got '\n'");
+    // a lone '\r' at the end waits for the next byte; a NUL hides the line end
+    RespDecoder d = new RespDecoder();
+    d.append(Buffer.buffer(bytes("*1\r")));
+    assertThat(d.next()).isNull();
+    d = new RespDecoder();
+    d.append(Buffer.buffer(bytes("*1\0\r\n$4\r\nPING\r\n")));
+    assertThat(d.next()).isNull();
+  }
 }

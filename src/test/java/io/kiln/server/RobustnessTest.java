@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.kiln.support.RespClient;
 import io.kiln.support.TestKiln;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -39,6 +41,15 @@ class RobustnessTest {
       assertThat(bad.readReply()).isEqualTo("-ERR Protocol error: expected '$', got '\u0001'\r\n");
       assertThat(bad.closedByServer()).isTrue();
       bystanderIsServed(good, "after-garbage");
+    }
+  }
+
+  @Test
+  void aNewlineInAProtocolErrorIsSentAsASpace() {
+    try (RespClient bad = kiln.client()) {
+      bad.sendRaw("*1\r\r\n$4\r\nPING\r\n");
+      assertThat(bad.readReply()).isEqualTo("-ERR Protocol error: expected '$', got ' '\r\n");
+      assertThat(bad.closedByServer()).isTrue();
     }
   }
 
@@ -133,6 +144,27 @@ class RobustnessTest {
       d.sendRaw("*2\r\n$4\r\nAUTH\r\n$16385\r\n");
       assertThat(d.readReply()).isEqualTo("-ERR Protocol error: unauthenticated bulk length\r\n");
       assertThat(d.closedByServer()).isTrue();
+    }
+  }
+
+  @Test
+  void announcingHugeBulksDoesNotReserveTheirMemory() {
+    // 16 clients each announce a bulk just under proto-max-bulk-len (512 MB) and send nothing:
+    // 8 GB if reserved up front, more than the test JVM's heap
+    List<RespClient> bad = new ArrayList<>();
+    try (RespClient good = kiln.client()) {
+      for (int i = 0; i < 16; i++) {
+        RespClient c = kiln.client();
+        bad.add(c);
+        c.sendRaw("*2\r\n$3\r\nGET\r\n$536870000\r\n");
+        bystanderIsServed(good, "announce-" + i);
+      }
+      for (RespClient c : bad) {
+        c.sendRaw("abc");
+      }
+      bystanderIsServed(good, "announced");
+    } finally {
+      bad.forEach(RespClient::close);
     }
   }
 }
