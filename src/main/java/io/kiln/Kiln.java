@@ -74,13 +74,22 @@ public final class Kiln {
     DeploymentOptions snapshotWorker = new DeploymentOptions()
         .setThreadingModel(ThreadingModel.WORKER).setWorkerPoolName("kiln-snapshot")
         .setWorkerPoolSize(1);
-    return kiln.vertx.deployVerticle(new SnapshotWriter(), snapshotWorker)
+    // A context-free promise: a failure must reach the caller even though Vert.x is closed
+    // right after (a future bound to a Vert.x context can no longer call back once it closed,
+    // and the launcher then exited 0 without a word when the port was in use).
+    Promise<Kiln> result = Promise.promise();
+    kiln.vertx.deployVerticle(new SnapshotWriter(), snapshotWorker)
         .compose(w -> kiln.vertx.deployVerticle(verticle))
-        .map(id -> {
-          kiln.shard = verticle;
-          return kiln;
-        })
-        .recover(err -> kiln.vertx.close().transform(v -> Future.failedFuture(err)));
+        .onComplete(ar -> {
+          if (ar.succeeded()) {
+            kiln.shard = verticle;
+            result.complete(kiln);
+          } else {
+            result.fail(ar.cause());
+            kiln.vertx.close();
+          }
+        });
+    return result.future();
   }
 
   /** Stops listening, closes every connection and releases Vert.x. Idempotent. */

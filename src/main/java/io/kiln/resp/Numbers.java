@@ -95,14 +95,103 @@ public final class Numbers {
     if (unsigned.equals("inf") || unsigned.equals("infinity")) {
       return lower.startsWith("-") ? Double.NEGATIVE_INFINITY : Double.POSITIVE_INFINITY;
     }
+    BigDecimal hex = parseHex(unsigned);
+    if (hex != null) {
+      double v = hex.doubleValue();
+      if (Double.isInfinite(v) || (v == 0 && hex.signum() != 0)) {
+        return null; // strtod's ERANGE: Redis refuses overflow and underflow to zero
+      }
+      return lower.startsWith("-") ? -v : v;
+    }
     if (!isDecimalFloat(unsigned)) {
       return null;
     }
+    double v;
     try {
-      return Double.parseDouble(str);
+      v = Double.parseDouble(str);
     } catch (NumberFormatException e) {
       return null;
     }
+    // strtod's ERANGE: Redis refuses overflow (HUGE_VAL) and underflow to zero
+    if (Double.isInfinite(v) || (v == 0 && hasNonZeroDigit(unsigned))) {
+      return null;
+    }
+    return v;
+  }
+
+  /** True when the significand (before any exponent) has a non-zero digit. */
+  private static boolean hasNonZeroDigit(String s) {
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (c == 'e' || c == 'p') {
+        return false;
+      }
+      if (c >= '1' && c <= '9' || c >= 'a' && c <= 'f') {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * The exact value of a strtod hexadecimal float (unsigned, lower case: 0xHH[.HH][p[+-]DD]),
+   * or null when {@code s} is not one. Exponents beyond any long double are clamped so the
+   * callers' range checks see an overflow or an underflow.
+   */
+  private static BigDecimal parseHex(String s) {
+    if (!s.startsWith("0x")) {
+      return null;
+    }
+    int i = 2;
+    int n = s.length();
+    BigInteger mant = BigInteger.ZERO;
+    int digits = 0;
+    int fraction = 0;
+    boolean dot = false;
+    for (; i < n; i++) {
+      char c = s.charAt(i);
+      int d = Character.digit(c, 16);
+      if (d >= 0) {
+        mant = mant.shiftLeft(4).add(BigInteger.valueOf(d));
+        digits++;
+        if (dot) {
+          fraction++;
+        }
+      } else if (c == '.' && !dot) {
+        dot = true;
+      } else {
+        break;
+      }
+    }
+    if (digits == 0) {
+      return null;
+    }
+    long exp = 0;
+    if (i < n && s.charAt(i) == 'p') {
+      i++;
+      boolean neg = false;
+      if (i < n && (s.charAt(i) == '+' || s.charAt(i) == '-')) {
+        neg = s.charAt(i) == '-';
+        i++;
+      }
+      int start = i;
+      while (i < n && Character.isDigit(s.charAt(i))) {
+        exp = Math.min(exp * 10 + (s.charAt(i) - '0'), 1_000_000);
+        i++;
+      }
+      if (i == start) {
+        return null;
+      }
+      exp = neg ? -exp : exp;
+    }
+    if (i != n) {
+      return null;
+    }
+    if (mant.signum() == 0) {
+      return BigDecimal.ZERO;
+    }
+    long e = Math.max(-20_000, Math.min(20_000, exp - 4L * fraction));
+    return new BigDecimal(mant).multiply(pow2((int) e));
   }
 
   /** digits[.digits][e[+-]digits] or .digits...: the subset of strtod's syntax Java parses alike. */
@@ -184,6 +273,17 @@ public final class Numbers {
 
   /** Largest finite long double, about 1.19e4932. */
   private static final BigDecimal LD_MAX = new BigDecimal("1.18973149535723176502e4932");
+  /** Half the smallest long double subnormal (2^-16446): at or below it strtold gives zero. */
+  private static final BigDecimal LD_HALF_MIN_SUBNORMAL = pow2(-16446);
+
+  /**
+   * Exactly 2^e. Negative powers are built as 5^-e / 10^-e: BigDecimal.divide by a huge power of
+   * two takes hundreds of milliseconds, far too long for an event loop.
+   */
+  static BigDecimal pow2(int e) {
+    return e >= 0 ? new BigDecimal(BigInteger.ONE.shiftLeft(e))
+        : new BigDecimal(BigInteger.valueOf(5).pow(-e), -e);
+  }
 
   /**
    * Parses {@code s} as strtold would into an exact value rounded to a 64-bit mantissa. Returns
@@ -200,17 +300,24 @@ public final class Numbers {
     }
     String lower = str.toLowerCase(java.util.Locale.ROOT);
     String unsigned = lower.startsWith("+") || lower.startsWith("-") ? lower.substring(1) : lower;
-    if (!isDecimalFloat(unsigned)) {
-      return null;
-    }
-    BigDecimal exact;
-    try {
-      exact = new BigDecimal(str.startsWith("+") ? str.substring(1) : str);
-    } catch (NumberFormatException | ArithmeticException e) {
-      return null;
+    BigDecimal exact = parseHex(unsigned);
+    if (exact != null) {
+      exact = lower.startsWith("-") ? exact.negate() : exact;
+    } else {
+      if (!isDecimalFloat(unsigned)) {
+        return null;
+      }
+      try {
+        exact = new BigDecimal(str.startsWith("+") ? str.substring(1) : str);
+      } catch (NumberFormatException | ArithmeticException e) {
+        return null;
+      }
     }
     if (exact.abs().compareTo(LD_MAX) > 0) {
       return null;
+    }
+    if (exact.signum() != 0 && exact.abs().compareTo(LD_HALF_MIN_SUBNORMAL) <= 0) {
+      return null; // strtold underflows to zero (ERANGE): Redis refuses it
     }
     return roundToLongDouble(exact);
   }
@@ -257,9 +364,7 @@ public final class Numbers {
       q = q.add(BigInteger.ONE);
     }
     BigDecimal m = new BigDecimal(q);
-    BigDecimal v = e >= 0
-        ? m.multiply(new BigDecimal(BigInteger.ONE.shiftLeft(e)))
-        : m.divide(new BigDecimal(BigInteger.ONE.shiftLeft(-e)));
+    BigDecimal v = m.multiply(pow2(e));
     return x.signum() < 0 ? v.negate() : v;
   }
 

@@ -20,6 +20,8 @@ public final class RespDecoder {
   static final int UNAUTH_MAX_ARGS = 10;
   /** ...and bulk strings longer than this. */
   static final int UNAUTH_MAX_BULK = 16384;
+  /** Most room reserved ahead of the bytes of a partly received bulk. */
+  static final int PREALLOC_MAX = 1024 * 1024;
 
   private byte[] buf = new byte[1024];
   /** First unread byte in {@link #buf}. */
@@ -167,7 +169,9 @@ public final class RespDecoder {
         bulkLen = len;
       }
       if (end - pos < bulkLen + 2) {
-        ensureRoom((int) (bulkLen + 2 - (end - pos)));
+        // Reserve room for the rest of the bulk, but only a bounded step ahead of what has
+        // arrived: an announced length costs no memory until its bytes come (append doubles).
+        ensureRoom((int) Math.min(bulkLen + 2 - (end - pos), PREALLOC_MAX));
         return false;
       }
       byte[] arg = new byte[(int) bulkLen];
@@ -192,6 +196,9 @@ public final class RespDecoder {
       if (buf[i] == '\n') {
         nl = i;
         break;
+      }
+      if (buf[i] == 0) {
+        break; // Redis looks for the newline with strchr: a NUL hides it (the line never ends)
       }
     }
     if (nl < 0) {
@@ -294,17 +301,24 @@ public final class RespDecoder {
     return Character.digit(c, 16) >= 0;
   }
 
-  /** Index of the '\r' of the next CRLF at or after {@code from}, or -1. */
+  /**
+   * Where a count line ends, found as Redis finds it: the first '\r' at or after {@code from}
+   * (with strchr, so a NUL before it hides it), once one more byte has arrived; the two bytes are
+   * then skipped without checking the second is '\n'. -1 while the line is incomplete.
+   */
   private int indexOfCrlf(int from) {
-    for (int i = from; i < end - 1; i++) {
-      if (buf[i] == '\r' && buf[i + 1] == '\n') {
-        return i;
+    for (int i = from; i < end; i++) {
+      if (buf[i] == 0) {
+        return -1;
+      }
+      if (buf[i] == '\r') {
+        return i + 1 < end ? i : -1;
       }
     }
     return -1;
   }
 
-  /** Parses a strict decimal integer in buf[from, to); Long.MIN_VALUE when malformed. */
+  /** Parses a strict (string2ll) decimal integer in buf[from, to); Long.MIN_VALUE when malformed. */
   private long parseLong(int from, int to) {
     if (from >= to || to - from > 20) {
       return Long.MIN_VALUE;
@@ -312,6 +326,10 @@ public final class RespDecoder {
     boolean neg = buf[from] == '-';
     int i = neg ? from + 1 : from;
     if (i == to) {
+      return Long.MIN_VALUE;
+    }
+    // string2ll: no leading zeros, so "01" and "-0" are malformed; only "0" itself is zero
+    if (buf[i] == '0' && (to - from) != 1) {
       return Long.MIN_VALUE;
     }
     long v = 0;

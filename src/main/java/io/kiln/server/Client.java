@@ -72,6 +72,9 @@ public final class Client implements Watcher {
   private boolean suspended;
   /** Set while EXEC runs its queued commands. */
   private boolean inExec;
+  /** Socket reads handled and socket writes issued (tests check one write per read batch). */
+  private long socketReads;
+  private long socketWrites;
 
   Client(long id, Kiln kiln, ShardVerticle home, NetSocket socket) {
     this.id = id;
@@ -123,6 +126,16 @@ public final class Client implements Watcher {
     return multi != null;
   }
 
+  /** Read batches received so far (read on the event loop; tests read it when idle). */
+  public long socketReads() {
+    return socketReads;
+  }
+
+  /** Socket writes issued so far: one per read batch that produced replies. */
+  public long socketWrites() {
+    return socketWrites;
+  }
+
   public long queryBufferBytes() {
     return decoder.bufferedBytes();
   }
@@ -144,6 +157,7 @@ public final class Client implements Watcher {
       return;
     }
     lastInteractionMs = System.currentTimeMillis();
+    socketReads++;
     shard.stats.netInputBytes += data.length();
     home.rates().reads++;
     if (!decoder.append(data)) {
@@ -199,6 +213,7 @@ public final class Client implements Watcher {
     if (!out.isEmpty()) {
       shard.stats.netOutputBytes += out.size();
       home.rates().writes++;
+      socketWrites++;
       io.vertx.core.Future<Void> written = socket.write(out.take());
       if (closing) {
         written.onComplete(ar -> socket.close());

@@ -1,0 +1,202 @@
+package io.kiln;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.kiln.support.RespClient;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The real launcher in a child JVM ({@code java -cp <test classpath> io.kiln.Main ...}), checked
+ * the way an operator sees it: exit codes and what it prints. The test thread drives the child;
+ * one reader thread per child copies its output into a queue.
+ */
+class MainTest {
+  private static final long DEADLINE_S = 60;
+  @TempDir Path dir;
+  private final List<Process> started = new ArrayList<>();
+
+  @AfterEach
+  void killLeftovers() throws Exception {
+    for (Process p : started) {
+      if (p.isAlive()) {
+        p.destroyForcibly();
+        p.waitFor(10, TimeUnit.SECONDS);
+      }
+    }
+  }
+
+  /** A child launcher with stdout and stderr merged, its lines fed to {@code lines}. */
+  private Process launch(BlockingQueue<String> lines, String... args) throws IOException {
+    List<String> cmd = new ArrayList<>();
+    cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    cmd.add("-cp");
+    cmd.add(System.getProperty("java.class.path"));
+    cmd.add("io.kiln.Main");
+    cmd.addAll(List.of(args));
+    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+    started.add(p);
+    Thread reader = new Thread(() -> {
+      try (BufferedReader r = new BufferedReader(
+          new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+        String line;
+        while ((line = r.readLine()) != null) {
+          lines.add(line);
+        }
+      } catch (IOException ignored) {
+        // the child went away
+      }
+    }, "main-test-reader");
+    reader.setDaemon(true);
+    reader.start();
+    return p;
+  }
+
+  /** Runs the launcher to completion; returns its exit code and output lines. */
+  private Result run(String... args) throws Exception {
+    BlockingQueue<String> lines = new LinkedBlockingQueue<>();
+    Process p = launch(lines, args);
+    assertThat(p.waitFor(DEADLINE_S, TimeUnit.SECONDS)).as("launcher exits").isTrue();
+    // the reader may still be draining the pipe: wait for EOF's effect with a deadline
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+    List<String> out = new ArrayList<>();
+    while (System.nanoTime() < deadline) {
+      String l = lines.poll(100, TimeUnit.MILLISECONDS);
+      if (l != null) {
+        out.add(l);
+      } else if (!p.isAlive()) {
+        break;
+      }
+    }
+    return new Result(p.exitValue(), out);
+  }
+
+  record Result(int code, List<String> lines) {
+    String text() {
+      return String.join("\n", lines);
+    }
+  }
+
+  /** Waits for a line containing {@code text}; returns it. */
+  private static String awaitLine(BlockingQueue<String> lines, List<String> seen, String text)
+      throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(DEADLINE_S);
+    while (System.nanoTime() < deadline) {
+      String l = lines.poll(100, TimeUnit.MILLISECONDS);
+      if (l != null) {
+        seen.add(l);
+        if (l.contains(text)) {
+          return l;
+        }
+      }
+    }
+    throw new AssertionError("no line containing '" + text + "' in: " + seen);
+  }
+
+  private static int freePort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0)) {
+      return s.getLocalPort();
+    }
+  }
+
+  @Test
+  void versionExitsZero() throws Exception {
+    Result r = run("--version");
+    assertThat(r.code()).isZero();
+    assertThat(r.text()).contains("Kiln server v=" + Kiln.VERSION)
+        .contains("redis_version=" + Kiln.REDIS_VERSION);
+  }
+
+  @Test
+  void helpExitsZero() throws Exception {
+    Result r = run("--help");
+    assertThat(r.code()).isZero();
+    assertThat(r.text()).contains("Usage:").contains("--version");
+  }
+
+  @Test
+  void unknownDirectiveFailsWithOneLineNamingFileLineAndDirective() throws Exception {
+    Path conf = dir.resolve("bad.conf");
+    Files.writeString(conf, "port 0\n# a comment\nbogus-directive yes\n");
+    Result r = run(conf.toString());
+    assertThat(r.code()).isNotZero();
+    List<String> errors = r.lines().stream().filter(l -> l.contains("bogus-directive")).toList();
+    assertThat(errors).hasSize(1);
+    assertThat(errors.get(0)).contains(conf.toString()).contains(":3").contains("FATAL");
+  }
+
+  @Test
+  void unreadableConfigFails() throws Exception {
+    Path conf = dir.resolve("secret.conf");
+    Files.writeString(conf, "port 0\n");
+    Files.setPosixFilePermissions(conf, PosixFilePermissions.fromString("---------"));
+    org.junit.jupiter.api.Assumptions.assumeFalse(Files.isReadable(conf),
+        "running as root: every file is readable");
+    Result r = run(conf.toString());
+    assertThat(r.code()).isNotZero();
+    assertThat(r.text()).contains(conf.toString()).contains("FATAL");
+  }
+
+  @Test
+  void aDirectoryAsConfigFails() throws Exception {
+    // unreadable even for root
+    Result r = run(dir.toString());
+    assertThat(r.code()).isNotZero();
+    assertThat(r.text()).contains(dir.toString()).contains("FATAL");
+  }
+
+  @Test
+  void missingConfigFails() throws Exception {
+    Path conf = dir.resolve("nope.conf");
+    Result r = run(conf.toString());
+    assertThat(r.code()).isNotZero();
+    assertThat(r.text()).contains(conf.toString()).contains("FATAL");
+  }
+
+  @Test
+  void portInUseFailsWithAClearLine() throws Exception {
+    try (ServerSocket taken = new ServerSocket(0, 50, InetAddress.getByName("127.0.0.1"))) {
+      Result r = run("--port", Integer.toString(taken.getLocalPort()), "--bind", "127.0.0.1",
+          "--save", "");
+      assertThat(r.code()).isNotZero();
+      assertThat(r.text()).contains("Address already in use")
+          .contains("Failed listening on port " + taken.getLocalPort());
+    }
+  }
+
+  @Test
+  void startsServesAndStopsCleanlyOnSigterm() throws Exception {
+    int port = freePort();
+    BlockingQueue<String> lines = new LinkedBlockingQueue<>();
+    List<String> seen = new ArrayList<>();
+    Process p = launch(lines, "--port", Integer.toString(port), "--bind", "127.0.0.1",
+        "--save", "");
+    assertThat(awaitLine(lines, seen, "PID: ")).contains("PID: " + p.pid());
+    awaitLine(lines, seen, "Ready to accept connections");
+    try (RespClient c = new RespClient("127.0.0.1", port)) {
+      assertThat(c.call("PING")).isEqualTo("+PONG\r\n");
+    }
+    // SIGTERM. Through the ProcessHandle: Process.destroy() also closes our end of the child's
+    // stdout, and the goodbye lines would be lost.
+    assertThat(p.toHandle().destroy()).isTrue();
+    assertThat(p.waitFor(DEADLINE_S, TimeUnit.SECONDS)).isTrue();
+
+    assertThat(p.exitValue()).isZero();
+    awaitLine(lines, seen, "bye bye");
+  }
+}
