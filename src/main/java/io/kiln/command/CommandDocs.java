@@ -53,22 +53,31 @@ public final class CommandDocs {
     return Holder.DOCS;
   }
 
+  /** docs.txt, then one file per data-type family (absent ones are skipped). */
+  static final List<String> FILES = List.of("docs.txt", "docs-list.txt", "docs-hash.txt",
+      "docs-set.txt", "docs-zset.txt", "docs-hyperloglog.txt", "docs-pubsub.txt");
+
   private static Map<String, Doc> load() {
-    try (InputStream in = CommandDocs.class.getResourceAsStream("docs.txt")) {
-      if (in == null) {
-        throw new IllegalStateException("docs.txt missing from the classpath");
-      }
-      BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8));
-      List<String> lines = new ArrayList<>();
-      for (String line; (line = r.readLine()) != null; ) {
-        if (!line.isBlank() && !line.startsWith("#")) {
-          lines.add(line);
+    List<String> lines = new ArrayList<>();
+    for (String file : FILES) {
+      try (InputStream in = CommandDocs.class.getResourceAsStream(file)) {
+        if (in == null) {
+          if (file.equals("docs.txt")) {
+            throw new IllegalStateException("docs.txt missing from the classpath");
+          }
+          continue;
         }
+        BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8));
+        for (String line; (line = r.readLine()) != null; ) {
+          if (!line.isBlank() && !line.startsWith("#")) {
+            lines.add(line);
+          }
+        }
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
       }
-      return Collections.unmodifiableMap(parse(lines));
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
     }
+    return Collections.unmodifiableMap(parse(lines));
   }
 
   static Map<String, Doc> parse(List<String> lines) {
