@@ -3,6 +3,7 @@ package io.kiln;
 import io.kiln.command.CommandTable;
 import io.kiln.config.Config;
 import io.kiln.persist.PersistenceInfo;
+import io.kiln.persist.RdbLoader;
 import io.kiln.server.ShardVerticle;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -38,6 +39,7 @@ public final class Kiln {
   private final AtomicLong clientIds = new AtomicLong();
   private final AtomicInteger connectedClients = new AtomicInteger();
   private volatile ShardVerticle shard;
+  private volatile RdbLoader loader;
   private volatile Runnable onShutdown = () -> { };
   private final Promise<Void> stopped = Promise.promise();
   private final PersistenceInfo persistence = new PersistenceInfo(startTimeMs / 1000);
@@ -64,16 +66,27 @@ public final class Kiln {
   public static Future<Kiln> start(Config config) {
     Kiln kiln = new Kiln(config);
     ShardVerticle verticle = new ShardVerticle(kiln, 0);
+    // Listen first, then load the dump file; loading:1 holds from the first accepted connection.
+    java.nio.file.Path dump = RdbLoader.startupFile(config);
+    kiln.persistence.loading = dump != null;
     return kiln.vertx.deployVerticle(verticle)
-        .map(id -> {
+        .compose(id -> {
           kiln.shard = verticle;
-          return kiln;
+          if (dump == null) {
+            return Future.succeededFuture(kiln);
+          }
+          kiln.loader = RdbLoader.start(kiln, verticle, dump);
+          return kiln.loader.future().map(v -> kiln);
         })
         .recover(err -> kiln.vertx.close().transform(v -> Future.failedFuture(err)));
   }
 
   /** Stops listening, closes every connection and releases Vert.x. Idempotent. */
   public Future<Void> stop() {
+    RdbLoader l = loader;
+    if (l != null) {
+      l.cancel();
+    }
     vertx.close().onComplete(ar -> {
       // SHUTDOWN then a later stop() both close: the first outcome stands.
       if (ar.succeeded()) {

@@ -28,6 +28,10 @@ public final class Errors {
   public static final String EXEC_ABORT =
       "EXECABORT Transaction discarded because of previous errors.";
   public static final String LOADING = "LOADING Redis is loading the dataset in memory";
+  public static final String BUSYKEY = "BUSYKEY Target key name already exists.";
+  public static final String RESTORE_TTL = "ERR Invalid TTL value, must be >= 0";
+  public static final String RESTORE_IDLETIME = "ERR Invalid IDLETIME value, must be >= 0";
+  public static final String RESTORE_FREQ = "ERR Invalid FREQ value, must be >= 0 and <= 255";
 
   public static String unknownCommand(String name, byte[][] argv) {
     StringBuilder args = new StringBuilder();

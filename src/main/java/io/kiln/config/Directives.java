@@ -92,6 +92,7 @@ public final class Directives {
         bool("rdb-del-sync-files", false),
         bool("rdb-save-incremental-fsync", true),
         enumeration("sanitize-dump-payload", "no", "no", "yes", "clients"),
+        integer("key-load-delay", INT_MIN, INT_MAX, 0).honoured(),
         // Append only file
         bool("appendonly", false),
         string("appendfilename", "appendonly.aof").immutable().check(v -> nonEmptyBaseName(v,

@@ -276,12 +276,31 @@ public final class Client implements Watcher {
       reject(cmd, "ERR Command not allowed inside a transaction");
       return;
     }
+    if (kiln.persistence().loading && deniedWhileLoading(cmd)) {
+      reject(cmd, Errors.LOADING);
+      return;
+    }
     if (multi != null && !runsInsideMulti(cmd)) {
       multi.add(new Queued(cmd, argv));
       out.simple("QUEUED");
       return;
     }
     call(cmd, argv);
+  }
+
+  /** Commands without the loading flag wait for the dataset; so does EXEC of any of them. */
+  private boolean deniedWhileLoading(CommandSpec cmd) {
+    if (!cmd.has(CommandSpec.LOADING)) {
+      return true;
+    }
+    if (multi != null && cmd.parent == null && cmd.name.equals("exec")) {
+      for (Queued q : multi) {
+        if (!q.spec().has(CommandSpec.LOADING)) {
+          return true;
+        }
+      }
+    }
+    return false;
   }
 
   private static boolean runsInsideMulti(CommandSpec cmd) {
