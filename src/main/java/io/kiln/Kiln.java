@@ -69,7 +69,8 @@ public final class Kiln {
     // Listen first, then load the dump file; loading:1 holds from the first accepted connection.
     java.nio.file.Path dump = RdbLoader.startupFile(config);
     kiln.persistence.loading = dump != null;
-    return kiln.vertx.deployVerticle(verticle)
+    Promise<Kiln> result = Promise.promise();
+    kiln.vertx.deployVerticle(verticle)
         .compose(id -> {
           kiln.shard = verticle;
           if (dump == null) {
@@ -78,7 +79,17 @@ public final class Kiln {
           kiln.loader = RdbLoader.start(kiln, verticle, dump);
           return kiln.loader.future().map(v -> kiln);
         })
-        .recover(err -> kiln.vertx.close().transform(v -> Future.failedFuture(err)));
+        .onComplete(ar -> {
+          if (ar.succeeded()) {
+            result.complete(kiln);
+            return;
+          }
+          // Close from outside Vert.x: a load failure arrives on the shard's event loop, which
+          // the close terminates, so a callback bound to it would never run.
+          java.util.concurrent.ForkJoinPool.commonPool().execute(() ->
+              kiln.vertx.close().onComplete(v -> result.fail(ar.cause())));
+        });
+    return result.future();
   }
 
   /** Stops listening, closes every connection and releases Vert.x. Idempotent. */

@@ -47,7 +47,7 @@ public final class RdbLoader {
   static final int BATCH_KEYS = 4096;
   static final long BATCH_BYTES = 1 << 20;
   static final int MAX_IN_FLIGHT = 4;
-  static final long SLICE_NANOS = 2_000_000;
+  static final long SLICE_NANOS = 1_000_000;
 
   /** Keys and progress handed to the event loop in one piece; {@code end} marks the last. */
   private record Batch(List<RdbReader.KeyEntry> entries, long offset, boolean end,
