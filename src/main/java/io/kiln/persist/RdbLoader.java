@@ -105,6 +105,7 @@ public final class RdbLoader {
   /** Stops the loader thread (the server is stopping). Any thread. */
   public void cancel() {
     stopped = true;
+    done.tryFail(new LoadFailure("Loading interrupted: the server is stopping", null));
   }
 
   // ---- loader thread ----
