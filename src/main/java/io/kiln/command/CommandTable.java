@@ -25,6 +25,7 @@ public final class CommandTable {
     t.family("string", StringCommands::register);
     t.family("bitmap", BitmapCommands::register);
     t.family("generic", KeyCommands::register);
+    t.family("generic", DumpCommands::register);
     t.family("transactions", TransactionCommands::register);
     t.family("server", ServerCommands::register);
     t.family("server", SnapshotCommands::register);

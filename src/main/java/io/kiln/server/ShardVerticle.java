@@ -85,6 +85,11 @@ public final class ShardVerticle extends VerticleBase {
     return port;
   }
 
+  /** This verticle's event-loop context (where work on its shard must run). */
+  public io.vertx.core.Context context() {
+    return context;
+  }
+
   public SlowLog slowLog() {
     return slowLog;
   }
