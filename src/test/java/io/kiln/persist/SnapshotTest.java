@@ -114,9 +114,9 @@ class SnapshotTest {
 
   @Test
   void aFailedSaveTurnsWritesIntoMisconfUntilASaveSucceeds() throws Exception {
-    // A directory where the file should go makes the final rename fail.
-    Files.createDirectory(dir.resolve("dump.rdb"));
     try (TestKiln kiln = start("save", "3600 1"); RespClient c = kiln.client()) {
+      // A directory where the file should go makes the final rename fail.
+      Files.createDirectory(dir.resolve("dump.rdb"));
       c.call("SET", "a", "1");
       assertThat(c.call("BGSAVE")).isEqualTo("+Background saving started\r\n");
       waitFor(() -> c.call("INFO", "persistence").contains("rdb_last_bgsave_status:err"));
