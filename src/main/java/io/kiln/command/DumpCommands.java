@@ -7,6 +7,7 @@ import io.kiln.rdb.RdbValue;
 import io.kiln.rdb.RdbWriter;
 import io.kiln.resp.Numbers;
 import io.kiln.server.Client;
+import io.kiln.types.Values;
 
 /**
  * DUMP and RESTORE: values in Redis 7.0's DUMP payload format (see {@link Dump}). Kiln holds only
@@ -27,13 +28,9 @@ public final class DumpCommands {
       c.out.nullBulk();
       return;
     }
-    if (Args.notString(v)) {
-      c.error(Errors.WRONGTYPE); // unreachable while Kiln holds only strings
-      return;
-    }
     RdbWriter.Options options = new RdbWriter.Options()
         .compression(c.kiln.config().getBool("rdbcompression"));
-    c.out.bulk(Dump.serialize(new RdbValue.Str((byte[]) v), options));
+    c.out.bulk(Dump.serialize(Values.toRdb(v), options));
   }
 
   static void restore(Client c, byte[][] argv) {
@@ -100,8 +97,9 @@ public final class DumpCommands {
       c.error(e.getMessage());
       return;
     }
-    if (!(value instanceof RdbValue.Str s)) {
-      // Deviation: Redis stores lists, sets, hashes and sorted sets; Kiln cannot hold them yet.
+    Object stored = Values.fromRdb(value, c.kiln.config());
+    if (stored == null) {
+      // A type this Kiln cannot hold yet.
       c.error(Dump.ERR_BAD_DATA);
       return;
     }
@@ -118,7 +116,7 @@ public final class DumpCommands {
       c.ok();
       return;
     }
-    c.db().set(key, s.value(), ttl);
+    c.db().set(key, stored, ttl);
     if (idle >= 0) {
       Dict.Node<Object> n = c.db().node(key);
       if (n != null) {

@@ -8,6 +8,7 @@ import io.kiln.keyspace.Shard;
 import io.kiln.rdb.RdbException;
 import io.kiln.rdb.RdbReader;
 import io.kiln.rdb.RdbValue;
+import io.kiln.types.Values;
 import io.kiln.server.ShardVerticle;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
@@ -50,7 +51,7 @@ public final class RdbLoader {
   static final long SLICE_NANOS = 1_000_000;
 
   /** Keys and progress handed to the event loop in one piece; {@code end} marks the last. */
-  private record Batch(List<RdbReader.KeyEntry> entries, long offset, boolean end,
+  private record Batch(List<Loaded> entries, long offset, boolean end,
       long expired) {}
 
   private final Kiln kiln;
@@ -183,7 +184,7 @@ public final class RdbLoader {
     private final long size;
     private final long nowMs;
     private final long t0;
-    private List<RdbReader.KeyEntry> batch = new ArrayList<>();
+    private List<Loaded> batch = new ArrayList<>();
     private long batchBytes;
     private long keys;
     private long expired;
@@ -255,7 +256,8 @@ public final class RdbLoader {
       if (stopped) {
         throw new Stopped();
       }
-      if (!(e.value() instanceof RdbValue.Str s)) {
+      Object value = Values.fromRdb(e.value(), kiln.config());
+      if (value == null) {
         throw new RdbException("key '" + str(e.key()) + "' (DB " + e.db() + ") at offset "
             + recordStart + " has type '" + e.value().typeName()
             + "', which is not supported by this Kiln version yet", recordStart);
@@ -266,8 +268,8 @@ public final class RdbLoader {
         expired++;
       } else {
         keys++;
-        batch.add(e);
-        batchBytes += e.key().length + s.value().length + 64;
+        batch.add(new Loaded(e.db(), e.key(), value, e.expireMs(), e.idleSeconds()));
+        batchBytes += e.key().length + 64 + (value instanceof byte[] b ? b.length : 256);
         if (batch.size() >= BATCH_KEYS || batchBytes >= BATCH_BYTES) {
           send(false);
         }
@@ -371,9 +373,9 @@ public final class RdbLoader {
           return;
         }
       }
-      List<RdbReader.KeyEntry> entries = current.entries();
+      List<Loaded> entries = current.entries();
       while (pos < entries.size()) {
-        RdbReader.KeyEntry e = entries.get(pos++);
+        Loaded e = entries.get(pos++);
         if (!insert(e)) {
           return;
         }
@@ -394,7 +396,10 @@ public final class RdbLoader {
     }
   }
 
-  private boolean insert(RdbReader.KeyEntry e) {
+  /** A key read and converted on the loader thread, waiting for the event loop. */
+  record Loaded(int db, byte[] key, Object value, long expireMs, long idleSeconds) {}
+
+  private boolean insert(Loaded e) {
     Db db = shard.db(e.db());
     if (db.node(e.key()) != null) {
       LoadFailure f = new LoadFailure("Fatal error loading the DB: RDB has duplicated key '"
@@ -405,8 +410,7 @@ public final class RdbLoader {
       failOnLoop(f);
       return false;
     }
-    byte[] value = ((RdbValue.Str) e.value()).value();
-    db.set(e.key(), value, e.expireMs() == -1 ? 0 : e.expireMs());
+    db.set(e.key(), e.value(), e.expireMs() == -1 ? 0 : e.expireMs());
     if (e.idleSeconds() >= 0) {
       Dict.Node<Object> n = db.node(e.key());
       if (n != null) {
