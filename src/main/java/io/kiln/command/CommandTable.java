@@ -29,6 +29,7 @@ public final class CommandTable {
     t.family("server", ServerCommands::register);
     t.family("server", SnapshotCommands::register);
     t.family("server", ConfigCommands::register);
+    t.family("server", LatencyCommands::register);
     return t;
   }
 
