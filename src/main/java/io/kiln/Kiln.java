@@ -48,6 +48,10 @@ public final class Kiln {
   private volatile Runnable onShutdown = () -> { };
   private final Promise<Void> stopped = Promise.promise();
   private final PersistenceInfo persistence = new PersistenceInfo(startTimeMs / 1000);
+  /** The /metrics endpoint, or null when metrics-port is 0. */
+  private final io.kiln.metrics.Metrics metrics;
+  private final io.kiln.metrics.LatencyMonitor latencyMonitor = new io.kiln.metrics.LatencyMonitor();
+  private final io.kiln.metrics.SnapshotMeters snapshotMeters = new io.kiln.metrics.SnapshotMeters();
 
   private Kiln(Config config) {
     this.config = config;
@@ -61,7 +65,8 @@ public final class Kiln {
     }
     // Seed the keyspace hash now: its SecureRandom setup must not cost an event loop time.
     io.kiln.keyspace.Dict.hash(new byte[0]);
-    this.vertx = Vertx.vertx(options);
+    this.metrics = io.kiln.metrics.Metrics.fromConfig(config);
+    this.vertx = metrics == null ? Vertx.vertx(options) : metrics.createVertx(options);
     byte[] id = new byte[20];
     new SecureRandom().nextBytes(id);
     this.runId = HexFormat.of().formatHex(id);
@@ -93,6 +98,7 @@ public final class Kiln {
           kiln.loader = RdbLoader.start(kiln, verticle, dump);
           return kiln.loader.future().map(v -> kiln);
         })
+        .compose(k -> k.metrics == null ? Future.succeededFuture(k) : k.metrics.start(k).map(k))
         .onComplete(ar -> {
           if (ar.succeeded()) {
             result.complete(kiln);
@@ -166,6 +172,26 @@ public final class Kiln {
   /** Persistence status for INFO; touched only on the persistence shard's event loop. */
   public PersistenceInfo persistence() {
     return persistence;
+  }
+
+  /** The /metrics endpoint, or null when metrics are off. */
+  public io.kiln.metrics.Metrics metrics() {
+    return metrics;
+  }
+
+  /** The AOF's meters (no-op meters when metrics are off). */
+  public io.kiln.metrics.AofMeters aofMeters() {
+    return metrics == null ? io.kiln.metrics.AofMeters.NOOP : metrics.aof();
+  }
+
+  /** LATENCY's event monitor; owned by the persistence shard's event loop. */
+  public io.kiln.metrics.LatencyMonitor latencyMonitor() {
+    return latencyMonitor;
+  }
+
+  /** The last snapshot's facts for the metrics; owned by the persistence shard's event loop. */
+  public io.kiln.metrics.SnapshotMeters snapshotMeters() {
+    return snapshotMeters;
   }
 
   public Config config() {

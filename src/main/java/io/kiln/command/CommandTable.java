@@ -32,6 +32,7 @@ public final class CommandTable {
     t.family("server", ConfigCommands::register);
     t.family("server", CommandCommands::register);
     t.family("server", DebugCommands::register);
+    t.family("server", LatencyCommands::register);
     return t;
   }
 
