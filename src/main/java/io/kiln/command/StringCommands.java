@@ -5,7 +5,6 @@ import io.kiln.keyspace.Dict;
 import io.kiln.resp.Numbers;
 import io.kiln.server.Client;
 import java.math.BigDecimal;
-import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
