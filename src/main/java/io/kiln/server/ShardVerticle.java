@@ -36,6 +36,7 @@ public final class ShardVerticle extends VerticleBase {
   private final List<Client> monitors = new ArrayList<>();
   private final SlowLog slowLog = new SlowLog();
   private Snapshotter snapshotter;
+  private Blocking blocking;
   private boolean clientsHeld;
   private long cronTimer = -1;
   private long hostTimer = -1;
@@ -55,6 +56,11 @@ public final class ShardVerticle extends VerticleBase {
   /** Runs {@code task} on this shard's event loop. */
   public void execute(Runnable task) {
     context.runOnContext(v -> task.run());
+  }
+
+  /** The clients blocked on keys of this shard (BLPOP & co). */
+  public Blocking blocking() {
+    return blocking;
   }
 
   public Snapshotter snapshotter() {
@@ -108,6 +114,8 @@ public final class ShardVerticle extends VerticleBase {
     Config config = kiln.config();
     shard = new Shard(index, config.getInt("databases"));
     snapshotter = new Snapshotter(kiln, shard, vertx);
+    blocking = new Blocking(vertx);
+    shard.valueAdded = blocking::signal;
     scheduleCron();
     watchConfig(config);
     Info.HostFacts.markStartup();
@@ -241,11 +249,16 @@ public final class ShardVerticle extends VerticleBase {
       kiln.connectedClients().decrementAndGet();
     }
     monitors.remove(c);
+    blocking.remove(c);
   }
 
   // ---- per-command hooks ----
 
   void afterCommand(Client c, CommandSpec cmd, byte[][] argv, long micros) {
+    if (!c.inExec()) {
+      // Keys made ready by the command (or the whole transaction) serve blocked clients now.
+      blocking.handleReady();
+    }
     Config config = kiln.config();
     argv = redacted(cmd, argv);
     long slower = config.getLong("slowlog-log-slower-than");
@@ -314,6 +327,7 @@ public final class ShardVerticle extends VerticleBase {
 
   public void stopMonitoring(Client c) {
     monitors.remove(c);
+    blocking.remove(c);
   }
 
   private void feedMonitors(Client c, byte[][] argv) {
@@ -352,7 +366,7 @@ public final class ShardVerticle extends VerticleBase {
     if (timeout > 0) {
       long now = System.currentTimeMillis();
       for (Client c : List.copyOf(clients.values())) {
-        if (!c.monitor && now - c.lastInteractionMs > timeout * 1000L) {
+        if (!c.monitor && !blocking.isBlocked(c) && now - c.lastInteractionMs > timeout * 1000L) {
           log.debug("Closing idle client id={}", c.id);
           c.close();
         }
