@@ -665,7 +665,12 @@ public final class ListValue implements RedisValue {
     return new RdbValue.ListValue(toList());
   }
 
-  /** The loader's factory: a list of the RDB form's elements. */
+  /** The loader's factory, with list-max-listpack-size from {@code config}. */
+  public static ListValue fromRdb(RdbValue.ListValue v, io.kiln.config.Config config) {
+    return fromRdb(v, config.getInt("list-max-listpack-size"));
+  }
+
+  /** A list of the RDB form's elements, packed with {@code fill}. */
   public static ListValue fromRdb(RdbValue.ListValue v, int fill) {
     ListValue l = new ListValue(fill);
     for (byte[] e : v.elements()) {
