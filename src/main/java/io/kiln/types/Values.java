@@ -19,6 +19,9 @@ public final class Values {
     if (value instanceof RdbValue.Str s) {
       return s.value();
     }
+    if (value instanceof RdbValue.ListValue l) {
+      return ListValue.fromRdb(l, config);
+    }
     return null;
   }
 
