@@ -30,6 +30,12 @@ run() { # name port start-command...
   echo "   populate: $(echo "$t1 - $t0" | bc) s; RSS after: $((rss1 / 1024)) MB"
   echo "   probe during populate: $(head -1 "/tmp/keyspace-$name-probe.txt")"
   echo "   $gets; RSS after: $((rss2 / 1024)) MB"
+  if [[ $name == kiln ]]; then
+    # A JVM keeps the heap it grew: a full GC shows what the data itself holds.
+    jcmd "$pid" GC.run > /dev/null
+    echo "   after a full GC: RSS $(( $(ps -o rss= -p "$pid") / 1024 )) MB," \
+      "heap used $(jcmd "$pid" GC.heap_info | grep -oE 'used [0-9]+K' | head -1)"
+  fi
   redis-cli -p "$port" shutdown nosave > /dev/null 2>&1 || kill "$pid"
   wait "$pid" 2>/dev/null || true
 }
