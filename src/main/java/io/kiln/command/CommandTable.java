@@ -27,12 +27,14 @@ public final class CommandTable {
     t.family("hash", HashCommands::register);
     t.family("set", SetCommands::register);
     t.family("generic", KeyCommands::register);
+    t.family("generic", DumpCommands::register);
     t.family("transactions", TransactionCommands::register);
     t.family("server", ServerCommands::register);
     t.family("server", SnapshotCommands::register);
     t.family("server", ConfigCommands::register);
     t.family("server", CommandCommands::register);
     t.family("server", DebugCommands::register);
+    t.family("server", LatencyCommands::register);
     return t;
   }
 

@@ -85,6 +85,11 @@ public final class ShardVerticle extends VerticleBase {
     return port;
   }
 
+  /** This verticle's event-loop context (where work on its shard must run). */
+  public io.vertx.core.Context context() {
+    return context;
+  }
+
   public SlowLog slowLog() {
     return slowLog;
   }
@@ -254,6 +259,12 @@ public final class ShardVerticle extends VerticleBase {
     }
     if (config.getBool("latency-tracking")) {
       latency.record(cmd.id, micros);
+    }
+    long latencyThreshold = config.getLong("latency-monitor-threshold");
+    if (latencyThreshold > 0 && micros / 1000 >= latencyThreshold) {
+      // Redis's latency monitor events: "fast-command" for @fast commands, else "command"
+      kiln.latencyMonitor().add(cmd.has(CommandSpec.FAST) ? "fast-command" : "command",
+          micros / 1000, System.currentTimeMillis() / 1000);
     }
     if (!monitors.isEmpty() && !cmd.has(CommandSpec.SKIP_MONITOR) && !cmd.has(CommandSpec.ADMIN)) {
       feedMonitors(c, argv);
