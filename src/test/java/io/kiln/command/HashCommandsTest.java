@@ -58,7 +58,7 @@ class HashCommandsTest {
   }
 
   @Test
-  void hscanOfAHashtableVisitsEveryFieldInSeveralCalls() {
+  void hscanOfAHashtableVisitsEveryFieldInSeveralCalls() throws Exception {
     try (TestKiln kiln = start(); RespClient c = kiln.client()) {
       for (int i = 0; i < 2000; i++) {
         c.call("HSET", "h", "f" + i, "v" + i);
@@ -82,7 +82,7 @@ class HashCommandsTest {
   }
 
   @Test
-  void hrandfieldPicksDistinctFieldsForAPositiveCountAndRepeatsForANegativeOne() {
+  void hrandfieldPicksDistinctFieldsForAPositiveCountAndRepeatsForANegativeOne() throws Exception {
     try (TestKiln kiln = start(); RespClient c = kiln.client()) {
       for (String enc : List.of("small", "big")) {
         int n = enc.equals("small") ? 20 : 300;
@@ -107,7 +107,7 @@ class HashCommandsTest {
   }
 
   @Test
-  void writesFireWatchButAnHsetnxOnAnExistingFieldDoesNot() {
+  void writesFireWatchButAnHsetnxOnAnExistingFieldDoesNot() throws Exception {
     try (TestKiln kiln = start(); RespClient c = kiln.client(); RespClient other = kiln.client()) {
       c.call("HSET", "h", "a", "1");
       c.call("WATCH", "h");
@@ -129,7 +129,7 @@ class HashCommandsTest {
   }
 
   @Test
-  void changesAreCountedPerFieldAsRedisDoes() {
+  void changesAreCountedPerFieldAsRedisDoes() throws Exception {
     try (TestKiln kiln = start(); RespClient c = kiln.client()) {
       long before = changes(c);
       c.call("HSET", "h", "a", "1", "b", "2", "a", "3");
