@@ -102,9 +102,9 @@ class DumpCommandsTest {
       r.call("SADD", "s", "a");
       r.call("HSET", "h", "f", "v");
       r.call("ZADD", "z", "1", "m");
-      for (String key : List.of("l", "s", "h", "z")) {
+      for (String key : List.of("l", "z")) {
         byte[] p = payload(r.call("DUMP", key));
-        // Deviation from Redis (which stores the value): Kiln holds only strings today.
+        // Deviation from Redis (which stores the value): Kiln holds strings, hashes and sets today.
         assertThat(k.call(List.of(b("RESTORE"), b(key), b("0"), p)))
             .isEqualTo("-ERR Bad data format\r\n");
         assertThat(k.call("EXISTS", key)).isEqualTo(":0\r\n");
