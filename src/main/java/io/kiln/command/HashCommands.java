@@ -389,9 +389,19 @@ public final class HashCommands {
       return;
     }
     // distinct picks: choose count indexes of the entries (the hash is at least count large)
+    c.out.array(withValues && !pairs ? count * 2 : count);
+    if (h.table() != null && count * 3 < size) {
+      // few picks from a large table: draw random entries until enough distinct ones
+      Dict<byte[]> picked = new Dict<>();
+      while (picked.size() < count) {
+        Dict.Node<byte[]> n = h.table().randomNode(c.shard.random());
+        picked.addNodeIfAbsent(n.key, n.value);
+      }
+      picked.forEach(n -> writePick(c, n.key, n.value, withValues, pairs));
+      return;
+    }
     byte[][][] all = h.entries();
     int[] idx = pickDistinct(random(c), size, (int) count);
-    c.out.array(withValues && !pairs ? count * 2 : count);
     for (int k : idx) {
       writePick(c, all[0][k], all[1][k], withValues, pairs);
     }

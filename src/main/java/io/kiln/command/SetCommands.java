@@ -212,9 +212,18 @@ public final class SetCommands {
       s.forEach(c.out::bulk);
       return;
     }
+    c.out.array(l);
+    if (!s.isIntset() && l * 3 < size) {
+      // few picks from a large table: draw random members until enough distinct ones
+      Dict<Object> picked = new Dict<>();
+      while (picked.size() < l) {
+        picked.addNodeIfAbsent(s.random(c.shard.random()), null);
+      }
+      picked.forEach(n -> c.out.bulk(n.key));
+      return;
+    }
     List<byte[]> all = s.members();
     int[] idx = HashCommands.pickDistinct(random(c), size, (int) l);
-    c.out.array(l);
     for (int k : idx) {
       c.out.bulk(all.get(k));
     }
