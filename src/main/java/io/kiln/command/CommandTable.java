@@ -24,6 +24,7 @@ public final class CommandTable {
     t.family("connection", ConnectionCommands::register);
     t.family("string", StringCommands::register);
     t.family("bitmap", BitmapCommands::register);
+    t.family("list", ListCommands::register);
     t.family("hash", HashCommands::register);
     t.family("set", SetCommands::register);
     t.family("generic", KeyCommands::register);

@@ -45,12 +45,17 @@ public final class Db {
     return n;
   }
 
-  /** The value for {@code key} (expiring it if due) and marks it accessed; null if absent. */
+  /**
+   * A read lookup: the value for {@code key} (expiring it if due), marked accessed and counted in
+   * INFO keyspace_hits / keyspace_misses; null if absent.
+   */
   public Object get(byte[] key) {
     Dict.Node<Object> n = node(key);
     if (n == null) {
+      shard.stats.keyspaceMisses++;
       return null;
     }
+    shard.stats.keyspaceHits++;
     n.lru = shard.lruClock();
     return n.value;
   }
@@ -94,6 +99,14 @@ public final class Db {
     }
     n.lru = shard.lruClock();
     touched(key);
+    added(key, value);
+  }
+
+  /** A non-string value appeared under {@code key}: blocked clients waiting on it may wake. */
+  private void added(byte[] key, Object value) {
+    if (!(value instanceof byte[]) && shard.valueAdded != null) {
+      shard.valueAdded.accept(this, key);
+    }
   }
 
   /** Sets {@code key} to {@code value} with an absolute expiry (ms since epoch, 0 for none). */
@@ -169,6 +182,7 @@ public final class Db {
     }
     touched(src.key);
     touched(dstKey);
+    added(dstKey, n.value);
   }
 
   /**
@@ -187,6 +201,7 @@ public final class Db {
     }
     touched(src.key);
     target.touched(src.key);
+    target.added(src.key, n.value);
   }
 
   /** Empties the database, failing the EXEC of clients watching keys that existed. */

@@ -36,6 +36,7 @@ public final class ShardVerticle extends VerticleBase {
   private final List<Client> monitors = new ArrayList<>();
   private final SlowLog slowLog = new SlowLog();
   private Snapshotter snapshotter;
+  private Blocking blocking;
   private boolean clientsHeld;
   private long cronTimer = -1;
   private long hostTimer = -1;
@@ -55,6 +56,11 @@ public final class ShardVerticle extends VerticleBase {
   /** Runs {@code task} on this shard's event loop. */
   public void execute(Runnable task) {
     context.runOnContext(v -> task.run());
+  }
+
+  /** The clients blocked on keys of this shard (BLPOP & co). */
+  public Blocking blocking() {
+    return blocking;
   }
 
   public Snapshotter snapshotter() {
@@ -112,7 +118,10 @@ public final class ShardVerticle extends VerticleBase {
   public Future<?> start() {
     Config config = kiln.config();
     shard = new Shard(index, config.getInt("databases"));
+    watchHotDirectives(config);
     snapshotter = new Snapshotter(kiln, shard, vertx);
+    blocking = new Blocking(vertx);
+    shard.valueAdded = blocking::signal;
     scheduleCron();
     watchConfig(config);
     Info.HostFacts.markStartup();
@@ -246,28 +255,52 @@ public final class ShardVerticle extends VerticleBase {
       kiln.connectedClients().decrementAndGet();
     }
     monitors.remove(c);
+    blocking.remove(c);
   }
 
   // ---- per-command hooks ----
 
   void afterCommand(Client c, CommandSpec cmd, byte[][] argv, long micros) {
-    Config config = kiln.config();
-    argv = redacted(cmd, argv);
-    long slower = config.getLong("slowlog-log-slower-than");
-    if (slower >= 0 && micros >= slower && !cmd.has(CommandSpec.SKIP_SLOWLOG)) {
-      slowLog.add(argv, micros, c.addr, c.name, config.getInt("slowlog-max-len"));
+    if (!c.inExec()) {
+      // Keys made ready by the command (or the whole transaction) serve blocked clients now.
+      blocking.handleReady();
     }
-    if (config.getBool("latency-tracking")) {
+    if (slowlogSlowerThan >= 0 && micros >= slowlogSlowerThan
+        && !cmd.has(CommandSpec.SKIP_SLOWLOG)) {
+      slowLog.add(redacted(cmd, argv), micros, c.addr, c.name, slowlogMaxLen);
+    }
+    if (latencyTracking) {
       latency.record(cmd.id, micros);
     }
-    long latencyThreshold = config.getLong("latency-monitor-threshold");
-    if (latencyThreshold > 0 && micros / 1000 >= latencyThreshold) {
+    if (latencyMonitorThreshold > 0 && micros / 1000 >= latencyMonitorThreshold) {
       // Redis's latency monitor events: "fast-command" for @fast commands, else "command"
       kiln.latencyMonitor().add(cmd.has(CommandSpec.FAST) ? "fast-command" : "command",
           micros / 1000, System.currentTimeMillis() / 1000);
     }
     if (!monitors.isEmpty() && !cmd.has(CommandSpec.SKIP_MONITOR) && !cmd.has(CommandSpec.ADMIN)) {
-      feedMonitors(c, argv);
+      feedMonitors(c, redacted(cmd, argv));
+    }
+  }
+
+  // The directives read after every command, kept in fields so the hot path does no lookup;
+  // CONFIG SET updates them through listeners (on the event loop that ran CONFIG SET; the
+  // fields are volatile for the other shards' loops).
+  private volatile long slowlogSlowerThan;
+  private volatile int slowlogMaxLen;
+  private volatile boolean latencyTracking;
+  private volatile long latencyMonitorThreshold;
+
+  private void watchHotDirectives(Config config) {
+    java.util.function.Consumer<Config> refresh = cfg -> {
+      slowlogSlowerThan = cfg.getLong("slowlog-log-slower-than");
+      slowlogMaxLen = cfg.getInt("slowlog-max-len");
+      latencyTracking = cfg.getBool("latency-tracking");
+      latencyMonitorThreshold = cfg.getLong("latency-monitor-threshold");
+    };
+    refresh.accept(config);
+    for (String name : List.of("slowlog-log-slower-than", "slowlog-max-len", "latency-tracking",
+        "latency-monitor-threshold")) {
+      config.onChange(name, refresh);
     }
   }
 
@@ -325,6 +358,7 @@ public final class ShardVerticle extends VerticleBase {
 
   public void stopMonitoring(Client c) {
     monitors.remove(c);
+    blocking.remove(c);
   }
 
   private void feedMonitors(Client c, byte[][] argv) {
@@ -363,7 +397,7 @@ public final class ShardVerticle extends VerticleBase {
     if (timeout > 0) {
       long now = System.currentTimeMillis();
       for (Client c : List.copyOf(clients.values())) {
-        if (!c.monitor && now - c.lastInteractionMs > timeout * 1000L) {
+        if (!c.monitor && !blocking.isBlocked(c) && now - c.lastInteractionMs > timeout * 1000L) {
           log.debug("Closing idle client id={}", c.id);
           c.close();
         }

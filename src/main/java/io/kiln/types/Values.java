@@ -25,6 +25,9 @@ public final class Values {
     if (value instanceof RdbValue.SetValue s) {
       return SetValue.fromRdb(s, config);
     }
+    if (value instanceof RdbValue.ListValue l) {
+      return ListValue.fromRdb(l, config);
+    }
     return null;
   }
 

@@ -102,7 +102,7 @@ class LauncherLoadTest {
     Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile())
         .start();
     try {
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
       while (!Files.readString(log).contains("Ready to accept connections")) {
         assertThat(p.isAlive()).as(Files.readString(log)).isTrue();
         assertThat(System.nanoTime()).as("started").isLessThan(deadline);
