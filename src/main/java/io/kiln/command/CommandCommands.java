@@ -101,7 +101,14 @@ public final class CommandCommands {
     out.array(10);
     out.bulk(s.fullName());
     out.integer(s.arity);
-    List<String> flags = s.flagNames();
+    List<String> flags = new java.util.ArrayList<>(s.flagNames());
+    // Redis derives "movablekeys" from the key specs: any that is not index + range
+    for (CommandDocs.KeySpec k : keySpecs(s, doc)) {
+      if (!k.beginType().equals("index") || !k.findType().equals("range")) {
+        flags.add("movablekeys");
+        break;
+      }
+    }
     out.set(flags.size());
     for (String f : flags) {
       out.simple(f);

@@ -25,6 +25,8 @@ public final class CommandTable {
     t.family("string", StringCommands::register);
     t.family("bitmap", BitmapCommands::register);
     t.family("list", ListCommands::register);
+    t.family("hash", HashCommands::register);
+    t.family("set", SetCommands::register);
     t.family("generic", KeyCommands::register);
     t.family("generic", DumpCommands::register);
     t.family("transactions", TransactionCommands::register);

@@ -346,6 +346,17 @@ public final class DebugCommands {
     if (n.value instanceof byte[] b) {
       mix(d, new byte[] {0, 0, 0, 0}); // type string
       mix(d, b);
+    } else if (n.value instanceof io.kiln.types.SetValue set) {
+      mix(d, new byte[] {0, 0, 0, 2}); // type set: members xored in, order-free
+      set.forEach(m -> xorSha(d, m));
+    } else if (n.value instanceof io.kiln.types.HashValue hash) {
+      mix(d, new byte[] {0, 0, 0, 4}); // type hash: each field+value mixed, xored in
+      hash.forEach((f, v) -> {
+        byte[] e = new byte[20];
+        mix(e, f);
+        mix(e, v);
+        xorSha(d, e);
+      });
     } else {
       // Other types come with their families; until then their identity is all we know.
       mix(d, new byte[] {0, 0, 0, 9});

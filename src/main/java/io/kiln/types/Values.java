@@ -19,6 +19,12 @@ public final class Values {
     if (value instanceof RdbValue.Str s) {
       return s.value();
     }
+    if (value instanceof RdbValue.HashValue h) {
+      return HashValue.fromRdb(h, config);
+    }
+    if (value instanceof RdbValue.SetValue s) {
+      return SetValue.fromRdb(s, config);
+    }
     if (value instanceof RdbValue.ListValue l) {
       return ListValue.fromRdb(l, config);
     }
