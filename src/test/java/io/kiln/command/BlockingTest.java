@@ -231,15 +231,16 @@ class BlockingTest {
   }
 
   /**
-   * Thousands of idle blocked clients cost the writer nothing: the registry is only looked at
-   * for keys they wait on. (4000 here: the test JVM holds both ends of every socket within the
-   * 20000 descriptors of the CI machine; the README's figure uses 10K from another process.)
+   * Thousands of idle blocked clients stay blocked while a pipelining writer on another
+   * connection is served in full, and a push to one waited key wakes exactly that client. (The
+   * writer's throughput with and without 10K blocked clients is a benchmark figure, measured
+   * with redis-benchmark, not asserted here. 4000 clients: the test JVM holds both ends of every
+   * socket.)
    */
   @Test
-  void manyIdleBlockedClientsDoNotSlowAWriter() throws Exception {
+  void manyIdleBlockedClientsStayBlockedWhileAWriterIsServed() throws Exception {
     int n = 4000;
     try (RespClient p = kiln.client()) {
-      double before = writerOpsPerSecond(p);
       List<SocketChannel> idle = new ArrayList<>(n);
       try {
         for (int i = 0; i < n; i++) {
@@ -250,43 +251,24 @@ class BlockingTest {
           idle.add(ch);
         }
         waitFor(() -> blocked(p) == n);
-        double during = writerOpsPerSecond(p);
-        System.out.printf("pipelined writer: %.0f ops/s with 0 blocked, %.0f ops/s with %d%n",
-            before, during, n);
-        assertThat(during).isGreaterThan(before * 0.5);
+        StringBuilder batch = new StringBuilder();
+        for (int i = 0; i < 10_000; i++) {
+          batch.append("*3\r\n$5\r\nRPUSH\r\n$3\r\nw:").append(i % 10).append("\r\n$1\r\nv\r\n");
+        }
+        p.sendRaw(batch.toString());
+        for (int i = 0; i < 10_000; i++) {
+          assertThat(p.readReply()).isEqualTo(":" + (i / 10 + 1) + "\r\n");
+        }
+        assertThat(blocked(p)).isEqualTo(n);
+        p.call("RPUSH", "wait:17", "x");
+        waitFor(() -> blocked(p) == n - 1);
       } finally {
         for (SocketChannel ch : idle) {
           ch.close();
         }
       }
       waitFor(() -> blocked(p) == 0);
+      p.call("DEL", "w:0", "w:1", "w:2", "w:3", "w:4", "w:5", "w:6", "w:7", "w:8", "w:9");
     }
-  }
-
-  /** RPUSH to keys nobody waits on, pipelined 100 deep, for about half a second. */
-  private static double writerOpsPerSecond(RespClient c) {
-    StringBuilder batch = new StringBuilder();
-    for (int i = 0; i < 100; i++) {
-      batch.append("*3\r\n$5\r\nRPUSH\r\n$3\r\nw:").append(i % 10).append("\r\n$1\r\nv\r\n");
-    }
-    byte[] bytes = batch.toString().getBytes(StandardCharsets.US_ASCII);
-    // warm up
-    for (int r = 0; r < 20; r++) {
-      c.sendRaw(bytes);
-      for (int i = 0; i < 100; i++) {
-        c.readReply();
-      }
-    }
-    long ops = 0;
-    long t0 = System.nanoTime();
-    while (System.nanoTime() - t0 < 500_000_000L) {
-      c.sendRaw(bytes);
-      for (int i = 0; i < 100; i++) {
-        c.readReply();
-      }
-      ops += 100;
-    }
-    c.call("DEL", "w:0", "w:1", "w:2", "w:3", "w:4", "w:5", "w:6", "w:7", "w:8", "w:9");
-    return ops * 1e9 / (System.nanoTime() - t0);
   }
 }

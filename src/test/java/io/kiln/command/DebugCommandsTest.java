@@ -24,11 +24,10 @@ class DebugCommandsTest {
       // Pipelined: the PING after the sleep must wait for it, on this connection only.
       sleeper.send("DEBUG", "SLEEP", "1");
       sleeper.send("PING");
-      long otherStart = System.nanoTime();
       assertThat(other.call("PING")).isEqualTo("+PONG\r\n");
       assertThat(other.call("SET", "k", "v")).isEqualTo("+OK\r\n");
-      long otherMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - otherStart);
-      assertThat(otherMillis).as("other client served while one sleeps").isLessThan(500);
+      // The other client was answered while the sleeper still waits for its reply.
+      assertThat(sleeper.pendingBytes()).as("sleeper's reply not sent yet").isZero();
       assertThat(sleeper.readReply()).isEqualTo("+OK\r\n");
       long sleptMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
       assertThat(sleptMillis).isGreaterThanOrEqualTo(950);
@@ -46,21 +45,14 @@ class DebugCommandsTest {
       assertThat(a.call("GET", "key:99999")).isEqualTo("$11\r\nvalue:99999\r\n");
       assertThat(a.call("GET", "key:100000")).isEqualTo("$-1\r\n");
 
-      a.send("DEBUG", "POPULATE", "200000", "big");
-      long worst = 0;
-      int pings = 0;
-      // While they go in (about 40 slices), the other client keeps being served.
-      while (pings < 20) {
-        long t = System.nanoTime();
-        assertThat(b.call("PING")).isEqualTo("+PONG\r\n");
-        worst = Math.max(worst, System.nanoTime() - t);
-        pings++;
-      }
+      // POPULATE works in slices: another client is answered while it is still running (the
+      // blocked-thread guard, checked when the server stops, fails any slice that stalls).
+      a.send("DEBUG", "POPULATE", "1000000", "big");
+      assertThat(b.call("PING")).isEqualTo("+PONG\r\n");
+      assertThat(a.pendingBytes()).as("POPULATE still running when PING was answered").isZero();
       assertThat(a.readReply()).isEqualTo("+OK\r\n");
-      System.out.println("POPULATE: slowest PING meanwhile " + TimeUnit.NANOSECONDS.toMillis(worst) + " ms");
-      assertThat(TimeUnit.NANOSECONDS.toMillis(worst)).isLessThan(250);
-      assertThat(a.call("DBSIZE")).isEqualTo(":300000\r\n");
-      assertThat(a.call("GET", "big:199999")).isEqualTo("$12\r\nvalue:199999\r\n");
+      assertThat(a.call("DBSIZE")).isEqualTo(":1100000\r\n");
+      assertThat(a.call("GET", "big:999999")).isEqualTo("$12\r\nvalue:999999\r\n");
     }
   }
 

@@ -201,13 +201,18 @@ class KeyCommandsTest {
     return b.toString();
   }
 
+  /**
+   * A pattern of thousands of stars against a long key must not stall the event loop (a naive
+   * backtracking matcher takes exponential time): KEYS runs it there, and the blocked-thread
+   * guard fails the class when the server stops if it stalled.
+   */
   @Test
-  void globManyStarsStaysFast() {
-    String pattern = "*a".repeat(5000) + "*c";
-    String s = "a".repeat(20000) + "b";
-    long t0 = System.nanoTime();
-    assertThat(glob(pattern, s)).isFalse();
-    assertThat(System.nanoTime() - t0).isLessThan(5_000_000_000L);
+  void globWithManyStarsDoesNotStallTheEventLoop() {
+    try (Jedis j = jedis()) {
+      j.set("a".repeat(20000) + "b", "v");
+      assertThat(j.keys("*a".repeat(5000) + "*c")).isEmpty();
+      assertThat(j.keys("*a".repeat(5000) + "*b")).hasSize(1);
+    }
   }
 
   // ---- SCAN cursor parsing ----

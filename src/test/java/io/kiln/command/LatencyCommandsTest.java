@@ -49,7 +49,7 @@ class LatencyCommandsTest {
   void slowCommandIsRecordedAsCommandEvent() {
     try (TestKiln kiln = TestKiln.start("latency-monitor-threshold", "1");
         RespClient c = kiln.client()) {
-      load(c, 200_000);
+      load(c, 50_000);
       c.call("LATENCY", "RESET");
       slowKeys(c);
       String latest = c.call("LATENCY", "LATEST");
@@ -72,7 +72,7 @@ class LatencyCommandsTest {
   @Test
   void nothingIsRecordedWhileTheThresholdIsZero() throws Exception {
     try (TestKiln kiln = TestKiln.start(); RespClient c = kiln.client()) {
-      load(c, 200_000);
+      load(c, 50_000);
       for (int i = 0; i < 3; i++) {
         c.call("KEYS", "*");
       }

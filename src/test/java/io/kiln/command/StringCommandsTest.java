@@ -296,4 +296,19 @@ class StringCommandsTest {
     }
   }
 
+
+  /**
+   * Extreme exponents make exact long-double arithmetic expensive if done naively: these run on
+   * the event loop, and the blocked-thread guard (checked when the server stops) fails the class
+   * if any of them stalls it.
+   */
+  @Test
+  void extremeExponentsDoNotStallTheEventLoop() {
+    for (int i = 0; i < 20; i++) {
+      c.call("SET", "f", "0");
+      assertThat(c.call("INCRBYFLOAT", "f", "3.6e-4951")).isEqualTo("$1\r\n0\r\n");
+      assertThat(c.call("INCRBYFLOAT", "f", "0x1p-16440")).startsWith("$");
+      assertThat(c.call("INCRBYFLOAT", "f", "1.1e4932")).startsWith("$");
+    }
+  }
 }

@@ -86,6 +86,15 @@ public final class RespClient implements AutoCloseable {
     return raw.toString(StandardCharsets.ISO_8859_1);
   }
 
+  /** Bytes received and not read yet (0 when the server has sent nothing more). */
+  public int pendingBytes() {
+    try {
+      return in.available();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
   /** True when the server closed the connection (reads EOF within the timeout). */
   public boolean closedByServer() {
     try {

@@ -51,15 +51,17 @@ public final class TestKiln implements AutoCloseable {
   /** Starts Kiln with defaults plus {@code directives} ("name", "value", "name", "value"...). */
   public static TestKiln start(String... directives) {
     try {
+      // Each server gets a directory of its own: a test's dump.rdb never leaks into another's.
+      String dir = java.nio.file.Files.createTempDirectory("kiln-test").toString();
       Config config = Config.defaults().with("port", "0").with("bind", "127.0.0.1")
-          .with("save", "");
+          .with("save", "").with("dir", dir);
       for (int i = 0; i + 1 < directives.length; i += 2) {
         // a value of several words ("3600 1") is several arguments, as on a config line
         String v = directives[i + 1];
         config.with(directives[i], v.isBlank() ? new String[] {v} : v.trim().split("\\s+"));
       }
       return start(config);
-    } catch (io.kiln.config.ConfigException e) {
+    } catch (io.kiln.config.ConfigException | java.io.IOException e) {
       throw new IllegalArgumentException(e.getMessage(), e);
     }
   }
