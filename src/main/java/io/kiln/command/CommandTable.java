@@ -31,6 +31,7 @@ public final class CommandTable {
     t.family("server", ConfigCommands::register);
     t.family("server", CommandCommands::register);
     t.family("server", DebugCommands::register);
+    t.family("sorted-set", ZSetCommands::register);
     return t;
   }
 
