@@ -50,17 +50,17 @@ public final class ZSetCommands {
     t.add("zremrangebylex", 4, "write", 1, 1, 1, (c, a) -> zremrange(c, a, BYLEX));
     t.add("zpopmin", -2, "write fast", 1, 1, 1, (c, a) -> zpop(c, a, false));
     t.add("zpopmax", -2, "write fast", 1, 1, 1, (c, a) -> zpop(c, a, true));
-    t.add("zmpop", -4, "write movablekeys", 0, 0, 0, ZSetCommands::zmpop);
+    t.add("zmpop", -4, "write", 0, 0, 0, ZSetCommands::zmpop);
     t.add("zrandmember", -2, "readonly", 1, 1, 1, ZSetCommands::zrandmember);
-    t.add("zunion", -3, "readonly movablekeys", 0, 0, 0, (c, a) -> setOp(c, a, UNION, false));
-    t.add("zunionstore", -4, "write denyoom movablekeys", 1, 1, 1,
+    t.add("zunion", -3, "readonly", 0, 0, 0, (c, a) -> setOp(c, a, UNION, false));
+    t.add("zunionstore", -4, "write denyoom", 1, 1, 1,
         (c, a) -> setOp(c, a, UNION, true));
-    t.add("zinter", -3, "readonly movablekeys", 0, 0, 0, (c, a) -> setOp(c, a, INTER, false));
-    t.add("zinterstore", -4, "write denyoom movablekeys", 1, 1, 1,
+    t.add("zinter", -3, "readonly", 0, 0, 0, (c, a) -> setOp(c, a, INTER, false));
+    t.add("zinterstore", -4, "write denyoom", 1, 1, 1,
         (c, a) -> setOp(c, a, INTER, true));
-    t.add("zintercard", -3, "readonly movablekeys", 0, 0, 0, ZSetCommands::zintercard);
-    t.add("zdiff", -3, "readonly movablekeys", 0, 0, 0, (c, a) -> setOp(c, a, DIFF, false));
-    t.add("zdiffstore", -4, "write denyoom movablekeys", 1, 1, 1,
+    t.add("zintercard", -3, "readonly", 0, 0, 0, ZSetCommands::zintercard);
+    t.add("zdiff", -3, "readonly", 0, 0, 0, (c, a) -> setOp(c, a, DIFF, false));
+    t.add("zdiffstore", -4, "write denyoom", 1, 1, 1,
         (c, a) -> setOp(c, a, DIFF, true));
     t.add("zscan", -3, "readonly", 1, 1, 1, ZSetCommands::zscan);
   }
@@ -834,11 +834,7 @@ public final class ZSetCommands {
     boolean hasCount = argv.length == 3;
     if (hasCount) {
       Long v = Numbers.toLong(argv[2]);
-      if (v == null) {
-        c.error(Errors.NOT_INTEGER);
-        return;
-      }
-      if (v < 0) {
+      if (v == null || v < 0) {
         c.error(POSITIVE);
         return;
       }
@@ -890,11 +886,7 @@ public final class ZSetCommands {
 
   static void zmpop(Client c, byte[][] argv) {
     Long nk = Numbers.toLong(argv[1]);
-    if (nk == null) {
-      c.error(Errors.NOT_INTEGER);
-      return;
-    }
-    if (nk < 1) {
+    if (nk == null || nk < 1) {
       c.error(NUMKEYS);
       return;
     }
@@ -919,11 +911,7 @@ public final class ZSetCommands {
       if (count == -1 && Args.is(argv[j], "count") && more) {
         j++;
         Long v = Numbers.toLong(argv[j]);
-        if (v == null) {
-          c.error(Errors.NOT_INTEGER);
-          return;
-        }
-        if (v < 1) {
+        if (v == null || v < 1) {
           c.error(COUNT_POSITIVE);
           return;
         }
@@ -1142,11 +1130,7 @@ public final class ZSetCommands {
         j++;
         remaining--;
         Long l = Numbers.toLong(argv[j]);
-        if (l == null) {
-          c.error(Errors.NOT_INTEGER);
-          return;
-        }
-        if (l < 0) {
+        if (l == null || l < 0) {
           c.error(LIMIT_NEGATIVE);
           return;
         }
