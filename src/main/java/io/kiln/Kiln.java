@@ -8,6 +8,7 @@ import io.kiln.persist.SnapshotWriter;
 import io.kiln.persist.Snapshotter;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.ThreadingModel;
+import io.kiln.persist.RdbLoader;
 import io.kiln.server.ShardVerticle;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -43,9 +44,14 @@ public final class Kiln {
   private final AtomicLong clientIds = new AtomicLong();
   private final AtomicInteger connectedClients = new AtomicInteger();
   private volatile ShardVerticle shard;
+  private volatile RdbLoader loader;
   private volatile Runnable onShutdown = () -> { };
   private final Promise<Void> stopped = Promise.promise();
   private final PersistenceInfo persistence = new PersistenceInfo(startTimeMs / 1000);
+  /** The /metrics endpoint, or null when metrics-port is 0. */
+  private final io.kiln.metrics.Metrics metrics;
+  private final io.kiln.metrics.LatencyMonitor latencyMonitor = new io.kiln.metrics.LatencyMonitor();
+  private final io.kiln.metrics.SnapshotMeters snapshotMeters = new io.kiln.metrics.SnapshotMeters();
 
   private Kiln(Config config) {
     this.config = config;
@@ -59,7 +65,8 @@ public final class Kiln {
     }
     // Seed the keyspace hash now: its SecureRandom setup must not cost an event loop time.
     io.kiln.keyspace.Dict.hash(new byte[0]);
-    this.vertx = Vertx.vertx(options);
+    this.metrics = io.kiln.metrics.Metrics.fromConfig(config);
+    this.vertx = metrics == null ? Vertx.vertx(options) : metrics.createVertx(options);
     byte[] id = new byte[20];
     new SecureRandom().nextBytes(id);
     this.runId = HexFormat.of().formatHex(id);
@@ -74,26 +81,43 @@ public final class Kiln {
     DeploymentOptions snapshotWorker = new DeploymentOptions()
         .setThreadingModel(ThreadingModel.WORKER).setWorkerPoolName("kiln-snapshot")
         .setWorkerPoolSize(1);
+    // Listen first, then load the dump file; loading:1 holds from the first accepted connection.
+    java.nio.file.Path dump = RdbLoader.startupFile(config);
+    kiln.persistence.loading = dump != null;
     // A context-free promise: a failure must reach the caller even though Vert.x is closed
     // right after (a future bound to a Vert.x context can no longer call back once it closed,
     // and the launcher then exited 0 without a word when the port was in use).
     Promise<Kiln> result = Promise.promise();
     kiln.vertx.deployVerticle(new SnapshotWriter(), snapshotWorker)
         .compose(w -> kiln.vertx.deployVerticle(verticle))
+        .compose(id -> {
+          kiln.shard = verticle;
+          if (dump == null) {
+            return Future.succeededFuture(kiln);
+          }
+          kiln.loader = RdbLoader.start(kiln, verticle, dump);
+          return kiln.loader.future().map(v -> kiln);
+        })
+        .compose(k -> k.metrics == null ? Future.succeededFuture(k) : k.metrics.start(k).map(k))
         .onComplete(ar -> {
           if (ar.succeeded()) {
-            kiln.shard = verticle;
             result.complete(kiln);
-          } else {
-            result.fail(ar.cause());
-            kiln.vertx.close();
+            return;
           }
+          // Close from outside Vert.x: a load failure arrives on the shard's event loop, which
+          // the close terminates, so a callback bound to it would never run.
+          java.util.concurrent.ForkJoinPool.commonPool().execute(() ->
+              kiln.vertx.close().onComplete(v -> result.fail(ar.cause())));
         });
     return result.future();
   }
 
   /** Stops listening, closes every connection and releases Vert.x. Idempotent. */
   public Future<Void> stop() {
+    RdbLoader l = loader;
+    if (l != null) {
+      l.cancel();
+    }
     vertx.close().onComplete(ar -> {
       // SHUTDOWN then a later stop() both close: the first outcome stands.
       if (ar.succeeded()) {
@@ -148,6 +172,26 @@ public final class Kiln {
   /** Persistence status for INFO; touched only on the persistence shard's event loop. */
   public PersistenceInfo persistence() {
     return persistence;
+  }
+
+  /** The /metrics endpoint, or null when metrics are off. */
+  public io.kiln.metrics.Metrics metrics() {
+    return metrics;
+  }
+
+  /** The AOF's meters (no-op meters when metrics are off). */
+  public io.kiln.metrics.AofMeters aofMeters() {
+    return metrics == null ? io.kiln.metrics.AofMeters.NOOP : metrics.aof();
+  }
+
+  /** LATENCY's event monitor; owned by the persistence shard's event loop. */
+  public io.kiln.metrics.LatencyMonitor latencyMonitor() {
+    return latencyMonitor;
+  }
+
+  /** The last snapshot's facts for the metrics; owned by the persistence shard's event loop. */
+  public io.kiln.metrics.SnapshotMeters snapshotMeters() {
+    return snapshotMeters;
   }
 
   public Config config() {

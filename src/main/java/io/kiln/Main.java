@@ -27,6 +27,15 @@ public final class Main {
       System.out.print(usage());
       return;
     }
+    if (args.length > 0 && args[0].equals("check-rdb")) {
+      if (args.length != 2) {
+        System.err.println("Usage: java -jar kiln.jar check-rdb <rdb-file-name>");
+        System.exit(1);
+        return;
+      }
+      System.exit(io.kiln.rdb.RdbCheck.run(args[1], System.out));
+      return;
+    }
     String file = args.length > 0 && !args[0].startsWith("--") ? args[0] : null;
     List<String> overrides = Arrays.asList(args).subList(file == null ? 0 : 1, args.length);
     Config config;
@@ -46,6 +55,10 @@ public final class Main {
     log.info(file == null ? "No config file specified, using the default config."
         : "Configuration loaded");
     Kiln.start(config).onComplete(ar -> {
+      if (ar.failed() && ar.cause() instanceof io.kiln.persist.LoadFailure) {
+        System.exit(1); // the loader has logged why
+        return;
+      }
       if (ar.failed()) {
         log.error("{}", ar.cause().getMessage());
         log.error("Failed listening on port {} (TCP), aborting.", config.getInt("port"));
@@ -80,6 +93,7 @@ public final class Main {
         Usage: java -jar kiln.jar [/path/to/kiln.conf] [options]
                java -jar kiln.jar -v or --version
                java -jar kiln.jar -h or --help
+               java -jar kiln.jar check-rdb <rdb-file-name>
 
         Examples:
                java -jar kiln.jar (run the server with default config)

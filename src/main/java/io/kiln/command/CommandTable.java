@@ -25,12 +25,14 @@ public final class CommandTable {
     t.family("string", StringCommands::register);
     t.family("bitmap", BitmapCommands::register);
     t.family("generic", KeyCommands::register);
+    t.family("generic", DumpCommands::register);
     t.family("transactions", TransactionCommands::register);
     t.family("server", ServerCommands::register);
     t.family("server", SnapshotCommands::register);
     t.family("server", ConfigCommands::register);
     t.family("server", CommandCommands::register);
     t.family("server", DebugCommands::register);
+    t.family("server", LatencyCommands::register);
     t.family("sorted-set", ZSetCommands::register);
     return t;
   }

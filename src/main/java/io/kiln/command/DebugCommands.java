@@ -3,7 +3,10 @@ package io.kiln.command;
 import io.kiln.keyspace.Db;
 import io.kiln.keyspace.Dict;
 import io.kiln.resp.Numbers;
+import io.kiln.persist.RdbLoader;
+import io.kiln.persist.Snapshotter;
 import io.kiln.server.Client;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -36,6 +39,8 @@ public final class DebugCommands {
     "    Write <message> to the server log.",
     "OBJECT <key>",
     "    Low level details of the value at <key>.",
+    "RELOAD",
+    "    Save the dataset to the RDB file, empty it and load the file back.",
     "POPULATE <count> [<prefix>] [<size>]",
     "    Create <count> string keys named <prefix>:<n> (prefix 'key') holding 'value:<n>',",
     "    cut or zero-padded to <size> bytes when given. Existing keys are kept.",
@@ -62,6 +67,8 @@ public final class DebugCommands {
     } else if (Args.is(sub, "log") && argc == 3) {
       log.warn("DEBUG LOG: {}", Numbers.ascii(argv[2]));
       c.ok();
+    } else if (Args.is(sub, "reload") && argc == 2) {
+      reload(c);
     } else if (Args.is(sub, "object") && argc == 3) {
       object(c, argv[2]);
     } else if (Args.is(sub, "populate") && argc >= 3 && argc <= 5) {
@@ -238,6 +245,42 @@ public final class DebugCommands {
   }
 
   // ---- OBJECT ----
+
+  /**
+   * DEBUG RELOAD: SAVE, empty the dataset, load the file back, as one blocking operation for the
+   * clients (all are held) but never for the event loop: the save and the load run on their own
+   * threads.
+   */
+  private static void reload(Client c) {
+    Snapshotter snapshots = c.home.snapshotter();
+    if (snapshots.running() || c.inExec()) {
+      c.error("ERR Error trying to save the DB");
+      return;
+    }
+    c.suspend();
+    c.home.holdClients();
+    java.nio.file.Path file = java.nio.file.Path.of(c.kiln.config().getString("dir"))
+        .resolve(c.kiln.config().getString("dbfilename"));
+    snapshots.save(false)
+        .recover(err -> Future.failedFuture(new IllegalStateException(
+            "ERR Error trying to save the DB")))
+        .compose(saved -> {
+          c.shard.flushAll();
+          return RdbLoader.start(c.kiln, c.home, file).future()
+              .recover(err -> Future.failedFuture(new IllegalStateException(
+                  "ERR Error trying to load the RDB dump, check server logs.")));
+        })
+        .onComplete(ar -> {
+          c.home.releaseClients();
+          if (ar.succeeded()) {
+            log.info("DB reloaded by DEBUG RELOAD");
+            c.ok();
+          } else {
+            c.error(ar.cause().getMessage());
+          }
+          c.resume();
+        });
+  }
 
   private static void object(Client c, byte[] key) {
     Dict.Node<Object> n = c.db().peek(key);

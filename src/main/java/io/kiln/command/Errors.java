@@ -47,6 +47,10 @@ public final class Errors {
       + "snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for "
       + "details about the RDB error.";
   public static final String LOADING = "LOADING Redis is loading the dataset in memory";
+  public static final String BUSYKEY = "BUSYKEY Target key name already exists.";
+  public static final String RESTORE_TTL = "ERR Invalid TTL value, must be >= 0";
+  public static final String RESTORE_IDLETIME = "ERR Invalid IDLETIME value, must be >= 0";
+  public static final String RESTORE_FREQ = "ERR Invalid FREQ value, must be >= 0 and <= 255";
 
   public static final String DEBUG_NOT_ALLOWED = "ERR DEBUG command not allowed. If the "
       + "enable-debug-command option is set to \"local\", you can run it from a local connection, "

@@ -278,6 +278,18 @@ public final class Info {
     field(sb, "aof_last_cow_size", 0);
     field(sb, "module_fork_in_progress", 0);
     field(sb, "module_fork_last_cow_size", 0);
+    if (p.loading) {
+      long elapsed = System.currentTimeMillis() / 1000 - p.loadingStartSec;
+      long eta = elapsed == 0 ? 1
+          : elapsed * (p.loadingTotalBytes - p.loadingLoadedBytes) / (p.loadingLoadedBytes + 1);
+      field(sb, "loading_start_time", p.loadingStartSec);
+      field(sb, "loading_total_bytes", p.loadingTotalBytes);
+      field(sb, "loading_rdb_used_mem", p.loadingRdbUsedMem);
+      field(sb, "loading_loaded_bytes", p.loadingLoadedBytes);
+      field(sb, "loading_loaded_perc", String.format(Locale.ROOT, "%.2f",
+          (double) p.loadingLoadedBytes / (p.loadingTotalBytes + 1) * 100));
+      field(sb, "loading_eta_seconds", eta);
+    }
   }
 
   private static void stats(StringBuilder sb, Client c) {

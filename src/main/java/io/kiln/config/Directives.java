@@ -98,7 +98,7 @@ public final class Directives {
         enumeration("sanitize-dump-payload", "no", "no", "yes", "clients"),
         // Testing knobs Redis hides from CONFIG GET patterns (microseconds per key)
         integer("rdb-key-save-delay", INT_MIN, INT_MAX, 0).honoured(),
-        integer("key-load-delay", INT_MIN, INT_MAX, 0),
+        integer("key-load-delay", INT_MIN, INT_MAX, 0).honoured(),
         // Append only file
         bool("appendonly", false),
         string("appendfilename", "appendonly.aof").immutable().check(v -> nonEmptyBaseName(v,

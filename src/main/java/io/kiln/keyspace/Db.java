@@ -45,12 +45,17 @@ public final class Db {
     return n;
   }
 
-  /** The value for {@code key} (expiring it if due) and marks it accessed; null if absent. */
+  /**
+   * A read lookup: the value for {@code key} (expiring it if due), marked accessed and counted in
+   * INFO keyspace_hits / keyspace_misses; null if absent.
+   */
   public Object get(byte[] key) {
     Dict.Node<Object> n = node(key);
     if (n == null) {
+      shard.stats.keyspaceMisses++;
       return null;
     }
+    shard.stats.keyspaceHits++;
     n.lru = shard.lruClock();
     return n.value;
   }

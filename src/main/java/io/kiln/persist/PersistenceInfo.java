@@ -11,6 +11,8 @@ public final class PersistenceInfo {
   public long loadingStartSec;
   public long loadingTotalBytes;
   public long loadingLoadedBytes;
+  /** The used-mem aux field of the file being loaded (INFO loading_rdb_used_mem). */
+  public long loadingRdbUsedMem;
   public long lastLoadKeysLoaded;
   public long lastLoadKeysExpired;
 

@@ -135,6 +135,8 @@ public final class Snapshotter implements SnapshotCapture {
         });
     info.latestForkUsec = (System.nanoTime() - t0) / 1000;
     info.totalForks++;
+    kiln.latencyMonitor().addIfNeeded("fork", info.latestForkUsec / 1000,
+        config.getLong("latency-monitor-threshold"));
     scheduleWalk();
     return result.andThen(ar -> finished(ar.succeeded(), ar.succeeded() ? ar.result() : null,
         ar.failed() ? ar.cause().getMessage() : null));
@@ -278,6 +280,8 @@ public final class Snapshotter implements SnapshotCapture {
       return;
     }
     info.lastBgsaveOk = ok;
+    kiln.snapshotMeters().finished(ok, now - startMs, ok ? result.bytes() : 0,
+        ok ? result.keys() : 0);
     if (ok) {
       shard.dirty -= dirtyAtStart;
       info.lastSaveSec = now / 1000;

@@ -326,6 +326,10 @@ public final class Client implements Watcher {
       reject(cmd, Errors.MISCONF_RDB);
       return;
     }
+    if (kiln.persistence().loading && deniedWhileLoading(cmd)) {
+      reject(cmd, Errors.LOADING);
+      return;
+    }
     if (multi != null && !runsInsideMulti(cmd)) {
       multi.add(new Queued(cmd, argv));
       out.simple("QUEUED");
@@ -346,6 +350,21 @@ public final class Client implements Watcher {
     String host = socket.remoteAddress().hostAddress();
     return host == null || host.equals("127.0.0.1") || host.equals("::1")
         || host.equals("0:0:0:0:0:0:0:1");
+  }
+
+  /** Commands without the loading flag wait for the dataset; so does EXEC of any of them. */
+  private boolean deniedWhileLoading(CommandSpec cmd) {
+    if (!cmd.has(CommandSpec.LOADING)) {
+      return true;
+    }
+    if (multi != null && cmd.parent == null && cmd.name.equals("exec")) {
+      for (Queued q : multi) {
+        if (!q.spec().has(CommandSpec.LOADING)) {
+          return true;
+        }
+      }
+    }
+    return false;
   }
 
   private static boolean runsInsideMulti(CommandSpec cmd) {

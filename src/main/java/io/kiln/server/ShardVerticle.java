@@ -85,6 +85,11 @@ public final class ShardVerticle extends VerticleBase {
     return port;
   }
 
+  /** This verticle's event-loop context (where work on its shard must run). */
+  public io.vertx.core.Context context() {
+    return context;
+  }
+
   public SlowLog slowLog() {
     return slowLog;
   }
@@ -107,6 +112,7 @@ public final class ShardVerticle extends VerticleBase {
   public Future<?> start() {
     Config config = kiln.config();
     shard = new Shard(index, config.getInt("databases"));
+    watchHotDirectives(config);
     snapshotter = new Snapshotter(kiln, shard, vertx);
     scheduleCron();
     watchConfig(config);
@@ -246,17 +252,42 @@ public final class ShardVerticle extends VerticleBase {
   // ---- per-command hooks ----
 
   void afterCommand(Client c, CommandSpec cmd, byte[][] argv, long micros) {
-    Config config = kiln.config();
-    argv = redacted(cmd, argv);
-    long slower = config.getLong("slowlog-log-slower-than");
-    if (slower >= 0 && micros >= slower && !cmd.has(CommandSpec.SKIP_SLOWLOG)) {
-      slowLog.add(argv, micros, c.addr, c.name, config.getInt("slowlog-max-len"));
+    if (slowlogSlowerThan >= 0 && micros >= slowlogSlowerThan
+        && !cmd.has(CommandSpec.SKIP_SLOWLOG)) {
+      slowLog.add(redacted(cmd, argv), micros, c.addr, c.name, slowlogMaxLen);
     }
-    if (config.getBool("latency-tracking")) {
+    if (latencyTracking) {
       latency.record(cmd.id, micros);
     }
+    if (latencyMonitorThreshold > 0 && micros / 1000 >= latencyMonitorThreshold) {
+      // Redis's latency monitor events: "fast-command" for @fast commands, else "command"
+      kiln.latencyMonitor().add(cmd.has(CommandSpec.FAST) ? "fast-command" : "command",
+          micros / 1000, System.currentTimeMillis() / 1000);
+    }
     if (!monitors.isEmpty() && !cmd.has(CommandSpec.SKIP_MONITOR) && !cmd.has(CommandSpec.ADMIN)) {
-      feedMonitors(c, argv);
+      feedMonitors(c, redacted(cmd, argv));
+    }
+  }
+
+  // The directives read after every command, kept in fields so the hot path does no lookup;
+  // CONFIG SET updates them through listeners (on the event loop that ran CONFIG SET; the
+  // fields are volatile for the other shards' loops).
+  private volatile long slowlogSlowerThan;
+  private volatile int slowlogMaxLen;
+  private volatile boolean latencyTracking;
+  private volatile long latencyMonitorThreshold;
+
+  private void watchHotDirectives(Config config) {
+    java.util.function.Consumer<Config> refresh = cfg -> {
+      slowlogSlowerThan = cfg.getLong("slowlog-log-slower-than");
+      slowlogMaxLen = cfg.getInt("slowlog-max-len");
+      latencyTracking = cfg.getBool("latency-tracking");
+      latencyMonitorThreshold = cfg.getLong("latency-monitor-threshold");
+    };
+    refresh.accept(config);
+    for (String name : List.of("slowlog-log-slower-than", "slowlog-max-len", "latency-tracking",
+        "latency-monitor-threshold")) {
+      config.onChange(name, refresh);
     }
   }
 

@@ -114,9 +114,9 @@ class SnapshotTest {
 
   @Test
   void aFailedSaveTurnsWritesIntoMisconfUntilASaveSucceeds() throws Exception {
-    // A directory where the file should go makes the final rename fail.
-    Files.createDirectory(dir.resolve("dump.rdb"));
     try (TestKiln kiln = start("save", "3600 1"); RespClient c = kiln.client()) {
+      // A directory where the file should go makes the final rename fail.
+      Files.createDirectory(dir.resolve("dump.rdb"));
       c.call("SET", "a", "1");
       assertThat(c.call("BGSAVE")).isEqualTo("+Background saving started\r\n");
       waitFor(() -> c.call("INFO", "persistence").contains("rdb_last_bgsave_status:err"));
@@ -165,6 +165,26 @@ class SnapshotTest {
     String report = new String(check.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     assertThat(check.waitFor()).as(report).isZero();
     assertThat(report).contains("RDB looks OK");
+  }
+
+  @Test
+  void debugReloadKeepsTheDatasetAndItsDigest() throws Exception {
+    try (TestKiln kiln = start("enable-debug-command", "yes"); RespClient c = kiln.client()) {
+      // DEBUG DIGEST walks everything in one event-loop task, as Redis does: keep it small.
+      load(c, 500, "v");
+      c.call("PEXPIREAT", "k1", Long.toString(System.currentTimeMillis() + 3_600_000));
+      c.call("SELECT", "2");
+      c.call("SET", "other", "db");
+      String digest = c.call("DEBUG", "DIGEST");
+      assertThat(digest).isNotEqualTo("+0000000000000000000000000000000000000000\r\n");
+      assertThat(c.call("DEBUG", "RELOAD")).isEqualTo("+OK\r\n");
+      assertThat(c.call("DEBUG", "DIGEST")).isEqualTo(digest);
+      assertThat(c.call("GET", "other")).isEqualTo("$2\r\ndb\r\n");
+      c.call("SELECT", "0");
+      assertThat(c.call("DBSIZE")).isEqualTo(":500\r\n");
+      assertThat(c.call("PTTL", "k1")).doesNotStartWith(":-");
+      assertThat(c.call("INFO", "persistence")).contains("rdb_last_load_keys_loaded:501");
+    }
   }
 
   // ---- helpers ----

@@ -64,6 +64,9 @@ public final class Scenarios {
           NO_PERSIST, Probe.SAVE, true, null, true, null, null, 0, null, false),
       new Scenario("open-loop", "SET:GET 1:10, open loop at a fixed rate (latency from intended time)",
           NO_PERSIST, Probe.NONE, false, null, false, null, "1:10", -1, null, false),
+      new Scenario("open-loop-overload", "SET:GET 1:10, open loop at 1,000,000 ops/s: beyond "
+          + "either server, so the queueing that closed loop hides shows in the latency",
+          NO_PERSIST, Probe.NONE, false, null, false, null, "1:10", 1_000_000, null, false),
       new Scenario("zipf", "SET:GET 1:10, zipfian keys (theta 0.99)", NO_PERSIST, Probe.NONE, false,
           null, false, null, "1:10", 0, "zipf:0.99", false),
       command("incr"),

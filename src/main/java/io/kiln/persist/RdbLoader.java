@@ -1,0 +1,442 @@
+package io.kiln.persist;
+
+import io.kiln.Kiln;
+import io.kiln.config.Config;
+import io.kiln.keyspace.Db;
+import io.kiln.keyspace.Dict;
+import io.kiln.keyspace.Shard;
+import io.kiln.rdb.RdbException;
+import io.kiln.rdb.RdbReader;
+import io.kiln.rdb.RdbValue;
+import io.kiln.types.Values;
+import io.kiln.server.ShardVerticle;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import java.io.BufferedInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Loads the dump file ({@code dir}/{@code dbfilename}) at startup while the server already
+ * accepts connections, as Redis 7.0 does: a dedicated loader thread reads and parses the file and
+ * hands the keys to the shard's event loop in bounded batches (at most {@link #MAX_IN_FLIGHT}
+ * outstanding, each up to {@link #BATCH_KEYS} keys or {@link #BATCH_BYTES} bytes), where they are
+ * inserted in slices of at most {@link #SLICE_NANOS}. Meanwhile INFO reports loading:1 and the
+ * central gate in Client answers -LOADING to commands without the loading flag. Any problem
+ * (corrupt or truncated file, a type Kiln cannot hold yet, a duplicate key) fails the load as a
+ * whole: the start fails and the launcher exits, never serving a partial dataset.
+ *
+ * <p>Threads: {@link #run} and the Visitor run on the loader thread; everything touching the
+ * shard or {@link PersistenceInfo} runs on the shard's event loop (its context); the two share
+ * only the semaphore, the batch objects handed over whole, and the volatile stop flag.
+ */
+public final class RdbLoader {
+  private static final Logger log = LoggerFactory.getLogger(RdbLoader.class);
+
+  static final int BATCH_KEYS = 4096;
+  static final long BATCH_BYTES = 1 << 20;
+  static final int MAX_IN_FLIGHT = 4;
+  static final long SLICE_NANOS = 1_000_000;
+
+  /** Keys and progress handed to the event loop in one piece; {@code end} marks the last. */
+  private record Batch(List<Loaded> entries, long offset, boolean end,
+      long expired) {}
+
+  private final Kiln kiln;
+  private final Context ctx;
+  private final Shard shard;
+  private final Path file;
+  private final Promise<Void> done = Promise.promise();
+  private final Semaphore inFlight = new Semaphore(MAX_IN_FLIGHT);
+  private volatile boolean stopped;
+
+  // ---- event loop state ----
+  private final ArrayDeque<Batch> queue = new ArrayDeque<>();
+  private Batch current;
+  private int pos;
+  private boolean draining;
+  private long loaded;
+  private long startNanos;
+
+  private RdbLoader(Kiln kiln, ShardVerticle verticle, Path file) {
+    this.kiln = kiln;
+    this.ctx = verticle.context();
+    this.shard = verticle.shard();
+    this.file = file;
+  }
+
+  /** The dump file to load at startup, or null when none should be loaded. Any thread. */
+  public static Path startupFile(Config config) {
+    if (config.getBool("appendonly")) {
+      return null; // the AOF is loaded instead (not yet supported)
+    }
+    Path p = Path.of(config.getString("dir")).resolve(config.getString("dbfilename"));
+    return Files.exists(p) ? p : null;
+  }
+
+  /**
+   * Starts loading {@code file} into the shard of {@code verticle}; the future completes on the
+   * shard's event loop once every key is in place, or fails with a {@link LoadFailure}. The
+   * caller has set {@link PersistenceInfo#loading} before the server started listening.
+   */
+  public static RdbLoader start(Kiln kiln, ShardVerticle verticle, Path file) {
+    RdbLoader loader = new RdbLoader(kiln, verticle, file);
+    Thread t = new Thread(loader::run, "kiln-rdb-loader");
+    t.setDaemon(true);
+    t.start();
+    return loader;
+  }
+
+  public Future<Void> future() {
+    return done.future();
+  }
+
+  /** Stops the loader thread (the server is stopping). Any thread. */
+  public void cancel() {
+    stopped = true;
+    done.tryFail(new LoadFailure("Loading interrupted: the server is stopping", null));
+  }
+
+  // ---- loader thread ----
+
+  private void run() {
+    long t0 = System.nanoTime();
+    long loadStartMs = System.currentTimeMillis();
+    long size;
+    try {
+      size = Files.size(file);
+    } catch (IOException e) {
+      fail(describe(e), e);
+      return;
+    }
+    ctx.runOnContext(v -> {
+      PersistenceInfo p = kiln.persistence();
+      p.loading = true;
+      p.loadingStartSec = loadStartMs / 1000;
+      p.loadingTotalBytes = size;
+      p.loadingLoadedBytes = 0;
+      p.loadingRdbUsedMem = 0;
+      startNanos = t0;
+    });
+    int databases = kiln.config().getInt("databases");
+    try (InputStream in = new BufferedInputStream(Files.newInputStream(file), 1 << 16)) {
+      RdbReader r = new RdbReader(in);
+      Visitor visitor = new Visitor(r, databases, size, loadStartMs, t0);
+      r.read(visitor);
+      visitor.send(true);
+    } catch (Stopped e) {
+      // the server is stopping: nothing to report
+    } catch (RdbException e) {
+      String msg = e.getMessage();
+      if (msg.startsWith("Wrong RDB checksum")) {
+        log.warn("{}. Aborting now.", msg);
+      }
+      fail(msg + " in " + file, e);
+    } catch (IOException e) {
+      fail(describe(e), e);
+    } catch (RuntimeException | Error e) {
+      fail("internal error: " + e, e);
+    }
+  }
+
+  private String describe(IOException e) {
+    if (e instanceof NoSuchFileException) {
+      return "No such file or directory: " + file;
+    }
+    return e.getMessage() + " (" + file + ")";
+  }
+
+  /** Reports a fatal load problem: logs it as Redis does and fails the start. Loader thread. */
+  private void fail(String reason, Throwable cause) {
+    String msg = "Fatal error loading the DB: " + reason + "; run `java -jar kiln.jar check-rdb "
+        + file + "` to locate the damage, or move the file aside to start empty. Exiting.";
+    log.warn(msg);
+    LoadFailure failure = new LoadFailure(msg, cause);
+    stopped = true;
+    ctx.runOnContext(v -> failOnLoop(failure));
+  }
+
+  /** Thrown inside the visitor when the server stops during the load. */
+  private static final class Stopped extends RdbException {
+    private static final long serialVersionUID = 1L;
+
+    Stopped() {
+      super("stopped");
+    }
+  }
+
+  /** Collects the keys into batches and logs progress. Loader thread. */
+  private final class Visitor implements RdbReader.Visitor {
+    private final RdbReader r;
+    private final int databases;
+    private final long size;
+    private final long nowMs;
+    private final long t0;
+    private List<Loaded> batch = new ArrayList<>();
+    private long batchBytes;
+    private long keys;
+    private long expired;
+    private long recordStart;
+    private long lastProgress;
+    private long delayOwedNanos;
+    private long delayCount;
+
+    Visitor(RdbReader r, int databases, long size, long nowMs, long t0) {
+      this.r = r;
+      this.databases = databases;
+      this.size = size;
+      this.nowMs = nowMs;
+      this.t0 = t0;
+      this.lastProgress = t0;
+    }
+
+    @Override
+    public void aux(byte[] key, byte[] value) throws RdbException {
+      String k = str(key);
+      String v = str(value);
+      switch (k) {
+        case "redis-ver" -> log.info("Loading RDB produced by version {}", v);
+        case "ctime" -> {
+          try {
+            long age = nowMs / 1000 - Long.parseLong(v);
+            log.info("RDB age {} seconds", Math.max(0, age));
+          } catch (NumberFormatException e) {
+            // ignored, as Redis ignores an unparsable aux value
+          }
+        }
+        case "used-mem" -> {
+          try {
+            long mem = Long.parseLong(v);
+            log.info("RDB memory usage when created {} Mb",
+                String.format(Locale.ROOT, "%.2f", mem / 1024.0 / 1024.0));
+            ctx.runOnContext(x -> kiln.persistence().loadingRdbUsedMem = mem);
+          } catch (NumberFormatException e) {
+            // ignored
+          }
+        }
+        case "aof-base" -> {
+          if (v.equals("1")) {
+            log.info("RDB is base AOF");
+          }
+        }
+        default -> log.debug("Unrecognized RDB AUX field: '{}'", k);
+      }
+      recordStart = r.offset();
+    }
+
+    @Override
+    public void selectDb(int db) throws RdbException {
+      if (db >= databases) {
+        throw new RdbException("Data file was created with a Redis server configured to handle "
+            + "more than " + databases + " databases (SELECTDB " + db + " at offset "
+            + r.offset() + ")", r.offset());
+      }
+      recordStart = r.offset();
+    }
+
+    @Override
+    public void resizeDb(long dbSize, long expiresSize) {
+      recordStart = r.offset();
+    }
+
+    @Override
+    public void key(RdbReader.KeyEntry e) throws RdbException {
+      if (stopped) {
+        throw new Stopped();
+      }
+      Object value = Values.fromRdb(e.value(), kiln.config());
+      if (value == null) {
+        throw new RdbException("key '" + str(e.key()) + "' (DB " + e.db() + ") at offset "
+            + recordStart + " has type '" + e.value().typeName()
+            + "', which is not supported by this Kiln version yet", recordStart);
+      }
+      recordStart = r.offset();
+      delay();
+      if (e.expireMs() != -1 && e.expireMs() < nowMs) {
+        expired++;
+      } else {
+        keys++;
+        batch.add(new Loaded(e.db(), e.key(), value, e.expireMs(), e.idleSeconds()));
+        batchBytes += e.key().length + 64 + (value instanceof byte[] b ? b.length : 256);
+        if (batch.size() >= BATCH_KEYS || batchBytes >= BATCH_BYTES) {
+          send(false);
+        }
+      }
+      long now = System.nanoTime();
+      if (now - lastProgress >= 1_000_000_000L) {
+        lastProgress = now;
+        double secs = (now - t0) / 1e9;
+        log.info("Loading RDB: {}% ({} of {} MB), {} keys, {} MB/s",
+            String.format(Locale.ROOT, "%.2f", 100.0 * r.offset() / Math.max(1, size)),
+            mb(r.offset()), mb(size), keys + expired,
+            String.format(Locale.ROOT, "%.1f", r.offset() / 1048576.0 / Math.max(1e-9, secs)));
+      }
+    }
+
+    @Override
+    public void emptyKeySkipped(int db, byte[] key, int rdbType) {
+      recordStart = r.offset();
+    }
+
+    /** key-load-delay: microseconds per key (negative: 1 microsecond every -N keys). */
+    private void delay() throws Stopped {
+      int d = kiln.config().getInt("key-load-delay");
+      if (d == 0) {
+        return;
+      }
+      if (d > 0) {
+        delayOwedNanos += d * 1000L;
+      } else if (++delayCount % -(long) d == 0) {
+        delayOwedNanos += 1000;
+      }
+      if (delayOwedNanos >= 1_000_000) {
+        long until = System.nanoTime() + delayOwedNanos;
+        delayOwedNanos = 0;
+        long left;
+        while ((left = until - System.nanoTime()) > 0) {
+          if (stopped) {
+            throw new Stopped();
+          }
+          java.util.concurrent.locks.LockSupport.parkNanos(Math.min(left, 50_000_000));
+        }
+      }
+    }
+
+    /** Hands the current batch over, waiting while too many are outstanding. */
+    void send(boolean end) throws Stopped {
+      Batch b = new Batch(batch, r.offset(), end, expired);
+      batch = new ArrayList<>();
+      batchBytes = 0;
+      try {
+        while (!inFlight.tryAcquire(100, TimeUnit.MILLISECONDS)) {
+          if (stopped) {
+            throw new Stopped();
+          }
+        }
+      } catch (InterruptedException ie) {
+        Thread.currentThread().interrupt();
+        throw new Stopped();
+      }
+      if (stopped) {
+        throw new Stopped();
+      }
+      ctx.runOnContext(v -> enqueue(b));
+    }
+  }
+
+  private static String str(byte[] b) {
+    return new String(b, java.nio.charset.StandardCharsets.ISO_8859_1);
+  }
+
+  private static String mb(long bytes) {
+    return String.format(Locale.ROOT, "%.2f", bytes / 1048576.0);
+  }
+
+  // ---- event loop ----
+
+  private void enqueue(Batch b) {
+    if (done.future().isComplete()) {
+      return;
+    }
+    queue.add(b);
+    if (!draining) {
+      drain();
+    }
+  }
+
+  /** Inserts queued keys for at most one slice, then yields the event loop. */
+  private void drain() {
+    draining = true;
+    long deadline = System.nanoTime() + SLICE_NANOS;
+    while (true) {
+      if (done.future().isComplete()) {
+        draining = false;
+        return;
+      }
+      if (current == null) {
+        current = queue.poll();
+        pos = 0;
+        if (current == null) {
+          draining = false;
+          return;
+        }
+      }
+      List<Loaded> entries = current.entries();
+      while (pos < entries.size()) {
+        Loaded e = entries.get(pos++);
+        if (!insert(e)) {
+          return;
+        }
+        if ((pos & 63) == 0 && System.nanoTime() > deadline) {
+          ctx.runOnContext(v -> drain());
+          return;
+        }
+      }
+      Batch b = current;
+      current = null;
+      kiln.persistence().loadingLoadedBytes = b.offset();
+      inFlight.release();
+      if (b.end()) {
+        finish(b.expired());
+        draining = false;
+        return;
+      }
+    }
+  }
+
+  /** A key read and converted on the loader thread, waiting for the event loop. */
+  record Loaded(int db, byte[] key, Object value, long expireMs, long idleSeconds) {}
+
+  private boolean insert(Loaded e) {
+    Db db = shard.db(e.db());
+    if (db.node(e.key()) != null) {
+      LoadFailure f = new LoadFailure("Fatal error loading the DB: RDB has duplicated key '"
+          + str(e.key()) + "' in DB " + e.db() + " (" + file + "); run `java -jar kiln.jar "
+          + "check-rdb " + file + "` to inspect it, or move the file aside to start empty. "
+          + "Exiting.", null);
+      log.warn(f.getMessage());
+      failOnLoop(f);
+      return false;
+    }
+    db.set(e.key(), e.value(), e.expireMs() == -1 ? 0 : e.expireMs());
+    if (e.idleSeconds() >= 0) {
+      Dict.Node<Object> n = db.node(e.key());
+      if (n != null) {
+        n.lru = (int) Math.max(Integer.MIN_VALUE, shard.lruClock() - e.idleSeconds());
+      }
+    }
+    loaded++;
+    return true;
+  }
+
+  private void finish(long expired) {
+    PersistenceInfo p = kiln.persistence();
+    p.loading = false;
+    p.lastLoadKeysLoaded = loaded;
+    p.lastLoadKeysExpired = expired;
+    log.info("Done loading RDB, keys loaded: {}, keys expired: {}.", loaded, expired);
+    log.info("DB loaded from disk: {} seconds",
+        String.format(Locale.ROOT, "%.3f", (System.nanoTime() - startNanos) / 1e9));
+    done.tryComplete();
+  }
+
+  private void failOnLoop(LoadFailure failure) {
+    stopped = true;
+    queue.clear();
+    current = null;
+    inFlight.release(MAX_IN_FLIGHT);
+    done.tryFail(failure);
+  }
+}

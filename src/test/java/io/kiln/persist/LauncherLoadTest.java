@@ -1,0 +1,124 @@
+package io.kiln.persist;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The launcher as a subprocess: check-rdb reports and exit codes; a corrupt dump stops startup. */
+class LauncherLoadTest {
+  @TempDir
+  Path dir;
+
+  record Run(int exit, String output) {}
+
+  private static Run launch(String... args) throws IOException, InterruptedException {
+    List<String> cmd = new ArrayList<>();
+    cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    cmd.add("-cp");
+    cmd.add(System.getProperty("java.class.path"));
+    cmd.add("io.kiln.Main");
+    cmd.addAll(List.of(args));
+    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+    byte[] out = p.getInputStream().readAllBytes();
+    assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    return new Run(p.exitValue(), new String(out, StandardCharsets.UTF_8));
+  }
+
+  private Path fixture() throws Exception {
+    Path f = dir.resolve("dump.rdb");
+    Files.copy(Path.of(getClass().getResource("/rdb/redis-7.0-strings.rdb").toURI()), f,
+        StandardCopyOption.REPLACE_EXISTING);
+    return f;
+  }
+
+  @Test
+  void checkRdbReportsASoundFile() throws Exception {
+    Path f = fixture();
+    Run r = launch("check-rdb", f.toString());
+    assertThat(r.exit()).as(r.output()).isZero();
+    assertThat(r.output()).contains("[offset 0] Checking RDB file " + f)
+        .contains("Checksum OK").contains("\\o/ RDB looks OK! \\o/")
+        .contains("[info] 1060 keys read").contains("[info] 50 already expired");
+  }
+
+  @Test
+  void checkRdbReportsDamageWithItsOffset() throws Exception {
+    Path f = fixture();
+    byte[] data = Files.readAllBytes(f);
+    Files.write(f, java.util.Arrays.copyOf(data, 5000));
+    Run r = launch("check-rdb", f.toString());
+    assertThat(r.exit()).as(r.output()).isEqualTo(1);
+    assertThat(r.output()).contains("--- RDB ERROR DETECTED ---")
+        .containsPattern("\\[offset 5000\\] Unexpected EOF reading RDB file at offset 5000");
+  }
+
+  @Test
+  void checkRdbNeedsOneFile() throws Exception {
+    Run r = launch("check-rdb");
+    assertThat(r.exit()).isEqualTo(1);
+    assertThat(r.output()).contains("Usage: java -jar kiln.jar check-rdb");
+  }
+
+  @Test
+  void serverExitsNonZeroOnACorruptDump() throws Exception {
+    Path f = fixture();
+    byte[] data = Files.readAllBytes(f);
+    data[data.length - 1] ^= 1;
+    Files.write(f, data);
+    int port;
+    try (ServerSocket s = new ServerSocket(0)) {
+      port = s.getLocalPort();
+    }
+    Run r = launch("--port", Integer.toString(port), "--bind", "127.0.0.1", "--dir",
+        dir.toString(), "--save", "");
+    assertThat(r.exit()).as(r.output()).isEqualTo(1);
+    assertThat(r.output()).contains("Loading RDB produced by version 7.0.15")
+        .contains("Fatal error loading the DB: Wrong RDB checksum")
+        .contains("check-rdb " + f).doesNotContain("Ready to accept connections");
+  }
+
+  @Test
+  void serverLogsTheLoadLikeRedis() throws Exception {
+    fixture();
+    int port;
+    try (ServerSocket s = new ServerSocket(0)) {
+      port = s.getLocalPort();
+    }
+    List<String> cmd = new ArrayList<>(List.of(
+        Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
+        System.getProperty("java.class.path"), "io.kiln.Main", "--port", Integer.toString(port),
+        "--bind", "127.0.0.1", "--dir", dir.toString(), "--save", ""));
+    Path log = dir.resolve("out.log");
+    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile())
+        .start();
+    try {
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+      while (!Files.readString(log).contains("Ready to accept connections")) {
+        assertThat(p.isAlive()).as(Files.readString(log)).isTrue();
+        assertThat(System.nanoTime()).as("started").isLessThan(deadline);
+        Thread.onSpinWait();
+      }
+      String out = Files.readString(log);
+      assertThat(out).contains("Loading RDB produced by version 7.0.15")
+          .containsPattern("RDB age \\d+ seconds")
+          .containsPattern("RDB memory usage when created \\d+\\.\\d\\d Mb")
+          .contains("Done loading RDB, keys loaded: 1010, keys expired: 50.")
+          .containsPattern("DB loaded from disk: \\d+\\.\\d{3} seconds");
+      assertThat(out.indexOf("DB loaded from disk"))
+          .isLessThan(out.indexOf("Ready to accept connections"));
+    } finally {
+      p.destroy();
+      p.waitFor(30, TimeUnit.SECONDS);
+    }
+  }
+}

@@ -1,0 +1,102 @@
+package io.kiln.persist;
+
+import static io.kiln.persist.LoadSupport.config;
+import static io.kiln.persist.LoadSupport.info;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.kiln.config.Config;
+import io.kiln.support.RespClient;
+import io.kiln.support.TestKiln;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * While the dump file loads, the server accepts connections, answers INFO and TIME (loading:1
+ * with the loading_* fields) and refuses the rest (PING included, as in Redis 7.0) with -LOADING. key-load-delay slows the load
+ * so the test observes that state for sure; CONFIG SET (allowed while loading) lifts it.
+ */
+class LoadingStateTest {
+  private static final int KEYS = 100_000;
+
+  @TempDir
+  Path dir;
+
+  @Test
+  void loadingStateIsVisibleAndGated() throws Exception {
+    Path file = dir.resolve("dump.rdb");
+    LoadSupport.writeMany(file, KEYS);
+    long size = Files.size(file);
+    int port;
+    try (ServerSocket s = new ServerSocket(0)) {
+      port = s.getLocalPort();
+    }
+    Config config = config(dir, "port", Integer.toString(port), "key-load-delay", "50");
+    CompletableFuture<TestKiln> starting = CompletableFuture.supplyAsync(() -> TestKiln.start(config));
+    TestKiln kiln = null;
+    try {
+      try (RespClient c = connect(port)) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (!"1".equals(info(c, "loading"))) {
+          assertThat(System.nanoTime()).as("loading:1 seen").isLessThan(deadline);
+        }
+        // As in Redis 7.0, PING has no loading flag: it is answered with the LOADING error.
+        assertThat(c.call("PING")).isEqualTo("-LOADING Redis is loading the dataset in memory\r\n");
+        assertThat(c.call("TIME")).startsWith("*2\r\n");
+        assertThat(c.call("GET", "k:1")).isEqualTo("-LOADING Redis is loading the dataset in memory\r\n");
+        assertThat(c.call("DBSIZE")).isEqualTo("-LOADING Redis is loading the dataset in memory\r\n");
+        assertThat(c.call("MULTI")).isEqualTo("+OK\r\n");
+        assertThat(c.call("SET", "x", "1")).startsWith("-LOADING");
+        assertThat(c.call("EXEC")).startsWith("-EXECABORT");
+
+        String persistence = c.call("INFO", "persistence");
+        List<String> names = persistence.lines().filter(l -> l.contains(":"))
+            .map(l -> l.substring(0, l.indexOf(':'))).toList();
+        assertThat(names.subList(names.size() - 7, names.size())).containsExactly(
+            "module_fork_last_cow_size", "loading_start_time", "loading_total_bytes",
+            "loading_rdb_used_mem", "loading_loaded_bytes", "loading_loaded_perc",
+            "loading_eta_seconds");
+        assertThat(info(c, "loading_total_bytes")).isEqualTo(Long.toString(size));
+        assertThat(info(c, "loading_rdb_used_mem")).isEqualTo("987654321");
+        long startTime = Long.parseLong(info(c, "loading_start_time"));
+        assertThat(startTime).isBetween(System.currentTimeMillis() / 1000 - 30,
+            System.currentTimeMillis() / 1000);
+        assertThat(info(c, "loading_loaded_perc")).matches("\\d+\\.\\d\\d");
+        assertThat(Long.parseLong(info(c, "loading_eta_seconds"))).isNotNegative();
+        assertThat(Long.parseLong(info(c, "loading_loaded_bytes"))).isBetween(0L, size);
+
+        assertThat(c.call("CONFIG", "SET", "key-load-delay", "0")).isEqualTo("+OK\r\n");
+        kiln = starting.get(60, TimeUnit.SECONDS);
+        assertThat(info(c, "loading")).isEqualTo("0");
+        assertThat(info(c, "loading_total_bytes")).isNull();
+        assertThat(c.call("DBSIZE")).isEqualTo(":" + KEYS + "\r\n");
+        assertThat(c.call("GET", "k:12345")).isEqualTo("$7\r\nv:12345\r\n");
+        assertThat(info(c, "rdb_last_load_keys_loaded")).isEqualTo(Integer.toString(KEYS));
+      }
+    } finally {
+      if (kiln == null) {
+        kiln = starting.get(60, TimeUnit.SECONDS);
+      }
+      kiln.close();
+    }
+  }
+
+  private static RespClient connect(int port) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+    while (true) {
+      try {
+        return new RespClient("127.0.0.1", port);
+      } catch (java.io.UncheckedIOException e) {
+        if (System.nanoTime() > deadline) {
+          throw e;
+        }
+        Thread.onSpinWait();
+      }
+    }
+  }
+}
