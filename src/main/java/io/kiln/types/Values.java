@@ -19,6 +19,10 @@ public final class Values {
     if (value instanceof RdbValue.Str s) {
       return s.value();
     }
+    if (value instanceof RdbValue.ZSetValue z) {
+      return ZSetValue.fromRdb(z, config.getLong("zset-max-listpack-entries"),
+          config.getLong("zset-max-listpack-value"));
+    }
     return null;
   }
 
