@@ -346,6 +346,8 @@ public final class DebugCommands {
     if (n.value instanceof byte[] b) {
       mix(d, new byte[] {0, 0, 0, 0}); // type string
       mix(d, b);
+    } else if (n.value instanceof io.kiln.types.ZSetValue z) {
+      ZSetCommands.digest(d, z);
     } else {
       // Other types come with their families; until then their identity is all we know.
       mix(d, new byte[] {0, 0, 0, 9});

@@ -1409,9 +1409,29 @@ public final class ZSetCommands {
     out.array(2);
     out.bulk(Long.toUnsignedString(cursor));
     out.array(2L * keep.size());
+    boolean listpack = z.isListpack();
     for (int i : keep) {
       out.bulk(members.get(i));
-      out.bulk(Numbers.formatG17(scores.get(i)));
+      double s = scores.get(i);
+      // a listpack holds the score as Redis's d2string wrote it: integers up to 2^62 whole
+      out.bulk(listpack && s == Math.rint(s) && Math.abs(s) <= 0x1p62
+          ? Long.toString((long) s) : Numbers.formatG17(s));
     }
+  }
+
+  // ---- DEBUG DIGEST ----
+
+  /**
+   * Mixes a sorted set into a key's digest as Redis does: the type (3), then, xored in so that
+   * order does not matter, the digest of each member mixed with its "%.17g" score.
+   */
+  static void digest(byte[] d, ZSetValue z) {
+    DebugCommands.mix(d, new byte[] {0, 0, 0, 3});
+    z.forEach((b, o, l, s) -> {
+      byte[] e = new byte[20];
+      DebugCommands.mix(e, Arrays.copyOfRange(b, o, o + l));
+      DebugCommands.mix(e, Numbers.formatG17(s).getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+      DebugCommands.xorSha(d, e);
+    });
   }
 }
