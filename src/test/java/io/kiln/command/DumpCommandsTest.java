@@ -101,8 +101,7 @@ class DumpCommandsTest {
       r.call("RPUSH", "l", "a", "b");
       r.call("SADD", "s", "a");
       r.call("HSET", "h", "f", "v");
-      r.call("ZADD", "z", "1", "m");
-      for (String key : List.of("l", "s", "h", "z")) {
+      for (String key : List.of("l", "s", "h")) { // sorted sets: zset.txt and ZSetCommandsTest
         byte[] p = payload(r.call("DUMP", key));
         // Deviation from Redis (which stores the value): Kiln holds only strings today.
         assertThat(k.call(List.of(b("RESTORE"), b(key), b("0"), p)))
