@@ -46,14 +46,6 @@ final class ZSkipList {
     return length;
   }
 
-  Node first() {
-    return header.next[0];
-  }
-
-  Node last() {
-    return tail;
-  }
-
   static int compare(double s1, byte[] m1, double s2, byte[] m2) {
     if (s1 < s2) {
       return -1;
