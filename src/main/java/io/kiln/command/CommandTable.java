@@ -24,6 +24,7 @@ public final class CommandTable {
     t.family("connection", ConnectionCommands::register);
     t.family("string", StringCommands::register);
     t.family("bitmap", BitmapCommands::register);
+    t.family("list", ListCommands::register);
     t.family("generic", KeyCommands::register);
     t.family("generic", DumpCommands::register);
     t.family("transactions", TransactionCommands::register);

@@ -141,7 +141,7 @@ public final class Info {
     field(sb, "maxclients", c.kiln.config().getInt("maxclients"));
     field(sb, "client_recent_max_input_buffer", maxQbuf);
     field(sb, "client_recent_max_output_buffer", 0);
-    field(sb, "blocked_clients", 0);
+    field(sb, "blocked_clients", c.home.blocking().blockedClients());
     field(sb, "tracking_clients", 0);
     field(sb, "clients_in_timeout_table", 0);
   }

@@ -5,7 +5,6 @@ import io.kiln.keyspace.Dict;
 import io.kiln.resp.Numbers;
 import io.kiln.server.Client;
 import java.math.BigDecimal;
-import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
@@ -552,98 +551,22 @@ public final class StringCommands {
   }
 
   /**
-   * A long double the way Redis's string2ld reads one (strtold on the whole string): decimal
-   * via {@link Numbers#parseLongDouble}, plus what strtold also takes: hexadecimal floats and
-   * infinities ({@link #INFINITE}). NaN and garbage give null.
+   * A long double the way Redis's string2ld reads one ({@link Numbers#parseLongDouble}), with
+   * infinities told apart ({@link #INFINITE}): Redis accepts them as input and then refuses the
+   * result. NaN and garbage give null.
    */
   private static BigDecimal parseLongDouble(byte[] s) {
-    if (underflows(s)) {
-      return null;
-    }
     BigDecimal d = Numbers.parseLongDouble(s);
-    if (d != null || s.length == 0 || s.length > 5120) {
-      return d;
-    }
-    String str = Numbers.ascii(s).toLowerCase(java.util.Locale.ROOT);
-    boolean neg = str.startsWith("-");
-    String u = str.startsWith("-") || str.startsWith("+") ? str.substring(1) : str;
-    if (u.equals("inf") || u.equals("infinity")) {
-      return INFINITE;
-    }
-    if (!u.startsWith("0x")) {
-      return null;
-    }
-    // hexadecimal: 0x<hex>[.<hex>][p[+-]<dec>]
-    int i = 2;
-    BigInteger mant = BigInteger.ZERO;
-    int digits = 0;
-    int fracDigits = 0;
-    boolean dot = false;
-    for (; i < u.length(); i++) {
-      char ch = u.charAt(i);
-      int dv = Character.digit(ch, 16);
-      if (dv >= 0) {
-        mant = mant.shiftLeft(4).add(BigInteger.valueOf(dv));
-        digits++;
-        if (dot) {
-          fracDigits++;
-        }
-      } else if (ch == '.' && !dot) {
-        dot = true;
-      } else {
-        break;
+    if (d == null && s.length <= 9) {
+      String u = Numbers.ascii(s).toLowerCase(java.util.Locale.ROOT);
+      u = u.startsWith("-") || u.startsWith("+") ? u.substring(1) : u;
+      if (u.equals("inf") || u.equals("infinity")) {
+        return INFINITE;
       }
     }
-    if (digits == 0) {
-      return null;
-    }
-    long exp = 0;
-    if (i < u.length() && u.charAt(i) == 'p') {
-      String e = u.substring(i + 1);
-      if (!e.matches("[+-]?[0-9]{1,6}")) {
-        return null;
-      }
-      exp = Long.parseLong(e.startsWith("+") ? e.substring(1) : e);
-      i = u.length();
-    }
-    if (i != u.length()) {
-      return null;
-    }
-    exp -= 4L * fracDigits;
-    if (exp > 20000 || exp < -20000) {
-      return null;
-    }
-    BigDecimal exact = new BigDecimal(mant);
-    exact = exp >= 0 ? exact.multiply(new BigDecimal(BigInteger.ONE.shiftLeft((int) exp)))
-        : exact.divide(new BigDecimal(BigInteger.ONE.shiftLeft((int) -exp)));
-    if (neg) {
-      exact = exact.negate();
-    }
-    return Numbers.parseLongDouble(exact.toString().getBytes(StandardCharsets.US_ASCII));
+    return d;
   }
 
-  /** Half the smallest subnormal long double: anything nonzero below it reads as 0 (ERANGE). */
-  private static final BigDecimal LD_UNDERFLOW = new BigDecimal("1.8225997659412373012e-4951");
-
-  /**
-   * True for a decimal number too small for a long double, which strtold turns into 0 with
-   * ERANGE and Redis then refuses (checked cheaply, before any exact rounding).
-   */
-  private static boolean underflows(byte[] s) {
-    if (s.length == 0 || s.length > 5120 || s[0] == ' ') {
-      return false;
-    }
-    BigDecimal exact;
-    try {
-      exact = new BigDecimal(Numbers.ascii(s));
-    } catch (NumberFormatException | ArithmeticException e) {
-      return false;
-    }
-    if (exact.signum() == 0 || exact.precision() - exact.scale() - 1 > -4940) {
-      return false;
-    }
-    return exact.abs().compareTo(LD_UNDERFLOW) < 0;
-  }
 
   // ---- LCS ----
 

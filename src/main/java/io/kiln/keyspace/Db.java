@@ -99,6 +99,14 @@ public final class Db {
     }
     n.lru = shard.lruClock();
     touched(key);
+    added(key, value);
+  }
+
+  /** A non-string value appeared under {@code key}: blocked clients waiting on it may wake. */
+  private void added(byte[] key, Object value) {
+    if (!(value instanceof byte[]) && shard.valueAdded != null) {
+      shard.valueAdded.accept(this, key);
+    }
   }
 
   /** Sets {@code key} to {@code value} with an absolute expiry (ms since epoch, 0 for none). */
@@ -174,6 +182,7 @@ public final class Db {
     }
     touched(src.key);
     touched(dstKey);
+    added(dstKey, n.value);
   }
 
   /**
@@ -192,6 +201,7 @@ public final class Db {
     }
     touched(src.key);
     target.touched(src.key);
+    target.added(src.key, n.value);
   }
 
   /** Empties the database, failing the EXEC of clients watching keys that existed. */

@@ -26,6 +26,11 @@ public final class Shard {
   public long dirty;
   /** The running snapshot's capture hook, or null when none runs. */
   public SnapshotCapture capture;
+  /**
+   * Told when a key of some database receives a non-string value (created, renamed or moved in,
+   * replaced): blocked clients waiting on that key may now be served. Set by the shard verticle.
+   */
+  public java.util.function.BiConsumer<Db, byte[]> valueAdded;
   /** When set (during EXEC), the time every expiry check uses, as Redis fixes it per command. */
   private long fixedNow;
   public boolean activeExpireEnabled = true;

@@ -257,6 +257,15 @@ public final class Client implements Watcher {
     processBuffered();
   }
 
+  /**
+   * Blocked in a blocking command (BLPOP...): like {@link #suspend}, further requests wait, but
+   * the socket keeps reading, so a disconnect is noticed and input is buffered (within the query
+   * buffer limit). {@link #resume} ends it.
+   */
+  public void block() {
+    suspended = true;
+  }
+
   public boolean suspended() {
     return suspended;
   }
@@ -532,6 +541,9 @@ public final class Client implements Watcher {
     }
     if (monitor) {
       flags.append('O');
+    }
+    if (home.blocking().isBlocked(this)) {
+      flags.append('b');
     }
     if (closing) {
       flags.append('c');

@@ -36,6 +36,7 @@ public final class ShardVerticle extends VerticleBase {
   private final List<Client> monitors = new ArrayList<>();
   private final SlowLog slowLog = new SlowLog();
   private Snapshotter snapshotter;
+  private Blocking blocking;
   private boolean clientsHeld;
   private long cronTimer = -1;
   private long hostTimer = -1;
@@ -55,6 +56,11 @@ public final class ShardVerticle extends VerticleBase {
   /** Runs {@code task} on this shard's event loop. */
   public void execute(Runnable task) {
     context.runOnContext(v -> task.run());
+  }
+
+  /** The clients blocked on keys of this shard (BLPOP & co). */
+  public Blocking blocking() {
+    return blocking;
   }
 
   public Snapshotter snapshotter() {
@@ -114,6 +120,8 @@ public final class ShardVerticle extends VerticleBase {
     shard = new Shard(index, config.getInt("databases"));
     watchHotDirectives(config);
     snapshotter = new Snapshotter(kiln, shard, vertx);
+    blocking = new Blocking(vertx);
+    shard.valueAdded = blocking::signal;
     scheduleCron();
     watchConfig(config);
     Info.HostFacts.markStartup();
@@ -247,11 +255,16 @@ public final class ShardVerticle extends VerticleBase {
       kiln.connectedClients().decrementAndGet();
     }
     monitors.remove(c);
+    blocking.remove(c);
   }
 
   // ---- per-command hooks ----
 
   void afterCommand(Client c, CommandSpec cmd, byte[][] argv, long micros) {
+    if (!c.inExec()) {
+      // Keys made ready by the command (or the whole transaction) serve blocked clients now.
+      blocking.handleReady();
+    }
     if (slowlogSlowerThan >= 0 && micros >= slowlogSlowerThan
         && !cmd.has(CommandSpec.SKIP_SLOWLOG)) {
       slowLog.add(redacted(cmd, argv), micros, c.addr, c.name, slowlogMaxLen);
@@ -345,6 +358,7 @@ public final class ShardVerticle extends VerticleBase {
 
   public void stopMonitoring(Client c) {
     monitors.remove(c);
+    blocking.remove(c);
   }
 
   private void feedMonitors(Client c, byte[][] argv) {
@@ -383,7 +397,7 @@ public final class ShardVerticle extends VerticleBase {
     if (timeout > 0) {
       long now = System.currentTimeMillis();
       for (Client c : List.copyOf(clients.values())) {
-        if (!c.monitor && now - c.lastInteractionMs > timeout * 1000L) {
+        if (!c.monitor && !blocking.isBlocked(c) && now - c.lastInteractionMs > timeout * 1000L) {
           log.debug("Closing idle client id={}", c.id);
           c.close();
         }

@@ -19,6 +19,9 @@ public final class Values {
     if (value instanceof RdbValue.Str s) {
       return s.value();
     }
+    if (value instanceof RdbValue.ListValue l) {
+      return ListValue.fromRdb(l, config);
+    }
     if (value instanceof RdbValue.ZSetValue z) {
       return ZSetValue.fromRdb(z, config.getLong("zset-max-listpack-entries"),
           config.getLong("zset-max-listpack-value"));

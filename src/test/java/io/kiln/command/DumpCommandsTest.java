@@ -95,21 +95,32 @@ class DumpCommandsTest {
   }
 
   @Test
-  void otherTypesAreRefusedUntilKilnHoldsThem() throws Exception {
+  void payloadsOfEveryTypeFromRealRedisRestore() throws Exception {
     try (RealRedis redis = RealRedis.start(); RespClient r = redis.client();
         TestKiln kiln = TestKiln.start(); RespClient k = kiln.client()) {
       r.call("RPUSH", "l", "a", "b");
       r.call("SADD", "s", "a");
       r.call("HSET", "h", "f", "v");
-      for (String key : List.of("l", "s", "h")) { // sorted sets: zset.txt and ZSetCommandsTest
+      r.call("ZADD", "z", "1", "m");
+      for (String key : List.of("l", "s", "h", "z")) {
         byte[] p = payload(r.call("DUMP", key));
-        // Deviation from Redis (which stores the value): Kiln holds only strings today.
-        assertThat(k.call(List.of(b("RESTORE"), b(key), b("0"), p)))
-            .isEqualTo("-ERR Bad data format\r\n");
-        assertThat(k.call("EXISTS", key)).isEqualTo(":0\r\n");
+        String type = r.call("TYPE", key);
+        if (NOT_YET.contains(type)) {
+          // Deviation from Redis while Kiln cannot hold the type: refused, nothing stored.
+          assertThat(k.call(List.of(b("RESTORE"), b(key), b("0"), p)))
+              .isEqualTo("-ERR Bad data format\r\n");
+          assertThat(k.call("EXISTS", key)).isEqualTo(":0\r\n");
+        } else {
+          assertThat(k.call(List.of(b("RESTORE"), b(key), b("0"), p))).isEqualTo("+OK\r\n");
+          assertThat(k.call("TYPE", key)).isEqualTo(type);
+        }
       }
+      assertThat(k.call("LRANGE", "l", "0", "-1")).isEqualTo(r.call("LRANGE", "l", "0", "-1"));
     }
   }
+
+  /** TYPE replies of the types Kiln cannot hold yet. */
+  private static final java.util.Set<String> NOT_YET = java.util.Set.of("+set\r\n", "+hash\r\n");
 
   @Test
   void restoreTtlSetsTheExpiry() throws Exception {

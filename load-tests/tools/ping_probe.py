@@ -1,0 +1,40 @@
+#!/usr/bin/env python3
+"""PING latency probe: one connection, one PING every 10 ms, until SIGTERM or the duration.
+
+Prints the sample count, how many took over 20 ms, the longest, and the 10 worst with their
+wall-clock second. Used by the side-by-side shell scripts to see pauses (GC, table growth,
+snapshot start) that averages hide. Usage: ping_probe.py PORT MAX_SECONDS
+"""
+import signal
+import socket
+import sys
+import time
+
+port, duration = int(sys.argv[1]), float(sys.argv[2])
+sock = socket.create_connection(("127.0.0.1", port))
+sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+worst, samples, longest = [], 0, 0.0
+
+
+def report(*_):
+    print(f"samples={samples} over_20ms={len(worst)} max_ms={longest:.1f}")
+    print("worst:", sorted(worst, key=lambda w: -w[1])[:10])
+    sys.stdout.flush()
+    sys.exit(0)
+
+
+signal.signal(signal.SIGTERM, report)
+end = time.time() + duration
+while time.time() < end:
+    t = time.perf_counter()
+    sock.sendall(b"PING\r\n")
+    buf = b""
+    while not buf.endswith(b"\r\n"):
+        buf += sock.recv(64)
+    ms = (time.perf_counter() - t) * 1000
+    samples += 1
+    longest = max(longest, ms)
+    if ms > 20:
+        worst.append((time.strftime("%H:%M:%S"), round(ms, 1)))
+    time.sleep(0.01)
+report()

@@ -1,0 +1,234 @@
+package io.kiln.server;
+
+import io.kiln.keyspace.Db;
+import io.vertx.core.Vertx;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The blocked clients of one shard (BLPOP, BRPOP, BLMOVE, BRPOPLPUSH, BLMPOP), as Redis keeps
+ * them: for each (database, key) the clients waiting on it in arrival order, and the set of
+ * "ready" keys that received a value while clients waited. A blocked client is suspended (its
+ * further input waits in its buffer, the event loop keeps serving everyone else) until a ready
+ * key serves it, its timeout fires (a Vert.x timer, cancelled on wake-up), CLIENT UNBLOCK wakes
+ * it or it disconnects.
+ *
+ * <p>Ready keys are served after the command that made them ready (after EXEC for a transaction),
+ * before the next command runs: {@link #handleReady}. A key that is deleted, renamed away or
+ * changed to another type while clients wait leaves them blocked: only a value of the awaited
+ * type appearing under the key wakes them.
+ *
+ * <p>Owned by the event loop of its shard verticle; not thread-safe.
+ */
+public final class Blocking {
+  /** What a blocking command does when one of its keys is ready, or when it times out. */
+  public interface Handler {
+    /**
+     * Tries to serve the client from {@code key} of {@code db}: true when it replied (the client
+     * is then unblocked), false when the key cannot serve it (empty, absent, other type).
+     */
+    boolean serve(Db db, byte[] key);
+
+    /** Writes the reply of a timeout (a null of the command's shape). */
+    void timedOut();
+  }
+
+  /** One blocked client. */
+  public static final class Waiter {
+    final Client client;
+    final Db db;
+    final List<KeyRef> keys;
+    final Handler handler;
+    long timer = -1;
+
+    Waiter(Client client, Db db, List<KeyRef> keys, Handler handler) {
+      this.client = client;
+      this.db = db;
+      this.keys = keys;
+      this.handler = handler;
+    }
+  }
+
+  /** A key of one database, usable as a hash key. */
+  record KeyRef(Db db, byte[] key, int hash) {
+    KeyRef(Db db, byte[] key) {
+      this(db, key, 31 * db.id + Arrays.hashCode(key));
+    }
+
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof KeyRef k && k.db == db && k.hash == hash && Arrays.equals(k.key, key);
+    }
+
+    @Override
+    public int hashCode() {
+      return hash;
+    }
+  }
+
+  private final Vertx vertx;
+  private final Map<KeyRef, ArrayDeque<Waiter>> byKey = new HashMap<>();
+  private final Map<Client, Waiter> byClient = new HashMap<>();
+  private LinkedHashSet<KeyRef> ready = new LinkedHashSet<>();
+  private boolean serving;
+
+  public Blocking(Vertx vertx) {
+    this.vertx = vertx;
+  }
+
+  /** Clients blocked now (INFO blocked_clients). */
+  public int blockedClients() {
+    return byClient.size();
+  }
+
+  /** Clients waiting on keys of {@code db} (tests). */
+  public int waitingOn(Db db, byte[] key) {
+    ArrayDeque<Waiter> q = byKey.get(new KeyRef(db, key));
+    return q == null ? 0 : q.size();
+  }
+
+  public boolean isBlocked(Client c) {
+    return byClient.containsKey(c);
+  }
+
+  /**
+   * Blocks {@code c} on {@code keys} of its current database until served, or until
+   * {@code deadlineMs} (absolute, ms since epoch; 0 waits forever).
+   */
+  public void block(Client c, byte[][] keys, long deadlineMs, Handler handler) {
+    Db db = c.db();
+    List<KeyRef> refs = new ArrayList<>(keys.length);
+    for (byte[] k : keys) {
+      KeyRef ref = new KeyRef(db, k);
+      if (!refs.contains(ref)) {
+        refs.add(ref);
+      }
+    }
+    Waiter w = new Waiter(c, db, refs, handler);
+    for (KeyRef ref : refs) {
+      byKey.computeIfAbsent(ref, r -> new ArrayDeque<>(2)).addLast(w);
+    }
+    byClient.put(c, w);
+    if (deadlineMs > 0) {
+      long delay = Math.max(1, deadlineMs - System.currentTimeMillis());
+      // Beyond ~35 years the wait is as good as forever (and timers do not take such delays).
+      if (delay < (1L << 40)) {
+        w.timer = vertx.setTimer(delay, id -> {
+          w.timer = -1;
+          if (byClient.get(c) == w) {
+            unblock(w);
+            w.handler.timedOut();
+            wake(c);
+          }
+        });
+      }
+    }
+    c.block();
+  }
+
+  /** A key received a value (list created, renamed in...): serve its waiters after the command. */
+  public void signal(Db db, byte[] key) {
+    if (byKey.isEmpty()) {
+      return;
+    }
+    KeyRef ref = new KeyRef(db, key);
+    if (byKey.containsKey(ref)) {
+      ready.add(ref);
+    }
+  }
+
+  /**
+   * Serves the clients waiting on the keys made ready by the last command (Redis's
+   * handleClientsBlockedOnKeys): each key in the order it became ready, its clients in arrival
+   * order, while the key can serve them. Serving may make more keys ready (BLMOVE's
+   * destination): those are served in the same call.
+   */
+  public void handleReady() {
+    if (ready.isEmpty() || serving) {
+      return;
+    }
+    serving = true;
+    try {
+      while (!ready.isEmpty()) {
+        LinkedHashSet<KeyRef> batch = ready;
+        ready = new LinkedHashSet<>();
+        for (KeyRef ref : batch) {
+          ArrayDeque<Waiter> q = byKey.get(ref);
+          while (q != null && !q.isEmpty()) {
+            Waiter w = q.peekFirst();
+            if (w.client.isClosing()) {
+              unblock(w);
+            } else if (w.handler.serve(ref.db(), ref.key())) {
+              unblock(w);
+              wake(w.client);
+            } else {
+              break;
+            }
+            q = byKey.get(ref);
+          }
+        }
+      }
+    } finally {
+      serving = false;
+    }
+  }
+
+  /**
+   * CLIENT UNBLOCK: wakes {@code c} with a timeout's reply, or with {@code error}; false when it
+   * was not blocked.
+   */
+  public boolean unblockClient(Client c, String error) {
+    Waiter w = byClient.get(c);
+    if (w == null) {
+      return false;
+    }
+    unblock(w);
+    if (error != null) {
+      c.error(error);
+    } else {
+      w.handler.timedOut();
+    }
+    wake(c);
+    return true;
+  }
+
+  /** A disconnected client leaves the registry. */
+  public void remove(Client c) {
+    Waiter w = byClient.get(c);
+    if (w != null) {
+      unblock(w);
+    }
+  }
+
+  private void unblock(Waiter w) {
+    byClient.remove(w.client);
+    if (w.timer >= 0) {
+      vertx.cancelTimer(w.timer);
+      w.timer = -1;
+    }
+    for (KeyRef ref : w.keys) {
+      ArrayDeque<Waiter> q = byKey.get(ref);
+      if (q != null) {
+        q.remove(w);
+        if (q.isEmpty()) {
+          byKey.remove(ref);
+        }
+      }
+    }
+  }
+
+  /**
+   * Sends the reply now and lets the client's waiting input run on a later turn of the event
+   * loop (as Redis processes unblocked clients before it sleeps), never nested in the command
+   * that served it.
+   */
+  private void wake(Client c) {
+    c.flush();
+    c.home.execute(c::resume);
+  }
+}

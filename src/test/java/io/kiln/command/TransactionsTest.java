@@ -1,0 +1,88 @@
+package io.kiln.command;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.kiln.support.RespClient;
+import io.kiln.support.TestKiln;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * WATCH across connections and over time: a watched key touched by another client's write, by
+ * its expiry or by a flush fails the EXEC; untouched, EXEC runs. Test thread.
+ */
+class TransactionsTest {
+  private static TestKiln kiln;
+  private RespClient a;
+  private RespClient b;
+
+  @BeforeAll
+  static void start() {
+    kiln = TestKiln.start();
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    kiln.close();
+  }
+
+  @BeforeEach
+  void connect() {
+    a = kiln.client();
+    b = kiln.client();
+    a.call("FLUSHALL");
+  }
+
+  private String watchThenExec(Runnable meanwhile) {
+    assertThat(a.call("WATCH", "k")).isEqualTo("+OK\r\n");
+    meanwhile.run();
+    a.call("MULTI");
+    a.call("SET", "k", "from-a");
+    return a.call("EXEC");
+  }
+
+  @Test
+  void anUntouchedWatchedKeyLetsExecRun() {
+    a.call("SET", "k", "v");
+    assertThat(watchThenExec(() -> b.call("SET", "other", "x"))).isEqualTo("*1\r\n+OK\r\n");
+  }
+
+  @Test
+  void anotherClientsWriteFailsExec() {
+    a.call("SET", "k", "v");
+    assertThat(watchThenExec(() -> b.call("APPEND", "k", "x"))).isEqualTo("*-1\r\n");
+    assertThat(a.call("GET", "k")).isEqualTo("$2\r\nvx\r\n");
+  }
+
+  @Test
+  void theKeysExpiryFailsExec() {
+    a.call("SET", "k", "v", "PX", "30");
+    assertThat(watchThenExec(() -> {
+      long deadline = System.nanoTime() + 5_000_000_000L;
+      // wait until the key is logically expired (no client touches it meanwhile)
+      while (System.currentTimeMillis() < Long.parseLong(b.call("PEXPIRETIME", "k")
+          .substring(1).trim()) + 1) {
+        assertThat(System.nanoTime()).isLessThan(deadline);
+        Thread.onSpinWait();
+      }
+    })).isEqualTo("*-1\r\n");
+  }
+
+  @Test
+  void aFlushFailsExec() {
+    a.call("SET", "k", "v");
+    assertThat(watchThenExec(() -> b.call("FLUSHDB"))).isEqualTo("*-1\r\n");
+  }
+
+  @Test
+  void aQueueTimeErrorAbortsTheWholeTransaction() {
+    a.call("MULTI");
+    assertThat(a.call("SET", "k")).startsWith("-ERR wrong number of arguments");
+    assertThat(a.call("SET", "k", "v")).isEqualTo("+QUEUED\r\n");
+    assertThat(a.call("EXEC"))
+        .isEqualTo("-EXECABORT Transaction discarded because of previous errors.\r\n");
+    assertThat(a.call("EXISTS", "k")).isEqualTo(":0\r\n");
+  }
+}
