@@ -378,34 +378,32 @@ public final class ZSetCommands {
   private static final Pattern DECIMAL =
       Pattern.compile("[+-]?([0-9]+\\.?[0-9]*|\\.[0-9]+)([eE][+-]?[0-9]+)?");
 
-  /** One bound: plain (strict double) or "(" then what strtod accepts. */
+  /**
+   * One bound, "(" first for an exclusive one, the rest read as C's strtod reads it (Redis checks
+   * only that all of it was consumed and that it is not NaN): leading space allowed, overflow
+   * gives an infinity, underflow zero, and an empty string is 0.
+   */
   private static boolean parseScoreBound(byte[] a, ScoreRange r, boolean isMin) {
+    boolean ex = a.length > 0 && a[0] == '(';
+    int i = ex ? 1 : 0;
     double v;
-    boolean ex = false;
-    if (a.length > 0 && a[0] == '(') {
-      ex = true;
-      int i = 1;
-      if (i == a.length) {
-        v = 0;
-      } else {
-        while (i < a.length && (a[i] == ' ' || (a[i] >= '\t' && a[i] <= '\r'))) {
-          i++;
-        }
-        byte[] rest = Arrays.copyOfRange(a, i, a.length);
-        Double d = Numbers.toDouble(rest);
-        if (d == null) {
-          String s = Numbers.ascii(rest);
-          if (!DECIMAL.matcher(s).matches()) {
-            return false;
-          }
-          d = Double.parseDouble(s); // overflow / underflow, which strtod accepts here
-        }
-        v = d;
-      }
+    if (i == a.length) {
+      v = 0; // nothing converted: strtod's end pointer is at the (empty) end
     } else {
-      Double d = Numbers.toDouble(a);
+      while (i < a.length && (a[i] == ' ' || (a[i] >= '\t' && a[i] <= '\r'))) {
+        i++;
+      }
+      if (i == a.length) {
+        return false; // only spaces: nothing converted, the end pointer is at a space
+      }
+      byte[] rest = Arrays.copyOfRange(a, i, a.length);
+      Double d = Numbers.toDouble(rest);
       if (d == null) {
-        return false;
+        String s = Numbers.ascii(rest);
+        if (!DECIMAL.matcher(s).matches()) {
+          return false;
+        }
+        d = Double.parseDouble(s); // overflow / underflow, which strtod accepts here
       }
       v = d;
     }
