@@ -447,7 +447,7 @@ public final class ZSetValue implements RedisValue {
     ZSkipList.Node n = sl.byRank(rev ? hi : lo);
     for (int i = hi - lo; i >= 0 && n != null; i--) {
       v.visit(n.member, 0, n.member.length, n.score);
-      n = rev ? n.prev : n.next[0];
+      n = rev ? n.prev : n.next0;
     }
   }
 

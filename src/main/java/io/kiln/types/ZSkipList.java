@@ -15,19 +15,49 @@ import java.util.concurrent.ThreadLocalRandom;
 final class ZSkipList {
   static final int MAX_LEVEL = 32;
 
-  /** One element. {@code next[i]} / {@code span[i]}: link at level i and ranks it crosses. */
+  /**
+   * One element. Level 0's link and span are fields (three nodes in four have no other level);
+   * levels 1.. live in {@code up} / {@code upSpan}, null for a single-level node. A span is the
+   * number of ranks its link crosses.
+   */
   static final class Node {
     final byte[] member;
     double score;
     Node prev;
-    final Node[] next;
-    final int[] span;
+    Node next0;
+    int span0;
+    final Node[] up;
+    final int[] upSpan;
 
     Node(int level, double score, byte[] member) {
       this.member = member;
       this.score = score;
-      this.next = new Node[level];
-      this.span = new int[level];
+      this.up = level > 1 ? new Node[level - 1] : null;
+      this.upSpan = level > 1 ? new int[level - 1] : null;
+    }
+
+    Node next(int i) {
+      return i == 0 ? next0 : up[i - 1];
+    }
+
+    void next(int i, Node n) {
+      if (i == 0) {
+        next0 = n;
+      } else {
+        up[i - 1] = n;
+      }
+    }
+
+    int span(int i) {
+      return i == 0 ? span0 : upSpan[i - 1];
+    }
+
+    void span(int i, int v) {
+      if (i == 0) {
+        span0 = v;
+      } else {
+        upSpan[i - 1] = v;
+      }
     }
   }
 
@@ -78,9 +108,10 @@ final class ZSkipList {
     Node x = header;
     for (int i = level - 1; i >= 0; i--) {
       rank[i] = i == level - 1 ? 0 : rank[i + 1];
-      while (x.next[i] != null && compare(x.next[i].score, x.next[i].member, score, member) < 0) {
-        rank[i] += x.span[i];
-        x = x.next[i];
+      Node nx;
+      while ((nx = x.next(i)) != null && compare(nx.score, nx.member, score, member) < 0) {
+        rank[i] += x.span(i);
+        x = nx;
       }
       update[i] = x;
     }
@@ -89,23 +120,23 @@ final class ZSkipList {
       for (int i = level; i < lvl; i++) {
         rank[i] = 0;
         update[i] = header;
-        header.span[i] = length;
+        header.span(i, length);
       }
       level = lvl;
     }
     Node n = new Node(lvl, score, member);
     for (int i = 0; i < lvl; i++) {
-      n.next[i] = update[i].next[i];
-      update[i].next[i] = n;
-      n.span[i] = update[i].span[i] - (rank[0] - rank[i]);
-      update[i].span[i] = rank[0] - rank[i] + 1;
+      n.next(i, update[i].next(i));
+      update[i].next(i, n);
+      n.span(i, update[i].span(i) - (rank[0] - rank[i]));
+      update[i].span(i, rank[0] - rank[i] + 1);
     }
     for (int i = lvl; i < level; i++) {
-      update[i].span[i]++;
+      update[i].span(i, update[i].span(i) + 1);
     }
     n.prev = update[0] == header ? null : update[0];
-    if (n.next[0] != null) {
-      n.next[0].prev = n;
+    if (n.next0 != null) {
+      n.next0.prev = n;
     } else {
       tail = n;
     }
@@ -115,19 +146,19 @@ final class ZSkipList {
 
   private void unlink(Node x, Node[] update) {
     for (int i = 0; i < level; i++) {
-      if (update[i].next[i] == x) {
-        update[i].span[i] += x.span[i] - 1;
-        update[i].next[i] = x.next[i];
+      if (update[i].next(i) == x) {
+        update[i].span(i, update[i].span(i) + x.span(i) - 1);
+        update[i].next(i, x.next(i));
       } else {
-        update[i].span[i]--;
+        update[i].span(i, update[i].span(i) - 1);
       }
     }
-    if (x.next[0] != null) {
-      x.next[0].prev = x.prev;
+    if (x.next0 != null) {
+      x.next0.prev = x.prev;
     } else {
       tail = x.prev;
     }
-    while (level > 1 && header.next[level - 1] == null) {
+    while (level > 1 && header.next(level - 1) == null) {
       level--;
     }
     length--;
@@ -137,8 +168,9 @@ final class ZSkipList {
     Node[] update = new Node[MAX_LEVEL];
     Node x = header;
     for (int i = level - 1; i >= 0; i--) {
-      while (x.next[i] != null && compare(x.next[i].score, x.next[i].member, score, member) < 0) {
-        x = x.next[i];
+      Node nx;
+      while ((nx = x.next(i)) != null && compare(nx.score, nx.member, score, member) < 0) {
+        x = nx;
       }
       update[i] = x;
     }
@@ -161,7 +193,7 @@ final class ZSkipList {
   void updateScore(Dict.Node<Node> dn, double newScore) {
     Node x = dn.value;
     if ((x.prev == null || x.prev.score < newScore)
-        && (x.next[0] == null || x.next[0].score > newScore)) {
+        && (x.next0 == null || x.next0.score > newScore)) {
       x.score = newScore;
       return;
     }
@@ -180,9 +212,10 @@ final class ZSkipList {
     long r = 0;
     Node x = header;
     for (int i = level - 1; i >= 0; i--) {
-      while (x.next[i] != null && compare(x.next[i].score, x.next[i].member, t.score, t.member) <= 0) {
-        r += x.span[i];
-        x = x.next[i];
+      Node nx;
+      while ((nx = x.next(i)) != null && compare(nx.score, nx.member, t.score, t.member) <= 0) {
+        r += x.span(i);
+        x = nx;
       }
       if (x == t) {
         return r - 1;
@@ -196,10 +229,10 @@ final class ZSkipList {
     int r = 0;
     Node x = header;
     for (int i = level - 1; i >= 0; i--) {
-      while (x.next[i] != null && p.test(x.next[i].score, x.next[i].member, 0,
-          x.next[i].member.length)) {
-        r += x.span[i];
-        x = x.next[i];
+      Node nx;
+      while ((nx = x.next(i)) != null && p.test(nx.score, nx.member, 0, nx.member.length)) {
+        r += x.span(i);
+        x = nx;
       }
     }
     return r;
@@ -211,9 +244,9 @@ final class ZSkipList {
     int traversed = 0;
     Node x = header;
     for (int i = level - 1; i >= 0; i--) {
-      while (x.next[i] != null && traversed + x.span[i] <= target) {
-        traversed += x.span[i];
-        x = x.next[i];
+      while (x.next(i) != null && traversed + x.span(i) <= target) {
+        traversed += x.span(i);
+        x = x.next(i);
       }
       if (traversed == target) {
         return x;
@@ -228,17 +261,17 @@ final class ZSkipList {
     int traversed = 0;
     Node x = header;
     for (int i = level - 1; i >= 0; i--) {
-      while (x.next[i] != null && traversed + x.span[i] <= lo) {
-        traversed += x.span[i];
-        x = x.next[i];
+      while (x.next(i) != null && traversed + x.span(i) <= lo) {
+        traversed += x.span(i);
+        x = x.next(i);
       }
       update[i] = x;
     }
-    x = x.next[0];
+    x = x.next0;
     int count = hi - lo + 1;
     int removed = 0;
     while (x != null && removed < count) {
-      Node next = x.next[0];
+      Node next = x.next0;
       unlink(x, update);
       dict.removeNode(x.member);
       removed++;
