@@ -36,6 +36,7 @@ public final class CommandTable {
     t.family("server", CommandCommands::register);
     t.family("server", DebugCommands::register);
     t.family("server", LatencyCommands::register);
+    t.family("sorted-set", ZSetCommands::register);
     return t;
   }
 

@@ -357,6 +357,8 @@ public final class DebugCommands {
         mix(e, v);
         xorSha(d, e);
       });
+    } else if (n.value instanceof io.kiln.types.ZSetValue z) {
+      ZSetCommands.digest(d, z);
     } else {
       // Other types come with their families; until then their identity is all we know.
       mix(d, new byte[] {0, 0, 0, 9});

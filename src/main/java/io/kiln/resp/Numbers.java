@@ -241,6 +241,9 @@ public final class Numbers {
     if (d == 0) {
       return (1 / d < 0) ? "-0" : "0";
     }
+    if (d == (long) d && Math.abs(d) < 1e15) {
+      return Long.toString((long) d); // fast path: %.17g prints such integers whole
+    }
     BigDecimal bd = new BigDecimal(d).round(new MathContext(17, RoundingMode.HALF_EVEN));
     int exp = bd.precision() - bd.scale() - 1;
     if (exp < -4 || exp >= 17) {

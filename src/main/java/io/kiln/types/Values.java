@@ -28,6 +28,10 @@ public final class Values {
     if (value instanceof RdbValue.ListValue l) {
       return ListValue.fromRdb(l, config);
     }
+    if (value instanceof RdbValue.ZSetValue z) {
+      return ZSetValue.fromRdb(z, config.getLong("zset-max-listpack-entries"),
+          config.getLong("zset-max-listpack-value"));
+    }
     return null;
   }
 
