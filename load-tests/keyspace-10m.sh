@@ -11,6 +11,10 @@ keys="${1:-10000000}"
 jar="$here/../target/kiln.jar"
 [[ -f "$jar" ]] || mvn -q -f "$here/../pom.xml" package -DskipTests
 
+rss() { # port -> used_memory_rss in bytes, as INFO reports it
+  redis-cli -p "$1" info memory | tr -d '\r' | awk -F: '$1 == "used_memory_rss" {print $2}'
+}
+
 run() { # name port start-command...
   local name=$1 port=$2; shift 2
   "$@" > "/tmp/keyspace-$name.log" 2>&1 &
@@ -21,15 +25,15 @@ run() { # name port start-command...
   local t0=$(date +%s.%N)
   redis-cli -p "$port" debug populate "$keys" > /dev/null
   local t1=$(date +%s.%N)
-  local rss1=$(ps -o rss= -p "$pid")
+  local rss1=$(rss "$port")
   kill "$probe"; wait "$probe" 2>/dev/null || true
   local gets=$(redis-benchmark -p "$port" -q -t get -r "$keys" -n 1000000 -c 50 2>&1 \
     | tr '\r' '\n' | grep "requests per second" | tail -1)
-  local rss2=$(ps -o rss= -p "$pid")
+  local rss2=$(rss "$port")
   echo "== $name: $(redis-cli -p "$port" dbsize) keys"
-  echo "   populate: $(echo "$t1 - $t0" | bc) s; RSS after: $((rss1 / 1024)) MB"
+  echo "   populate: $(echo "$t1 - $t0" | bc) s; RSS after: $((rss1 / 1048576)) MB"
   echo "   probe during populate: $(head -1 "/tmp/keyspace-$name-probe.txt")"
-  echo "   $gets; RSS after: $((rss2 / 1024)) MB"
+  echo "   $gets; RSS after: $((rss2 / 1048576)) MB"
   if [[ $name == kiln ]]; then
     # A JVM keeps the heap it grew: a full GC shows what the data itself holds.
     jcmd "$pid" GC.run > /dev/null
