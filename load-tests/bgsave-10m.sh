@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# The RDB issue's measurement, Kiln and redis-server 7.0 side by side: KEYS string keys
+# (DEBUG POPULATE) plus HASHES small hashes (HSET over random keys), then redis-benchmark writes
+# SETs at full speed while BGSAVE runs; a probe PINGs every 10 ms all along. Prints the save
+# time, the longest PING before and during the save, RSS before and at its peak during the save,
+# then restarts the server on the file and times the load.
+#
+#   load-tests/bgsave-10m.sh [KEYS] [HASHES]      (JAVA_OPTS for Kiln's JVM flags)
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+keys="${1:-10000000}"
+hashes="${2:-1000000}"
+jar="$here/../target/kiln.jar"
+[[ -f "$jar" ]] || mvn -q -f "$here/../pom.xml" package -DskipTests
+
+rss() { redis-cli -p "$1" info memory | tr -d '\r' | awk -F: '$1 == "used_memory_rss" {print $2}'; }
+wait_up() { for _ in $(seq 1 600); do redis-cli -p "$1" ping 2>/dev/null | grep -q PONG && return; sleep 0.1; done; }
+
+run() { # name port dir start-command...
+  local name=$1 port=$2 dir=$3; shift 3
+  rm -rf "$dir"; mkdir -p "$dir"
+  "$@" --port "$port" --bind 127.0.0.1 --save "" --dir "$dir" --enable-debug-command yes \
+    > "/tmp/bgsave-$name.log" 2>&1 &
+  local pid=$!
+  wait_up "$port"
+  redis-cli -p "$port" debug populate "$keys" > /dev/null
+  # about ten fields each: hash:<n> with random field names
+  redis-benchmark -p "$port" -q -c 50 -P 16 -n $((hashes * 10)) -r "$hashes" \
+    HSET hash:__rand_int__ f:__rand_int__ v > /dev/null 2>&1
+  echo "== $name: $(redis-cli -p "$port" dbsize) keys, RSS $(( $(rss "$port") / 1048576 )) MB"
+  redis-benchmark -p "$port" -q -c 50 -P 16 -n 200000000 -r "$keys" -t set > /dev/null 2>&1 &
+  local bench=$!
+  sleep 2
+  python3 "$here/tools/ping_probe.py" "$port" 6 > "/tmp/bgsave-$name-before.txt"
+  echo "   probe under full-speed SETs, no save (6 s): $(head -1 "/tmp/bgsave-$name-before.txt")"
+  python3 "$here/tools/ping_probe.py" "$port" 3600 > "/tmp/bgsave-$name-during.txt" &
+  local probe=$!
+  local rss0=$(rss "$port") peak=0 t0=$(date +%s.%N)
+  redis-cli -p "$port" bgsave > /dev/null
+  while redis-cli -p "$port" info persistence | grep -q '^rdb_bgsave_in_progress:1'; do
+    local r=$(rss "$port"); (( r > peak )) && peak=$r
+    sleep 0.2
+  done
+  local t1=$(date +%s.%N)
+  kill "$probe"; wait "$probe" 2>/dev/null || true
+  kill "$bench"; wait "$bench" 2>/dev/null || true
+  echo "   BGSAVE under full-speed SETs: $(echo "$t1 - $t0" | bc) s," \
+    "$(redis-cli -p "$port" info persistence | tr -d '\r' | grep rdb_last_bgsave_status)," \
+    "latest_fork_usec $(redis-cli -p "$port" info stats | tr -d '\r' | awk -F: '$1=="latest_fork_usec"{print $2}')"
+  echo "   probe during the save: $(head -1 "/tmp/bgsave-$name-during.txt")"
+  echo "   RSS at the start $((rss0 / 1048576)) MB, peak during the save $((peak / 1048576)) MB"
+  echo "   file: $(( $(stat -c %s "$dir/dump.rdb") / 1048576 )) MB"
+  redis-cli -p "$port" shutdown nosave > /dev/null 2>&1 || kill "$pid"
+  wait "$pid" 2>/dev/null || true
+  # restart on the file: time until PING answers PONG (loading answers -LOADING until then)
+  local l0=$(date +%s.%N)
+  "$@" --port "$port" --bind 127.0.0.1 --save "" --dir "$dir" > "/tmp/bgsave-$name-load.log" 2>&1 &
+  pid=$!
+  wait_up "$port"
+  local l1=$(date +%s.%N) n=$(redis-cli -p "$port" dbsize)
+  echo "   restart: $n keys loaded in $(echo "$l1 - $l0" | bc) s ($(echo "$n / ($l1 - $l0)" | bc) keys/s)"
+  redis-cli -p "$port" shutdown nosave > /dev/null 2>&1 || kill "$pid"
+  wait "$pid" 2>/dev/null || true
+}
+
+run kiln 7397 /tmp/bgsave-kiln java ${JAVA_OPTS:-} -jar "$jar"
+run redis 7398 /tmp/bgsave-redis redis-server
