@@ -27,10 +27,18 @@ public final class Scenarios {
    * @param restart measure a restart with the preloaded dataset instead of running load
    * @param workload,ratio,rate,dist overrides of the suite's default load (null/0: default)
    * @param quickRun short run (commands that may not exist yet)
+   * @param pipeline requests in flight per connection (0: the suite's default)
    */
   public record Scenario(String name, String title, List<String> directives, Probe probe,
       boolean preload, String trigger, boolean restart, String workload, String ratio,
-      double rate, String dist, boolean quickRun) {
+      double rate, String dist, boolean quickRun, int pipeline) {
+
+    Scenario(String name, String title, List<String> directives, Probe probe, boolean preload,
+        String trigger, boolean restart, String workload, String ratio, double rate, String dist,
+        boolean quickRun) {
+      this(name, title, directives, probe, preload, trigger, restart, workload, ratio, rate, dist,
+          quickRun, 0);
+    }
 
     public boolean timeline() {
       return trigger != null;
@@ -51,6 +59,9 @@ public final class Scenarios {
 
   public static final List<Scenario> ALL = List.of(
       load("no-persistence", "SET:GET 1:1, no persistence", NO_PERSIST, Probe.NONE),
+      new Scenario("no-persistence-p1", "SET:GET 1:1, no persistence, 50 connections without "
+          + "pipelining", NO_PERSIST, Probe.NONE, false, null, false, null, "1:1", 0, null, false,
+          1),
       load("aof-everysec", "SET:GET 1:1, AOF appendfsync everysec",
           List.of("--save", "", "--appendonly", "yes", "--appendfsync", "everysec"), Probe.AOF),
       load("aof-always", "SET:GET 1:1, AOF appendfsync always",

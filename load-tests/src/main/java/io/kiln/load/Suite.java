@@ -303,6 +303,9 @@ public final class Suite {
     } else if (s.rate() > 0) {
       o.rate = s.rate();
     }
+    if (s.pipeline() > 0) {
+      o.pipeline = s.pipeline();
+    }
     if (s.preload()) {
       o.keys = settings.preloadKeys;
     }
