@@ -84,6 +84,15 @@ public final class Kiln {
     // Listen first, then load the dump file; loading:1 holds from the first accepted connection.
     java.nio.file.Path dump = RdbLoader.startupFile(config);
     kiln.persistence.loading = dump != null;
+    if (dump != null) {
+      // INFO's loading fields hold together from the first connection on (caller's thread).
+      kiln.persistence.loadingStartSec = System.currentTimeMillis() / 1000;
+      try {
+        kiln.persistence.loadingTotalBytes = java.nio.file.Files.size(dump);
+      } catch (java.io.IOException e) {
+        // the loader reports the unreadable file
+      }
+    }
     // A context-free promise: a failure must reach the caller even though Vert.x is closed
     // right after (a future bound to a Vert.x context can no longer call back once it closed,
     // and the launcher then exited 0 without a word when the port was in use).
