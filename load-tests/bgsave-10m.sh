@@ -63,5 +63,5 @@ run() { # name port dir start-command...
   wait "$pid" 2>/dev/null || true
 }
 
-run kiln 7397 /tmp/bgsave-kiln java ${JAVA_OPTS:-} -jar "$jar"
+run kiln 7397 /tmp/bgsave-kiln "${JAVA:-java}" ${JAVA_OPTS:-} -jar "$jar"
 run redis 7398 /tmp/bgsave-redis redis-server
