@@ -18,11 +18,42 @@ public final class Snapshot {
   public record Begin(String tempPath, String finalPath, boolean compression, boolean checksum,
       long[] dbSizes, long[] dbExpires, long keySaveDelayMicros) {}
 
-  /** One captured key: the database it belonged to at the snapshot's start. */
-  public record Entry(int db, byte[] key, Object value, long expireAtMs) {}
+  /**
+   * Captured keys to append, in order, as parallel arrays (no object per key): for each, the
+   * database it belonged to at the snapshot's start, the key, the captured value (a string's
+   * array, or the RDB form of a collection) and the expiry in ms (0 for none). Filled by the
+   * event loop, then handed over whole and never touched again by it.
+   */
+  public static final class Batch {
+    final int[] dbs;
+    final byte[][] keys;
+    final Object[] values;
+    final long[] expires;
+    int size;
 
-  /** Captured keys to append, in order. */
-  public record Batch(List<Entry> entries) {}
+    Batch(int capacity) {
+      dbs = new int[capacity];
+      keys = new byte[capacity][];
+      values = new Object[capacity];
+      expires = new long[capacity];
+    }
+
+    void add(int db, byte[] key, Object value, long expireAtMs) {
+      dbs[size] = db;
+      keys[size] = key;
+      values[size] = value;
+      expires[size] = expireAtMs;
+      size++;
+    }
+
+    boolean isFull() {
+      return size == keys.length;
+    }
+
+    boolean isEmpty() {
+      return size == 0;
+    }
+  }
 
   /** Ends the file: EOF, checksum, fsync, rename over the final path, fsync the directory. */
   public record Finish() {}

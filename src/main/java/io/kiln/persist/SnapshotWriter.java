@@ -91,33 +91,28 @@ public final class SnapshotWriter extends VerticleBase {
     if (rdb == null) {
       return; // aborted meanwhile
     }
-    for (Snapshot.Entry e : batch.entries()) {
-      if (e.db() != currentDb) {
-        currentDb = e.db();
+    for (int i = 0; i < batch.size; i++) {
+      int db = batch.dbs[i];
+      if (db != currentDb) {
+        currentDb = db;
         rdb.writeSelectDb(currentDb);
         if (!resized[currentDb]) {
           resized[currentDb] = true;
           rdb.writeResizeDb(begin.dbSizes()[currentDb], begin.dbExpires()[currentDb]);
         }
       }
-      rdb.writeKey(e.key(), toRdb(e.value()), e.expireAtMs() == 0 ? -1 : e.expireAtMs());
+      long expire = batch.expires[i] == 0 ? -1 : batch.expires[i];
+      if (batch.values[i] instanceof byte[] s) {
+        rdb.writeStringKey(batch.keys[i], s, expire);
+      } else {
+        rdb.writeKey(batch.keys[i], (RdbValue) batch.values[i], expire);
+      }
       keys++;
       if (begin.keySaveDelayMicros() > 0) {
         // rdb-key-save-delay, a testing knob: slows this worker only, never an event loop.
         java.util.concurrent.locks.LockSupport.parkNanos(begin.keySaveDelayMicros() * 1000);
       }
     }
-  }
-
-  /** Captured values in the RDB layer's forms. */
-  private static RdbValue toRdb(Object value) {
-    if (value instanceof byte[] s) {
-      return new RdbValue.Str(s);
-    }
-    if (value instanceof RdbValue v) {
-      return v;
-    }
-    throw new IllegalStateException("cannot save a value of " + value.getClass().getSimpleName());
   }
 
   private Snapshot.Done finish() throws IOException {

@@ -59,7 +59,7 @@ public final class Snapshotter implements SnapshotCapture {
   private int walkDb;
   private long walkCursor;
   private boolean walkScheduled;
-  private List<Snapshot.Entry> batch = new ArrayList<>();
+  private Snapshot.Batch batch = new Snapshot.Batch(BATCH_ENTRIES);
   private int inFlight;
   private Promise<Snapshot.Done> done;
   private long lastCronMs;
@@ -114,7 +114,7 @@ public final class Snapshotter implements SnapshotCapture {
     }
     walkDb = 0;
     walkCursor = 0;
-    batch = new ArrayList<>();
+    batch = new Snapshot.Batch(BATCH_ENTRIES);
     inFlight = 0;
     done = Promise.promise();
     shard.capture = this;
@@ -175,7 +175,7 @@ public final class Snapshotter implements SnapshotCapture {
       if (walkCursor == 0) {
         walkDb++;
       }
-      if (batch.size() >= BATCH_ENTRIES) {
+      if (batch.isFull()) {
         sendBatch();
       }
       if (System.nanoTime() > deadline) {
@@ -213,15 +213,19 @@ public final class Snapshotter implements SnapshotCapture {
     node.epoch = epoch;
     // Strings are immutable arrays: a reference is the capture. Collections are copied now.
     Object value = node.value instanceof RedisValue v ? v.toRdb() : node.value;
-    batch.add(new Snapshot.Entry(db, node.key, value, node.expireAt));
+    if (batch.isFull()) {
+      // a write captured more than a batch while the worker was behind: start another one
+      sendBatch();
+    }
+    batch.add(db, node.key, value, node.expireAt);
     info.currentSaveKeysProcessed++;
   }
 
   private void sendBatch() {
-    List<Snapshot.Entry> full = batch;
-    batch = new ArrayList<>(BATCH_ENTRIES);
+    Snapshot.Batch full = batch;
+    batch = new Snapshot.Batch(BATCH_ENTRIES);
     inFlight++;
-    bus().request(Snapshot.ADDRESS, new Snapshot.Batch(full)).onComplete(ar -> {
+    bus().request(Snapshot.ADDRESS, full).onComplete(ar -> {
       inFlight--;
       if (ar.failed()) {
         fail(ar.cause().getMessage());
@@ -243,9 +247,6 @@ public final class Snapshotter implements SnapshotCapture {
       return; // a table created after the start (a flushed database): nothing of the snapshot
     }
     capture(db, node);
-    if (batch.size() >= BATCH_ENTRIES && inFlight < MAX_IN_FLIGHT) {
-      sendBatch();
-    }
   }
 
   @Override
@@ -268,7 +269,7 @@ public final class Snapshotter implements SnapshotCapture {
   }
 
   private void finished(boolean ok, Snapshot.Done result, String error) {
-    batch = new ArrayList<>();
+    batch = new Snapshot.Batch(BATCH_ENTRIES);
     long now = System.currentTimeMillis();
     if (background) {
       info.bgsaveStartMs = -1;

@@ -155,6 +155,23 @@ public final class RdbWriter {
     writeValue(type, value);
   }
 
+  /**
+   * Writes one string key (EXPIRETIME_MS first when {@code expireMs >= 0}): the same bytes as
+   * {@code writeKey(key, new RdbValue.Str(value), expireMs)} without the wrapper, for the
+   * snapshot writer's hot loop.
+   */
+  public void writeStringKey(byte[] key, byte[] value, long expireMs) throws IOException {
+    if (expireMs >= 0) {
+      b(Rdb.OPCODE_EXPIRETIME_MS);
+      for (int i = 0; i < 8; i++) {
+        b((int) (expireMs >>> (8 * i)));
+      }
+    }
+    b(Rdb.TYPE_STRING);
+    writeString(key);
+    writeString(value);
+  }
+
   /** Writes EOF and the CRC-64 trailer (zeros when checksums are off), then flushes. */
   public void writeEof() throws IOException {
     b(Rdb.OPCODE_EOF);
