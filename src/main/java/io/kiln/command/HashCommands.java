@@ -156,11 +156,7 @@ public final class HashCommands {
       }
     }
     if (deleted > 0) {
-      if (h.size() == 0) {
-        db.delete(argv[1]);
-      } else {
-        db.touched(argv[1]);
-      }
+      db.removedFrom(argv[1], h);
       c.shard.dirty += deleted;
     }
     c.out.integer(deleted);

@@ -88,15 +88,6 @@ public final class ListCommands {
     return new ListValue(c.kiln.config().getInt("list-max-listpack-size"));
   }
 
-  /** After popping: deletes the key when its list emptied, else signals the change (WATCH). */
-  private static void afterRemove(Db db, Dict.Node<Object> n, ListValue l) {
-    if (l.isEmpty()) {
-      db.delete(n.key);
-    } else {
-      db.touched(n.key);
-    }
-  }
-
   /** LEFT/RIGHT: 1 for left, 0 for right, -1 after replying a syntax error. */
   private static int side(Client c, byte[] arg) {
     if (Args.is(arg, "left")) {
@@ -173,7 +164,7 @@ public final class ListCommands {
       db.willChange(n);
       c.out.bulk(l.pop(head));
       c.shard.dirty++;
-      afterRemove(db, n, l);
+      db.removedFrom(n.key, l);
       return;
     }
     if (count == 0) {
@@ -193,7 +184,7 @@ public final class ListCommands {
       c.out.bulk(l.pop(head));
     }
     c.shard.dirty += k;
-    afterRemove(db, n, l);
+    db.removedFrom(n.key, l);
   }
 
   static void llen(Client c, byte[][] argv) {
@@ -345,7 +336,7 @@ public final class ListCommands {
     long removed = l.remove(argv[3], count);
     if (removed > 0) {
       c.shard.dirty += removed;
-      afterRemove(db, n, l);
+      db.removedFrom(n.key, l);
     }
     c.out.integer(removed);
   }
@@ -394,7 +385,7 @@ public final class ListCommands {
     db.willChange(n);
     l.trim(ltrim, rtrim);
     c.shard.dirty += ltrim + rtrim;
-    afterRemove(db, n, l);
+    db.removedFrom(n.key, l);
     c.ok();
   }
 
@@ -536,7 +527,7 @@ public final class ListCommands {
       l.push(v, toHead);
       db.touched(srcKey);
     } else {
-      afterRemove(db, n, l);
+      db.removedFrom(n.key, l);
       if (d == null) {
         ListValue nl = newList(c);
         nl.push(v, toHead);
@@ -729,7 +720,7 @@ public final class ListCommands {
     c.out.array(2);
     c.out.bulk(n.key);
     c.out.bulk(v);
-    afterRemove(db, n, l);
+    db.removedFrom(n.key, l);
   }
 
   static void blmove(Client c, byte[][] argv) {

@@ -124,11 +124,7 @@ public final class SetCommands {
       }
     }
     if (deleted > 0) {
-      if (s.size() == 0) {
-        db.delete(argv[1]);
-      } else {
-        db.touched(argv[1]);
-      }
+      db.removedFrom(argv[1], s);
       c.shard.dirty += deleted;
     }
     c.out.integer(deleted);
@@ -302,11 +298,7 @@ public final class SetCommands {
 
   private static void finishPop(Client c, Db db, byte[] key, SetValue s, int removed) {
     c.shard.dirty += removed;
-    if (s.size() == 0) {
-      db.delete(key);
-    } else {
-      db.touched(key);
-    }
+    db.removedFrom(key, s);
   }
 
   // ---- SMOVE ----
@@ -335,11 +327,7 @@ public final class SetCommands {
     }
     db.willChange(srcNode);
     src.remove(argv[3]);
-    if (src.size() == 0) {
-      db.delete(argv[1]);
-    } else {
-      db.touched(argv[1]);
-    }
+    db.removedFrom(argv[1], src);
     if (dst == null) {
       dst = SetValue.forFirst(argv[3]);
       db.set(argv[2], dst, false);

@@ -120,15 +120,6 @@ public final class ZSetCommands {
     return c.kiln.config().getLong("zset-max-listpack-value");
   }
 
-  /** Deletes the key when its sorted set became empty; fires WATCH otherwise. */
-  private static void afterRemoval(Db db, byte[] key, ZSetValue z) {
-    if (z.size() == 0) {
-      db.delete(key);
-    } else {
-      db.touched(key);
-    }
-  }
-
   // ---- ZADD / ZINCRBY ----
 
   static void zadd(Client c, byte[][] argv) {
@@ -294,7 +285,7 @@ public final class ZSetCommands {
       }
     }
     if (deleted > 0) {
-      afterRemoval(c.db(), argv[1], z);
+      c.db().removedFrom(argv[1], z);
       c.shard.dirty += deleted;
     }
     c.out.integer(deleted);
@@ -816,7 +807,7 @@ public final class ZSetCommands {
     }
     c.db().willChange(n);
     int deleted = z.removeRange(lo, hi);
-    afterRemoval(c.db(), argv[1], z);
+    c.db().removedFrom(argv[1], z);
     c.shard.dirty += deleted;
     c.out.integer(deleted);
   }
@@ -878,7 +869,7 @@ public final class ZSetCommands {
     byte[] key = n.key;
     db.willChange(n);
     z.removeRange(lo, hi);
-    afterRemoval(db, key, z);
+    db.removedFrom(key, z);
     c.shard.dirty += k;
   }
 

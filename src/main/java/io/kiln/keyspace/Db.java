@@ -135,6 +135,18 @@ public final class Db {
     return true;
   }
 
+  /**
+   * After elements left the collection at {@code key}: the key goes once the collection is
+   * empty (Redis never keeps an empty one), otherwise its watchers are told.
+   */
+  public void removedFrom(byte[] key, io.kiln.types.RedisValue value) {
+    if (value.isEmpty()) {
+      delete(key);
+    } else {
+      touched(key);
+    }
+  }
+
   /** Sets the TTL of a live key; returns false if the key is absent. */
   public boolean setExpire(byte[] key, long expireAtMs) {
     Dict.Node<Object> n = node(key);

@@ -53,6 +53,11 @@ public final class HashValue implements RedisValue {
     return table == null;
   }
 
+  @Override
+  public boolean isEmpty() {
+    return size() == 0;
+  }
+
   public int size() {
     return table == null ? count : table.size();
   }

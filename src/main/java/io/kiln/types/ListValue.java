@@ -72,6 +72,7 @@ public final class ListValue implements RedisValue {
     return size;
   }
 
+  @Override
   public boolean isEmpty() {
     return size == 0;
   }

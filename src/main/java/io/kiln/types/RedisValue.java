@@ -18,6 +18,9 @@ public interface RedisValue {
   /** The name OBJECT ENCODING replies: "listpack", "quicklist", "hashtable", "intset"... */
   String encoding();
 
+  /** True once the last element is gone: the key must then be deleted, as Redis does. */
+  boolean isEmpty();
+
   /** An independent copy for COPY. */
   RedisValue deepCopy();
 

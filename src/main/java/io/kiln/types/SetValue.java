@@ -59,6 +59,11 @@ public final class SetValue implements RedisValue {
     return table == null;
   }
 
+  @Override
+  public boolean isEmpty() {
+    return size() == 0;
+  }
+
   public int size() {
     return table == null ? ints.length / width : table.size();
   }

@@ -75,6 +75,11 @@ public final class ZSetValue implements RedisValue {
     return lp != null;
   }
 
+  @Override
+  public boolean isEmpty() {
+    return size() == 0;
+  }
+
   public int size() {
     return lp != null ? lpCount : sl.size();
   }
