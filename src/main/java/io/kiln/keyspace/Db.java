@@ -24,6 +24,11 @@ public final class Db {
     this.id = id;
     this.shard = shard;
   }
+  /** Raises keyspace event {@code event} of class {@code type} ({@link Notify}) for a key here. */
+  public void notify(int type, String event, byte[] key) {
+    shard.notify(type, event, key, id);
+  }
+
 
   public int size() {
     return keys.size();

@@ -31,6 +31,10 @@ public final class Shard {
    * replaced): blocked clients waiting on that key may now be served. Set by the shard verticle.
    */
   public java.util.function.BiConsumer<Db, byte[]> valueAdded;
+  /** The notify-keyspace-events flags ({@link Notify} bits); 0 = off (Redis's default). */
+  public int notifyFlags;
+  /** Where selected keyspace events go; set by the shard verticle. */
+  public Notify.Sink notifySink;
   /** When set (during EXEC), the time every expiry check uses, as Redis fixes it per command. */
   private long fixedNow;
   public boolean activeExpireEnabled = true;
@@ -42,6 +46,13 @@ public final class Shard {
     this.dbs = new Db[databases];
     for (int i = 0; i < databases; i++) {
       dbs[i] = new Db(i, this);
+    }
+  }
+
+  /** Raises a keyspace event of class {@code type} for {@code key} in database {@code dbid}. */
+  public void notify(int type, String event, byte[] key, int dbid) {
+    if ((notifyFlags & type) != 0 && notifySink != null) {
+      notifySink.publish(type, event, key, dbid);
     }
   }
 
