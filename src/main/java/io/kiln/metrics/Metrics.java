@@ -15,6 +15,7 @@ import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.micrometer.MicrometerMetricsFactory;
+import io.vertx.micrometer.MetricsDomain;
 import io.vertx.micrometer.MicrometerMetricsOptions;
 import java.util.ArrayList;
 import java.util.List;
@@ -68,9 +69,19 @@ public final class Metrics {
     return new Metrics(port, host);
   }
 
-  /** A Vert.x instance on {@code options} whose metrics go to this registry. */
+  /**
+   * A Vert.x instance on {@code options} whose metrics go to this registry. Only the net server
+   * domain is on: the RESP sockets are what an operator watches, and every other domain (event
+   * bus, pools, verticles) would record on the persistence path for meters nobody asked for.
+   */
   public Vertx createVertx(VertxOptions options) {
-    options.setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true));
+    MicrometerMetricsOptions metricsOptions = new MicrometerMetricsOptions().setEnabled(true);
+    for (MetricsDomain domain : MetricsDomain.values()) {
+      if (domain != MetricsDomain.NET_SERVER) {
+        metricsOptions.addDisabledMetricsCategory(domain);
+      }
+    }
+    options.setMetricsOptions(metricsOptions);
     return Vertx.builder().with(options).withMetrics(new MicrometerMetricsFactory(registry))
         .build();
   }
