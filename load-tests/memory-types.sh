@@ -3,9 +3,12 @@
 # same command stream (tools/gen_types.py through redis-cli --pipe):
 #   hashes: 1M hashes of 10 small fields   sets: 1M sets of 10 small integers
 #   zsets:  1M sorted sets of 10 members   lists: 100K lists of 100 elements
-# Per dataset and server: RSS of the empty server, RSS after loading (Kiln: after a full GC,
-# jcmd GC.run; both once RSS stops moving), their difference per element, and the Kiln/Redis ratio of that difference; for
-# Kiln also the heap the data adds (used after a full GC, loaded minus empty). Loopback only; stops its servers.
+# Per dataset and server: RSS of the empty server after a warm-up (a tenth of the stream
+# loaded, then FLUSHALL, so per-process costs such as compiled code and buffer pools are not
+# charged to the data), RSS after loading (Kiln: after a full GC, jcmd GC.run; both once RSS
+# stops moving), their difference per element, and the Kiln/Redis ratio of that difference; for
+# Kiln also the heap the data adds (used after a full GC, loaded minus empty). Loopback only;
+# stops its servers.
 #
 #   load-tests/memory-types.sh [DATASETS...] (default: hashes sets zsets lists)
 #   SCALE=0.1 shrinks every dataset; JAVA / JAVA_OPTS select Kiln's JVM and flags.
@@ -31,8 +34,10 @@ settled_rss_kb() { # pid -> RSS once it stops moving (G1 uncommits freed regions
 }
 heap_used_kb() { jcmd "$1" GC.heap_info | grep -oE 'used [0-9]+K' | head -1 | grep -oE '[0-9]+'; }
 
-measure() { # name port pid stream elements -> "rss0_kb rss1_kb extra"
-  local name=$1 port=$2 pid=$3 stream=$4
+measure() { # name port pid stream warmup -> "rss0_kb rss1_kb extra keys"
+  local name=$1 port=$2 pid=$3 stream=$4 warmup=$5
+  redis-cli -p "$port" --pipe < "$warmup" > /dev/null
+  redis-cli -p "$port" flushall > /dev/null
   local heap0=0
   if [[ $name == kiln ]]; then jcmd "$pid" GC.run > /dev/null; heap0=$(heap_used_kb "$pid"); fi
   local rss0; rss0=$(settled_rss_kb "$pid")
@@ -53,19 +58,20 @@ printf '%-7s %10s | %12s %12s | %12s %12s %14s | %6s\n' dataset elements \
 for ds in "${datasets[@]}"; do
   stream="$work/$ds.resp"
   python3 "$here/tools/gen_types.py" "$ds" "$scale" > "$stream"
+  python3 "$here/tools/gen_types.py" "$ds" "$(echo "$scale / 10" | bc -l)" > "$work/$ds-warmup.resp"
   case $ds in lists) elements=$(python3 -c "print(int(100000*$scale)*100)");;
               *) elements=$(python3 -c "print(int(1000000*$scale)*10)");; esac
 
   redis-server --port 7393 --bind 127.0.0.1 --save "" --appendonly no --dir "$work" \
     > "$work/redis.log" 2>&1 &
   rpid=$!; wait_up 7393
-  read -r r0 r1 rextra rkeys <<< "$(measure redis 7393 "$rpid" "$stream")"
+  read -r r0 r1 rextra rkeys <<< "$(measure redis 7393 "$rpid" "$stream" "$work/$ds-warmup.resp")"
   redis-cli -p 7393 shutdown nosave > /dev/null 2>&1 || kill "$rpid"; wait "$rpid" 2>/dev/null || true
 
   "$java" ${JAVA_OPTS:-} -jar "$jar" --port 7394 --bind 127.0.0.1 --save "" --dir "$work" \
     > "$work/kiln.log" 2>&1 &
   kpid=$!; wait_up 7394
-  read -r k0 k1 kextra kkeys <<< "$(measure kiln 7394 "$kpid" "$stream")"
+  read -r k0 k1 kextra kkeys <<< "$(measure kiln 7394 "$kpid" "$stream" "$work/$ds-warmup.resp")"
   redis-cli -p 7394 shutdown nosave > /dev/null 2>&1 || kill "$kpid"; wait "$kpid" 2>/dev/null || true
 
   [[ $rkeys == "$kkeys" ]] || { echo "key counts differ: redis $rkeys kiln $kkeys" >&2; exit 1; }

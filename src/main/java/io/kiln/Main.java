@@ -15,6 +15,29 @@ import org.slf4j.LoggerFactory;
 public final class Main {
   private Main() {}
 
+  /**
+   * A data store's memory should follow its data. G1 keeps up to 70% of the heap free after a
+   * collection by default, so RSS stays near the high-water mark long after keys are gone; unless
+   * the command line says otherwise, Kiln lets it keep at most 10% free (at least 5%), so a full
+   * or concurrent collection hands the rest back to the OS. Ignored by collectors that size the
+   * heap their own way (ZGC).
+   */
+  static void heapTracksData(Logger log) {
+    var vm = java.lang.management.ManagementFactory.getPlatformMXBean(
+        com.sun.management.HotSpotDiagnosticMXBean.class);
+    try {
+      // Min before max: the JVM refuses a maximum below the current minimum.
+      for (String[] flag : new String[][] {{"MinHeapFreeRatio", "5"}, {"MaxHeapFreeRatio", "10"}}) {
+        if (vm.getVMOption(flag[0]).getOrigin() == com.sun.management.VMOption.Origin.DEFAULT) {
+          vm.setVMOption(flag[0], flag[1]);
+        }
+      }
+    } catch (IllegalArgumentException e) {
+      log.warn("Could not bound the heap's free share ({}); RSS may stay above the data",
+          e.getMessage());
+    }
+  }
+
   public static void main(String[] args) {
     // Before any logger exists: the log pattern prints the pid like Redis does.
     System.setProperty("PID", Long.toString(ProcessHandle.current().pid()));
@@ -54,6 +77,7 @@ public final class Main {
         Kiln.REDIS_VERSION, ProcessHandle.current().pid());
     log.info(file == null ? "No config file specified, using the default config."
         : "Configuration loaded");
+    heapTracksData(log);
     Kiln.start(config).onComplete(ar -> {
       if (ar.failed() && ar.cause() instanceof io.kiln.persist.LoadFailure) {
         System.exit(1); // the loader has logged why
