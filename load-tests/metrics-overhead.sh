@@ -1,23 +1,29 @@
 #!/usr/bin/env bash
 # Throughput with the Prometheus endpoint on (scraped every second) against off, same build,
-# alternating runs; prints each run and the median ratio per test.
+# alternating runs; prints each run and the median ratio per test. On a machine with two or more
+# cores the server is pinned to core 0 and redis-benchmark to core 1 (taskset), so the two do
+# not trade places on the scheduler between runs; the scraper shares the benchmark's core.
 #   load-tests/metrics-overhead.sh [ROUNDS] [N]
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-rounds="${1:-3}"; n="${2:-1000000}"
+rounds="${1:-5}"; n="${2:-3000000}"
+server_cpu=(); client_cpu=()
+if command -v taskset > /dev/null && (( $(nproc) >= 2 )); then
+  server_cpu=(taskset -c 0); client_cpu=(taskset -c 1)
+fi
 jar="$here/../target/kiln.jar"
 run() { # metrics-port -> "SET rps GET rps"
   local mport=$1
-  java -jar "$jar" --port 7399 --bind 127.0.0.1 --save "" --metrics-port "$mport" > /dev/null 2>&1 &
+  "${server_cpu[@]}" java -jar "$jar" --port 7399 --bind 127.0.0.1 --save "" --metrics-port "$mport" > /dev/null 2>&1 &
   local pid=$!
   for _ in $(seq 1 100); do redis-cli -p 7399 ping >/dev/null 2>&1 && break; sleep 0.1; done
   local scraper=""
   if [[ $mport != 0 ]]; then
-    (while true; do curl -s "127.0.0.1:$mport/metrics" > /dev/null; sleep 1; done) &
+    "${client_cpu[@]}" bash -c 'while true; do curl -s "127.0.0.1:$1/metrics" > /dev/null; sleep 1; done' _ "$mport" &
     scraper=$!
   fi
-  redis-benchmark -p 7399 -q -c 50 -n 200000 -P 16 -t set,get > /dev/null 2>&1  # warm-up
-  redis-benchmark -p 7399 -q -c 50 -n "$n" -P 16 -t set,get 2>&1 | tr '\r' '\n' \
+  "${client_cpu[@]}" redis-benchmark -p 7399 -q -c 50 -n 1000000 -P 16 -t set,get > /dev/null 2>&1  # warm-up
+  "${client_cpu[@]}" redis-benchmark -p 7399 -q -c 50 -n "$n" -P 16 -t set,get 2>&1 | tr '\r' '\n' \
     | grep "requests per second" | awk '{printf "%s ", $2}'
   [[ -n $scraper ]] && kill "$scraper"
   redis-cli -p 7399 shutdown nosave > /dev/null 2>&1 || kill "$pid"
