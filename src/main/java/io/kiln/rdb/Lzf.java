@@ -13,7 +13,7 @@ package io.kiln.rdb;
 public final class Lzf {
   private Lzf() {}
 
-  private static final int HLOG = 14;
+  private static final int HLOG = 16;
   private static final int MAX_LIT = 32;
   private static final int MAX_OFF = 1 << 13;
   private static final int MAX_REF = (1 << 8) + (1 << 3); // 264
@@ -31,44 +31,43 @@ public final class Lzf {
    * Compresses {@code in[inOff, inOff+inLen)} into {@code out[outOff, outOff+outLen)}. Returns
    * the compressed length, or 0 when the result would not fit in {@code outLen} bytes (or the
    * input is empty), as liblzf's lzf_compress does.
+   *
+   * <p>Matches are chosen as liblzf 3.6 does in the configuration Redis builds (a 2^16-slot table
+   * indexed by its hash of the next three bytes, each position replacing the slot's previous one,
+   * no reference to the input's first byte, and after a match only the two positions before its
+   * end entered), so a value compresses to the very bytes Redis writes: DUMP payloads and RDB
+   * files compare equal.
    */
   public static int compress(byte[] in, int inOff, int inLen, byte[] out, int outOff,
       int outLen) {
     if (inLen <= 0 || outLen <= 0) {
       return 0;
     }
+    // Input positions relative to inOff; 0 doubles as "empty", never a usable reference anyway.
     int[] htab = new int[1 << HLOG];
-    int ip = inOff;
-    int end = inOff + inLen;
+    int ip = 0;
     int op = outOff;
     int oend = outOff + outLen;
     int lit = 0;
     op++; // control byte of the first literal run
-    while (ip + 2 < end) {
-      int v = ((in[ip] & 0xff) << 16) | ((in[ip + 1] & 0xff) << 8) | (in[ip + 2] & 0xff);
-      int h = (v * 0x9E3779B1) >>> (32 - HLOG);
-      int ref = htab[h] - 1;
-      htab[h] = ip + 1;
+    while (ip < inLen - 2) {
+      int slot = slot(in, inOff + ip);
+      int ref = htab[slot];
+      htab[slot] = ip;
       int off = ip - ref - 1;
-      if (ref >= inOff && off < MAX_OFF
-          && in[ref] == in[ip] && in[ref + 1] == in[ip + 1] && in[ref + 2] == in[ip + 2]) {
-        int maxLen = Math.min(end - ip, MAX_REF);
-        int len = 3;
-        while (len < maxLen && in[ref + len] == in[ip + len]) {
-          len++;
-        }
-        int code = len - 2;
-        int base = lit == 0 ? op - 1 : op;
-        int need = (code < 7 ? 2 : 3) + 1;
-        if (base + need > oend) {
+      if (ref > 0 && ref < ip && off < MAX_OFF
+          && in[inOff + ref + 2] == in[inOff + ip + 2]
+          && in[inOff + ref] == in[inOff + ip] && in[inOff + ref + 1] == in[inOff + ip + 1]) {
+        int maxLen = Math.min(inLen - ip - 2, MAX_REF);
+        if (op - (lit == 0 ? 1 : 0) + 3 + 1 >= oend) {
           return 0;
         }
+        out[op - lit - 1] = (byte) (lit - 1);
         if (lit == 0) {
           op--;
-        } else {
-          out[op - lit - 1] = (byte) (lit - 1);
         }
-        lit = 0;
+        int len = matchLength(in, inOff + ref, inOff + ip, maxLen);
+        int code = len - 2;
         if (code < 7) {
           out[op++] = (byte) ((off >>> 8) + (code << 5));
         } else {
@@ -76,18 +75,19 @@ public final class Lzf {
           out[op++] = (byte) (code - 7);
         }
         out[op++] = (byte) off;
+        lit = 0;
         op++; // control byte of the next literal run
-        int stop = Math.min(ip + len, end - 2);
-        for (int k = ip + 1; k < stop; k++) {
-          int w = ((in[k] & 0xff) << 16) | ((in[k + 1] & 0xff) << 8) | (in[k + 2] & 0xff);
-          htab[(w * 0x9E3779B1) >>> (32 - HLOG)] = k + 1;
-        }
         ip += len;
+        if (ip >= inLen - 2) {
+          break;
+        }
+        htab[slot(in, inOff + ip - 2)] = ip - 2;
+        htab[slot(in, inOff + ip - 1)] = ip - 1;
       } else {
         if (op >= oend) {
           return 0;
         }
-        out[op++] = in[ip++];
+        out[op++] = in[inOff + ip++];
         if (++lit == MAX_LIT) {
           out[op - lit - 1] = (byte) (MAX_LIT - 1);
           lit = 0;
@@ -95,23 +95,49 @@ public final class Lzf {
         }
       }
     }
-    while (ip < end) {
-      if (op >= oend) {
-        return 0;
-      }
-      out[op++] = in[ip++];
+    if (op + 3 > oend) { // liblzf's check before the last (at most three) literals
+      return 0;
+    }
+    while (ip < inLen) {
+      out[op++] = in[inOff + ip++];
       if (++lit == MAX_LIT) {
         out[op - lit - 1] = (byte) (MAX_LIT - 1);
         lit = 0;
         op++;
       }
     }
+    out[op - lit - 1] = (byte) (lit - 1);
     if (lit == 0) {
       op--;
-    } else {
-      out[op - lit - 1] = (byte) (lit - 1);
     }
     return op - outOff;
+  }
+
+  /**
+   * How many bytes at {@code ref} and {@code ip} agree (the first three are known to), as liblzf
+   * measures it: when {@code maxLen} exceeds 16 it first compares the next 16 bytes without
+   * looking at the limit, so a match may run one byte past {@code maxLen} (never past the input).
+   */
+  private static int matchLength(byte[] in, int ref, int ip, int maxLen) {
+    int len = 2;
+    if (maxLen > 16) {
+      for (int i = 0; i < 16; i++) {
+        len++;
+        if (in[ref + len] != in[ip + len]) {
+          return len;
+        }
+      }
+    }
+    do {
+      len++;
+    } while (len < maxLen && in[ref + len] == in[ip + len]);
+    return len;
+  }
+
+  /** liblzf's table slot for the three bytes at {@code p}. */
+  private static int slot(byte[] in, int p) {
+    int v = ((in[p] & 0xff) << 16) | ((in[p + 1] & 0xff) << 8) | (in[p + 2] & 0xff);
+    return ((v >>> 8) - v * 5) & ((1 << HLOG) - 1);
   }
 
   /**

@@ -96,7 +96,8 @@ public final class Rdb {
 
   /**
    * A double as text that strtod reads back exactly: integral values within 2^52 as integers
-   * (as Redis's d2string), "inf"/"-inf"/"nan", otherwise Java's shortest round-trip form.
+   * (as Redis's d2string), "inf"/"-inf"/"nan", otherwise %.17g as Redis 7.0 prints it, so a
+   * listpack zset's DUMP has Redis's bytes.
    */
   static byte[] doubleText(double d) {
     String s;
@@ -109,7 +110,7 @@ public final class Rdb {
     } else if (d > -4503599627370495.0 && d < 4503599627370496.0 && d == (double) (long) d) {
       s = Long.toString((long) d);
     } else {
-      s = Double.toString(d).replace('E', 'e');
+      s = io.kiln.resp.Numbers.formatG17(d);
     }
     return s.getBytes(StandardCharsets.ISO_8859_1);
   }
