@@ -379,7 +379,8 @@ public final class HyperLogLog {
 
     /** A working copy of a valid HLL value ({@link #isHll}). */
     public Sketch(byte[] value) {
-      buf = Arrays.copyOf(value, value.length + 8);
+      // dense registers never reach past the value; sparse edits grow it a few bytes at a time
+      buf = Arrays.copyOf(value, value.length + (HyperLogLog.encoding(value) == DENSE ? 0 : 8));
       len = value.length;
     }
 
@@ -387,8 +388,9 @@ public final class HyperLogLog {
       return buf[4] & 0xff;
     }
 
+    /** The value as edited; the sketch must not be used afterwards (its buffer may be it). */
     public byte[] bytes() {
-      return Arrays.copyOf(buf, len);
+      return len == buf.length ? buf : Arrays.copyOf(buf, len);
     }
 
     /** Marks the cached cardinality stale. */
@@ -435,7 +437,7 @@ public final class HyperLogLog {
       if (encoding() == DENSE) {
         return true;
       }
-      byte[] dense = new byte[DENSE_SIZE + 8];
+      byte[] dense = new byte[DENSE_SIZE];
       System.arraycopy(buf, 0, dense, 0, HEADER);
       dense[4] = DENSE;
       int r = 0;

@@ -7,10 +7,12 @@ import io.kiln.keyspace.Shard;
 import io.kiln.support.RealRedis;
 import io.kiln.support.RespClient;
 import io.kiln.support.TestKiln;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Queue;
+import java.util.Random;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -154,5 +156,61 @@ class HyperLogLogCommandsTest {
       assertThat(events.stream().filter(e -> e.contains("pf")))
           .containsExactly("$ pfadd h", "$ pfadd m", "$ pfadd e");
     }
+  }
+
+  /**
+   * Random PFADD / PFMERGE / PFCOUNT / DEL and hll-sparse-max-bytes changes over a few keys: after
+   * every step the reply and every key's bytes equal redis-server's (fixed seed, reproducible).
+   */
+  @Test
+  void randomOperationsLeaveTheSameBytesAsRedis() throws Exception {
+    try (RealRedis redis = RealRedis.start(); RespClient r = redis.client();
+        TestKiln kiln = TestKiln.start(); RespClient k = kiln.client()) {
+      Random rnd = new Random(20240607);
+      String[] keys = {"a", "b", "c", "d"};
+      int[] sparseMax = {0, 40, 100, 300, 1000, 3000, 20000};
+      List<String> diffs = new ArrayList<>();
+      for (int step = 0; step < 1500 && diffs.size() < 5; step++) {
+        List<byte[]> cmd = new ArrayList<>();
+        int op = rnd.nextInt(20);
+        if (op < 12) {
+          cmd.add(bytes("PFADD"));
+          cmd.add(bytes(keys[rnd.nextInt(keys.length)]));
+          int n = rnd.nextInt(op < 2 ? 400 : 30);
+          for (int i = 0; i < n; i++) {
+            byte[] e = new byte[rnd.nextInt(20)];
+            rnd.nextBytes(e);
+            cmd.add(e);
+          }
+        } else if (op < 18) {
+          cmd.add(bytes(op < 15 ? "PFMERGE" : "PFCOUNT"));
+          for (int i = 1 + rnd.nextInt(3); i > 0; i--) {
+            cmd.add(bytes(keys[rnd.nextInt(keys.length)]));
+          }
+        } else if (op < 19) {
+          for (String w : List.of("CONFIG", "SET", "hll-sparse-max-bytes",
+              Integer.toString(sparseMax[rnd.nextInt(sparseMax.length)]))) {
+            cmd.add(bytes(w));
+          }
+        } else {
+          cmd.add(bytes("DEL"));
+          cmd.add(bytes(keys[rnd.nextInt(keys.length)]));
+        }
+        String expected = r.call(cmd);
+        if (!expected.equals(k.call(cmd))) {
+          diffs.add("step " + step + ": reply to " + new String(cmd.get(0)));
+        }
+        for (String key : keys) {
+          if (!r.call("GET", key).equals(k.call("GET", key))) {
+            diffs.add("step " + step + ": value of " + key + " after " + new String(cmd.get(0)));
+          }
+        }
+      }
+      assertThat(diffs).isEmpty();
+    }
+  }
+
+  private static byte[] bytes(String s) {
+    return s.getBytes(StandardCharsets.UTF_8);
   }
 }
