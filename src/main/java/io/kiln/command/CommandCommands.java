@@ -148,7 +148,11 @@ public final class CommandCommands {
   }
 
   private static void writeKeySpec(RespWriter out, CommandDocs.KeySpec k) {
-    out.map(3);
+    out.map(k.notes() == null ? 3 : 4);
+    if (k.notes() != null) {
+      out.bulk("notes");
+      out.bulk(k.notes());
+    }
     out.bulk("flags");
     out.set(k.flags().size());
     for (String f : k.flags()) {

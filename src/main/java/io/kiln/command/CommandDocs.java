@@ -30,9 +30,15 @@ public final class CommandDocs {
    * One key specification. {@code beginType} is index, keyword or unknown ({@code index} is the
    * argument index, or the keyword's start-from); {@code findType} is range (a = lastkey,
    * b = keystep, c = limit), keynum (a = keynumidx, b = firstkey, c = keystep) or unknown.
+   * {@code notes} is Redis's free-text remark on the spec, or null.
    */
   public record KeySpec(List<String> flags, String beginType, int index, String keyword,
-      String findType, int a, int b, int c) {}
+      String findType, int a, int b, int c, String notes) {
+    public KeySpec(List<String> flags, String beginType, int index, String keyword,
+        String findType, int a, int b, int c) {
+      this(flags, beginType, index, keyword, findType, a, b, c, null);
+    }
+  }
 
   /** The documentation of one command or subcommand (full name, "container|sub"). */
   public record Doc(String name, String summary, String since, String group, String complexity,
@@ -178,6 +184,12 @@ public final class CommandDocs {
   }
 
   private static KeySpec keySpec(String name, String value) {
+    String notes = null;
+    int at = value.indexOf(" notes ");
+    if (at >= 0) {
+      notes = value.substring(at + 7);
+      value = value.substring(0, at);
+    }
     String[] parts = value.split(" ");
     if (parts.length != 3) {
       throw new IllegalStateException("docs.txt: bad keyspec in " + name + ": " + value);
@@ -203,7 +215,7 @@ public final class CommandDocs {
       b = Integer.parseInt(find[2]);
       c = Integer.parseInt(find[3]);
     }
-    return new KeySpec(flags, begin[0], index, keyword, find[0], a, b, c);
+    return new KeySpec(flags, begin[0], index, keyword, find[0], a, b, c, notes);
   }
 
   /**
