@@ -1,12 +1,14 @@
 package io.kiln.rdb;
 
+import java.util.Arrays;
+
 /**
  * LZF compression in the liblzf format Redis uses for compressed RDB strings (own
  * implementation). A control byte below 32 starts a literal run of (ctrl + 1) bytes; otherwise
  * its top 3 bits are the match length - 2 (7 means an extra length byte follows) and its low 5
  * bits, with the next byte, the back distance - 1 (up to 8192 back, up to 264 bytes long).
  *
- * <p>Stateless apart from a per-call hash table; any thread (used by the snapshot worker and
+ * <p>Stateless apart from a per-thread match table; any thread (used by the snapshot worker and
  * the loader thread). Decompression is bounds-checked: corrupt input raises
  * {@link LzfException}, never an index error or a partial result.
  */
@@ -17,6 +19,14 @@ public final class Lzf {
   private static final int MAX_LIT = 32;
   private static final int MAX_OFF = 1 << 13;
   private static final int MAX_REF = (1 << 8) + (1 << 3); // 264
+
+  /** A thread's match table, reused by every call on that thread (see compress). */
+  private static final class Table {
+    final int[] slots = new int[1 << HLOG];
+    int base;
+  }
+
+  private static final ThreadLocal<Table> TABLES = ThreadLocal.withInitial(Table::new);
 
   /** Corrupt compressed data. */
   public static final class LzfException extends RuntimeException {
@@ -43,8 +53,17 @@ public final class Lzf {
     if (inLen <= 0 || outLen <= 0) {
       return 0;
     }
-    // Input positions relative to inOff; 0 doubles as "empty", never a usable reference anyway.
-    int[] htab = new int[1 << HLOG];
+    // The table is the thread's own and never cleared: slots hold base + position, so anything
+    // at or below this call's base (earlier calls, empty slots) reads as no reference, as does
+    // position 0, which liblzf never refers to.
+    Table table = TABLES.get();
+    if (table.base > Integer.MAX_VALUE - inLen - 1) {
+      Arrays.fill(table.slots, 0);
+      table.base = 0;
+    }
+    int[] htab = table.slots;
+    int base = table.base;
+    table.base = base + inLen;
     int ip = 0;
     int op = outOff;
     int oend = outOff + outLen;
@@ -52,8 +71,8 @@ public final class Lzf {
     op++; // control byte of the first literal run
     while (ip < inLen - 2) {
       int slot = slot(in, inOff + ip);
-      int ref = htab[slot];
-      htab[slot] = ip;
+      int ref = htab[slot] - base;
+      htab[slot] = base + ip;
       int off = ip - ref - 1;
       if (ref > 0 && ref < ip && off < MAX_OFF
           && in[inOff + ref + 2] == in[inOff + ip + 2]
@@ -81,8 +100,8 @@ public final class Lzf {
         if (ip >= inLen - 2) {
           break;
         }
-        htab[slot(in, inOff + ip - 2)] = ip - 2;
-        htab[slot(in, inOff + ip - 1)] = ip - 1;
+        htab[slot(in, inOff + ip - 2)] = base + ip - 2;
+        htab[slot(in, inOff + ip - 1)] = base + ip - 1;
       } else {
         if (op >= oend) {
           return 0;

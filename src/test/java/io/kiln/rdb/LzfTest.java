@@ -44,6 +44,22 @@ class LzfTest {
   }
 
   @Test
+  void earlierCallsOnTheThreadDoNotChangeTheOutput() {
+    String text = "abcabcabd".repeat(50) + "x".repeat(300) + "hello world ".repeat(20);
+    byte[] first = compressForRdb(text);
+    Random r = new Random(7);
+    for (int i = 0; i < 2000; i++) {
+      byte[] noise = new byte[1 + r.nextInt(5000)];
+      for (int k = 0; k < noise.length; k++) {
+        noise[k] = (byte) "abcx ".charAt(r.nextInt(5));
+      }
+      Lzf.compress(noise, 0, noise.length, new byte[noise.length * 2 + 16], 0,
+          noise.length * 2 + 16);
+    }
+    assertThat(compressForRdb(text)).isEqualTo(first);
+  }
+
+  @Test
   void randomDataRoundTrips() {
     Random r = new Random(42);
     for (int len : new int[] {1, 2, 3, 4, 31, 32, 33, 100, 1000, 70_000}) {
