@@ -104,7 +104,9 @@ public final class SortCommands {
     long len = v == null ? 0 : v instanceof ListValue l ? l.size()
         : v instanceof SetValue s ? s.size() : ((ZSetValue) v).size();
     long start = Math.max(limitStart, 0);
-    long end = limitCount < 0 ? len - 1 : start + limitCount - 1;
+    long end = limitCount < 0 ? len - 1
+        : limitCount > 0 && start + limitCount - 1 < start ? Long.MAX_VALUE
+        : start + limitCount - 1;
     if (start >= len) {
       start = len - 1;
       end = len - 2;
