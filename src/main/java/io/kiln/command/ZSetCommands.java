@@ -1076,7 +1076,7 @@ public final class ZSetCommands {
     double[] weights = new double[n];
     int j = numkeysIdx + 1;
     for (int i = 0; i < n; i++, j++) {
-      ZSetValue z = read(c, argv[j]);
+      ZSetValue z = readSource(c, argv[j]);
       if (z == WRONG) {
         return;
       }
@@ -1563,5 +1563,27 @@ public final class ZSetCommands {
         c.out.nullArray();
       }
     });
+  }
+
+  // ---- plain sets as sources of ZUNION / ZINTER / ZDIFF and their STORE / CARD forms ----
+
+  /**
+   * A source of the union / intersection / difference family: a sorted set, or a plain set read
+   * as one whose members all score 1 (as Redis reads it); null if absent, WRONG after replying.
+   */
+  private static ZSetValue readSource(Client c, byte[] key) {
+    Object v = c.db().get(key);
+    if (v instanceof io.kiln.types.SetValue set) {
+      byte[][] members = set.members().toArray(new byte[0][]);
+      Arrays.sort(members, Arrays::compareUnsigned);
+      double[] scores = new double[members.length];
+      Arrays.fill(scores, 1.0);
+      return ZSetValue.fromSorted(members, scores, members.length, maxEntries(c), maxValue(c));
+    }
+    if (v == null || v instanceof ZSetValue) {
+      return (ZSetValue) v;
+    }
+    c.error(Errors.WRONGTYPE);
+    return WRONG;
   }
 }
