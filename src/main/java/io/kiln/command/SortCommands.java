@@ -24,6 +24,12 @@ public final class SortCommands {
   private SortCommands() {}
 
   static final String NOT_DOUBLE = "ERR One or more scores can't be converted into double";
+  static final String BY_CLUSTER = "ERR BY option of SORT denied in Cluster mode.";
+  static final String GET_CLUSTER = "ERR GET option of SORT denied in Cluster mode.";
+
+  private static boolean cluster(Client c) {
+    return c.kiln.config().getBool("cluster-enabled");
+  }
 
   static void register(CommandTable t) {
     t.add("sort", -2, "write denyoom", 1, 1, 1, (c, a) -> sort(c, a, false));
@@ -75,8 +81,16 @@ public final class SortCommands {
         by = argv[++j];
         if (indexOf(by, 0, (byte) '*') < 0) {
           dontsort = true;
+        } else if (cluster(c)) {
+          // other keys may live on other nodes
+          c.error(BY_CLUSTER);
+          return;
         }
       } else if (Args.is(a, "get") && left >= 1) {
+        if (cluster(c)) {
+          c.error(GET_CLUSTER);
+          return;
+        }
         gets.add(argv[++j]);
       } else {
         c.error(Errors.SYNTAX);

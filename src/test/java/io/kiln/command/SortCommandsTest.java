@@ -85,4 +85,21 @@ class SortCommandsTest {
       assertThat(w.call("EXEC")).isEqualTo("*1\r\n+PONG\r\n");
     }
   }
+
+  @Test
+  void byAndGetPatternsAreRefusedInClusterMode() throws Exception {
+    try (TestKiln cluster = TestKiln.start("cluster-enabled", "yes");
+        RespClient c = cluster.client()) {
+      c.call("RPUSH", "l", "2", "1");
+      assertThat(c.call("SORT", "l", "BY", "w_*"))
+          .isEqualTo("-ERR BY option of SORT denied in Cluster mode.\r\n");
+      assertThat(c.call("SORT_RO", "l", "BY", "w_*"))
+          .isEqualTo("-ERR BY option of SORT denied in Cluster mode.\r\n");
+      assertThat(c.call("SORT", "l", "GET", "#"))
+          .isEqualTo("-ERR GET option of SORT denied in Cluster mode.\r\n");
+      assertThat(c.call("SORT", "l", "FOO", "BY", "w_*")).isEqualTo("-ERR syntax error\r\n");
+      assertThat(c.call("SORT", "l", "BY", "nosort"))
+          .isEqualTo("*2\r\n$1\r\n2\r\n$1\r\n1\r\n");
+    }
+  }
 }
