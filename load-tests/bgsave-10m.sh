@@ -5,7 +5,8 @@
 # time, the longest PING before and during the save, RSS before and at its peak during the save,
 # then restarts the server on the file and times the load.
 #
-#   load-tests/bgsave-10m.sh [KEYS] [HASHES]      (JAVA_OPTS for Kiln's JVM flags)
+#   load-tests/bgsave-10m.sh [KEYS] [HASHES]
+#   JAVA / JAVA_OPTS select Kiln's JVM and flags; ONLY=kiln or ONLY=redis runs one side.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 keys="${1:-10000000}"
@@ -63,5 +64,7 @@ run() { # name port dir start-command...
   wait "$pid" 2>/dev/null || true
 }
 
-run kiln 7397 /tmp/bgsave-kiln "${JAVA:-java}" ${JAVA_OPTS:-} -jar "$jar"
-run redis 7398 /tmp/bgsave-redis redis-server
+only="${ONLY:-kiln redis}"
+[[ $only == *kiln* ]] && run kiln 7397 /tmp/bgsave-kiln "${JAVA:-java}" ${JAVA_OPTS:-} -jar "$jar"
+[[ $only == *redis* ]] && run redis 7398 /tmp/bgsave-redis redis-server
+true

@@ -51,6 +51,9 @@ public final class ZSetCommands {
     t.add("zpopmin", -2, "write fast", 1, 1, 1, (c, a) -> zpop(c, a, false));
     t.add("zpopmax", -2, "write fast", 1, 1, 1, (c, a) -> zpop(c, a, true));
     t.add("zmpop", -4, "write", 0, 0, 0, ZSetCommands::zmpop);
+    t.add("bzpopmin", -3, "write noscript blocking fast", 1, -2, 1, (c, a) -> bzpop(c, a, false));
+    t.add("bzpopmax", -3, "write noscript blocking fast", 1, -2, 1, (c, a) -> bzpop(c, a, true));
+    t.add("bzmpop", -5, "write blocking", 0, 0, 0, ZSetCommands::bzmpop);
     t.add("zrandmember", -2, "readonly", 1, 1, 1, ZSetCommands::zrandmember);
     t.add("zunion", -3, "readonly", 0, 0, 0, (c, a) -> setOp(c, a, UNION, false));
     t.add("zunionstore", -4, "write denyoom", 1, 1, 1,
@@ -1073,7 +1076,7 @@ public final class ZSetCommands {
     double[] weights = new double[n];
     int j = numkeysIdx + 1;
     for (int i = 0; i < n; i++, j++) {
-      ZSetValue z = read(c, argv[j]);
+      ZSetValue z = readSource(c, argv[j]);
       if (z == WRONG) {
         return;
       }
@@ -1422,5 +1425,165 @@ public final class ZSetCommands {
       DebugCommands.mix(e, Numbers.formatG17(s).getBytes(java.nio.charset.StandardCharsets.US_ASCII));
       DebugCommands.xorSha(d, e);
     });
+  }
+
+  // ---- BZPOPMIN / BZPOPMAX / BZMPOP ----
+
+  /**
+   * BZPOPMIN / BZPOPMAX key [key ...] timeout: pops one element of the first non-empty sorted set,
+   * or waits (in the shard's {@link io.kiln.server.Blocking} registry) for one to get a member.
+   */
+  static void bzpop(Client c, byte[][] argv, boolean max) {
+    long deadline = ListCommands.timeout(c, argv[argv.length - 1]);
+    if (deadline < 0) {
+      return;
+    }
+    byte[][] keys = Arrays.copyOfRange(argv, 1, argv.length - 1);
+    for (byte[] key : keys) {
+      boolean[] wrong = {false};
+      Dict.Node<Object> n = writeNode(c, key, wrong);
+      if (wrong[0]) {
+        return;
+      }
+      if (n != null) {
+        bzpopReply(c, c.db(), n, max);
+        return;
+      }
+    }
+    if (c.inExec() || c.inMulti()) {
+      c.out.nullArray();
+      return;
+    }
+    c.home.blocking().block(c, keys, deadline, new io.kiln.server.Blocking.Handler() {
+      @Override
+      public boolean serve(Db db, byte[] key) {
+        Dict.Node<Object> n = db.node(key);
+        if (n == null || !(n.value instanceof ZSetValue)) {
+          return false;
+        }
+        bzpopReply(c, db, n, max);
+        return true;
+      }
+
+      @Override
+      public void timedOut() {
+        c.out.nullArray();
+      }
+    });
+  }
+
+  /** BZPOPMIN's reply, [key, member, score], popping the element. */
+  private static void bzpopReply(Client c, Db db, Dict.Node<Object> n, boolean max) {
+    ZSetValue z = (ZSetValue) n.value;
+    int rank = max ? z.size() - 1 : 0;
+    RespWriter out = c.out;
+    byte[] key = n.key;
+    out.array(3);
+    out.bulk(key);
+    z.range(rank, rank, false, (b, o, l, s) -> {
+      out.bulk(b, o, l);
+      out.dbl(s);
+    });
+    db.willChange(n);
+    z.removeRange(rank, rank);
+    c.shard.dirty++;
+    db.notify(io.kiln.keyspace.Notify.ZSET, max ? "zpopmax" : "zpopmin", key);
+    db.removedFrom(key, z);
+  }
+
+  /** BZMPOP timeout numkeys key [key ...] MIN|MAX [COUNT count]. */
+  static void bzmpop(Client c, byte[][] argv) {
+    Long nk = Numbers.toLong(argv[2]);
+    if (nk == null || nk < 1) {
+      c.error(NUMKEYS);
+      return;
+    }
+    if (nk >= argv.length - 3) {
+      c.error(Errors.SYNTAX);
+      return;
+    }
+    int whereIdx = (int) (3 + nk);
+    boolean max;
+    if (Args.is(argv[whereIdx], "min")) {
+      max = false;
+    } else if (Args.is(argv[whereIdx], "max")) {
+      max = true;
+    } else {
+      c.error(Errors.SYNTAX);
+      return;
+    }
+    long count = -1;
+    for (int j = whereIdx + 1; j < argv.length; j++) {
+      if (count == -1 && Args.is(argv[j], "count") && j < argv.length - 1) {
+        Long v = Numbers.toLong(argv[++j]);
+        if (v == null || v < 1) {
+          c.error(COUNT_POSITIVE);
+          return;
+        }
+        count = v;
+      } else {
+        c.error(Errors.SYNTAX);
+        return;
+      }
+    }
+    long want = count == -1 ? 1 : count;
+    long deadline = ListCommands.timeout(c, argv[1]);
+    if (deadline < 0) {
+      return;
+    }
+    byte[][] keys = Arrays.copyOfRange(argv, 3, whereIdx);
+    for (byte[] key : keys) {
+      boolean[] wrong = {false};
+      Dict.Node<Object> n = writeNode(c, key, wrong);
+      if (wrong[0]) {
+        return;
+      }
+      if (n != null) {
+        popAndReply(c, n, max, want, true, true);
+        return;
+      }
+    }
+    if (c.inExec() || c.inMulti()) {
+      c.out.nullArray();
+      return;
+    }
+    c.home.blocking().block(c, keys, deadline, new io.kiln.server.Blocking.Handler() {
+      @Override
+      public boolean serve(Db db, byte[] key) {
+        Dict.Node<Object> n = db.node(key);
+        if (n == null || !(n.value instanceof ZSetValue)) {
+          return false;
+        }
+        popAndReply(c, n, max, want, true, true);
+        return true;
+      }
+
+      @Override
+      public void timedOut() {
+        c.out.nullArray();
+      }
+    });
+  }
+
+  // ---- plain sets as sources of ZUNION / ZINTER / ZDIFF and their STORE / CARD forms ----
+
+  /**
+   * A source of the union / intersection / difference family: a sorted set, or a plain set read
+   * as one whose members all score 1 (as Redis reads it); null if absent, WRONG after replying.
+   */
+  private static ZSetValue readSource(Client c, byte[] key) {
+    Object v = c.db().get(key);
+    if (v instanceof io.kiln.types.SetValue set) {
+      byte[][] members = set.members().toArray(new byte[0][]);
+      Arrays.sort(members, Arrays::compareUnsigned);
+      double[] scores = new double[members.length];
+      Arrays.fill(scores, 1.0);
+      return ZSetValue.fromSorted(members, scores, members.length, maxEntries(c), maxValue(c));
+    }
+    if (v == null || v instanceof ZSetValue) {
+      return (ZSetValue) v;
+    }
+    c.error(Errors.WRONGTYPE);
+    return WRONG;
   }
 }

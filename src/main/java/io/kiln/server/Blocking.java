@@ -11,7 +11,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The blocked clients of one shard (BLPOP, BRPOP, BLMOVE, BRPOPLPUSH, BLMPOP), as Redis keeps
+ * The blocked clients of one shard (BLPOP, BRPOP, BLMOVE, BRPOPLPUSH, BLMPOP, BZPOPMIN, BZPOPMAX,
+ * BZMPOP), as Redis keeps
  * them: for each (database, key) the clients waiting on it in arrival order, and the set of
  * "ready" keys that received a value while clients waited. A blocked client is suspended (its
  * further input waits in its buffer, the event loop keeps serving everyone else) until a ready
@@ -21,7 +22,8 @@ import java.util.Map;
  * <p>Ready keys are served after the command that made them ready (after EXEC for a transaction),
  * before the next command runs: {@link #handleReady}. A key that is deleted, renamed away or
  * changed to another type while clients wait leaves them blocked: only a value of the awaited
- * type appearing under the key wakes them.
+ * type appearing under the key wakes them (clients waiting on the same key for another type are
+ * passed over and keep waiting).
  *
  * <p>Owned by the event loop of its shard verticle; not thread-safe.
  */
@@ -159,17 +161,23 @@ public final class Blocking {
         ready = new LinkedHashSet<>();
         for (KeyRef ref : batch) {
           ArrayDeque<Waiter> q = byKey.get(ref);
-          while (q != null && !q.isEmpty()) {
-            Waiter w = q.peekFirst();
+          if (q == null) {
+            continue;
+          }
+          // Every waiter in arrival order: one waiting for another type (BZPOPMIN on a key that
+          // became a list) is skipped and keeps waiting, as Redis 7.0 does.
+          for (Waiter w : q.toArray(new Waiter[0])) {
+            if (byClient.get(w.client) != w) {
+              continue;
+            }
             if (w.client.isClosing()) {
               unblock(w);
             } else if (w.handler.serve(ref.db(), ref.key())) {
               unblock(w);
               wake(w.client);
-            } else {
+            } else if (ref.db().peek(ref.key()) == null) {
               break;
             }
-            q = byKey.get(ref);
           }
         }
       }
