@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Throughput with the Prometheus endpoint on (scraped every second) against off, same build,
-# alternating runs; prints each run and the median ratio per test. On a machine with two or more
+# alternating runs (which goes first alternates too); prints each run and the median ratio per test. On a machine with two or more
 # cores the server is pinned to core 0 and redis-benchmark to core 1 (taskset), so the two do
 # not trade places on the scheduler between runs; the scraper shares the benchmark's core.
 #   load-tests/metrics-overhead.sh [ROUNDS] [N]
@@ -19,7 +19,12 @@ run() { # metrics-port -> "SET rps GET rps"
   for _ in $(seq 1 100); do redis-cli -p 7399 ping >/dev/null 2>&1 && break; sleep 0.1; done
   local scraper=""
   if [[ $mport != 0 ]]; then
-    "${client_cpu[@]}" bash -c 'while true; do curl -s "127.0.0.1:$1/metrics" > /dev/null; sleep 1; done' _ "$mport" &
+    # one long-lived scraper (as Prometheus keeps its connection), not a process per scrape
+    "${client_cpu[@]}" python3 -c '
+import http.client, sys, time
+c = http.client.HTTPConnection("127.0.0.1", int(sys.argv[1]))
+while True:
+    c.request("GET", "/metrics"); c.getresponse().read(); time.sleep(1)' "$mport" &
     scraper=$!
   fi
   "${client_cpu[@]}" redis-benchmark -p 7399 -q -c 50 -n 1000000 -P 16 -t set,get > /dev/null 2>&1  # warm-up
@@ -31,7 +36,8 @@ run() { # metrics-port -> "SET rps GET rps"
 }
 on=(); off=()
 for r in $(seq 1 "$rounds"); do
-  off+=("$(run 0)"); on+=("$(run 9479)")
+  if (( r % 2 )); then off+=("$(run 0)"); on+=("$(run 9479)")
+  else on+=("$(run 9479)"); off+=("$(run 0)"); fi
   echo "round $r: off ${off[-1]} | on ${on[-1]}"
 done
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
