@@ -40,6 +40,7 @@ public final class Snapshotter implements SnapshotCapture {
 
   static final int BATCH_ENTRIES = 2048;
   static final int MAX_IN_FLIGHT = 4;
+  /** Event-loop time one slice of the walk may take before client I/O gets its turn. */
   static final long SLICE_NANOS = 1_000_000;
   /** Redis waits this long before retrying a failed background save (CONFIG_BGSAVE_RETRY_DELAY). */
   static final long RETRY_DELAY_SEC = 5;
@@ -155,10 +156,15 @@ public final class Snapshotter implements SnapshotCapture {
 
   // ---- the walk ----
 
+  /**
+   * The next slice runs from a timer, not from the task queue: Netty runs queued tasks for up to
+   * a second before it polls sockets again, so a walk that re-queued itself would hold every
+   * client for that long; a timer that is not yet due ends the task run and lets I/O in between.
+   */
   private void scheduleWalk() {
     if (!walkScheduled && active) {
       walkScheduled = true;
-      vertx.runOnContext(v -> walk());
+      vertx.setTimer(1, id -> walk());
     }
   }
 
