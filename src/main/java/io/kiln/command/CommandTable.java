@@ -37,6 +37,7 @@ public final class CommandTable {
     t.family("server", DebugCommands::register);
     t.family("server", LatencyCommands::register);
     t.family("sorted-set", ZSetCommands::register);
+    t.family("pubsub", PubSubCommands::register);
     return t;
   }
 
