@@ -98,6 +98,7 @@ public final class KeyCommands {
     for (int i = 1; i < argv.length; i++) {
       if (db.delete(argv[i])) {
         n++;
+        db.notify(io.kiln.keyspace.Notify.GENERIC, "del", argv[i]);
       }
     }
     c.shard.dirty += n;
@@ -290,6 +291,8 @@ public final class KeyCommands {
     }
     db.rename(src, argv[2]);
     c.shard.dirty++;
+    db.notify(io.kiln.keyspace.Notify.GENERIC, "rename_from", argv[1]);
+    db.notify(io.kiln.keyspace.Notify.GENERIC, "rename_to", argv[2]);
     if (nx) {
       c.out.integer(1);
     } else {
@@ -341,6 +344,8 @@ public final class KeyCommands {
     }
     src.moveTo(n, dst);
     c.shard.dirty++;
+    src.notify(io.kiln.keyspace.Notify.GENERIC, "move_from", argv[1]);
+    dst.notify(io.kiln.keyspace.Notify.GENERIC, "move_to", argv[1]);
     c.out.integer(1);
   }
 
@@ -387,6 +392,7 @@ public final class KeyCommands {
     }
     dst.set(argv[2], copyValue(value), expireAt);
     c.shard.dirty++;
+    dst.notify(io.kiln.keyspace.Notify.GENERIC, "copy_to", argv[2]);
     c.out.integer(1);
   }
 
@@ -493,8 +499,10 @@ public final class KeyCommands {
     }
     if (when <= now) {
       db.delete(argv[1]);
+      db.notify(io.kiln.keyspace.Notify.GENERIC, "del", argv[1]);
     } else {
       db.setExpire(argv[1], when);
+      db.notify(io.kiln.keyspace.Notify.GENERIC, "expire", argv[1]);
     }
     c.shard.dirty++;
     c.out.integer(1);
@@ -522,6 +530,7 @@ public final class KeyCommands {
     c.db().get(argv[1]); // a write lookup counts as an access, as in Redis
     if (c.db().persist(argv[1])) {
       c.shard.dirty++;
+      c.db().notify(io.kiln.keyspace.Notify.GENERIC, "persist", argv[1]);
       c.out.integer(1);
     } else {
       c.out.integer(0);

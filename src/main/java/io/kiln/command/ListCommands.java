@@ -2,6 +2,7 @@ package io.kiln.command;
 
 import io.kiln.keyspace.Db;
 import io.kiln.keyspace.Dict;
+import io.kiln.keyspace.Notify;
 import io.kiln.resp.Numbers;
 import io.kiln.server.Blocking;
 import io.kiln.server.Client;
@@ -119,6 +120,7 @@ public final class ListCommands {
       }
       db.set(argv[1], l, true);
       c.shard.dirty += argv.length - 2;
+      db.notify(Notify.LIST, head ? "lpush" : "rpush", argv[1]);
       c.out.integer(l.size());
       return;
     }
@@ -129,6 +131,7 @@ public final class ListCommands {
     }
     db.touched(argv[1]);
     c.shard.dirty += argv.length - 2;
+    db.notify(Notify.LIST, head ? "lpush" : "rpush", argv[1]);
     c.out.integer(l.size());
   }
 
@@ -164,6 +167,7 @@ public final class ListCommands {
       db.willChange(n);
       c.out.bulk(l.pop(head));
       c.shard.dirty++;
+      db.notify(Notify.LIST, head ? "lpop" : "rpop", n.key);
       db.removedFrom(n.key, l);
       return;
     }
@@ -184,6 +188,7 @@ public final class ListCommands {
       c.out.bulk(l.pop(head));
     }
     c.shard.dirty += k;
+    db.notify(Notify.LIST, head ? "lpop" : "rpop", n.key);
     db.removedFrom(n.key, l);
   }
 
@@ -284,6 +289,7 @@ public final class ListCommands {
     l.set(index, argv[3]);
     db.touched(argv[1]);
     c.shard.dirty++;
+    db.notify(Notify.LIST, "lset", argv[1]);
     c.ok();
   }
 
@@ -314,6 +320,7 @@ public final class ListCommands {
     }
     db.touched(argv[1]);
     c.shard.dirty++;
+    db.notify(Notify.LIST, "linsert", argv[1]);
     c.out.integer(l.size());
   }
 
@@ -336,6 +343,7 @@ public final class ListCommands {
     long removed = l.remove(argv[3], count);
     if (removed > 0) {
       c.shard.dirty += removed;
+      db.notify(Notify.LIST, "lrem", n.key);
       db.removedFrom(n.key, l);
     }
     c.out.integer(removed);
@@ -385,6 +393,7 @@ public final class ListCommands {
     db.willChange(n);
     l.trim(ltrim, rtrim);
     c.shard.dirty += ltrim + rtrim;
+    db.notify(Notify.LIST, "ltrim", n.key);
     db.removedFrom(n.key, l);
     c.ok();
   }
@@ -523,11 +532,13 @@ public final class ListCommands {
     db.willChange(n);
     byte[] v = l.pop(fromHead);
     byte[] srcKey = n.key;
+    // Redis announces the push to the destination first, then the pop from the source.
     if (d == n) {
       l.push(v, toHead);
       db.touched(srcKey);
+      db.notify(Notify.LIST, toHead ? "lpush" : "rpush", dst);
+      db.notify(Notify.LIST, fromHead ? "lpop" : "rpop", srcKey);
     } else {
-      db.removedFrom(n.key, l);
       if (d == null) {
         ListValue nl = newList(c);
         nl.push(v, toHead);
@@ -537,6 +548,9 @@ public final class ListCommands {
         ((ListValue) d.value).push(v, toHead);
         db.touched(dst);
       }
+      db.notify(Notify.LIST, toHead ? "lpush" : "rpush", dst);
+      db.notify(Notify.LIST, fromHead ? "lpop" : "rpop", srcKey);
+      db.removedFrom(srcKey, l);
     }
     c.shard.dirty++;
     c.out.bulk(v);
@@ -720,6 +734,7 @@ public final class ListCommands {
     c.out.array(2);
     c.out.bulk(n.key);
     c.out.bulk(v);
+    db.notify(Notify.LIST, head ? "lpop" : "rpop", n.key);
     db.removedFrom(n.key, l);
   }
 

@@ -94,7 +94,13 @@ public final class ShardVerticle extends VerticleBase {
     }
   }
 
-  /** notify-keyspace-events as Redis's flag bits ({@link io.kiln.keyspace.Notify}). */
+  /** The configured notify-keyspace-events as {@link io.kiln.keyspace.Notify} bits. */
+  static int keyspaceEventFlags(Config config) {
+    int flags = keyspaceEventFlags(config.getString("notify-keyspace-events"));
+    return config.getLong("notify-keyspace-events") == 1 ? flags | io.kiln.keyspace.Notify.NEW : flags;
+  }
+
+  /** notify-keyspace-events letters as Redis's flag bits ({@link io.kiln.keyspace.Notify}). */
   public static int keyspaceEventFlags(String letters) {
     int flags = 0;
     for (int i = 0; i < letters.length(); i++) {
@@ -262,10 +268,9 @@ public final class ShardVerticle extends VerticleBase {
     config.onChange("client-query-buffer-limit", limits);
     readOutputLimits(config);
     config.onChange("client-output-buffer-limit", this::readOutputLimits);
-    shard.notifyFlags = keyspaceEventFlags(config.getString("notify-keyspace-events"));
+    shard.notifyFlags = keyspaceEventFlags(config);
     // Set at once (not via runOnContext): a command pipelined after CONFIG SET sees it.
-    config.onChange("notify-keyspace-events",
-        cfg -> shard.notifyFlags = keyspaceEventFlags(cfg.getString("notify-keyspace-events")));
+    config.onChange("notify-keyspace-events", cfg -> shard.notifyFlags = keyspaceEventFlags(cfg));
   }
 
   private static String describe(Throwable err) {
