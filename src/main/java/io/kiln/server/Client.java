@@ -425,6 +425,7 @@ public final class Client implements Watcher {
         infoLine());
     out.truncate(0);
     close();
+    home.pubsub().removeAll(this); // no more messages queue up while the socket closes
     return true;
   }
 
