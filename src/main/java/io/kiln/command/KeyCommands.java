@@ -109,7 +109,7 @@ public final class KeyCommands {
     Db db = c.db();
     long n = 0;
     for (int i = 1; i < argv.length; i++) {
-      if (db.exists(argv[i])) {
+      if (db.readNode(argv[i]) != null) {
         n++;
       }
     }
@@ -117,7 +117,7 @@ public final class KeyCommands {
   }
 
   static void type(Client c, byte[][] argv) {
-    Dict.Node<Object> n = c.db().node(argv[1]);
+    Dict.Node<Object> n = c.db().readNode(argv[1]);
     c.out.simple(typeName(n == null ? null : n.value));
   }
 
@@ -510,7 +510,8 @@ public final class KeyCommands {
 
   /** TTL, PTTL, EXPIRETIME, PEXPIRETIME. */
   static void ttl(Client c, byte[][] argv, boolean millis, boolean absolute) {
-    long at = c.db().expireAt(argv[1]);
+    Dict.Node<Object> node = c.db().readNode(argv[1]);
+    long at = node == null ? -2 : node.expireAt;
     if (at == -2) {
       c.out.integer(-2);
       return;

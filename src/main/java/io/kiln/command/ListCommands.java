@@ -73,7 +73,15 @@ public final class ListCommands {
    * WRONGTYPE.
    */
   private static Dict.Node<Object> listNode(Client c, Db db, byte[] key) {
-    Dict.Node<Object> n = db.node(key);
+    return typed(c, db.node(key));
+  }
+
+  /** {@link #listNode} for a read command: counted in keyspace hits/misses ("keymiss" event). */
+  private static Dict.Node<Object> listReadNode(Client c, Db db, byte[] key) {
+    return typed(c, db.readNode(key));
+  }
+
+  private static Dict.Node<Object> typed(Client c, Dict.Node<Object> n) {
     if (n == null) {
       return null;
     }
@@ -193,7 +201,7 @@ public final class ListCommands {
   }
 
   static void llen(Client c, byte[][] argv) {
-    Dict.Node<Object> n = listNode(c, c.db(), argv[1]);
+    Dict.Node<Object> n = listReadNode(c, c.db(), argv[1]);
     if (n == WRONG) {
       return;
     }
@@ -209,7 +217,7 @@ public final class ListCommands {
     if (end == Args.INVALID) {
       return;
     }
-    Dict.Node<Object> n = listNode(c, c.db(), argv[1]);
+    Dict.Node<Object> n = listReadNode(c, c.db(), argv[1]);
     if (n == WRONG) {
       return;
     }
@@ -240,7 +248,7 @@ public final class ListCommands {
   }
 
   static void lindex(Client c, byte[][] argv) {
-    Dict.Node<Object> n = listNode(c, c.db(), argv[1]);
+    Dict.Node<Object> n = listReadNode(c, c.db(), argv[1]);
     if (n == WRONG) {
       return;
     }
@@ -434,7 +442,7 @@ public final class ListCommands {
         return;
       }
     }
-    Dict.Node<Object> n = listNode(c, c.db(), argv[1]);
+    Dict.Node<Object> n = listReadNode(c, c.db(), argv[1]);
     if (n == WRONG) {
       return;
     }

@@ -66,6 +66,22 @@ public final class Db {
     return n.value;
   }
 
+  /**
+   * A read lookup that leaves the access time alone (TYPE, EXISTS, TTL: Redis's NOTOUCH; callers
+   * may touch it themselves): counted in keyspace_hits / keyspace_misses, and a miss raises the
+   * "keymiss" event. Null if absent.
+   */
+  public Dict.Node<Object> readNode(byte[] key) {
+    Dict.Node<Object> n = node(key);
+    if (n == null) {
+      shard.stats.keyspaceMisses++;
+      notify(Notify.KEY_MISS, "keymiss", key);
+    } else {
+      shard.stats.keyspaceHits++;
+    }
+    return n;
+  }
+
   /** The node for {@code key} even if logically expired, with no side effect (DEBUG); or null. */
   public Dict.Node<Object> peek(byte[] key) {
     return keys.getNode(key);
