@@ -289,6 +289,23 @@ class PubSubTest {
   }
 
   @Test
+  void normalClassHardLimitClosesAClientWhoseReplyIsTooBig() {
+    try (RespClient admin = client(); RespClient c = client()) {
+      admin.call("SET", "bigvalue", "z".repeat(2_000_000));
+      admin.call("CONFIG", "SET", "client-output-buffer-limit", "normal 1mb 0 0");
+      try {
+        assertEquals("+PONG\r\n", c.call("PING"));
+        c.send("GET", "bigvalue");
+        assertTrue(c.closedByServer(), "the client got its oversized reply");
+        assertEquals("+PONG\r\n", admin.call("PING"));
+      } finally {
+        admin.call("CONFIG", "SET", "client-output-buffer-limit", "normal 0 0 0");
+        admin.call("DEL", "bigvalue");
+      }
+    }
+  }
+
+  @Test
   void slowSubscriberIsDisconnectedAfterSoftLimitSeconds() throws Exception {
     try (RespClient pub = client()) {
       pub.call("CONFIG", "SET", "client-output-buffer-limit", "pubsub 0 512kb 1");

@@ -216,6 +216,10 @@ public final class Client implements Watcher {
     if (closed) {
       return;
     }
+    if (!out.isEmpty() && !closing && home.outputLimits(subscribed()) != null
+        && checkOutputLimit()) {
+      return; // over client-output-buffer-limit: closed without sending, as Redis does
+    }
     if (!out.isEmpty()) {
       shard.stats.netOutputBytes += out.size();
       home.rates().writes++;
