@@ -120,19 +120,20 @@ final class Bitfield {
         c.out.integer(op.signed ? signExtend(v, op.bits) : v);
         continue;
       }
-      changes++;
       long old = read(s, op.offset, op.bits);
       Long result = op.signed ? signedOp(op, signExtend(old, op.bits), s)
           : unsignedOp(op, old, s);
       if (result == null) {
-        c.out.nullBulk();
+        c.out.nullBulk(); // OVERFLOW FAIL: nothing written, not a change (no dirty, no event)
       } else {
+        changes++;
         c.out.integer(result);
       }
     }
     if (changes > 0) {
       c.db().touched(argv[1]);
       c.shard.dirty += changes;
+      c.db().notify(io.kiln.keyspace.Notify.STRING, "setbit", argv[1]);
     }
   }
 

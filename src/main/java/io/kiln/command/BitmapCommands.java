@@ -107,6 +107,7 @@ public final class BitmapCommands {
         db.replace(n, nv);
       }
       c.shard.dirty++;
+      db.notify(io.kiln.keyspace.Notify.STRING, "setbit", argv[1]);
     }
     c.out.integer(oldBit != 0 ? 1 : 0);
   }
@@ -358,6 +359,7 @@ public final class BitmapCommands {
     if (maxLen == 0) {
       if (db.delete(dest)) {
         c.shard.dirty++;
+        db.notify(io.kiln.keyspace.Notify.GENERIC, "del", dest);
       }
       c.out.integer(0);
       return;
@@ -380,6 +382,7 @@ public final class BitmapCommands {
     }
     db.set(dest, res, false);
     c.shard.dirty++;
+    db.notify(io.kiln.keyspace.Notify.STRING, "set", dest);
     c.out.integer(maxLen);
   }
 }

@@ -39,6 +39,7 @@ public final class CommandTable {
     t.family("sorted-set", ZSetCommands::register);
     t.family("generic", SortCommands::register);
     t.family("hyperloglog", HyperLogLogCommands::register);
+    t.family("pubsub", PubSubCommands::register);
     return t;
   }
 

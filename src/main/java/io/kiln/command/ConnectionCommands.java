@@ -29,9 +29,16 @@ public final class ConnectionCommands {
     ClientCommands.register(t);
   }
 
+  private static final byte[] PONG = {'p', 'o', 'n', 'g'};
+
   static void ping(Client c, byte[][] argv) {
     if (argv.length > 2) {
       c.error(Errors.wrongArgs("ping"));
+    } else if (c.subscribed() && !c.out.resp3()) {
+      // RESP2 subscribed mode: the reply is shaped like a message, ["pong", arg-or-empty]
+      c.out.array(2);
+      c.out.bulk(PONG);
+      c.out.bulk(argv.length == 2 ? argv[1] : new byte[0]);
     } else if (argv.length == 2) {
       c.out.bulk(argv[1]);
     } else {

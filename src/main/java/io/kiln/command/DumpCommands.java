@@ -112,6 +112,7 @@ public final class DumpCommands {
       // Already expired: the key is not created (a replaced one stays deleted).
       if (deleted) {
         c.shard.dirty++;
+        c.db().notify(io.kiln.keyspace.Notify.GENERIC, "del", key);
       }
       c.ok();
       return;
@@ -124,6 +125,7 @@ public final class DumpCommands {
       }
     }
     c.shard.dirty++;
+    c.db().notify(io.kiln.keyspace.Notify.GENERIC, "restore", key);
     c.ok();
   }
 }

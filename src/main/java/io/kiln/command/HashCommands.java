@@ -111,6 +111,7 @@ public final class HashCommands {
     }
     c.db().touched(argv[1]);
     c.shard.dirty += (argv.length - 2) / 2;
+    c.db().notify(io.kiln.keyspace.Notify.HASH, "hset", argv[1]);
     if (hmset) {
       c.ok();
     } else {
@@ -131,6 +132,7 @@ public final class HashCommands {
     h.put(argv[2], argv[3], maxEntries(c), maxValue(c));
     c.db().touched(argv[1]);
     c.shard.dirty++;
+    c.db().notify(io.kiln.keyspace.Notify.HASH, "hset", argv[1]);
     c.out.integer(1);
   }
 
@@ -156,6 +158,7 @@ public final class HashCommands {
       }
     }
     if (deleted > 0) {
+      db.notify(io.kiln.keyspace.Notify.HASH, "hdel", argv[1]);
       db.removedFrom(argv[1], h);
       c.shard.dirty += deleted;
     }
@@ -192,6 +195,7 @@ public final class HashCommands {
         maxValue(c));
     c.db().touched(argv[1]);
     c.shard.dirty++;
+    c.db().notify(io.kiln.keyspace.Notify.HASH, "hincrby", argv[1]);
     c.out.integer(sum);
   }
 
@@ -224,6 +228,7 @@ public final class HashCommands {
     h.put(argv[2], text, maxEntries(c), maxValue(c));
     c.db().touched(argv[1]);
     c.shard.dirty++;
+    c.db().notify(io.kiln.keyspace.Notify.HASH, "hincrbyfloat", argv[1]);
     c.out.bulk(text);
   }
 

@@ -322,9 +322,9 @@ public final class Info {
     field(sb, "current_eviction_exceeded_time", 0);
     field(sb, "keyspace_hits", s.keyspaceHits);
     field(sb, "keyspace_misses", s.keyspaceMisses);
-    field(sb, "pubsub_channels", 0);
-    field(sb, "pubsub_patterns", 0);
-    field(sb, "pubsubshard_channels", 0);
+    field(sb, "pubsub_channels", c.home.pubsub().channelCount());
+    field(sb, "pubsub_patterns", c.home.pubsub().patternCount());
+    field(sb, "pubsubshard_channels", c.home.pubsub().shardChannelCount());
     field(sb, "latest_fork_usec", c.kiln.persistence().latestForkUsec);
     field(sb, "total_forks", c.kiln.persistence().totalForks);
     field(sb, "migrate_cached_sockets", 0);

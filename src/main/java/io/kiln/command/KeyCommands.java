@@ -98,6 +98,7 @@ public final class KeyCommands {
     for (int i = 1; i < argv.length; i++) {
       if (db.delete(argv[i])) {
         n++;
+        db.notify(io.kiln.keyspace.Notify.GENERIC, "del", argv[i]);
       }
     }
     c.shard.dirty += n;
@@ -108,7 +109,7 @@ public final class KeyCommands {
     Db db = c.db();
     long n = 0;
     for (int i = 1; i < argv.length; i++) {
-      if (db.exists(argv[i])) {
+      if (db.readNode(argv[i]) != null) {
         n++;
       }
     }
@@ -116,7 +117,7 @@ public final class KeyCommands {
   }
 
   static void type(Client c, byte[][] argv) {
-    Dict.Node<Object> n = c.db().node(argv[1]);
+    Dict.Node<Object> n = c.db().readNode(argv[1]);
     c.out.simple(typeName(n == null ? null : n.value));
   }
 
@@ -290,6 +291,8 @@ public final class KeyCommands {
     }
     db.rename(src, argv[2]);
     c.shard.dirty++;
+    db.notify(io.kiln.keyspace.Notify.GENERIC, "rename_from", argv[1]);
+    db.notify(io.kiln.keyspace.Notify.GENERIC, "rename_to", argv[2]);
     if (nx) {
       c.out.integer(1);
     } else {
@@ -341,6 +344,8 @@ public final class KeyCommands {
     }
     src.moveTo(n, dst);
     c.shard.dirty++;
+    src.notify(io.kiln.keyspace.Notify.GENERIC, "move_from", argv[1]);
+    dst.notify(io.kiln.keyspace.Notify.GENERIC, "move_to", argv[1]);
     c.out.integer(1);
   }
 
@@ -387,6 +392,7 @@ public final class KeyCommands {
     }
     dst.set(argv[2], copyValue(value), expireAt);
     c.shard.dirty++;
+    dst.notify(io.kiln.keyspace.Notify.GENERIC, "copy_to", argv[2]);
     c.out.integer(1);
   }
 
@@ -493,8 +499,10 @@ public final class KeyCommands {
     }
     if (when <= now) {
       db.delete(argv[1]);
+      db.notify(io.kiln.keyspace.Notify.GENERIC, "del", argv[1]);
     } else {
       db.setExpire(argv[1], when);
+      db.notify(io.kiln.keyspace.Notify.GENERIC, "expire", argv[1]);
     }
     c.shard.dirty++;
     c.out.integer(1);
@@ -502,7 +510,8 @@ public final class KeyCommands {
 
   /** TTL, PTTL, EXPIRETIME, PEXPIRETIME. */
   static void ttl(Client c, byte[][] argv, boolean millis, boolean absolute) {
-    long at = c.db().expireAt(argv[1]);
+    Dict.Node<Object> node = c.db().readNode(argv[1]);
+    long at = node == null ? -2 : node.expireAt;
     if (at == -2) {
       c.out.integer(-2);
       return;
@@ -522,6 +531,7 @@ public final class KeyCommands {
     c.db().get(argv[1]); // a write lookup counts as an access, as in Redis
     if (c.db().persist(argv[1])) {
       c.shard.dirty++;
+      c.db().notify(io.kiln.keyspace.Notify.GENERIC, "persist", argv[1]);
       c.out.integer(1);
     } else {
       c.out.integer(0);

@@ -2,6 +2,7 @@ package io.kiln.command;
 
 import io.kiln.keyspace.Db;
 import io.kiln.keyspace.Dict;
+import io.kiln.keyspace.Notify;
 import io.kiln.resp.Numbers;
 import io.kiln.server.Blocking;
 import io.kiln.server.Client;
@@ -72,7 +73,15 @@ public final class ListCommands {
    * WRONGTYPE.
    */
   private static Dict.Node<Object> listNode(Client c, Db db, byte[] key) {
-    Dict.Node<Object> n = db.node(key);
+    return typed(c, db.node(key));
+  }
+
+  /** {@link #listNode} for a read command: counted in keyspace hits/misses ("keymiss" event). */
+  private static Dict.Node<Object> listReadNode(Client c, Db db, byte[] key) {
+    return typed(c, db.readNode(key));
+  }
+
+  private static Dict.Node<Object> typed(Client c, Dict.Node<Object> n) {
     if (n == null) {
       return null;
     }
@@ -119,6 +128,7 @@ public final class ListCommands {
       }
       db.set(argv[1], l, true);
       c.shard.dirty += argv.length - 2;
+      db.notify(Notify.LIST, head ? "lpush" : "rpush", argv[1]);
       c.out.integer(l.size());
       return;
     }
@@ -129,6 +139,7 @@ public final class ListCommands {
     }
     db.touched(argv[1]);
     c.shard.dirty += argv.length - 2;
+    db.notify(Notify.LIST, head ? "lpush" : "rpush", argv[1]);
     c.out.integer(l.size());
   }
 
@@ -164,6 +175,7 @@ public final class ListCommands {
       db.willChange(n);
       c.out.bulk(l.pop(head));
       c.shard.dirty++;
+      db.notify(Notify.LIST, head ? "lpop" : "rpop", n.key);
       db.removedFrom(n.key, l);
       return;
     }
@@ -184,11 +196,12 @@ public final class ListCommands {
       c.out.bulk(l.pop(head));
     }
     c.shard.dirty += k;
+    db.notify(Notify.LIST, head ? "lpop" : "rpop", n.key);
     db.removedFrom(n.key, l);
   }
 
   static void llen(Client c, byte[][] argv) {
-    Dict.Node<Object> n = listNode(c, c.db(), argv[1]);
+    Dict.Node<Object> n = listReadNode(c, c.db(), argv[1]);
     if (n == WRONG) {
       return;
     }
@@ -204,7 +217,7 @@ public final class ListCommands {
     if (end == Args.INVALID) {
       return;
     }
-    Dict.Node<Object> n = listNode(c, c.db(), argv[1]);
+    Dict.Node<Object> n = listReadNode(c, c.db(), argv[1]);
     if (n == WRONG) {
       return;
     }
@@ -235,7 +248,7 @@ public final class ListCommands {
   }
 
   static void lindex(Client c, byte[][] argv) {
-    Dict.Node<Object> n = listNode(c, c.db(), argv[1]);
+    Dict.Node<Object> n = listReadNode(c, c.db(), argv[1]);
     if (n == WRONG) {
       return;
     }
@@ -284,6 +297,7 @@ public final class ListCommands {
     l.set(index, argv[3]);
     db.touched(argv[1]);
     c.shard.dirty++;
+    db.notify(Notify.LIST, "lset", argv[1]);
     c.ok();
   }
 
@@ -314,6 +328,7 @@ public final class ListCommands {
     }
     db.touched(argv[1]);
     c.shard.dirty++;
+    db.notify(Notify.LIST, "linsert", argv[1]);
     c.out.integer(l.size());
   }
 
@@ -336,6 +351,7 @@ public final class ListCommands {
     long removed = l.remove(argv[3], count);
     if (removed > 0) {
       c.shard.dirty += removed;
+      db.notify(Notify.LIST, "lrem", n.key);
       db.removedFrom(n.key, l);
     }
     c.out.integer(removed);
@@ -385,6 +401,7 @@ public final class ListCommands {
     db.willChange(n);
     l.trim(ltrim, rtrim);
     c.shard.dirty += ltrim + rtrim;
+    db.notify(Notify.LIST, "ltrim", n.key);
     db.removedFrom(n.key, l);
     c.ok();
   }
@@ -425,7 +442,7 @@ public final class ListCommands {
         return;
       }
     }
-    Dict.Node<Object> n = listNode(c, c.db(), argv[1]);
+    Dict.Node<Object> n = listReadNode(c, c.db(), argv[1]);
     if (n == WRONG) {
       return;
     }
@@ -523,11 +540,13 @@ public final class ListCommands {
     db.willChange(n);
     byte[] v = l.pop(fromHead);
     byte[] srcKey = n.key;
+    // Redis announces the push to the destination first, then the pop from the source.
     if (d == n) {
       l.push(v, toHead);
       db.touched(srcKey);
+      db.notify(Notify.LIST, toHead ? "lpush" : "rpush", dst);
+      db.notify(Notify.LIST, fromHead ? "lpop" : "rpop", srcKey);
     } else {
-      db.removedFrom(n.key, l);
       if (d == null) {
         ListValue nl = newList(c);
         nl.push(v, toHead);
@@ -537,6 +556,9 @@ public final class ListCommands {
         ((ListValue) d.value).push(v, toHead);
         db.touched(dst);
       }
+      db.notify(Notify.LIST, toHead ? "lpush" : "rpush", dst);
+      db.notify(Notify.LIST, fromHead ? "lpop" : "rpop", srcKey);
+      db.removedFrom(srcKey, l);
     }
     c.shard.dirty++;
     c.out.bulk(v);
@@ -720,6 +742,7 @@ public final class ListCommands {
     c.out.array(2);
     c.out.bulk(n.key);
     c.out.bulk(v);
+    db.notify(Notify.LIST, head ? "lpop" : "rpop", n.key);
     db.removedFrom(n.key, l);
   }
 

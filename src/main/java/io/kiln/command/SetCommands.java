@@ -2,6 +2,7 @@ package io.kiln.command;
 
 import io.kiln.keyspace.Db;
 import io.kiln.keyspace.Dict;
+import io.kiln.keyspace.Notify;
 import io.kiln.resp.Numbers;
 import io.kiln.server.Client;
 import io.kiln.types.HashValue;
@@ -98,6 +99,7 @@ public final class SetCommands {
     if (added > 0) {
       db.touched(argv[1]);
       c.shard.dirty += added;
+      db.notify(Notify.SET, "sadd", argv[1]);
     }
     c.out.integer(added);
   }
@@ -124,6 +126,7 @@ public final class SetCommands {
       }
     }
     if (deleted > 0) {
+      db.notify(Notify.SET, "srem", argv[1]);
       db.removedFrom(argv[1], s);
       c.shard.dirty += deleted;
     }
@@ -271,6 +274,7 @@ public final class SetCommands {
       s.forEach(c.out::bulk);
       finishPop(c, db, argv[1], s, size);
       db.delete(argv[1]);
+      db.notify(Notify.GENERIC, "del", argv[1]);
       return;
     }
     List<byte[]> picked = new ArrayList<>((int) count);
@@ -298,6 +302,7 @@ public final class SetCommands {
 
   private static void finishPop(Client c, Db db, byte[] key, SetValue s, int removed) {
     c.shard.dirty += removed;
+    db.notify(Notify.SET, "spop", key);
     db.removedFrom(key, s);
   }
 
@@ -327,6 +332,7 @@ public final class SetCommands {
     }
     db.willChange(srcNode);
     src.remove(argv[3]);
+    db.notify(Notify.SET, "srem", argv[1]);
     db.removedFrom(argv[1], src);
     if (dst == null) {
       dst = SetValue.forFirst(argv[3]);
@@ -338,6 +344,7 @@ public final class SetCommands {
     c.shard.dirty++;
     if (dst.add(argv[3], maxIntset(c))) {
       c.shard.dirty++;
+      db.notify(Notify.SET, "sadd", argv[2]);
     }
     c.out.integer(1);
   }
@@ -396,6 +403,7 @@ public final class SetCommands {
       if (dstKey != null) {
         if (db.delete(dstKey)) {
           c.shard.dirty++;
+          db.notify(Notify.GENERIC, "del", dstKey);
         }
         c.out.integer(0);
       } else if (cardinalityOnly) {
@@ -430,7 +438,7 @@ public final class SetCommands {
     if (cardinalityOnly) {
       c.out.integer(card[0]);
     } else if (dstKey != null) {
-      store(c, dstKey, result);
+      store(c, dstKey, result, "sinterstore");
     } else {
       c.out.set(result.size());
       for (byte[] m : result) {
@@ -449,24 +457,26 @@ public final class SetCommands {
   }
 
   /** Stores {@code members} at {@code dstKey} as a new set (deleting it when empty). */
-  private static void store(Client c, byte[] dstKey, List<byte[]> members) {
+  private static void store(Client c, byte[] dstKey, List<byte[]> members, String event) {
     Db db = c.db();
     SetValue dst = new SetValue();
     int max = maxIntset(c);
     for (byte[] m : members) {
       dst.add(m, max);
     }
-    storeSet(c, db, dstKey, dst);
+    storeSet(c, db, dstKey, dst, event);
   }
 
-  private static void storeSet(Client c, Db db, byte[] dstKey, SetValue dst) {
+  private static void storeSet(Client c, Db db, byte[] dstKey, SetValue dst, String event) {
     if (dst.size() > 0) {
       db.set(dstKey, dst, false);
       c.shard.dirty++;
+      db.notify(Notify.SET, event, dstKey);
       c.out.integer(dst.size());
     } else {
       if (db.delete(dstKey)) {
         c.shard.dirty++;
+        db.notify(Notify.GENERIC, "del", dstKey);
       }
       c.out.integer(0);
     }
@@ -512,7 +522,7 @@ public final class SetCommands {
       });
     }
     if (dstKey != null) {
-      storeSet(c, db, dstKey, dst);
+      storeSet(c, db, dstKey, dst, diff ? "sdiffstore" : "sunionstore");
       return;
     }
     c.out.set(dst.size());

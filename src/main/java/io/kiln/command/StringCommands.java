@@ -2,6 +2,7 @@ package io.kiln.command;
 
 import io.kiln.keyspace.Db;
 import io.kiln.keyspace.Dict;
+import io.kiln.keyspace.Notify;
 import io.kiln.resp.Numbers;
 import io.kiln.server.Client;
 import java.math.BigDecimal;
@@ -197,6 +198,10 @@ public final class StringCommands {
       db.set(key, value, (flags & KEEPTTL) != 0);
     }
     c.shard.dirty++;
+    db.notify(Notify.STRING, "set", key);
+    if (expireAt != 0) {
+      db.notify(Notify.GENERIC, "expire", key);
+    }
     if ((flags & GET) == 0) {
       if (intReply) {
         c.out.integer(1);
@@ -228,6 +233,7 @@ public final class StringCommands {
     c.out.bulk((byte[]) old);
     db.set(argv[1], argv[2], false);
     c.shard.dirty++;
+    db.notify(Notify.STRING, "set", argv[1]);
   }
 
   static void getdel(Client c, byte[][] argv) {
@@ -244,6 +250,7 @@ public final class StringCommands {
     c.out.bulk((byte[]) v);
     db.delete(argv[1]);
     c.shard.dirty++;
+    db.notify(Notify.GENERIC, "del", argv[1]);
   }
 
   static void getex(Client c, byte[][] argv) {
@@ -273,12 +280,15 @@ public final class StringCommands {
     if ((o.flags & (EXAT | PXAT)) != 0 && at <= c.shard.now()) {
       db.delete(argv[1]);
       c.shard.dirty++;
+      db.notify(Notify.GENERIC, "del", argv[1]);
     } else if (o.expire != null) {
       db.setExpire(argv[1], at);
       c.shard.dirty++;
+      db.notify(Notify.GENERIC, "expire", argv[1]);
     } else if ((o.flags & PERSIST) != 0) {
       if (db.persist(argv[1])) {
         c.shard.dirty++;
+        db.notify(Notify.GENERIC, "persist", argv[1]);
       }
     }
   }
@@ -308,6 +318,7 @@ public final class StringCommands {
     }
     for (int i = 1; i < argv.length; i += 2) {
       db.set(argv[i], argv[i + 1], false);
+      db.notify(Notify.STRING, "set", argv[i]);
     }
     c.shard.dirty += (argv.length - 1) / 2;
     if (nx) {
@@ -358,6 +369,7 @@ public final class StringCommands {
       total = nv.length;
     }
     c.shard.dirty++;
+    db.notify(Notify.STRING, "append", argv[1]);
     c.out.integer(total);
   }
 
@@ -439,6 +451,7 @@ public final class StringCommands {
       System.arraycopy(value, 0, nv, (int) offset, value.length);
       db.set(argv[1], nv, false);
       c.shard.dirty++;
+      db.notify(Notify.STRING, "setrange", argv[1]);
       c.out.integer(nv.length);
       return;
     }
@@ -457,6 +470,7 @@ public final class StringCommands {
     System.arraycopy(value, 0, nv, (int) offset, value.length);
     db.replace(n, nv);
     c.shard.dirty++;
+    db.notify(Notify.STRING, "setrange", argv[1]);
     c.out.integer(nv.length);
   }
 
@@ -513,6 +527,7 @@ public final class StringCommands {
       db.set(key, value, false);
     }
     c.shard.dirty++;
+    db.notify(Notify.STRING, "incrby", key);
     c.out.integer(next);
   }
 
@@ -547,6 +562,7 @@ public final class StringCommands {
       db.set(argv[1], value, false);
     }
     c.shard.dirty++;
+    db.notify(Notify.STRING, "incrbyfloat", argv[1]);
     c.out.bulk(value);
   }
 

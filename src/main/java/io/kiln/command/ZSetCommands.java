@@ -248,6 +248,7 @@ public final class ZSetCommands {
       db.touched(key);
     }
     c.shard.dirty += added + updated;
+    if (added + updated > 0) db.notify(io.kiln.keyspace.Notify.ZSET, incr ? "zincr" : "zadd", key);
     replyAdd(c, incr, ch, added, updated, processed, score);
   }
 
@@ -288,6 +289,7 @@ public final class ZSetCommands {
       }
     }
     if (deleted > 0) {
+      c.db().notify(io.kiln.keyspace.Notify.ZSET, "zrem", argv[1]);
       c.db().removedFrom(argv[1], z);
       c.shard.dirty += deleted;
     }
@@ -684,6 +686,7 @@ public final class ZSetCommands {
     if (z == null || lo > hi) {
       if (db.delete(dst)) {
         c.shard.dirty++;
+        db.notify(io.kiln.keyspace.Notify.GENERIC, "del", dst);
       }
       c.out.integer(0);
       return;
@@ -700,6 +703,7 @@ public final class ZSetCommands {
     });
     db.set(dst, ZSetValue.fromSorted(members, scores, n, maxEntries, maxValue), false);
     c.shard.dirty++;
+    db.notify(io.kiln.keyspace.Notify.ZSET, "zrangestore", dst);
     c.out.integer(n);
   }
 
@@ -810,6 +814,7 @@ public final class ZSetCommands {
     }
     c.db().willChange(n);
     int deleted = z.removeRange(lo, hi);
+    c.db().notify(io.kiln.keyspace.Notify.ZSET, type == BYRANK ? "zremrangebyrank" : type == BYSCORE ? "zremrangebyscore" : "zremrangebylex", argv[1]);
     c.db().removedFrom(argv[1], z);
     c.shard.dirty += deleted;
     c.out.integer(deleted);
@@ -872,6 +877,7 @@ public final class ZSetCommands {
     byte[] key = n.key;
     db.willChange(n);
     z.removeRange(lo, hi);
+    db.notify(io.kiln.keyspace.Notify.ZSET, max ? "zpopmax" : "zpopmin", key);
     db.removedFrom(key, z);
     c.shard.dirty += k;
   }
@@ -1150,8 +1156,10 @@ public final class ZSetCommands {
         db.set(dst, ZSetValue.fromSorted(res.members, res.scores, res.n, maxEntries(c),
             maxValue(c)), false);
         c.shard.dirty++;
+        db.notify(io.kiln.keyspace.Notify.ZSET, op == UNION ? "zunionstore" : op == INTER ? "zinterstore" : "zdiffstore", dst);
       } else if (db.delete(dst)) {
         c.shard.dirty++;
+        db.notify(io.kiln.keyspace.Notify.GENERIC, "del", dst);
       }
       c.out.integer(res.n);
       return;

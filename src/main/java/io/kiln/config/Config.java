@@ -126,7 +126,8 @@ public final class Config {
   public long getLong(String name) {
     Directive d = directive(name);
     switch (d.kind()) {
-      case INT, MEMORY, MEMORY_OR_PERCENT, OCTAL -> {
+      // notify-keyspace-events: 1 when the 'n' class was given (its text may hide it in "A")
+      case INT, MEMORY, MEMORY_OR_PERCENT, OCTAL, NOTIFY_KEYSPACE_EVENTS -> {
         return snapshot.values().get(d.name()).number();
       }
       default -> throw new IllegalArgumentException("'" + name + "' is not numeric");

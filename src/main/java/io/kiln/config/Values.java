@@ -80,6 +80,11 @@ final class Values {
         throw new BadValue(problem);
       }
     }
+    if (d.kind() == Kind.NOTIFY_KEYSPACE_EVENTS) {
+      // The text drops 'n' next to 'A' (as Redis prints it) but the class stays selected:
+      // the number keeps the explicit 'n' (1) for the shard's flags.
+      return new Value(text, args.get(0).indexOf('n') >= 0 ? 1 : 0);
+    }
     return new Value(text, number(d.kind(), text));
   }
 

@@ -58,11 +58,28 @@ public final class Db {
     Dict.Node<Object> n = node(key);
     if (n == null) {
       shard.stats.keyspaceMisses++;
+      notify(Notify.KEY_MISS, "keymiss", key);
       return null;
     }
     shard.stats.keyspaceHits++;
     n.lru = shard.lruClock();
     return n.value;
+  }
+
+  /**
+   * A read lookup that leaves the access time alone (TYPE, EXISTS, TTL: Redis's NOTOUCH; callers
+   * may touch it themselves): counted in keyspace_hits / keyspace_misses, and a miss raises the
+   * "keymiss" event. Null if absent.
+   */
+  public Dict.Node<Object> readNode(byte[] key) {
+    Dict.Node<Object> n = node(key);
+    if (n == null) {
+      shard.stats.keyspaceMisses++;
+      notify(Notify.KEY_MISS, "keymiss", key);
+    } else {
+      shard.stats.keyspaceHits++;
+    }
+    return n;
   }
 
   /** The node for {@code key} even if logically expired, with no side effect (DEBUG); or null. */
@@ -94,6 +111,7 @@ public final class Db {
     if (n == null) {
       n = keys.putNode(key, value);
       inserted(n);
+      notify(Notify.NEW, "new", key);
     } else {
       willChange(n);
       n.value = value;
@@ -142,11 +160,13 @@ public final class Db {
 
   /**
    * After elements left the collection at {@code key}: the key goes once the collection is
-   * empty (Redis never keeps an empty one), otherwise its watchers are told.
+   * empty (Redis never keeps an empty one, and announces that as a "del" keyspace event: call
+   * it after the command's own event), otherwise its watchers are told.
    */
   public void removedFrom(byte[] key, io.kiln.types.RedisValue value) {
     if (value.isEmpty()) {
       delete(key);
+      notify(Notify.GENERIC, "del", key);
     } else {
       touched(key);
     }
@@ -192,6 +212,7 @@ public final class Db {
     remove(src);
     Dict.Node<Object> n = keys.putNode(dstKey, src.value);
     inserted(n);
+    notify(Notify.NEW, "new", dstKey);
     n.lru = src.lru;
     if (src.expireAt != 0) {
       n.expireAt = src.expireAt;
@@ -211,6 +232,7 @@ public final class Db {
     remove(src);
     Dict.Node<Object> n = target.keys.putNode(src.key, src.value);
     target.inserted(n);
+    target.notify(Notify.NEW, "new", src.key);
     n.lru = src.lru;
     if (src.expireAt != 0) {
       n.expireAt = src.expireAt;
@@ -253,6 +275,7 @@ public final class Db {
     remove(n);
     shard.stats.expiredKeys++;
     touched(n.key);
+    notify(Notify.EXPIRED, "expired", n.key);
   }
 
   // ---- snapshot hooks ----

@@ -60,6 +60,12 @@ public final class Client implements Watcher {
   private boolean skipNext;
   public String lastCommand = "NULL";
   public boolean monitor;
+  /** Pub/sub subscriptions (content kept by the shard's {@link PubSub}); null when none. */
+  PubSub.Subscriptions subscriptions;
+  /** Bytes handed to the socket and not yet written out (tracked while an output limit applies). */
+  private long pendingWriteBytes;
+  /** When the output buffer first went over the soft limit (seconds), 0 when under it. */
+  private long softLimitSince;
 
   private List<Queued> multi;
   private boolean multiError;
@@ -210,11 +216,20 @@ public final class Client implements Watcher {
     if (closed) {
       return;
     }
+    if (!out.isEmpty() && !closing && home.outputLimits(subscribed()) != null
+        && checkOutputLimit()) {
+      return; // over client-output-buffer-limit: closed without sending, as Redis does
+    }
     if (!out.isEmpty()) {
       shard.stats.netOutputBytes += out.size();
       home.rates().writes++;
       socketWrites++;
+      int n = out.size();
       io.vertx.core.Future<Void> written = socket.write(out.take());
+      if (home.outputLimits(subscribed()) != null) {
+        pendingWriteBytes += n;
+        written.onComplete(ar -> pendingWriteBytes -= n);
+      }
       if (closing) {
         written.onComplete(ar -> socket.close());
         return;
@@ -289,6 +304,7 @@ public final class Client implements Watcher {
     closed = true;
     closing = true;
     unwatchAll();
+    home.pubsub().removeAll(this);
     home.clientClosed(this);
   }
 
@@ -335,6 +351,18 @@ public final class Client implements Watcher {
       reject(cmd, Errors.MISCONF_RDB);
       return;
     }
+    if (subscribed() && !out.resp3() && !allowedWhileSubscribed(cmd)) {
+      String msg = "Can't execute '" + cmd.fullName() + "': only (P|S)SUBSCRIBE / "
+          + "(P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context";
+      boolean exec = cmd.parent == null && cmd.name.equals("exec");
+      if (exec) {
+        multi = null;
+        multiError = false;
+        unwatchAll();
+      }
+      reject(cmd, exec ? "EXECABORT Transaction discarded because of: " + msg : "ERR " + msg);
+      return;
+    }
     if (kiln.persistence().loading && deniedWhileLoading(cmd)) {
       reject(cmd, Errors.LOADING);
       return;
@@ -345,6 +373,64 @@ public final class Client implements Watcher {
       return;
     }
     call(cmd, argv);
+  }
+
+  /** The commands a RESP2 client in subscribed mode may run. */
+  private static boolean allowedWhileSubscribed(CommandSpec cmd) {
+    return cmd.parent == null && switch (cmd.name) {
+      case "subscribe", "psubscribe", "ssubscribe", "unsubscribe", "punsubscribe", "sunsubscribe",
+          "ping", "quit", "reset" -> true;
+      default -> false;
+    };
+  }
+
+  /** True while the client has any channel, pattern or shard channel subscription. */
+  public boolean subscribed() {
+    return subscriptions != null && subscriptions.total() > 0;
+  }
+
+  /** This client's subscriptions, or null when it has none. */
+  public PubSub.Subscriptions subscriptions() {
+    return subscriptions;
+  }
+
+  /**
+   * Enforces client-output-buffer-limit (the pubsub class while subscribed, normal otherwise)
+   * on what this client owes: bytes queued in the socket plus replies not yet flushed. Over the
+   * hard limit, or over the soft one for longer than its seconds, the client is closed at once,
+   * as Redis does. Returns true when the client is (now) closing.
+   */
+  public boolean checkOutputLimit() {
+    if (closing) {
+      return true;
+    }
+    long[] limit = home.outputLimits(subscribed());
+    if (limit == null) {
+      return false;
+    }
+    long used = pendingWriteBytes + out.size();
+    boolean hard = limit[0] > 0 && used >= limit[0];
+    boolean soft = limit[1] > 0 && used >= limit[1];
+    if (soft) {
+      long now = System.currentTimeMillis() / 1000;
+      if (softLimitSince == 0) {
+        softLimitSince = now;
+        soft = false;
+      } else if (now - softLimitSince <= limit[2]) {
+        soft = false;
+      }
+    } else {
+      softLimitSince = 0;
+    }
+    if (!hard && !soft) {
+      return false;
+    }
+    log.warn("Client {} scheduled to be closed ASAP for overcoming of output buffer limits.",
+        infoLine());
+    out.truncate(0);
+    close();
+    home.pubsub().removeAll(this); // no more messages queue up while the socket closes
+    return true;
   }
 
   /** enable-debug-command: yes, or local and this connection comes from a loopback address. */
@@ -527,6 +613,7 @@ public final class Client implements Watcher {
     name = null;
     monitor = false;
     home.stopMonitoring(this);
+    home.pubsub().removeAll(this);
     authenticated(kiln.config().getString("requirepass").isEmpty());
   }
 
@@ -536,6 +623,9 @@ public final class Client implements Watcher {
   public String infoLine() {
     long now = System.currentTimeMillis();
     StringBuilder flags = new StringBuilder();
+    if (subscribed()) {
+      flags.append('P');
+    }
     if (multi != null) {
       flags.append('x');
     }
@@ -554,10 +644,14 @@ public final class Client implements Watcher {
     return "id=" + id + " addr=" + addr + " laddr=" + laddr + " fd=" + (id + 7)
         + " name=" + (name == null ? "" : name)
         + " age=" + (now - createdMs) / 1000 + " idle=" + (now - lastInteractionMs) / 1000
-        + " flags=" + flags + " db=" + db.id + " sub=0 psub=0 ssub=0"
+        + " flags=" + flags + " db=" + db.id
+        + " sub=" + (subscriptions == null ? 0 : subscriptions.channels())
+        + " psub=" + (subscriptions == null ? 0 : subscriptions.patterns())
+        + " ssub=" + (subscriptions == null ? 0 : subscriptions.shardChannels())
         + " multi=" + (multi == null ? -1 : multi.size())
         + " qbuf=" + decoder.bufferedBytes() + " qbuf-free=0 argv-mem=0 multi-mem=0"
-        + " rbs=1024 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r"
+        + " rbs=1024 rbp=0 obl=0 oll=0 omem=" + (pendingWriteBytes + out.size())
+        + " tot-mem=0 events=r"
         + " cmd=" + lastCommand + " user=default redir=-1 resp=" + out.protocol()
         // Redis 7.0 has no lib-name/lib-ver; they appear once CLIENT SETINFO set them (7.2).
         + (libName == null && libVersion == null ? ""

@@ -37,6 +37,7 @@ public final class ShardVerticle extends VerticleBase {
   private final SlowLog slowLog = new SlowLog();
   private Snapshotter snapshotter;
   private Blocking blocking;
+  private PubSub pubsub;
   private boolean clientsHeld;
   private long cronTimer = -1;
   private long hostTimer = -1;
@@ -61,6 +62,87 @@ public final class ShardVerticle extends VerticleBase {
   /** The clients blocked on keys of this shard (BLPOP & co). */
   public Blocking blocking() {
     return blocking;
+  }
+
+  /** The pub/sub registry of this shard's clients. */
+  public PubSub pubsub() {
+    return pubsub;
+  }
+
+  // client-output-buffer-limit of the normal and pubsub classes: {hard, soft, soft-seconds},
+  // or null when the class is unlimited (0 0 0). Replaced whole on CONFIG SET.
+  private volatile long[] normalOutputLimit;
+  private volatile long[] pubsubOutputLimit;
+
+  /** The output buffer limit of a client's class (pubsub while subscribed), null if none. */
+  long[] outputLimits(boolean pubsubClass) {
+    return pubsubClass ? pubsubOutputLimit : normalOutputLimit;
+  }
+
+  private void readOutputLimits(Config config) {
+    String[] w = config.getString("client-output-buffer-limit").split(" ");
+    for (int i = 0; i + 3 < w.length; i += 4) {
+      long[] limit = {Long.parseLong(w[i + 1]), Long.parseLong(w[i + 2]), Long.parseLong(w[i + 3])};
+      if (limit[0] == 0 && limit[1] == 0) {
+        limit = null;
+      }
+      switch (w[i]) {
+        case "normal" -> normalOutputLimit = limit;
+        case "pubsub" -> pubsubOutputLimit = limit;
+        default -> { }
+      }
+    }
+  }
+
+  /** The configured notify-keyspace-events as {@link io.kiln.keyspace.Notify} bits. */
+  static int keyspaceEventFlags(Config config) {
+    int flags = keyspaceEventFlags(config.getString("notify-keyspace-events"));
+    return config.getLong("notify-keyspace-events") == 1 ? flags | io.kiln.keyspace.Notify.NEW : flags;
+  }
+
+  /** notify-keyspace-events letters as Redis's flag bits ({@link io.kiln.keyspace.Notify}). */
+  public static int keyspaceEventFlags(String letters) {
+    int flags = 0;
+    for (int i = 0; i < letters.length(); i++) {
+      flags |= switch (letters.charAt(i)) {
+        case 'A' -> io.kiln.keyspace.Notify.GENERIC | io.kiln.keyspace.Notify.STRING
+            | io.kiln.keyspace.Notify.LIST | io.kiln.keyspace.Notify.SET
+            | io.kiln.keyspace.Notify.HASH | io.kiln.keyspace.Notify.ZSET
+            | io.kiln.keyspace.Notify.EXPIRED | io.kiln.keyspace.Notify.EVICTED
+            | io.kiln.keyspace.Notify.STREAM | io.kiln.keyspace.Notify.MODULE;
+        case 'g' -> io.kiln.keyspace.Notify.GENERIC;
+        case '$' -> io.kiln.keyspace.Notify.STRING;
+        case 'l' -> io.kiln.keyspace.Notify.LIST;
+        case 's' -> io.kiln.keyspace.Notify.SET;
+        case 'h' -> io.kiln.keyspace.Notify.HASH;
+        case 'z' -> io.kiln.keyspace.Notify.ZSET;
+        case 'x' -> io.kiln.keyspace.Notify.EXPIRED;
+        case 'e' -> io.kiln.keyspace.Notify.EVICTED;
+        case 't' -> io.kiln.keyspace.Notify.STREAM;
+        case 'm' -> io.kiln.keyspace.Notify.KEY_MISS;
+        case 'd' -> io.kiln.keyspace.Notify.MODULE;
+        case 'n' -> io.kiln.keyspace.Notify.NEW;
+        case 'K' -> io.kiln.keyspace.Notify.KEYSPACE;
+        case 'E' -> io.kiln.keyspace.Notify.KEYEVENT;
+        default -> 0;
+      };
+    }
+    return flags;
+  }
+
+  /** Publishes a keyspace event on __keyspace@db__:key and/or __keyevent@db__:event. */
+  private void publishKeyspaceEvent(int type, String event, byte[] key, int dbid) {
+    int flags = shard.notifyFlags;
+    byte[] eventBytes = PubSub.ascii(event);
+    if ((flags & io.kiln.keyspace.Notify.KEYSPACE) != 0) {
+      byte[] prefix = PubSub.ascii("__keyspace@" + dbid + "__:");
+      byte[] channel = java.util.Arrays.copyOf(prefix, prefix.length + key.length);
+      System.arraycopy(key, 0, channel, prefix.length, key.length);
+      pubsub.publish(channel, eventBytes);
+    }
+    if ((flags & io.kiln.keyspace.Notify.KEYEVENT) != 0) {
+      pubsub.publish(PubSub.ascii("__keyevent@" + dbid + "__:" + event), key);
+    }
   }
 
   public Snapshotter snapshotter() {
@@ -121,6 +203,8 @@ public final class ShardVerticle extends VerticleBase {
     watchHotDirectives(config);
     snapshotter = new Snapshotter(kiln, shard, vertx);
     blocking = new Blocking(vertx);
+    pubsub = new PubSub(this);
+    shard.notifySink = this::publishKeyspaceEvent;
     shard.valueAdded = blocking::signal;
     scheduleCron();
     watchConfig(config);
@@ -182,6 +266,11 @@ public final class ShardVerticle extends VerticleBase {
         cfg -> ctx.runOnContext(v -> clients.values().forEach(Client::applyLimits));
     config.onChange("proto-max-bulk-len", limits);
     config.onChange("client-query-buffer-limit", limits);
+    readOutputLimits(config);
+    config.onChange("client-output-buffer-limit", this::readOutputLimits);
+    shard.notifyFlags = keyspaceEventFlags(config);
+    // Set at once (not via runOnContext): a command pipelined after CONFIG SET sees it.
+    config.onChange("notify-keyspace-events", cfg -> shard.notifyFlags = keyspaceEventFlags(cfg));
   }
 
   private static String describe(Throwable err) {
@@ -256,6 +345,7 @@ public final class ShardVerticle extends VerticleBase {
     }
     monitors.remove(c);
     blocking.remove(c);
+    pubsub.removeAll(c);
   }
 
   // ---- per-command hooks ----
@@ -393,6 +483,11 @@ public final class ShardVerticle extends VerticleBase {
     shard.cron(hz);
     snapshotter.cron();
     rates.sample(shard.stats);
+    for (Client c : List.copyOf(clients.values())) {
+      if (c.subscribed()) {
+        c.checkOutputLimit(); // the soft limit's seconds run out while nothing is published
+      }
+    }
     int timeout = kiln.config().getInt("timeout");
     if (timeout > 0) {
       long now = System.currentTimeMillis();
