@@ -62,7 +62,14 @@ class KeyspaceEventsTest {
       "zremrangebylex z2 - +", "zpopmin z", "zpopmax z 10", "zpopmin z", "zadd z 1 a 2 b",
       "zadd z3 3 c", "zunionstore d 2 z z3", "zinterstore d 2 z z3", "zinterstore d 2 z z3",
       "zdiffstore d 1 z", "zrangestore d2 z 0 -1", "zrangestore d2 z 5 6", "zrangestore d3 z 5 6",
-      "zmpop 1 z min count 10", "zscore z3 c",
+      "zmpop 1 z min count 10", "zscore z3 c", "zadd bz 1 a 2 b 3 c", "bzpopmin bz 1",
+      "bzpopmax bz 1", "bzmpop 1 1 bz min count 5", "BLOCK bzpopmin bz2 5", "zadd bz2 1 a",
+      "sadd zs 1 2", "zunionstore zu 2 zs bz2", "zinterstore zu 1 zs",
+      // sort
+      "rpush sl 3 1 2", "sort sl store sd", "sort sl limit 5 5 store sd", "sort sl store sd",
+      "sort_ro sl", "sort nosuch store sd",
+      // hyperloglog
+      "pfadd hll a b", "pfadd hll a", "pfcount hll", "pfmerge hll2 hll", "pfmerge hll2",
       // generic
       "set a 1", "set b 2", "del a b c", "del a", "unlink b", "set a 1", "expire a 100",
       "expire a 100 nx", "expire a 200 xx", "pexpire a 100000", "expireat a 99999999999",
