@@ -406,7 +406,7 @@ public final class CommandCommands {
       }
     }
     if (store > 0) {
-      out.add(new int[] {store, 1});
+      out.add(new int[] {store, 2}); // the third key spec: OW,update
     }
     return out;
   }
