@@ -882,18 +882,24 @@ public final class ZSetCommands {
     c.shard.dirty += k;
   }
 
-  static void zmpop(Client c, byte[][] argv) {
-    Long nk = Numbers.toLong(argv[1]);
+  /** ZMPOP's and BZMPOP's arguments: keys in [firstKey, endKey), the end to pop, how many. */
+  private record MpopArgs(int firstKey, int endKey, boolean max, long count) {}
+
+  /**
+   * Parses {@code numkeys key [key ...] MIN|MAX [COUNT count]} from {@code at}, with Redis's
+   * checks in its order; null once the error is sent.
+   */
+  private static MpopArgs parseMpop(Client c, byte[][] argv, int at) {
+    Long nk = Numbers.toLong(argv[at]);
     if (nk == null || nk < 1) {
       c.error(NUMKEYS);
-      return;
+      return null;
     }
-    long numkeys = nk;
-    if (numkeys >= argv.length - 2) {
+    if (nk >= argv.length - at - 1) {
       c.error(Errors.SYNTAX);
-      return;
+      return null;
     }
-    int whereIdx = (int) (2 + numkeys);
+    int whereIdx = (int) (at + 1 + nk);
     boolean max;
     if (Args.is(argv[whereIdx], "min")) {
       max = false;
@@ -901,39 +907,46 @@ public final class ZSetCommands {
       max = true;
     } else {
       c.error(Errors.SYNTAX);
-      return;
+      return null;
     }
     long count = -1;
     for (int j = whereIdx + 1; j < argv.length; j++) {
-      boolean more = j < argv.length - 1;
-      if (count == -1 && Args.is(argv[j], "count") && more) {
-        j++;
-        Long v = Numbers.toLong(argv[j]);
+      if (count == -1 && Args.is(argv[j], "count") && j < argv.length - 1) {
+        Long v = Numbers.toLong(argv[++j]);
         if (v == null || v < 1) {
           c.error(COUNT_POSITIVE);
-          return;
+          return null;
         }
         count = v;
       } else {
         c.error(Errors.SYNTAX);
-        return;
+        return null;
       }
     }
-    if (count == -1) {
-      count = 1;
-    }
-    for (int i = 2; i < whereIdx; i++) {
+    return new MpopArgs(at + 1, whereIdx, max, count == -1 ? 1 : count);
+  }
+
+  /** Pops from the first non-empty key of {@code a}; true once it replied (or sent WRONGTYPE). */
+  private static boolean popFirst(Client c, byte[][] argv, MpopArgs a) {
+    for (int i = a.firstKey(); i < a.endKey(); i++) {
       boolean[] wrong = {false};
       Dict.Node<Object> n = writeNode(c, argv[i], wrong);
       if (wrong[0]) {
-        return;
+        return true;
       }
       if (n != null) {
-        popAndReply(c, n, max, count, true, true);
-        return;
+        popAndReply(c, n, a.max(), a.count(), true, true);
+        return true;
       }
     }
-    c.out.nullArray();
+    return false;
+  }
+
+  static void zmpop(Client c, byte[][] argv) {
+    MpopArgs a = parseMpop(c, argv, 1);
+    if (a != null && !popFirst(c, argv, a)) {
+      c.out.nullArray();
+    }
   }
 
   // ---- ZRANDMEMBER ----
@@ -1501,56 +1514,17 @@ public final class ZSetCommands {
 
   /** BZMPOP timeout numkeys key [key ...] MIN|MAX [COUNT count]. */
   static void bzmpop(Client c, byte[][] argv) {
-    Long nk = Numbers.toLong(argv[2]);
-    if (nk == null || nk < 1) {
-      c.error(NUMKEYS);
+    MpopArgs a = parseMpop(c, argv, 2);
+    if (a == null) {
       return;
     }
-    if (nk >= argv.length - 3) {
-      c.error(Errors.SYNTAX);
-      return;
-    }
-    int whereIdx = (int) (3 + nk);
-    boolean max;
-    if (Args.is(argv[whereIdx], "min")) {
-      max = false;
-    } else if (Args.is(argv[whereIdx], "max")) {
-      max = true;
-    } else {
-      c.error(Errors.SYNTAX);
-      return;
-    }
-    long count = -1;
-    for (int j = whereIdx + 1; j < argv.length; j++) {
-      if (count == -1 && Args.is(argv[j], "count") && j < argv.length - 1) {
-        Long v = Numbers.toLong(argv[++j]);
-        if (v == null || v < 1) {
-          c.error(COUNT_POSITIVE);
-          return;
-        }
-        count = v;
-      } else {
-        c.error(Errors.SYNTAX);
-        return;
-      }
-    }
-    long want = count == -1 ? 1 : count;
+    boolean max = a.max();
+    long want = a.count();
     long deadline = ListCommands.timeout(c, argv[1]);
-    if (deadline < 0) {
+    if (deadline < 0 || popFirst(c, argv, a)) {
       return;
     }
-    byte[][] keys = Arrays.copyOfRange(argv, 3, whereIdx);
-    for (byte[] key : keys) {
-      boolean[] wrong = {false};
-      Dict.Node<Object> n = writeNode(c, key, wrong);
-      if (wrong[0]) {
-        return;
-      }
-      if (n != null) {
-        popAndReply(c, n, max, want, true, true);
-        return;
-      }
-    }
+    byte[][] keys = Arrays.copyOfRange(argv, a.firstKey(), a.endKey());
     if (c.inExec() || c.inMulti()) {
       c.out.nullArray();
       return;
