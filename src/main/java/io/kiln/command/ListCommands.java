@@ -624,22 +624,8 @@ public final class ListCommands {
       return;
     }
     boolean head = where == 1;
-    c.home.blocking().block(c, keys, deadline, new Blocking.Handler() {
-      @Override
-      public boolean serve(Db sdb, byte[] key) {
-        Dict.Node<Object> n = sdb.node(key);
-        if (n == null || !(n.value instanceof ListValue)) {
-          return false;
-        }
-        mpopReply(c, sdb, n, head, want);
-        return true;
-      }
-
-      @Override
-      public void timedOut() {
-        c.out.nullArray();
-      }
-    });
+    c.home.blocking().waitFor(c, keys, deadline, ListValue.class, false,
+        (sdb, n) -> mpopReply(c, sdb, n, head, want));
   }
 
   /** LMPOP's reply: [key, [elements]]. */
@@ -715,22 +701,8 @@ public final class ListCommands {
       c.out.nullArray();
       return;
     }
-    c.home.blocking().block(c, keys, deadline, new Blocking.Handler() {
-      @Override
-      public boolean serve(Db sdb, byte[] key) {
-        Dict.Node<Object> n = sdb.node(key);
-        if (n == null || !(n.value instanceof ListValue)) {
-          return false;
-        }
-        bpopReply(c, sdb, n, head);
-        return true;
-      }
-
-      @Override
-      public void timedOut() {
-        c.out.nullArray();
-      }
-    });
+    c.home.blocking().waitFor(c, keys, deadline, ListValue.class, false,
+        (sdb, n) -> bpopReply(c, sdb, n, head));
   }
 
   /** BLPOP's reply: [key, element]. */
@@ -785,23 +757,11 @@ public final class ListCommands {
       c.out.nullBulk();
       return;
     }
-    c.home.blocking().block(c, new byte[][] {src}, deadline, new Blocking.Handler() {
-      @Override
-      public boolean serve(Db sdb, byte[] key) {
-        Dict.Node<Object> n = sdb.node(key);
-        if (n == null || !(n.value instanceof ListValue)) {
-          return false;
-        }
-        // A destination of another type: the client gets WRONGTYPE and the element stays.
-        moveFrom(c, sdb, n, dst, fromHead, toHead);
-        return true;
-      }
-
-      @Override
-      public void timedOut() {
-        c.out.nullBulk();
-      }
-    });
+    c.home.blocking().waitFor(c, new byte[][] {src}, deadline, ListValue.class, true,
+        (sdb, found) -> {
+          // A destination of another type: the client gets WRONGTYPE and the element stays.
+          moveFrom(c, sdb, found, dst, fromHead, toHead);
+        });
   }
 
   // ---- CLIENT UNBLOCK ----

@@ -1475,22 +1475,8 @@ public final class ZSetCommands {
       c.out.nullArray();
       return;
     }
-    c.home.blocking().block(c, keys, deadline, new io.kiln.server.Blocking.Handler() {
-      @Override
-      public boolean serve(Db db, byte[] key) {
-        Dict.Node<Object> n = db.node(key);
-        if (n == null || !(n.value instanceof ZSetValue)) {
-          return false;
-        }
-        bzpopReply(c, db, n, max);
-        return true;
-      }
-
-      @Override
-      public void timedOut() {
-        c.out.nullArray();
-      }
-    });
+    c.home.blocking().waitFor(c, keys, deadline, ZSetValue.class, false,
+        (db, n) -> bzpopReply(c, db, n, max));
   }
 
   /** BZPOPMIN's reply, [key, member, score], popping the element. */
@@ -1529,22 +1515,8 @@ public final class ZSetCommands {
       c.out.nullArray();
       return;
     }
-    c.home.blocking().block(c, keys, deadline, new io.kiln.server.Blocking.Handler() {
-      @Override
-      public boolean serve(Db db, byte[] key) {
-        Dict.Node<Object> n = db.node(key);
-        if (n == null || !(n.value instanceof ZSetValue)) {
-          return false;
-        }
-        popAndReply(c, n, max, want, true, true);
-        return true;
-      }
-
-      @Override
-      public void timedOut() {
-        c.out.nullArray();
-      }
-    });
+    c.home.blocking().waitFor(c, keys, deadline, ZSetValue.class, false,
+        (db, n) -> popAndReply(c, n, max, want, true, true));
   }
 
   // ---- plain sets as sources of ZUNION / ZINTER / ZDIFF and their STORE / CARD forms ----

@@ -1,6 +1,7 @@
 package io.kiln.server;
 
 import io.kiln.keyspace.Db;
+import io.kiln.keyspace.Dict;
 import io.vertx.core.Vertx;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -96,6 +97,42 @@ public final class Blocking {
 
   public boolean isBlocked(Client c) {
     return byClient.containsKey(c);
+  }
+
+  /** Pops for a waiting client from a key that now holds a value of the wanted type. */
+  @FunctionalInterface
+  public interface Serve {
+    void serve(Db db, Dict.Node<Object> node);
+  }
+
+  /**
+   * The blocking commands' common wait: blocks {@code c} on {@code keys} until one of them holds
+   * a value of {@code type}, which {@code serve} then pops and replies; at the deadline the
+   * client gets a null bulk ({@code nullBulk}, as Redis answers a timed-out BLMOVE) or a null
+   * array (the other blocking pops).
+   */
+  public void waitFor(Client c, byte[][] keys, long deadlineMs, Class<?> type, boolean nullBulk,
+      Serve serve) {
+    block(c, keys, deadlineMs, new Handler() {
+      @Override
+      public boolean serve(Db db, byte[] key) {
+        Dict.Node<Object> n = db.node(key);
+        if (n == null || !type.isInstance(n.value)) {
+          return false;
+        }
+        serve.serve(db, n);
+        return true;
+      }
+
+      @Override
+      public void timedOut() {
+        if (nullBulk) {
+          c.out.nullBulk();
+        } else {
+          c.out.nullArray();
+        }
+      }
+    });
   }
 
   /**
