@@ -56,6 +56,9 @@ public final class RdbLoader {
 
   private final Kiln kiln;
   private final Context ctx;
+  /** Slices of insertion between two chances for socket I/O while loading. */
+  static final int IO_EVERY_SLICES = 16;
+  private int slices;
   private final Shard shard;
   private final Path file;
   private final Promise<Void> done = Promise.promise();
@@ -356,6 +359,19 @@ public final class RdbLoader {
     }
   }
 
+  /**
+   * Schedules the next slice. Netty runs queued tasks for up to a second before it polls
+   * sockets again, so a drain that only re-queued itself would leave INFO and PING unanswered
+   * that long; every few slices the next one waits for a timer instead, which lets I/O in.
+   */
+  private void continueDrain() {
+    if (++slices % IO_EVERY_SLICES == 0) {
+      ctx.owner().setTimer(1, id -> drain());
+    } else {
+      ctx.runOnContext(v -> drain());
+    }
+  }
+
   /** Inserts queued keys for at most one slice, then yields the event loop. */
   private void drain() {
     draining = true;
@@ -380,7 +396,7 @@ public final class RdbLoader {
           return;
         }
         if ((pos & 63) == 0 && System.nanoTime() > deadline) {
-          ctx.runOnContext(v -> drain());
+          continueDrain();
           return;
         }
       }
