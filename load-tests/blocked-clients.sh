@@ -27,7 +27,14 @@ bench() { # port -> requests/s of SET
 }
 phases() { # name port pid
   local name=$1 port=$2
-  "${client_cpu[@]}" redis-benchmark -p "$port" -q -c 50 -P 16 -n 4000000 -t set > /dev/null 2>&1   # warm-up
+  # Warm-up: the writer, and once the blocking and subscribing paths (a JIT warms what it sees:
+  # without this the first blocked clients recompile the command path in the middle of the runs)
+  "${client_cpu[@]}" redis-benchmark -p "$port" -q -c 50 -P 16 -n 2000000 -t set > /dev/null 2>&1
+  "${client_cpu[@]}" python3 "$here/tools/hold_clients.py" "$port" 1000 > "$work/warm-$name.txt" &
+  local warm=$!
+  for _ in $(seq 1 600); do grep -q ready "$work/warm-$name.txt" 2>/dev/null && break; sleep 0.1; done
+  kill "$warm"; wait "$warm" 2>/dev/null || true
+  "${client_cpu[@]}" redis-benchmark -p "$port" -q -c 50 -P 16 -n 2000000 -t set > /dev/null 2>&1
   local alone1; alone1=$(bench "$port")
   "${client_cpu[@]}" python3 "$here/tools/hold_clients.py" "$port" "$n" > "$work/hold-$name.txt" &
   local holder=$!
