@@ -52,4 +52,25 @@ public final class Args {
   public static boolean notString(Object v) {
     return v != null && !(v instanceof byte[]);
   }
+
+  /**
+   * A start/end pair of ranks over {@code len} elements as LRANGE, LTRIM, ZRANGE and
+   * ZREMRANGEBYRANK read it: negatives count from the end, start is clamped to 0 and end to the
+   * last element. Returns {start, end}, or null when nothing is in range.
+   */
+  public static long[] rankRange(long start, long end, long len) {
+    if (start < 0) {
+      start += len;
+    }
+    if (end < 0) {
+      end += len;
+    }
+    if (start < 0) {
+      start = 0;
+    }
+    if (start > end || start >= len) {
+      return null;
+    }
+    return new long[] {start, Math.min(end, len - 1)};
+  }
 }

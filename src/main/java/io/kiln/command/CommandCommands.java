@@ -386,31 +386,6 @@ public final class CommandCommands {
     return s.firstKey > 0 || !keySpecs(s, CommandDocs.get(s.fullName())).isEmpty();
   }
 
-  /**
-   * SORT's keys, found as Redis's own key procedure finds them (its STORE key spec is of an
-   * unknown position): the sorted key, then the argument after the last STORE, skipping the
-   * arguments of LIMIT, GET and BY on the way.
-   */
-  private static List<int[]> sortKeyPositions(int argc, byte[][] argv, int base) {
-    List<int[]> out = new ArrayList<>();
-    out.add(new int[] {1, 0});
-    int store = -1;
-    for (int i = 2; i < argc; i++) {
-      byte[] a = argv[base + i];
-      if (Args.is(a, "limit")) {
-        i += 2;
-      } else if (Args.is(a, "get") || Args.is(a, "by")) {
-        i += 1;
-      } else if (Args.is(a, "store") && i + 1 < argc) {
-        store = i + 1;
-      }
-    }
-    if (store > 0) {
-      out.add(new int[] {store, 2}); // the third key spec: OW,update
-    }
-    return out;
-  }
-
   private static List<String> visibleFlags(List<String> flags) {
     List<String> out = new ArrayList<>(flags);
     out.remove("variable_flags");
@@ -423,8 +398,8 @@ public final class CommandCommands {
    */
   static List<int[]> keyPositions(CommandSpec s, int argc, byte[][] argv, int base) {
     List<int[]> out = new ArrayList<>();
-    if (s.fullName().equals("sort")) {
-      return sortKeyPositions(argc, argv, base);
+    if (s.keyFinder() != null) {
+      return s.keyFinder().find(argc, argv, base);
     }
     List<CommandDocs.KeySpec> specs = keySpecs(s, CommandDocs.get(s.fullName()));
     if (specs.isEmpty()) {

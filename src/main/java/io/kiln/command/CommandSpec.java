@@ -50,6 +50,17 @@ public final class CommandSpec {
   /** Index into per-shard counters; unique across commands and subcommands. */
   public final int id;
   private final Map<String, CommandSpec> subcommands = new LinkedHashMap<>();
+  /** Finds the keys where the key specs cannot (Redis's getkeys procedure); null otherwise. */
+  private KeyFinder keyFinder;
+
+  /**
+   * Finds a command's keys in {@code argv} from index {@code base} (the command name), as pairs
+   * {position relative to base, index of the key spec that describes it}.
+   */
+  @FunctionalInterface
+  public interface KeyFinder {
+    List<int[]> find(int argc, byte[][] argv, int base);
+  }
 
   CommandSpec(int id, CommandSpec parent, String name, int arity, String flags, int firstKey,
       int lastKey, int step, String group, CommandHandler handler) {
@@ -63,6 +74,17 @@ public final class CommandSpec {
     this.step = step;
     this.group = group;
     this.handler = handler;
+  }
+
+  /** Sets the procedure that finds this command's keys (SORT's STORE key, say). */
+  public CommandSpec keys(KeyFinder finder) {
+    this.keyFinder = finder;
+    return this;
+  }
+
+  /** The key procedure, or null when the key specs say where the keys are. */
+  public KeyFinder keyFinder() {
+    return keyFinder;
   }
 
   /** "get" for a command, "config|get" for a subcommand, as errors and stats name them. */

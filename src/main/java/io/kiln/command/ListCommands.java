@@ -226,25 +226,13 @@ public final class ListCommands {
       return;
     }
     ListValue l = (ListValue) n.value;
-    long len = l.size();
-    if (start < 0) {
-      start += len;
-    }
-    if (end < 0) {
-      end += len;
-    }
-    if (start < 0) {
-      start = 0;
-    }
-    if (start > end || start >= len) {
+    long[] r = Args.rankRange(start, end, l.size());
+    if (r == null) {
       c.out.array(0);
       return;
     }
-    if (end >= len) {
-      end = len - 1;
-    }
-    c.out.array(end - start + 1);
-    l.forRange(start, end, c.out::bulk);
+    c.out.array(r[1] - r[0] + 1);
+    l.forRange(r[0], r[1], c.out::bulk);
   }
 
   static void lindex(Client c, byte[][] argv) {
@@ -377,27 +365,9 @@ public final class ListCommands {
     }
     ListValue l = (ListValue) n.value;
     long len = l.size();
-    if (start < 0) {
-      start += len;
-    }
-    if (end < 0) {
-      end += len;
-    }
-    if (start < 0) {
-      start = 0;
-    }
-    long ltrim;
-    long rtrim;
-    if (start > end || start >= len) {
-      ltrim = len;
-      rtrim = 0;
-    } else {
-      if (end >= len) {
-        end = len - 1;
-      }
-      ltrim = start;
-      rtrim = len - end - 1;
-    }
+    long[] r = Args.rankRange(start, end, len);
+    long ltrim = r == null ? len : r[0];
+    long rtrim = r == null ? 0 : len - r[1] - 1;
     db.willChange(n);
     l.trim(ltrim, rtrim);
     c.shard.dirty += ltrim + rtrim;

@@ -32,8 +32,34 @@ public final class SortCommands {
   }
 
   static void register(CommandTable t) {
-    t.add("sort", -2, "write denyoom", 1, 1, 1, (c, a) -> sort(c, a, false));
+    t.add("sort", -2, "write denyoom", 1, 1, 1, (c, a) -> sort(c, a, false))
+        .keys(SortCommands::keyPositions);
     t.add("sort_ro", -2, "readonly", 1, 1, 1, (c, a) -> sort(c, a, true));
+  }
+
+  /**
+   * SORT's keys, found as Redis's own key procedure finds them (its STORE key spec is of an
+   * unknown position): the sorted key, then the argument after the last STORE, skipping the
+   * arguments of LIMIT, GET and BY on the way.
+   */
+  static List<int[]> keyPositions(int argc, byte[][] argv, int base) {
+    List<int[]> out = new ArrayList<>();
+    out.add(new int[] {1, 0});
+    int store = -1;
+    for (int i = 2; i < argc; i++) {
+      byte[] a = argv[base + i];
+      if (Args.is(a, "limit")) {
+        i += 2;
+      } else if (Args.is(a, "get") || Args.is(a, "by")) {
+        i += 1;
+      } else if (Args.is(a, "store") && i + 1 < argc) {
+        store = i + 1;
+      }
+    }
+    if (store > 0) {
+      out.add(new int[] {store, 2}); // the third key spec: OW,update
+    }
+    return out;
   }
 
   /** One element being sorted: the element, its numeric weight or its comparison string. */

@@ -355,18 +355,25 @@ public final class ZSetCommands {
   static final int FORWARD = 1;
   static final int REVERSE = 2;
 
+  /** A parsed interval of a sorted set's order: the elements before it, then those within. */
+  interface Interval {
+    ZSetValue.Pred before();
+
+    ZSetValue.Pred within();
+  }
+
   /** A parsed score interval. */
-  static final class ScoreRange {
+  static final class ScoreRange implements Interval {
     double min;
     double max;
     boolean minex;
     boolean maxex;
 
-    ZSetValue.Pred before() {
+    public ZSetValue.Pred before() {
       return minex ? (s, b, o, l) -> s <= min : (s, b, o, l) -> s < min;
     }
 
-    ZSetValue.Pred within() {
+    public ZSetValue.Pred within() {
       return maxex ? (s, b, o, l) -> s < max : (s, b, o, l) -> s <= max;
     }
   }
@@ -422,7 +429,7 @@ public final class ZSetCommands {
   }
 
   /** A parsed lex interval; inf -1 is "-", +1 is "+", 0 a value. */
-  static final class LexRange {
+  static final class LexRange implements Interval {
     byte[] min;
     byte[] max;
     boolean minex;
@@ -430,7 +437,7 @@ public final class ZSetCommands {
     int minInf;
     int maxInf;
 
-    ZSetValue.Pred before() {
+    public ZSetValue.Pred before() {
       if (minInf < 0) {
         return (s, b, o, l) -> false;
       }
@@ -441,7 +448,7 @@ public final class ZSetCommands {
           : (s, b, o, l) -> Arrays.compareUnsigned(b, o, o + l, min, 0, min.length) < 0;
     }
 
-    ZSetValue.Pred within() {
+    public ZSetValue.Pred within() {
       if (maxInf > 0) {
         return (s, b, o, l) -> true;
       }
@@ -492,9 +499,9 @@ public final class ZSetCommands {
   }
 
   /** Ascending rank interval [lo, hi] of a score or lex range, empty when lo > hi. */
-  private static int[] ranks(ZSetValue z, ZSetValue.Pred before, ZSetValue.Pred within) {
-    int lo = z.countWhile(before);
-    int end = z.countWhileFrom(lo, within);
+  private static int[] ranks(ZSetValue z, Interval iv) {
+    int lo = z.countWhile(iv.before());
+    int end = z.countWhileFrom(lo, iv.within());
     return new int[] {lo, end - 1};
   }
 
@@ -597,33 +604,19 @@ public final class ZSetCommands {
       hi = -1;
     } else if (type == BYRANK) {
       long len = z.size();
-      if (start < 0) {
-        start += len;
-      }
-      if (end < 0) {
-        end += len;
-      }
-      if (start < 0) {
-        start = 0;
-      }
-      if (start > end || start >= len) {
+      long[] r = Args.rankRange(start, end, len);
+      if (r == null) {
         lo = 0;
         hi = -1;
+      } else if (rev) {
+        lo = (int) (len - 1 - r[1]);
+        hi = (int) (len - 1 - r[0]);
       } else {
-        if (end >= len) {
-          end = len - 1;
-        }
-        if (rev) {
-          lo = (int) (len - 1 - end);
-          hi = (int) (len - 1 - start);
-        } else {
-          lo = (int) start;
-          hi = (int) end;
-        }
+        lo = (int) r[0];
+        hi = (int) r[1];
       }
     } else {
-      int[] r = type == BYSCORE ? ranks(z, sr.before(), sr.within())
-          : ranks(z, lr.before(), lr.within());
+      int[] r = ranks(z, type == BYSCORE ? sr : lr);
       lo = r[0];
       hi = r[1];
       if (lo <= hi) {
@@ -708,27 +701,17 @@ public final class ZSetCommands {
   }
 
   static void zcount(Client c, byte[][] argv) {
-    ScoreRange sr = parseScoreRange(argv[2], argv[3]);
-    if (sr == null) {
-      c.error(NOT_FLOAT_RANGE);
-      return;
-    }
-    ZSetValue z = read(c, argv[1]);
-    if (z == WRONG) {
-      return;
-    }
-    if (z == null) {
-      c.out.integer(0);
-      return;
-    }
-    int[] r = ranks(z, sr.before(), sr.within());
-    c.out.integer(Math.max(0, r[1] - r[0] + 1));
+    count(c, argv, parseScoreRange(argv[2], argv[3]), NOT_FLOAT_RANGE);
   }
 
   static void zlexcount(Client c, byte[][] argv) {
-    LexRange lr = parseLexRange(argv[2], argv[3]);
-    if (lr == null) {
-      c.error(NOT_LEX_RANGE);
+    count(c, argv, parseLexRange(argv[2], argv[3]), NOT_LEX_RANGE);
+  }
+
+  /** ZCOUNT / ZLEXCOUNT: the elements within {@code iv}, or {@code invalid} when it did not parse. */
+  private static void count(Client c, byte[][] argv, Interval iv, String invalid) {
+    if (iv == null) {
+      c.error(invalid);
       return;
     }
     ZSetValue z = read(c, argv[1]);
@@ -739,9 +722,10 @@ public final class ZSetCommands {
       c.out.integer(0);
       return;
     }
-    int[] r = ranks(z, lr.before(), lr.within());
+    int[] r = ranks(z, iv);
     c.out.integer(Math.max(0, r[1] - r[0] + 1));
   }
+
 
   static void zremrange(Client c, byte[][] argv, int type) {
     long start = 0;
@@ -783,28 +767,15 @@ public final class ZSetCommands {
     int lo;
     int hi;
     if (type == BYRANK) {
-      long len = z.size();
-      if (start < 0) {
-        start += len;
-      }
-      if (end < 0) {
-        end += len;
-      }
-      if (start < 0) {
-        start = 0;
-      }
-      if (start > end || start >= len) {
+      long[] r = Args.rankRange(start, end, z.size());
+      if (r == null) {
         c.out.integer(0);
         return;
       }
-      if (end >= len) {
-        end = len - 1;
-      }
-      lo = (int) start;
-      hi = (int) end;
+      lo = (int) r[0];
+      hi = (int) r[1];
     } else {
-      int[] r = type == BYSCORE ? ranks(z, sr.before(), sr.within())
-          : ranks(z, lr.before(), lr.within());
+      int[] r = ranks(z, type == BYSCORE ? sr : lr);
       lo = r[0];
       hi = r[1];
     }

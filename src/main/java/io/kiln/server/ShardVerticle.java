@@ -483,9 +483,11 @@ public final class ShardVerticle extends VerticleBase {
     shard.cron(hz);
     snapshotter.cron();
     rates.sample(shard.stats);
-    for (Client c : List.copyOf(clients.values())) {
-      if (c.subscribed()) {
-        c.checkOutputLimit(); // the soft limit's seconds run out while nothing is published
+    if (pubsub.channelCount() + pubsub.patternCount() + pubsub.shardChannelCount() > 0) {
+      for (Client c : List.copyOf(clients.values())) {
+        if (c.subscribed()) {
+          c.checkOutputLimit(); // the soft limit's seconds run out while nothing is published
+        }
       }
     }
     int timeout = kiln.config().getInt("timeout");
