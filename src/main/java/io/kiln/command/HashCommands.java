@@ -137,33 +137,9 @@ public final class HashCommands {
   }
 
   static void hdel(Client c, byte[][] argv) {
-    Db db = c.db();
-    Dict.Node<Object> n = db.node(argv[1]);
-    if (n == null) {
-      c.out.integer(0);
-      return;
-    }
-    if (!(n.value instanceof HashValue h)) {
-      c.error(Errors.WRONGTYPE);
-      return;
-    }
-    db.willChange(n);
-    int deleted = 0;
-    for (int i = 2; i < argv.length; i++) {
-      if (h.remove(argv[i])) {
-        deleted++;
-        if (h.size() == 0) {
-          break;
-        }
-      }
-    }
-    if (deleted > 0) {
-      db.notify(io.kiln.keyspace.Notify.HASH, "hdel", argv[1]);
-      db.removedFrom(argv[1], h);
-      c.shard.dirty += deleted;
-    }
-    c.out.integer(deleted);
+    Members.remove(c, argv, HashValue.class, HashValue::remove, io.kiln.keyspace.Notify.HASH, "hdel");
   }
+
 
   static void hincrby(Client c, byte[][] argv) {
     Long by = Numbers.toLong(argv[3]);

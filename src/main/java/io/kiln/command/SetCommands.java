@@ -105,33 +105,9 @@ public final class SetCommands {
   }
 
   static void srem(Client c, byte[][] argv) {
-    Db db = c.db();
-    Dict.Node<Object> n = db.node(argv[1]);
-    if (n == null) {
-      c.out.integer(0);
-      return;
-    }
-    if (!(n.value instanceof SetValue s)) {
-      c.error(Errors.WRONGTYPE);
-      return;
-    }
-    db.willChange(n);
-    int deleted = 0;
-    for (int i = 2; i < argv.length; i++) {
-      if (s.remove(argv[i])) {
-        deleted++;
-        if (s.size() == 0) {
-          break;
-        }
-      }
-    }
-    if (deleted > 0) {
-      db.notify(Notify.SET, "srem", argv[1]);
-      db.removedFrom(argv[1], s);
-      c.shard.dirty += deleted;
-    }
-    c.out.integer(deleted);
+    Members.remove(c, argv, SetValue.class, SetValue::remove, Notify.SET, "srem");
   }
+
 
   static void scard(Client c, byte[][] argv) {
     SetValue s = read(c, argv[1]);

@@ -268,33 +268,9 @@ public final class ZSetCommands {
   // ---- ZREM, ZCARD, ZSCORE, ZMSCORE, ZRANK ----
 
   static void zrem(Client c, byte[][] argv) {
-    boolean[] wrong = {false};
-    Dict.Node<Object> n = writeNode(c, argv[1], wrong);
-    if (wrong[0]) {
-      return;
-    }
-    if (n == null) {
-      c.out.integer(0);
-      return;
-    }
-    ZSetValue z = (ZSetValue) n.value;
-    c.db().willChange(n);
-    long deleted = 0;
-    for (int i = 2; i < argv.length; i++) {
-      if (z.remove(argv[i])) {
-        deleted++;
-        if (z.size() == 0) {
-          break;
-        }
-      }
-    }
-    if (deleted > 0) {
-      c.db().notify(io.kiln.keyspace.Notify.ZSET, "zrem", argv[1]);
-      c.db().removedFrom(argv[1], z);
-      c.shard.dirty += deleted;
-    }
-    c.out.integer(deleted);
+    Members.remove(c, argv, ZSetValue.class, ZSetValue::remove, io.kiln.keyspace.Notify.ZSET, "zrem");
   }
+
 
   static void zcard(Client c, byte[][] argv) {
     ZSetValue z = read(c, argv[1]);
