@@ -50,15 +50,7 @@ public final class HashCommands {
 
   /** The hash at {@code key}, null if absent, or {@link #WRONG} after replying WRONGTYPE. */
   private static HashValue read(Client c, byte[] key) {
-    Object v = c.db().get(key);
-    if (v == null) {
-      return null;
-    }
-    if (v instanceof HashValue h) {
-      return h;
-    }
-    c.error(Errors.WRONGTYPE);
-    return WRONG;
+    return Members.read(c, key, HashValue.class, WRONG);
   }
 
   /**

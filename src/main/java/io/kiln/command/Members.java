@@ -7,13 +7,29 @@ import io.kiln.types.RedisValue;
 import java.util.function.BiPredicate;
 
 /**
- * What the member-collection families (hashes, sets, sorted sets) share: HDEL, SREM and ZREM are
- * one command over three types.
+ * What the member-collection families (hashes, sets, sorted sets) share: the typed read, and
+ * HDEL, SREM and ZREM as one command over three types.
  *
  * <p>Runs on the shard's event loop, like every command.
  */
 final class Members {
   private Members() {}
+
+  /**
+   * The {@code type} value at {@code key} for reading: null when absent, or {@code wrong} (the
+   * family's sentinel) after replying WRONGTYPE for another type.
+   */
+  static <T extends RedisValue> T read(Client c, byte[] key, Class<T> type, T wrong) {
+    Object v = c.db().get(key);
+    if (v == null) {
+      return null;
+    }
+    if (type.isInstance(v)) {
+      return type.cast(v);
+    }
+    c.error(Errors.WRONGTYPE);
+    return wrong;
+  }
 
   /**
    * Removes the members {@code argv[2..]} from the {@code type} value at {@code argv[1]} and

@@ -53,15 +53,7 @@ public final class SetCommands {
 
   /** The set at {@code key}, null if absent, or {@link #WRONG} after replying WRONGTYPE. */
   private static SetValue read(Client c, byte[] key) {
-    Object v = c.db().get(key);
-    if (v == null) {
-      return null;
-    }
-    if (v instanceof SetValue s) {
-      return s;
-    }
-    c.error(Errors.WRONGTYPE);
-    return WRONG;
+    return Members.read(c, key, SetValue.class, WRONG);
   }
 
   private static int maxIntset(Client c) {

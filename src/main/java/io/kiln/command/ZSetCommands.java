@@ -94,15 +94,7 @@ public final class ZSetCommands {
 
   /** The sorted set at {@code key} for reading, null if absent, WRONG after replying. */
   private static ZSetValue read(Client c, byte[] key) {
-    Object v = c.db().get(key);
-    if (v == null) {
-      return null;
-    }
-    if (v instanceof ZSetValue z) {
-      return z;
-    }
-    c.error(Errors.WRONGTYPE);
-    return WRONG;
+    return Members.read(c, key, ZSetValue.class, WRONG);
   }
 
   /** The live node of {@code key}, null if absent; {@code wrong[0]} true after WRONGTYPE. */
