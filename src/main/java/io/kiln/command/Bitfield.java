@@ -1,6 +1,7 @@
 package io.kiln.command;
 
 import io.kiln.keyspace.Dict;
+import io.kiln.keyspace.Notify;
 import io.kiln.resp.Numbers;
 import io.kiln.server.Client;
 import java.util.ArrayList;
@@ -133,7 +134,7 @@ final class Bitfield {
     if (changes > 0) {
       c.db().touched(argv[1]);
       c.shard.dirty += changes;
-      c.db().notify(io.kiln.keyspace.Notify.STRING, "setbit", argv[1]);
+      c.db().notify(Notify.STRING, "setbit", argv[1]);
     }
   }
 

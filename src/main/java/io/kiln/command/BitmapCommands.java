@@ -2,6 +2,7 @@ package io.kiln.command;
 
 import io.kiln.keyspace.Db;
 import io.kiln.keyspace.Dict;
+import io.kiln.keyspace.Notify;
 import io.kiln.resp.Numbers;
 import io.kiln.server.Client;
 import java.util.Arrays;
@@ -107,7 +108,7 @@ public final class BitmapCommands {
         db.replace(n, nv);
       }
       c.shard.dirty++;
-      db.notify(io.kiln.keyspace.Notify.STRING, "setbit", argv[1]);
+      db.notify(Notify.STRING, "setbit", argv[1]);
     }
     c.out.integer(oldBit != 0 ? 1 : 0);
   }
@@ -359,7 +360,7 @@ public final class BitmapCommands {
     if (maxLen == 0) {
       if (db.delete(dest)) {
         c.shard.dirty++;
-        db.notify(io.kiln.keyspace.Notify.GENERIC, "del", dest);
+        db.notify(Notify.GENERIC, "del", dest);
       }
       c.out.integer(0);
       return;
@@ -382,7 +383,7 @@ public final class BitmapCommands {
     }
     db.set(dest, res, false);
     c.shard.dirty++;
-    db.notify(io.kiln.keyspace.Notify.STRING, "set", dest);
+    db.notify(Notify.STRING, "set", dest);
     c.out.integer(maxLen);
   }
 }

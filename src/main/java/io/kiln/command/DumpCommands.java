@@ -1,6 +1,7 @@
 package io.kiln.command;
 
 import io.kiln.keyspace.Dict;
+import io.kiln.keyspace.Notify;
 import io.kiln.rdb.Dump;
 import io.kiln.rdb.RdbException;
 import io.kiln.rdb.RdbValue;
@@ -112,7 +113,7 @@ public final class DumpCommands {
       // Already expired: the key is not created (a replaced one stays deleted).
       if (deleted) {
         c.shard.dirty++;
-        c.db().notify(io.kiln.keyspace.Notify.GENERIC, "del", key);
+        c.db().notify(Notify.GENERIC, "del", key);
       }
       c.ok();
       return;
@@ -125,7 +126,7 @@ public final class DumpCommands {
       }
     }
     c.shard.dirty++;
-    c.db().notify(io.kiln.keyspace.Notify.GENERIC, "restore", key);
+    c.db().notify(Notify.GENERIC, "restore", key);
     c.ok();
   }
 }

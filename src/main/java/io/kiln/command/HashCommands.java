@@ -2,6 +2,7 @@ package io.kiln.command;
 
 import io.kiln.keyspace.Db;
 import io.kiln.keyspace.Dict;
+import io.kiln.keyspace.Notify;
 import io.kiln.resp.Numbers;
 import io.kiln.server.Client;
 import io.kiln.types.HashValue;
@@ -103,7 +104,7 @@ public final class HashCommands {
     }
     c.db().touched(argv[1]);
     c.shard.dirty += (argv.length - 2) / 2;
-    c.db().notify(io.kiln.keyspace.Notify.HASH, "hset", argv[1]);
+    c.db().notify(Notify.HASH, "hset", argv[1]);
     if (hmset) {
       c.ok();
     } else {
@@ -124,12 +125,12 @@ public final class HashCommands {
     h.put(argv[2], argv[3], maxEntries(c), maxValue(c));
     c.db().touched(argv[1]);
     c.shard.dirty++;
-    c.db().notify(io.kiln.keyspace.Notify.HASH, "hset", argv[1]);
+    c.db().notify(Notify.HASH, "hset", argv[1]);
     c.out.integer(1);
   }
 
   static void hdel(Client c, byte[][] argv) {
-    Members.remove(c, argv, HashValue.class, HashValue::remove, io.kiln.keyspace.Notify.HASH, "hdel");
+    Members.remove(c, argv, HashValue.class, HashValue::remove, Notify.HASH, "hdel");
   }
 
 
@@ -163,7 +164,7 @@ public final class HashCommands {
         maxValue(c));
     c.db().touched(argv[1]);
     c.shard.dirty++;
-    c.db().notify(io.kiln.keyspace.Notify.HASH, "hincrby", argv[1]);
+    c.db().notify(Notify.HASH, "hincrby", argv[1]);
     c.out.integer(sum);
   }
 
@@ -196,7 +197,7 @@ public final class HashCommands {
     h.put(argv[2], text, maxEntries(c), maxValue(c));
     c.db().touched(argv[1]);
     c.shard.dirty++;
-    c.db().notify(io.kiln.keyspace.Notify.HASH, "hincrbyfloat", argv[1]);
+    c.db().notify(Notify.HASH, "hincrbyfloat", argv[1]);
     c.out.bulk(text);
   }
 

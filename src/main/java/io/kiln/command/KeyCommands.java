@@ -2,6 +2,7 @@ package io.kiln.command;
 
 import io.kiln.keyspace.Db;
 import io.kiln.keyspace.Dict;
+import io.kiln.keyspace.Notify;
 import io.kiln.resp.Numbers;
 import io.kiln.server.Client;
 import io.kiln.types.RedisValue;
@@ -98,7 +99,7 @@ public final class KeyCommands {
     for (int i = 1; i < argv.length; i++) {
       if (db.delete(argv[i])) {
         n++;
-        db.notify(io.kiln.keyspace.Notify.GENERIC, "del", argv[i]);
+        db.notify(Notify.GENERIC, "del", argv[i]);
       }
     }
     c.shard.dirty += n;
@@ -291,8 +292,8 @@ public final class KeyCommands {
     }
     db.rename(src, argv[2]);
     c.shard.dirty++;
-    db.notify(io.kiln.keyspace.Notify.GENERIC, "rename_from", argv[1]);
-    db.notify(io.kiln.keyspace.Notify.GENERIC, "rename_to", argv[2]);
+    db.notify(Notify.GENERIC, "rename_from", argv[1]);
+    db.notify(Notify.GENERIC, "rename_to", argv[2]);
     if (nx) {
       c.out.integer(1);
     } else {
@@ -344,8 +345,8 @@ public final class KeyCommands {
     }
     src.moveTo(n, dst);
     c.shard.dirty++;
-    src.notify(io.kiln.keyspace.Notify.GENERIC, "move_from", argv[1]);
-    dst.notify(io.kiln.keyspace.Notify.GENERIC, "move_to", argv[1]);
+    src.notify(Notify.GENERIC, "move_from", argv[1]);
+    dst.notify(Notify.GENERIC, "move_to", argv[1]);
     c.out.integer(1);
   }
 
@@ -392,7 +393,7 @@ public final class KeyCommands {
     }
     dst.set(argv[2], copyValue(value), expireAt);
     c.shard.dirty++;
-    dst.notify(io.kiln.keyspace.Notify.GENERIC, "copy_to", argv[2]);
+    dst.notify(Notify.GENERIC, "copy_to", argv[2]);
     c.out.integer(1);
   }
 
@@ -499,10 +500,10 @@ public final class KeyCommands {
     }
     if (when <= now) {
       db.delete(argv[1]);
-      db.notify(io.kiln.keyspace.Notify.GENERIC, "del", argv[1]);
+      db.notify(Notify.GENERIC, "del", argv[1]);
     } else {
       db.setExpire(argv[1], when);
-      db.notify(io.kiln.keyspace.Notify.GENERIC, "expire", argv[1]);
+      db.notify(Notify.GENERIC, "expire", argv[1]);
     }
     c.shard.dirty++;
     c.out.integer(1);
@@ -531,7 +532,7 @@ public final class KeyCommands {
     c.db().get(argv[1]); // a write lookup counts as an access, as in Redis
     if (c.db().persist(argv[1])) {
       c.shard.dirty++;
-      c.db().notify(io.kiln.keyspace.Notify.GENERIC, "persist", argv[1]);
+      c.db().notify(Notify.GENERIC, "persist", argv[1]);
       c.out.integer(1);
     } else {
       c.out.integer(0);

@@ -2,6 +2,7 @@ package io.kiln.command;
 
 import io.kiln.keyspace.Db;
 import io.kiln.keyspace.Dict;
+import io.kiln.keyspace.Notify;
 import io.kiln.resp.Numbers;
 import io.kiln.resp.RespWriter;
 import io.kiln.server.Client;
@@ -240,7 +241,7 @@ public final class ZSetCommands {
       db.touched(key);
     }
     c.shard.dirty += added + updated;
-    if (added + updated > 0) db.notify(io.kiln.keyspace.Notify.ZSET, incr ? "zincr" : "zadd", key);
+    if (added + updated > 0) db.notify(Notify.ZSET, incr ? "zincr" : "zadd", key);
     replyAdd(c, incr, ch, added, updated, processed, score);
   }
 
@@ -260,7 +261,7 @@ public final class ZSetCommands {
   // ---- ZREM, ZCARD, ZSCORE, ZMSCORE, ZRANK ----
 
   static void zrem(Client c, byte[][] argv) {
-    Members.remove(c, argv, ZSetValue.class, ZSetValue::remove, io.kiln.keyspace.Notify.ZSET, "zrem");
+    Members.remove(c, argv, ZSetValue.class, ZSetValue::remove, Notify.ZSET, "zrem");
   }
 
 
@@ -647,7 +648,7 @@ public final class ZSetCommands {
     if (z == null || lo > hi) {
       if (db.delete(dst)) {
         c.shard.dirty++;
-        db.notify(io.kiln.keyspace.Notify.GENERIC, "del", dst);
+        db.notify(Notify.GENERIC, "del", dst);
       }
       c.out.integer(0);
       return;
@@ -664,7 +665,7 @@ public final class ZSetCommands {
     });
     db.set(dst, ZSetValue.fromSorted(members, scores, n, maxEntries, maxValue), false);
     c.shard.dirty++;
-    db.notify(io.kiln.keyspace.Notify.ZSET, "zrangestore", dst);
+    db.notify(Notify.ZSET, "zrangestore", dst);
     c.out.integer(n);
   }
 
@@ -753,7 +754,7 @@ public final class ZSetCommands {
     }
     c.db().willChange(n);
     int deleted = z.removeRange(lo, hi);
-    c.db().notify(io.kiln.keyspace.Notify.ZSET, type == BYRANK ? "zremrangebyrank" : type == BYSCORE ? "zremrangebyscore" : "zremrangebylex", argv[1]);
+    c.db().notify(Notify.ZSET, type == BYRANK ? "zremrangebyrank" : type == BYSCORE ? "zremrangebyscore" : "zremrangebylex", argv[1]);
     c.db().removedFrom(argv[1], z);
     c.shard.dirty += deleted;
     c.out.integer(deleted);
@@ -816,7 +817,7 @@ public final class ZSetCommands {
     byte[] key = n.key;
     db.willChange(n);
     z.removeRange(lo, hi);
-    db.notify(io.kiln.keyspace.Notify.ZSET, max ? "zpopmax" : "zpopmin", key);
+    db.notify(Notify.ZSET, max ? "zpopmax" : "zpopmin", key);
     db.removedFrom(key, z);
     c.shard.dirty += k;
   }
@@ -1108,10 +1109,10 @@ public final class ZSetCommands {
         db.set(dst, ZSetValue.fromSorted(res.members, res.scores, res.n, maxEntries(c),
             maxValue(c)), false);
         c.shard.dirty++;
-        db.notify(io.kiln.keyspace.Notify.ZSET, op == UNION ? "zunionstore" : op == INTER ? "zinterstore" : "zdiffstore", dst);
+        db.notify(Notify.ZSET, op == UNION ? "zunionstore" : op == INTER ? "zinterstore" : "zdiffstore", dst);
       } else if (db.delete(dst)) {
         c.shard.dirty++;
-        db.notify(io.kiln.keyspace.Notify.GENERIC, "del", dst);
+        db.notify(Notify.GENERIC, "del", dst);
       }
       c.out.integer(res.n);
       return;
@@ -1433,7 +1434,7 @@ public final class ZSetCommands {
     db.willChange(n);
     z.removeRange(rank, rank);
     c.shard.dirty++;
-    db.notify(io.kiln.keyspace.Notify.ZSET, max ? "zpopmax" : "zpopmin", key);
+    db.notify(Notify.ZSET, max ? "zpopmax" : "zpopmin", key);
     db.removedFrom(key, z);
   }
 
