@@ -61,12 +61,19 @@ public final class Snapshot {
   /** Gives up: closes and removes the temp file. */
   public record Abort() {}
 
+  /**
+   * Does nothing: sent once at startup so that the event bus's request path and the reply
+   * handlers are loaded and linked then, not inside the first save's start pause.
+   */
+  public record Warm() {}
+
   /** What a finished snapshot wrote. */
   public record Done(long bytes, long keys) {}
 
   /** Registers the pass-by-reference codecs (once per Vert.x instance). */
   public static void registerCodecs(EventBus bus) {
-    for (Class<?> type : List.of(Begin.class, Batch.class, Finish.class, Abort.class, Done.class)) {
+    for (Class<?> type : List.of(Begin.class, Batch.class, Finish.class, Abort.class, Warm.class,
+        Done.class)) {
       register(bus, type);
     }
   }

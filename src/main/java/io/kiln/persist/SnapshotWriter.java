@@ -56,6 +56,8 @@ public final class SnapshotWriter extends VerticleBase {
       } else if (body instanceof Snapshot.Abort) {
         discard();
         msg.reply(null);
+      } else if (body instanceof Snapshot.Warm) {
+        msg.reply(null);
       }
     } catch (IOException | RuntimeException e) {
       log.warn("Write error saving DB on disk: {}", e.getMessage());

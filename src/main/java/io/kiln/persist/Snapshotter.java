@@ -8,15 +8,19 @@ import io.kiln.keyspace.Dict;
 import io.kiln.keyspace.Shard;
 import io.kiln.keyspace.SnapshotCapture;
 import io.kiln.types.RedisValue;
+import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
+import io.vertx.core.Handler;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.EventBus;
+import io.vertx.core.eventbus.Message;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -69,11 +73,35 @@ public final class Snapshotter implements SnapshotCapture {
   /** The running snapshot was abandoned on purpose: not a failure (no MISCONF). */
   private boolean aborted;
 
+  // The callbacks of a save and its file name, made once here: a lambda or a string concatenation
+  // is linked the first time its expression runs, which costs milliseconds, and that must not
+  // happen inside the start pause.
+  private final String tempName = "temp-" + ProcessHandle.current().pid() + ".rdb";
+  private final Handler<Long> walkTimer = id -> walk();
+  private final Consumer<Dict.Node<Object>> captureWalked = n -> capture(walkDb, n);
+  private final Handler<AsyncResult<Message<Object>>> afterBegin = ar -> {
+    if (ar.failed()) {
+      fail(ar.cause().getMessage());
+    }
+  };
+  private final Handler<AsyncResult<Message<Object>>> afterBatch = ar -> {
+    inFlight--;
+    if (ar.failed()) {
+      fail(ar.cause().getMessage());
+    } else {
+      scheduleWalk();
+    }
+  };
+  private final Handler<AsyncResult<Snapshot.Done>> afterSave = ar -> finished(ar.succeeded(),
+      ar.succeeded() ? ar.result() : null, ar.failed() ? ar.cause().getMessage() : null);
+
   public Snapshotter(Kiln kiln, Shard shard, Vertx vertx) {
     this.kiln = kiln;
     this.shard = shard;
     this.vertx = vertx;
     this.info = kiln.persistence();
+    // Loads the event bus's request and reply path now (it is first used by the first save).
+    bus().request(Snapshot.ADDRESS, new Snapshot.Warm()).onComplete(ar -> { });
   }
 
   public boolean running() {
@@ -91,7 +119,7 @@ public final class Snapshotter implements SnapshotCapture {
     long t0 = System.nanoTime();
     Config config = kiln.config();
     Path dir = Path.of(config.getString("dir"));
-    String temp = dir.resolve("temp-" + ProcessHandle.current().pid() + ".rdb").toString();
+    String temp = dir.resolve(tempName).toString();
     String target = dir.resolve(config.getString("dbfilename")).toString();
 
     epoch++;
@@ -128,19 +156,13 @@ public final class Snapshotter implements SnapshotCapture {
     Future<Snapshot.Done> result = done.future();
     bus().request(Snapshot.ADDRESS, new Snapshot.Begin(temp, target,
         config.getBool("rdbcompression"), config.getBool("rdbchecksum"), sizes, expires,
-        config.getLong("rdb-key-save-delay")))
-        .onComplete(ar -> {
-          if (ar.failed()) {
-            fail(ar.cause().getMessage());
-          }
-        });
+        config.getLong("rdb-key-save-delay"))).onComplete(afterBegin);
     info.latestForkUsec = (System.nanoTime() - t0) / 1000;
     info.totalForks++;
     kiln.latencyMonitor().addIfNeeded("fork", info.latestForkUsec / 1000,
         config.getLong("latency-monitor-threshold"));
     scheduleWalk();
-    return result.andThen(ar -> finished(ar.succeeded(), ar.succeeded() ? ar.result() : null,
-        ar.failed() ? ar.cause().getMessage() : null));
+    return result.andThen(afterSave);
   }
 
   /** Abandons a running snapshot (FLUSHALL does, as in Redis); its temp file is removed. */
@@ -164,7 +186,7 @@ public final class Snapshotter implements SnapshotCapture {
   private void scheduleWalk() {
     if (!walkScheduled && active) {
       walkScheduled = true;
-      vertx.setTimer(1, id -> walk());
+      vertx.setTimer(1, walkTimer);
     }
   }
 
@@ -176,8 +198,7 @@ public final class Snapshotter implements SnapshotCapture {
         walkDone();
         return;
       }
-      int db = walkDb;
-      walkCursor = tables.get(db).scan(walkCursor, n -> capture(db, n));
+      walkCursor = tables.get(walkDb).scan(walkCursor, captureWalked);
       if (walkCursor == 0) {
         walkDb++;
       }
@@ -231,14 +252,7 @@ public final class Snapshotter implements SnapshotCapture {
     Snapshot.Batch full = batch;
     batch = new Snapshot.Batch(BATCH_ENTRIES);
     inFlight++;
-    bus().request(Snapshot.ADDRESS, full).onComplete(ar -> {
-      inFlight--;
-      if (ar.failed()) {
-        fail(ar.cause().getMessage());
-      } else {
-        scheduleWalk();
-      }
-    });
+    bus().request(Snapshot.ADDRESS, full).onComplete(afterBatch);
   }
 
   // ---- the keyspace's hooks ----
