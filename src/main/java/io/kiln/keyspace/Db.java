@@ -132,6 +132,25 @@ public final class Db {
     }
   }
 
+  /**
+   * Adds a key read from a file (RDB or AOF preamble) in one table lookup: no events, watches,
+   * wake-ups or snapshot hooks, since no client can be waiting on anything while the dataset
+   * loads. Returns false, changing nothing, when the key is already there.
+   */
+  public boolean load(byte[] key, Object value, long expireAtMs, int lru) {
+    int before = keys.size();
+    Dict.Node<Object> n = keys.addNodeIfAbsent(key, value);
+    if (keys.size() == before) {
+      return false;
+    }
+    n.lru = lru;
+    if (expireAtMs != 0) {
+      n.expireAt = expireAtMs;
+      expires.putNode(n.key, n);
+    }
+    return true;
+  }
+
   /** Sets {@code key} to {@code value} with an absolute expiry (ms since epoch, 0 for none). */
   public void set(byte[] key, Object value, long expireAtMs) {
     set(key, value, false);

@@ -2,8 +2,6 @@ package io.kiln.persist;
 
 import io.kiln.Kiln;
 import io.kiln.config.Config;
-import io.kiln.keyspace.Db;
-import io.kiln.keyspace.Dict;
 import io.kiln.keyspace.Shard;
 import io.kiln.rdb.RdbException;
 import io.kiln.rdb.RdbReader;
@@ -416,8 +414,11 @@ public final class RdbLoader {
   record Loaded(int db, byte[] key, Object value, long expireMs, long idleSeconds) {}
 
   private boolean insert(Loaded e) {
-    Db db = shard.db(e.db());
-    if (db.node(e.key()) != null) {
+    int lru = shard.lruClock();
+    if (e.idleSeconds() >= 0) {
+      lru = (int) Math.max(Integer.MIN_VALUE, lru - e.idleSeconds());
+    }
+    if (!shard.db(e.db()).load(e.key(), e.value(), e.expireMs() == -1 ? 0 : e.expireMs(), lru)) {
       LoadFailure f = new LoadFailure("Fatal error loading the DB: RDB has duplicated key '"
           + str(e.key()) + "' in DB " + e.db() + " (" + file + "); run `java -jar kiln.jar "
           + "check-rdb " + file + "` to inspect it, or move the file aside to start empty. "
@@ -425,13 +426,6 @@ public final class RdbLoader {
       log.warn(f.getMessage());
       failOnLoop(f);
       return false;
-    }
-    db.set(e.key(), e.value(), e.expireMs() == -1 ? 0 : e.expireMs());
-    if (e.idleSeconds() >= 0) {
-      Dict.Node<Object> n = db.node(e.key());
-      if (n != null) {
-        n.lru = (int) Math.max(Integer.MIN_VALUE, shard.lruClock() - e.idleSeconds());
-      }
     }
     loaded++;
     return true;

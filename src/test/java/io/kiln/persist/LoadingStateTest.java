@@ -86,6 +86,37 @@ class LoadingStateTest {
     }
   }
 
+  @Test
+  void loadedKeysRaiseNoKeyspaceEvents() throws Exception {
+    LoadSupport.writeMany(dir.resolve("dump.rdb"), 2_000);
+    int port;
+    try (ServerSocket s = new ServerSocket(0)) {
+      port = s.getLocalPort();
+    }
+    Config config = config(dir, "port", Integer.toString(port), "key-load-delay", "50",
+        "notify-keyspace-events", "KEn");
+    CompletableFuture<TestKiln> starting = CompletableFuture.supplyAsync(() -> TestKiln.start(config));
+    TestKiln kiln = null;
+    try (RespClient sub = connect(port); RespClient c = connect(port)) {
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+      while (!"1".equals(info(c, "loading"))) {
+        assertThat(System.nanoTime()).as("loading:1 seen").isLessThan(deadline);
+      }
+      // SUBSCRIBE is allowed while loading; as in Redis, loading a key is not a "new" event.
+      assertThat(sub.call("PSUBSCRIBE", "__key*__:*")).startsWith("*3\r\n$10\r\npsubscribe\r\n");
+      assertThat(c.call("CONFIG", "SET", "key-load-delay", "0")).isEqualTo("+OK\r\n");
+      kiln = starting.get(60, TimeUnit.SECONDS);
+      assertThat(c.call("DBSIZE")).isEqualTo(":2000\r\n");
+      c.call("SET", "after-load", "1");
+      assertThat(sub.readReply()).contains("__keyspace@0__:after-load");
+    } finally {
+      if (kiln == null) {
+        kiln = starting.get(60, TimeUnit.SECONDS);
+      }
+      kiln.close();
+    }
+  }
+
   private static RespClient connect(int port) throws InterruptedException {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
     while (true) {
