@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """PING latency probe: one connection, one PING every 10 ms, until SIGTERM or the duration.
 
-Prints the sample count, how many took over 20 ms, the longest, and the 10 worst with their
-wall-clock second. Used by the side-by-side shell scripts to see pauses (GC, table growth,
+Prints the sample count, the median and 99th percentile, how many took over 20 ms, the longest,
+and the 10 worst with their wall-clock second. Used by the side-by-side shell scripts to see pauses (GC, table growth,
 snapshot start) that averages hide. Usage: ping_probe.py PORT MAX_SECONDS
 """
 import signal
@@ -13,11 +13,14 @@ import time
 port, duration = int(sys.argv[1]), float(sys.argv[2])
 sock = socket.create_connection(("127.0.0.1", port))
 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-worst, samples, longest = [], 0, 0.0
+worst, samples, longest, all_ms = [], 0, 0.0, []
 
 
 def report(*_):
-    print(f"samples={samples} over_20ms={len(worst)} max_ms={longest:.1f}")
+    xs = sorted(all_ms) or [0.0]
+    p50, p99 = xs[len(xs) // 2], xs[min(len(xs) - 1, int(len(xs) * 0.99))]
+    print(f"samples={samples} p50_ms={p50:.2f} p99_ms={p99:.2f} over_20ms={len(worst)} "
+          f"max_ms={longest:.1f}")
     print("worst:", sorted(worst, key=lambda w: -w[1])[:10])
     sys.stdout.flush()
     sys.exit(0)
@@ -33,6 +36,7 @@ while time.time() < end:
         buf += sock.recv(64)
     ms = (time.perf_counter() - t) * 1000
     samples += 1
+    all_ms.append(ms)
     longest = max(longest, ms)
     if ms > 20:
         worst.append((time.strftime("%H:%M:%S"), round(ms, 1)))
