@@ -133,9 +133,10 @@ public final class Db {
   }
 
   /**
-   * Adds a key read from a file (RDB or AOF preamble) in one table lookup: no events, watches,
-   * wake-ups or snapshot hooks, since no client can be waiting on anything while the dataset
-   * loads. Returns false, changing nothing, when the key is already there.
+   * Adds a key read from a dump file in one table lookup, as Redis's loader does: no keyspace
+   * events, watches, wake-ups or snapshot hooks (a load starts from empty databases, and no
+   * command that could wait on a key runs meanwhile). Returns false, changing nothing, when the
+   * key is already there.
    */
   public boolean load(byte[] key, Object value, long expireAtMs, int lru) {
     int before = keys.size();
