@@ -22,7 +22,9 @@ import java.util.random.RandomGenerator;
  * buckets migrate from the old table ({@code t0}) to the new one ({@code t1}) a few at a time. Every lookup,
  * insert and removal migrates one bucket (skipping at most ten empty ones); the idle cron should additionally call
  * {@link #rehashStep(int)} or {@link #rehashForNanos(long)}. While rehashing, new keys go to {@code t1} and
- * lookups consult both tables. Buckets of {@code t0} below the rehash index are always empty.
+ * lookups consult both tables. Buckets of {@code t0} below the rehash index are always empty. While a snapshot
+ * {@linkplain #hold() holds} the dict, entries stay in their buckets: migration waits and the table grows only at
+ * five entries per bucket, so that the snapshot can {@linkplain #walk walk} the buckets in memory order.
  *
  * <p>Allocating one flat array for a large table would itself stall: it is a huge allocation that must be zeroed
  * and may force the collector to make room (measured: 25 ms at 4M buckets and 375 ms at 8M under ZGC). So a table
@@ -84,6 +86,8 @@ public final class Dict<V> {
     private static final int EMPTY_VISITS_PER_BUCKET = 10;
     /** Buckets migrated per batch inside {@link #rehashForNanos(long)}; the clock is read once per batch. */
     private static final int CRON_BATCH = 100;
+    /** While held, the table grows only at this many entries per bucket. */
+    private static final int FORCE_RESIZE_RATIO = 5;
 
     private static final int SEED = new SecureRandom().nextInt();
     private static final VarHandle INT_LE = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
@@ -102,6 +106,12 @@ public final class Dict<V> {
     private int rehashIdx = -1;
     /** Greater than 0 while a forEach/scan callback runs: rehashing is paused and structural changes are refused. */
     private int pauses;
+    /**
+     * Greater than 0 while a snapshot walks the dict in bucket order ({@link #hold()}): no entry changes bucket, so
+     * no migration step runs and no resize starts, except a growth once the table holds {@value #FORCE_RESIZE_RATIO}
+     * entries per bucket (Redis's dict_force_resize_ratio while a child runs), which only adds a table for new keys.
+     */
+    private int holds;
 
     /** Non-empty buckets migrated so far (exposed for tests that bound per-operation work). */
     long rehashedBuckets;
@@ -284,6 +294,52 @@ public final class Dict<V> {
     }
 
     /**
+     * Keeps every entry in its bucket until {@link #release()}: while held, {@link #walk} visits the buckets in
+     * memory order and still sees every entry present at the hold (a SCAN cursor jumps across the table and takes
+     * a cache miss per bucket). Inserts and removals go on; lookups may meet longer chains meanwhile.
+     */
+    public void hold() {
+        holds++;
+    }
+
+    /** Ends a {@link #hold()}; migration and resizing resume with the next operation. */
+    public void release() {
+        holds--;
+    }
+
+    /**
+     * Visits every node of up to {@code buckets} buckets from {@code position} (0 to start), in memory order: the
+     * buckets of the first table, then those of the second while one exists. Returns the position to continue
+     * from, or -1 once every bucket has been visited. Between calls the dict must be {@linkplain #hold() held}, or
+     * entries may move to buckets already visited. The visitor runs as in {@link #scan}.
+     */
+    public long walk(long position, int buckets, Consumer<Node<V>> visitor) {
+        if (t0 == null) {
+            return -1;
+        }
+        pauses++;
+        try {
+            int size0 = capacity(t0);
+            long end = size0 + (t1 == null ? 0L : capacity(t1));
+            long stop = Math.min(end, position + buckets);
+            while (position < stop) {
+                Node<V>[][] table = position < size0 ? t0 : t1;
+                int idx = (int) (position < size0 ? position : position - size0);
+                Node<V>[] segment = table[idx >>> SEGMENT_BITS];
+                if (segment == null) {
+                    position += SEGMENT_SIZE - (idx & SEGMENT_MASK); // a segment never written is all empty
+                    continue;
+                }
+                visitChain(segment[idx & SEGMENT_MASK], visitor);
+                position++;
+            }
+            return position >= end ? -1 : position;
+        } finally {
+            pauses--;
+        }
+    }
+
+    /**
      * Visits every node once. Rehashing is paused for the duration; {@code action} may read the dict and update
      * node fields but must not insert or remove keys (doing so throws {@link ConcurrentModificationException}).
      */
@@ -317,7 +373,7 @@ public final class Dict<V> {
      * @return true while more rehash work remains
      */
     public boolean rehashForNanos(long nanos) {
-        if (pauses > 0) {
+        if (pauses > 0 || holds > 0) {
             return isRehashing();
         }
         long start = System.nanoTime();
@@ -334,7 +390,7 @@ public final class Dict<V> {
      * and less than 10% full. The new size is the smallest power of two holding all current entries.
      */
     public void tryShrink() {
-        if (t1 != null || t0 == null || pauses > 0) {
+        if (t1 != null || t0 == null || pauses > 0 || holds > 0) {
             return;
         }
         int size0 = capacity(t0);
@@ -454,7 +510,8 @@ public final class Dict<V> {
     private void expandIfNeeded() {
         if (t0 == null) {
             t0 = newTable(INITIAL_SIZE);
-        } else if (t1 == null && used0 >= capacity(t0) && capacity(t0) < MAX_SIZE) {
+        } else if (t1 == null && used0 >= (long) capacity(t0) * (holds > 0 ? FORCE_RESIZE_RATIO : 1)
+                && capacity(t0) < MAX_SIZE) {
             startRehash(tableSizeFor(used0 + 1));
         }
     }
@@ -476,7 +533,7 @@ public final class Dict<V> {
         if (t1 == null) {
             return false;
         }
-        if (pauses > 0) {
+        if (pauses > 0 || holds > 0) {
             return true;
         }
         long emptyVisits = (long) n * EMPTY_VISITS_PER_BUCKET;

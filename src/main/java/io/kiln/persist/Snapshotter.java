@@ -26,9 +26,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Takes point-in-time RDB snapshots of one shard without fork and without a pause that grows with
- * the data (serialize-before-write). At the start it bumps an epoch and notes each database's key
- * table; then, in slices of about a millisecond, it walks the tables with the SCAN cursor and
- * captures every entry it meets that is not yet captured. Any write to an entry not yet captured
+ * the data (serialize-before-write). At the start it bumps an epoch and notes and holds each
+ * database's key table (entries stay in their buckets, {@link Dict#hold()}); then, in slices of
+ * a few milliseconds, it walks the tables in memory order and captures every entry it meets that
+ * is not yet captured. Any write to an entry not yet captured
  * captures it first ({@link #beforeChange}); entries created after the start are marked as not
  * part of it ({@link #inserted}); a flushed database leaves its old table to the walk. So the file
  * holds exactly the data of the moment the save began while clients keep writing. Strings are
@@ -43,6 +44,8 @@ public final class Snapshotter implements SnapshotCapture {
   private static final Logger log = LoggerFactory.getLogger(Snapshotter.class);
 
   static final int BATCH_ENTRIES = 2048;
+  /** Buckets walked between two looks at the clock and the batch. */
+  static final int WALK_BUCKETS = 256;
   static final int MAX_IN_FLIGHT = 4;
   /** Event-loop time one slice of the walk may take before client I/O gets its turn. */
   static final long SLICE_NANOS = 3_000_000;
@@ -62,7 +65,7 @@ public final class Snapshotter implements SnapshotCapture {
   private final Map<Dict<Object>, Integer> dbOfTable = new IdentityHashMap<>();
   private final List<Dict<Object>> tables = new ArrayList<>();
   private int walkDb;
-  private long walkCursor;
+  private long walkPosition;
   private boolean walkScheduled;
   private Snapshot.Batch batch = new Snapshot.Batch(BATCH_ENTRIES);
   private int inFlight;
@@ -135,6 +138,7 @@ public final class Snapshotter implements SnapshotCapture {
     long total = 0;
     for (int i = 0; i < shard.databases(); i++) {
       Db db = shard.db(i);
+      db.table().hold();
       tables.add(db.table());
       dbOfTable.put(db.table(), i);
       sizes[i] = db.size();
@@ -142,7 +146,7 @@ public final class Snapshotter implements SnapshotCapture {
       total += sizes[i];
     }
     walkDb = 0;
-    walkCursor = 0;
+    walkPosition = 0;
     batch = new Snapshot.Batch(BATCH_ENTRIES);
     inFlight = 0;
     done = Promise.promise();
@@ -198,8 +202,9 @@ public final class Snapshotter implements SnapshotCapture {
         walkDone();
         return;
       }
-      walkCursor = tables.get(walkDb).scan(walkCursor, captureWalked);
-      if (walkCursor == 0) {
+      walkPosition = tables.get(walkDb).walk(walkPosition, WALK_BUCKETS, captureWalked);
+      if (walkPosition < 0) {
+        walkPosition = 0;
         walkDb++;
       }
       if (batch.isFull()) {
@@ -215,8 +220,7 @@ public final class Snapshotter implements SnapshotCapture {
 
   /** Every entry of the start has been captured: stop capturing and close the file. */
   private void walkDone() {
-    active = false;
-    shard.capture = null;
+    stopCapturing();
     if (!batch.isEmpty()) {
       sendBatch();
     }
@@ -278,9 +282,17 @@ public final class Snapshotter implements SnapshotCapture {
 
   // ---- completion ----
 
-  private void fail(String reason) {
+  /** The walk is over (done or failed): writes stop capturing and the tables may resize again. */
+  private void stopCapturing() {
+    if (active) {
+      tables.forEach(Dict::release);
+    }
     active = false;
     shard.capture = null;
+  }
+
+  private void fail(String reason) {
+    stopCapturing();
     Promise<Snapshot.Done> p = done;
     done = null;
     if (p != null) {

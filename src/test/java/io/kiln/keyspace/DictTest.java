@@ -405,6 +405,79 @@ class DictTest {
     }
 
     @Test
+    void heldWalkReturnsStableElementsUnderRandomChurn() {
+        for (long seed = 0; seed < 30; seed++) {
+            SplittableRandom rnd = new SplittableRandom(seed);
+            Dict<Integer> d = new Dict<>();
+            int stableCount = rnd.nextInt(1, 300);
+            for (int i = 0; i < stableCount; i++) {
+                d.putNode(key("stable:" + i), i);
+            }
+            List<byte[]> churn = new ArrayList<>();
+            int churnCount = rnd.nextInt(0, 5000);
+            for (int i = 0; i < churnCount; i++) {
+                churn.add(key("churn:" + i));
+                d.putNode(churn.get(i), i);
+            }
+            int next = churn.size();
+            Set<String> seen = new HashSet<>();
+            d.hold(); // a hold may begin in the middle of a rehash
+            long position = 0;
+            do {
+                position = d.walk(position, rnd.nextInt(1, 64), n -> seen.add(str(n.key)));
+                switch (rnd.nextInt(4)) {
+                    case 0 -> {
+                        for (int j = rnd.nextInt(2000); j > 0 && churn.size() < 20_000; j--) {
+                            byte[] k = key("churn:" + next++);
+                            churn.add(k);
+                            d.putNode(k, 0);
+                        }
+                    }
+                    case 1 -> {
+                        for (int j = churn.size() - 1; j >= 0 && rnd.nextInt(20) != 0; j--) {
+                            d.removeNode(churn.remove(j));
+                        }
+                        d.tryShrink();
+                    }
+                    case 2 -> d.rehashStep(rnd.nextInt(1, 50));
+                    default -> {
+                    }
+                }
+            } while (position >= 0);
+            d.release();
+            for (int i = 0; i < stableCount; i++) {
+                assertThat(seen).as("seed %d", seed).contains("stable:" + i);
+            }
+        }
+    }
+
+    @Test
+    void aHeldDictMovesNothingAndGrowsOnlyAtFivePerBucket() {
+        Dict<Integer> d = filled(1000);
+        finishRehash(d);
+        int size = d.tableSize(0);
+        d.hold();
+        for (int i = 1000; i < 5 * size - 1; i++) {
+            d.putNode(key(i), i);
+        }
+        assertThat(d.isRehashing()).isFalse();
+        assertThat(d.tableSize(0)).isEqualTo(size);
+        d.putNode(key(-1), -1);
+        d.putNode(key(-2), -2);
+        assertThat(d.isRehashing()).as("grown at five per bucket").isTrue();
+        long migrated = d.rehashedBuckets;
+        assertThat(d.rehashStep(100)).isTrue();
+        assertThat(d.rehashForNanos(1_000_000_000L)).isTrue();
+        assertThat(d.rehashedBuckets).as("nothing migrates while held").isEqualTo(migrated);
+        d.release();
+        finishRehash(d);
+        assertThat(d.size()).isEqualTo(5 * size + 1);
+        for (int i = 0; i < 5 * size - 1; i++) {
+            assertThat(d.get(key(i))).isEqualTo(i);
+        }
+    }
+
+    @Test
     void structuralChangeInsideScanThrows() {
         Dict<Integer> d = filled(10);
         assertThatThrownBy(() -> {
