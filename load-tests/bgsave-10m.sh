@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The RDB issue's measurement, Kiln and redis-server 7.0 side by side: KEYS string keys
-# (DEBUG POPULATE) plus HASHES small hashes (HSET over random keys), then redis-benchmark writes
-# SETs at full speed while BGSAVE runs; a probe PINGs every 10 ms all along. Prints the save
+# The RDB issue's measurement, Kiln and redis-server 7.0 side by side: KEYS string keys (SET
+# key:%012d, redis-benchmark's key format, through redis-cli --pipe) plus HASHES small hashes
+# (HSET over random keys), then redis-benchmark overwrites those keys at full speed while BGSAVE
+# runs; a probe PINGs every 10 ms all along. Prints the save
 # time, the longest PING before and during the save, RSS before and at its peak during the save,
 # then restarts the server on the file and times the load.
 #
@@ -27,7 +28,10 @@ run() { # name port dir start-command...
     > "/tmp/bgsave-$name.log" 2>&1 &
   local pid=$!
   wait_up "$port"
-  redis-cli -p "$port" debug populate "$keys" > /dev/null
+  # the keys redis-benchmark -r "$keys" writes below, so that its SETs overwrite and the dataset
+  # keeps its size: RSS growth during the save is then the snapshot's, not new keys'
+  python3 "$here/tools/gen_types.py" strings "$(echo "scale=6; $keys / 10000000" | bc)" \
+    | redis-cli -p "$port" --pipe > /dev/null
   # about ten fields each: hash:<n> with random field names
   redis-benchmark -p "$port" -q -c 50 -P 16 -n $((hashes * 10)) -r "$hashes" \
     HSET hash:__rand_int__ f:__rand_int__ v > /dev/null 2>&1

@@ -5,6 +5,8 @@
   gen_types.py sets     1M sets of 10 small integers      (SADD s:N i0 ... i9)
   gen_types.py zsets    1M sorted sets of 10 members      (ZADD z:N 0 m0 ... 9 m9)
   gen_types.py lists    100K lists of 100 elements        (RPUSH l:N e0 ... e99)
+  gen_types.py strings  10M strings in redis-benchmark's key format (SET key:%012d xxx), so
+                        that `redis-benchmark -r 10000000 -t set` afterwards only overwrites
 
 An optional second argument scales the key count (for quick checks). Deterministic: the same
 stream goes to Kiln and to redis-server.
@@ -42,6 +44,9 @@ def main():
         n = int(100_000 * scale)
         gen = (command(b"RPUSH", b"l:%d" % i, *[b"element%d" % e for e in range(100)])
                for i in range(n))
+    elif kind == "strings":
+        n = int(10_000_000 * scale)
+        gen = (b"*3\r\n$3\r\nSET\r\n$16\r\nkey:%012d\r\n$3\r\nxxx\r\n" % i for i in range(n))
     else:
         sys.exit("unknown dataset " + kind)
     for c in gen:
