@@ -359,45 +359,51 @@ class DictTest {
         }
     }
 
-    @Test
-    void scanContractHoldsUnderRandomChurn() {
-        for (long seed = 0; seed < 30; seed++) {
-            SplittableRandom rnd = new SplittableRandom(seed);
-            Dict<Integer> d = new Dict<>();
-            int stableCount = rnd.nextInt(1, 300);
+    /** Stable keys present for a whole iteration, and churn keys added and removed around them. */
+    private static final class Churn {
+        final SplittableRandom rnd;
+        final Dict<Integer> d = new Dict<>();
+        final int stableCount;
+        final List<byte[]> churn = new ArrayList<>();
+        int next;
+
+        Churn(long seed) {
+            rnd = new SplittableRandom(seed);
+            stableCount = rnd.nextInt(1, 300);
             for (int i = 0; i < stableCount; i++) {
                 d.putNode(key("stable:" + i), i);
             }
-            List<byte[]> churn = new ArrayList<>();
             int churnCount = rnd.nextInt(0, 5000);
             for (int i = 0; i < churnCount; i++) {
                 churn.add(key("churn:" + i));
                 d.putNode(churn.get(i), i);
             }
-            int next = churn.size();
-            Set<String> seen = new HashSet<>();
-            long cursor = 0;
-            do {
-                cursor = d.scan(cursor, n -> seen.add(str(n.key)));
-                switch (rnd.nextInt(4)) {
-                    case 0 -> { // grow, capped so that the scan terminates
-                        for (int j = rnd.nextInt(2000); j > 0 && churn.size() < 20_000; j--) {
-                            byte[] k = key("churn:" + next++);
-                            churn.add(k);
-                            d.putNode(k, 0);
-                        }
-                    }
-                    case 1 -> { // delete most churn keys and shrink
-                        for (int j = churn.size() - 1; j >= 0 && rnd.nextInt(20) != 0; j--) {
-                            d.removeNode(churn.remove(j));
-                        }
-                        d.tryShrink();
-                    }
-                    case 2 -> d.rehashStep(rnd.nextInt(1, 50));
-                    default -> {
+            next = churn.size();
+        }
+
+        /** One random change between two iteration steps. */
+        void step() {
+            switch (rnd.nextInt(4)) {
+                case 0 -> { // grow, capped so that the iteration terminates
+                    for (int j = rnd.nextInt(2000); j > 0 && churn.size() < 20_000; j--) {
+                        byte[] k = key("churn:" + next++);
+                        churn.add(k);
+                        d.putNode(k, 0);
                     }
                 }
-            } while (cursor != 0);
+                case 1 -> { // delete most churn keys and shrink
+                    for (int j = churn.size() - 1; j >= 0 && rnd.nextInt(20) != 0; j--) {
+                        d.removeNode(churn.remove(j));
+                    }
+                    d.tryShrink();
+                }
+                case 2 -> d.rehashStep(rnd.nextInt(1, 50));
+                default -> {
+                }
+            }
+        }
+
+        void assertStableSeen(Set<String> seen, long seed) {
             for (int i = 0; i < stableCount; i++) {
                 assertThat(seen).as("seed %d", seed).contains("stable:" + i);
             }
@@ -405,49 +411,32 @@ class DictTest {
     }
 
     @Test
+    void scanContractHoldsUnderRandomChurn() {
+        for (long seed = 0; seed < 30; seed++) {
+            Churn c = new Churn(seed);
+            Set<String> seen = new HashSet<>();
+            long cursor = 0;
+            do {
+                cursor = c.d.scan(cursor, n -> seen.add(str(n.key)));
+                c.step();
+            } while (cursor != 0);
+            c.assertStableSeen(seen, seed);
+        }
+    }
+
+    @Test
     void heldWalkReturnsStableElementsUnderRandomChurn() {
         for (long seed = 0; seed < 30; seed++) {
-            SplittableRandom rnd = new SplittableRandom(seed);
-            Dict<Integer> d = new Dict<>();
-            int stableCount = rnd.nextInt(1, 300);
-            for (int i = 0; i < stableCount; i++) {
-                d.putNode(key("stable:" + i), i);
-            }
-            List<byte[]> churn = new ArrayList<>();
-            int churnCount = rnd.nextInt(0, 5000);
-            for (int i = 0; i < churnCount; i++) {
-                churn.add(key("churn:" + i));
-                d.putNode(churn.get(i), i);
-            }
-            int next = churn.size();
+            Churn c = new Churn(seed);
             Set<String> seen = new HashSet<>();
-            d.hold(); // a hold may begin in the middle of a rehash
+            c.d.hold(); // a hold may begin in the middle of a rehash
             long position = 0;
             do {
-                position = d.walk(position, rnd.nextInt(1, 64), n -> seen.add(str(n.key)));
-                switch (rnd.nextInt(4)) {
-                    case 0 -> {
-                        for (int j = rnd.nextInt(2000); j > 0 && churn.size() < 20_000; j--) {
-                            byte[] k = key("churn:" + next++);
-                            churn.add(k);
-                            d.putNode(k, 0);
-                        }
-                    }
-                    case 1 -> {
-                        for (int j = churn.size() - 1; j >= 0 && rnd.nextInt(20) != 0; j--) {
-                            d.removeNode(churn.remove(j));
-                        }
-                        d.tryShrink();
-                    }
-                    case 2 -> d.rehashStep(rnd.nextInt(1, 50));
-                    default -> {
-                    }
-                }
+                position = c.d.walk(position, c.rnd.nextInt(1, 64), n -> seen.add(str(n.key)));
+                c.step();
             } while (position >= 0);
-            d.release();
-            for (int i = 0; i < stableCount; i++) {
-                assertThat(seen).as("seed %d", seed).contains("stable:" + i);
-            }
+            c.d.release();
+            c.assertStableSeen(seen, seed);
         }
     }
 
