@@ -39,8 +39,14 @@ run() { # name port dir start-command...
   nice -n "${NICE:-0}" redis-benchmark -p "$port" -q -c 50 -P 16 -n 200000000 -r "$keys" -t set > /dev/null 2>&1 &
   local bench=$!
   sleep 2
+  # RSS moves under these writes without any save too (the heap grows until old garbage is
+  # collected), so the same window without a save is measured for comparison
+  local ra=$(rss "$port") ta=$(date +%s.%N)
   python3 "$here/tools/ping_probe.py" "$port" 6 > "/tmp/bgsave-$name-before.txt"
+  local rb=$(rss "$port") tb=$(date +%s.%N)
   echo "   probe under full-speed SETs, no save (6 s): $(head -1 "/tmp/bgsave-$name-before.txt")"
+  echo "   RSS without a save: $((ra / 1048576)) -> $((rb / 1048576)) MB in" \
+    "$(echo "scale=1; ($tb - $ta) / 1" | bc) s"
   python3 "$here/tools/ping_probe.py" "$port" 3600 > "/tmp/bgsave-$name-during.txt" &
   local probe=$!
   local rss0=$(rss "$port") peak=0 t0=$(date +%s.%N)
@@ -56,7 +62,8 @@ run() { # name port dir start-command...
     "$(redis-cli -p "$port" info persistence | tr -d '\r' | grep rdb_last_bgsave_status)," \
     "latest_fork_usec $(redis-cli -p "$port" info stats | tr -d '\r' | awk -F: '$1=="latest_fork_usec"{print $2}')"
   echo "   probe during the save: $(head -1 "/tmp/bgsave-$name-during.txt")"
-  echo "   RSS at the start $((rss0 / 1048576)) MB, peak during the save $((peak / 1048576)) MB"
+  echo "   RSS at the start $((rss0 / 1048576)) MB, peak during the save $((peak / 1048576)) MB" \
+    "($(echo "scale=1; 100 * ($peak - $rss0) / $rss0" | bc)%)"
   echo "   file: $(( $(stat -c %s "$dir/dump.rdb") / 1048576 )) MB"
   redis-cli -p "$port" shutdown nosave > /dev/null 2>&1 || kill "$pid"
   wait "$pid" 2>/dev/null || true
