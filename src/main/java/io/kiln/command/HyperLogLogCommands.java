@@ -80,16 +80,21 @@ public final class HyperLogLogCommands {
     }
     updated += raised;
     if (updated > 0) {
-      sketch.invalidateCache();
-      if (n == null) {
-        db.set(key, sketch.bytes(), false);
-      } else {
-        db.replace(n, sketch.bytes());
-      }
-      db.notify(Notify.STRING, "pfadd", key);
+      store(db, key, n, sketch);
       c.shard.dirty += updated;
     }
     c.out.integer(updated > 0 ? 1 : 0);
+  }
+
+  /** Stores an edited sketch under {@code key} (node {@code n}, null if new), as a "pfadd" event. */
+  private static void store(Db db, byte[] key, Dict.Node<Object> n, HyperLogLog.Sketch sketch) {
+    sketch.invalidateCache();
+    if (n == null) {
+      db.set(key, sketch.bytes(), false);
+    } else {
+      db.replace(n, sketch.bytes());
+    }
+    db.notify(Notify.STRING, "pfadd", key);
   }
 
   static void pfcount(Client c, byte[][] argv) {
@@ -169,14 +174,7 @@ public final class HyperLogLogCommands {
         sketch.set(r, max[r], sparseMax);
       }
     }
-    sketch.invalidateCache();
-    if (n == null) {
-      db.set(key, sketch.bytes(), false);
-    } else {
-      db.replace(n, sketch.bytes());
-    }
-    // Redis announces a merge as a mass PFADD.
-    db.notify(Notify.STRING, "pfadd", key);
+    store(db, key, n, sketch); // Redis announces a merge as a mass PFADD
     c.shard.dirty++;
     c.ok();
   }

@@ -29,7 +29,6 @@ public final class Db {
     shard.notify(type, event, key, id);
   }
 
-
   public int size() {
     return keys.size();
   }

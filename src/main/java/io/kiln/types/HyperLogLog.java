@@ -192,6 +192,31 @@ public final class HyperLogLog {
     return (byte) (0x80 | (value - 1) << 2 | (len - 1));
   }
 
+  /** Bytes of the opcode that starts with {@code op}: two for XZERO, one otherwise. */
+  private static int opBytes(byte op) {
+    return isXzero(op & 0xff) ? 2 : 1;
+  }
+
+  /**
+   * Registers covered by the opcode at {@code b[p]}, for a value that ends at {@code end}
+   * (a truncated XZERO reads its missing byte as zero).
+   */
+  private static int runLength(byte[] b, int p, int end) {
+    int op = b[p] & 0xff;
+    if (isZero(op)) {
+      return (op & 0x3f) + 1;
+    }
+    if (isXzero(op)) {
+      return ((op & 0x3f) << 8 | (p + 1 < end ? b[p + 1] & 0xff : 0)) + 1;
+    }
+    return valLen(op);
+  }
+
+  /** The register value the opcode stands for: 0 for ZERO and XZERO runs. */
+  private static int runValue(byte op) {
+    return isVal(op & 0xff) ? valValue(op & 0xff) : 0;
+  }
+
   // ---- counting ----
 
   /**
@@ -207,25 +232,10 @@ public final class HyperLogLog {
       return histo;
     }
     int covered = 0;
-    int p = HEADER;
-    while (p < v.length) {
-      int op = v[p] & 0xff;
-      if (isZero(op)) {
-        int run = (op & 0x3f) + 1;
-        covered += run;
-        histo[0] += run;
-        p++;
-      } else if (isXzero(op)) {
-        int run = ((op & 0x3f) << 8 | (p + 1 < v.length ? v[p + 1] & 0xff : 0)) + 1;
-        covered += run;
-        histo[0] += run;
-        p += 2;
-      } else {
-        int run = valLen(op);
-        covered += run;
-        histo[valValue(op)] += run;
-        p++;
-      }
+    for (int p = HEADER; p < v.length; p += opBytes(v[p])) {
+      int run = runLength(v, p, v.length);
+      covered += run;
+      histo[runValue(v[p])] += run;
     }
     return covered == REGISTERS ? histo : null;
   }
@@ -307,28 +317,26 @@ public final class HyperLogLog {
       }
       return true;
     }
+    return mergeSparse(max, v, v.length);
+  }
+
+  /** {@link #mergeInto} for the sparse value in {@code v[0, end)}. */
+  private static boolean mergeSparse(byte[] max, byte[] v, int end) {
     int r = 0;
-    int p = HEADER;
-    while (p < v.length) {
-      int op = v[p] & 0xff;
-      if (isZero(op)) {
-        r += (op & 0x3f) + 1;
-        p++;
-      } else if (isXzero(op)) {
-        r += ((op & 0x3f) << 8 | (p + 1 < v.length ? v[p + 1] & 0xff : 0)) + 1;
-        p += 2;
-      } else {
-        int run = valLen(op);
-        int value = valValue(op);
-        if (r + run > REGISTERS) {
-          break;
+    for (int p = HEADER; p < end; p += opBytes(v[p])) {
+      int run = runLength(v, p, end);
+      int value = runValue(v[p]);
+      if (value == 0) {
+        r += run;
+        continue;
+      }
+      if (r + run > REGISTERS) {
+        break; // as Redis: a VAL past the last register ends the walk
+      }
+      for (int last = r + run; r < last; r++) {
+        if (value > max[r]) {
+          max[r] = (byte) value;
         }
-        for (int k = 0; k < run; k++, r++) {
-          if (value > max[r]) {
-            max[r] = (byte) value;
-          }
-        }
-        p++;
       }
     }
     return r == REGISTERS;
@@ -337,19 +345,15 @@ public final class HyperLogLog {
   /** PFDEBUG DECODE's text for a sparse value: "z:N", "Z:N", "v:VALUE,N" separated by spaces. */
   public static String decodeSparse(byte[] v) {
     StringBuilder sb = new StringBuilder();
-    int p = HEADER;
-    while (p < v.length) {
+    for (int p = HEADER; p < v.length; p += opBytes(v[p])) {
       int op = v[p] & 0xff;
+      int run = runLength(v, p, v.length);
       if (isZero(op)) {
-        sb.append("z:").append((op & 0x3f) + 1).append(' ');
-        p++;
+        sb.append("z:").append(run).append(' ');
       } else if (isXzero(op)) {
-        int run = ((op & 0x3f) << 8 | (p + 1 < v.length ? v[p + 1] & 0xff : 0)) + 1;
         sb.append("Z:").append(run).append(' ');
-        p += 2;
       } else {
-        sb.append("v:").append(valValue(op)).append(',').append(valLen(op)).append(' ');
-        p++;
+        sb.append("v:").append(valValue(op)).append(',').append(run).append(' ');
       }
     }
     return sb.toString().strip();
@@ -419,10 +423,6 @@ public final class HyperLogLog {
       return sparseSet(r, value, sparseMax);
     }
 
-    private int at(int i) {
-      return i < len ? buf[i] & 0xff : 0;
-    }
-
     private void room(int extra) {
       if (len + extra + 1 > buf.length) {
         buf = Arrays.copyOf(buf, Math.max(buf.length * 2, len + extra + 8));
@@ -437,33 +437,15 @@ public final class HyperLogLog {
       if (encoding() == DENSE) {
         return true;
       }
+      byte[] registers = new byte[REGISTERS];
+      if (!mergeSparse(registers, buf, len)) {
+        return false;
+      }
       byte[] dense = new byte[DENSE_SIZE];
       System.arraycopy(buf, 0, dense, 0, HEADER);
       dense[4] = DENSE;
-      int r = 0;
-      int p = HEADER;
-      while (p < len) {
-        int op = buf[p] & 0xff;
-        if (isZero(op)) {
-          r += (op & 0x3f) + 1;
-          p++;
-        } else if (isXzero(op)) {
-          r += ((op & 0x3f) << 8 | at(p + 1)) + 1;
-          p += 2;
-        } else {
-          int run = valLen(op);
-          int value = valValue(op);
-          if (r + run > REGISTERS) {
-            break;
-          }
-          for (int k = 0; k < run; k++) {
-            denseSet(dense, r++, value);
-          }
-          p++;
-        }
-      }
-      if (r != REGISTERS) {
-        return false;
+      for (int r = 0; r < REGISTERS; r++) {
+        denseSet(dense, r, registers[r]);
       }
       buf = dense;
       len = DENSE_SIZE;
@@ -496,21 +478,12 @@ public final class HyperLogLog {
       int prev = -1;
       int span = 0;
       while (p < end) {
-        int op = buf[p] & 0xff;
-        int opLen = 1;
-        if (isZero(op)) {
-          span = (op & 0x3f) + 1;
-        } else if (isVal(op)) {
-          span = valLen(op);
-        } else {
-          span = ((op & 0x3f) << 8 | at(p + 1)) + 1;
-          opLen = 2;
-        }
+        span = runLength(buf, p, end);
         if (r <= first + span - 1) {
           break;
         }
         prev = p;
-        p += opLen;
+        p += opBytes(buf[p]);
         first += span;
       }
       if (span == 0 || p >= end) {
