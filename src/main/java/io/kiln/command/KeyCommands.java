@@ -83,10 +83,10 @@ public final class KeyCommands {
     return ((RedisValue) v).encoding();
   }
 
-  /** A copy of a value for COPY: strings are immutable and shared, other types copy themselves. */
+  /** A copy of a value for COPY (a string's array belongs to one key: {@link Db}). */
   public static Object copyValue(Object v) {
-    if (v instanceof byte[]) {
-      return v;
+    if (v instanceof byte[] s) {
+      return s.clone();
     }
     return ((RedisValue) v).deepCopy();
   }

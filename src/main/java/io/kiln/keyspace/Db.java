@@ -6,7 +6,13 @@ import java.util.List;
 /**
  * One logical database (SELECT n) of one shard: the key table, the index of keys with a TTL
  * (sampled by active expiry), and the WATCH registry. Values are {@code byte[]} for strings
- * (never changed in place, so a snapshot may hold a reference) and type objects for the rest.
+ * and type objects for the rest.
+ *
+ * <p>A string's array belongs to its key alone (COPY, the slow log and a snapshot copy what they
+ * keep), so a write of the same length up to {@link #IN_PLACE_MAX} bytes overwrites it in place
+ * (SET, INCR...): an overwrite then allocates nothing the collector must keep and stores no new
+ * reference into an old node, which is what makes young collections under an overwrite-heavy
+ * load short. Longer strings are never changed in place, and a snapshot holds them by reference.
  *
  * <p>Owned by the shard's event loop; not thread-safe.
  */
@@ -113,7 +119,7 @@ public final class Db {
       notify(Notify.NEW, "new", key);
     } else {
       willChange(n);
-      n.value = value;
+      store(n, value);
       if (!keepTtl && n.expireAt != 0) {
         n.expireAt = 0;
         expires.removeNode(key);
@@ -122,6 +128,19 @@ public final class Db {
     n.lru = shard.lruClock();
     touched(key);
     added(key, value);
+  }
+
+  /** Longest string a write of the same length overwrites in place (see the class comment). */
+  public static final int IN_PLACE_MAX = 512;
+
+  /** Puts {@code value} into a live node: into its string's array when the lengths allow. */
+  private static void store(Dict.Node<Object> n, Object value) {
+    if (value instanceof byte[] nv && n.value instanceof byte[] old && old.length == nv.length
+        && nv.length <= IN_PLACE_MAX) {
+      System.arraycopy(nv, 0, old, 0, nv.length);
+    } else {
+      n.value = value;
+    }
   }
 
   /** A non-string value appeared under {@code key}: blocked clients waiting on it may wake. */
@@ -162,7 +181,7 @@ public final class Db {
   /** Replaces the value of an existing live key, keeping its TTL (APPEND, INCR, SETRANGE...). */
   public void replace(Dict.Node<Object> node, Object value) {
     willChange(node);
-    node.value = value;
+    store(node, value);
     node.lru = shard.lruClock();
     touched(node.key);
   }

@@ -32,8 +32,9 @@ import org.slf4j.LoggerFactory;
  * is not yet captured. Any write to an entry not yet captured
  * captures it first ({@link #beforeChange}); entries created after the start are marked as not
  * part of it ({@link #inserted}); a flushed database leaves its old table to the walk. So the file
- * holds exactly the data of the moment the save began while clients keep writing. Strings are
- * immutable arrays, so capturing one is a reference. Captured entries go to the
+ * holds exactly the data of the moment the save began while clients keep writing. Capturing a
+ * long string is a reference (never changed in place); short strings and collections are copied.
+ * Captured entries go to the
  * {@link SnapshotWriter} worker in batches, at most {@link #MAX_IN_FLIGHT} unacknowledged, which
  * bounds the extra memory.
  *
@@ -242,8 +243,10 @@ public final class Snapshotter implements SnapshotCapture {
       return;
     }
     node.epoch = epoch;
-    // Strings are immutable arrays: a reference is the capture. Collections are copied now.
-    Object value = node.value instanceof RedisValue v ? v.toRdb() : node.value;
+    // Collections are copied now, and so are strings a later write may overwrite in place (Db);
+    // longer strings are never changed in place: a reference is their capture.
+    Object value = node.value instanceof RedisValue v ? v.toRdb()
+        : node.value instanceof byte[] s && s.length <= Db.IN_PLACE_MAX ? s.clone() : node.value;
     if (batch.isFull()) {
       // a write captured more than a batch while the worker was behind: start another one
       sendBatch();

@@ -30,7 +30,7 @@ public final class SlowLog {
         byte[] tail = ("... (" + (argv[i].length - MAX_ARG_LEN) + " more bytes)").getBytes();
         kept[i] = concat(head, tail);
       } else {
-        kept[i] = argv[i];
+        kept[i] = argv[i].clone(); // a SET's value may be overwritten in place later (Db)
       }
     }
     entries.addFirst(new Entry(nextId++, System.currentTimeMillis() / 1000, micros,

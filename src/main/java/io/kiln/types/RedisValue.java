@@ -5,7 +5,7 @@ import io.kiln.rdb.RdbValue;
 /**
  * What every non-string value (list, hash, set, sorted set) implements so that the generic
  * commands can name it (TYPE, SCAN TYPE), describe it (OBJECT ENCODING), duplicate it (COPY) and
- * a snapshot can capture it. Strings are plain immutable {@code byte[]} and need none of this.
+ * a snapshot can capture it. Strings are plain {@code byte[]} (see {@code Db}) and need none of this.
  *
  * <p>Values are mutable and owned by the event loop of the shard holding them. Before changing
  * one in place, a command calls {@code Db.willChange(node)} so that a running snapshot captures

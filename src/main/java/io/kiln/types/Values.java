@@ -35,7 +35,7 @@ public final class Values {
     return null;
   }
 
-  /** The RDB form of a stored value (strings by reference: they are immutable). */
+  /** The RDB form of a stored value, to encode at once (a string is its array, not a copy). */
   public static RdbValue toRdb(Object stored) {
     if (stored instanceof byte[] s) {
       return new RdbValue.Str(s);

@@ -418,6 +418,21 @@ class KeyCommandsTest {
   }
 
   @Test
+  void aCopyKeepsItsValueWhenTheSourceIsOverwrittenInPlace() {
+    try (Jedis j = jedis()) {
+      j.set("src", "abc");
+      j.copy("src", "dst", false);
+      j.set("src", "xyz"); // same length: overwrites the source's array in place
+      j.incr("n");
+      j.copy("n", "m", false);
+      j.incr("n");
+      assertThat(j.get("dst")).isEqualTo("abc");
+      assertThat(j.get("m")).isEqualTo("1");
+      assertThat(j.get("n")).isEqualTo("2");
+    }
+  }
+
+  @Test
   void renameKeepsValueAndTtl() throws Exception {
     try (Jedis j = jedis()) {
       j.set("x", "v");

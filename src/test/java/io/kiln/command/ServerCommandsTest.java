@@ -161,6 +161,17 @@ class ServerCommandsTest {
   }
 
   @Test
+  void aSlowlogEntryKeepsTheValueItLogged() throws Exception {
+    try (TestKiln kiln = TestKiln.start(); RespClient c = kiln.client()) {
+      c.call("CONFIG", "SET", "slowlog-log-slower-than", "0");
+      c.call("SET", "k", "old");
+      c.call("SET", "k", "new"); // same length: overwrites the stored array in place
+      assertThat(c.call("SLOWLOG", "GET", "2")).contains("\r\nk\r\n$3\r\nold\r\n")
+          .contains("\r\nk\r\n$3\r\nnew\r\n");
+    }
+  }
+
+  @Test
   void monitorSeesAnotherClientsCommand() throws Exception {
     try (TestKiln kiln = TestKiln.start(); RespClient mon = kiln.client();
         RespClient c = kiln.client()) {
