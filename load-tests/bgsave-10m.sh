@@ -7,7 +7,12 @@
 # then restarts the server on the file and times the load.
 #
 #   load-tests/bgsave-10m.sh [KEYS] [HASHES]
-#   JAVA / JAVA_OPTS select Kiln's JVM and flags; ONLY=kiln or ONLY=redis runs one side.
+#   JAVA / JAVA_OPTS select Kiln's JVM and flags (default: a fixed, pre-touched 4 GB G1 heap with
+#   a 5 ms pause goal, so that RSS does not follow the collector's sizing); ONLY=kiln or
+#   ONLY=redis runs one side. WARMUP (default 25 s) is how long the writes run before anything
+#   is measured: the JIT compiles the write path and the collector finishes with the preload.
+#   Kiln's own event-loop stalls come from its latency monitor ("event-loop" in LATENCY LATEST,
+#   threshold 1 ms), reset at the start of each window.
 #   NICE=19 runs the writer (redis-benchmark) niced, so that on a machine with as few cores as
 #   busy threads the scheduler lets the server's own threads (event loop, GC, snapshot writer)
 #   run first: the probe then sees the server's pauses, not the benchmark taking its core.
@@ -18,6 +23,8 @@ hashes="${2:-1000000}"
 jar="$here/../target/kiln.jar"
 [[ -f "$jar" ]] || mvn -q -f "$here/../pom.xml" package -DskipTests
 
+# the longest "event-loop" stall in LATENCY LATEST since the last LATENCY RESET (Kiln only)
+stall() { redis-cli -p "$1" latency latest | awk 'f && ++n == 3 {print; exit} $0 == "event-loop" {f = 1}'; }
 rss() { redis-cli -p "$1" info memory | tr -d '\r' | awk -F: '$1 == "used_memory_rss" {print $2}'; }
 wait_up() { for _ in $(seq 1 600); do redis-cli -p "$1" ping 2>/dev/null | grep -q PONG && return; sleep 0.1; done; }
 
@@ -36,32 +43,38 @@ run() { # name port dir start-command...
   redis-benchmark -p "$port" -q -c 50 -P 16 -n $((hashes * 10)) -r "$hashes" \
     HSET hash:__rand_int__ f:__rand_int__ v > /dev/null 2>&1
   echo "== $name: $(redis-cli -p "$port" dbsize) keys, RSS $(( $(rss "$port") / 1048576 )) MB"
+  redis-cli -p "$port" config set latency-monitor-threshold 1 > /dev/null
   nice -n "${NICE:-0}" redis-benchmark -p "$port" -q -c 50 -P 16 -n 200000000 -r "$keys" -t set > /dev/null 2>&1 &
   local bench=$!
-  sleep 2
+  # warm-up: the JIT compiles the write path and the collector digests the preload's last writes
+  sleep "${WARMUP:-25}"
   # RSS moves under these writes without any save too (the heap grows until old garbage is
   # collected), so the same window without a save is measured for comparison
   local ra=$(rss "$port") ta=$(date +%s.%N)
+  redis-cli -p "$port" latency reset > /dev/null
   python3 "$here/tools/ping_probe.py" "$port" 6 > "/tmp/bgsave-$name-before.txt"
-  local rb=$(rss "$port") tb=$(date +%s.%N)
+  local rb=$(rss "$port") tb=$(date +%s.%N) sb=$(stall "$port")
   echo "   probe under full-speed SETs, no save (6 s): $(head -1 "/tmp/bgsave-$name-before.txt")"
+  [[ $name == kiln ]] && echo "   longest event-loop stall, no save: ${sb:-0} ms"
   echo "   RSS without a save: $((ra / 1048576)) -> $((rb / 1048576)) MB in" \
     "$(echo "scale=1; ($tb - $ta) / 1" | bc) s"
   python3 "$here/tools/ping_probe.py" "$port" 3600 > "/tmp/bgsave-$name-during.txt" &
   local probe=$!
   local rss0=$(rss "$port") peak=0 t0=$(date +%s.%N)
+  redis-cli -p "$port" latency reset > /dev/null
   redis-cli -p "$port" bgsave > /dev/null
   while redis-cli -p "$port" info persistence | grep -q '^rdb_bgsave_in_progress:1'; do
     local r=$(rss "$port"); (( r > peak )) && peak=$r
     sleep 0.2
   done
-  local t1=$(date +%s.%N)
+  local t1=$(date +%s.%N) sd=$(stall "$port")
   kill "$probe"; wait "$probe" 2>/dev/null || true
   kill "$bench"; wait "$bench" 2>/dev/null || true
   echo "   BGSAVE under full-speed SETs: $(echo "$t1 - $t0" | bc) s," \
     "$(redis-cli -p "$port" info persistence | tr -d '\r' | grep rdb_last_bgsave_status)," \
     "latest_fork_usec $(redis-cli -p "$port" info stats | tr -d '\r' | awk -F: '$1=="latest_fork_usec"{print $2}')"
   echo "   probe during the save: $(head -1 "/tmp/bgsave-$name-during.txt")"
+  [[ $name == kiln ]] && echo "   longest event-loop stall during the save: ${sd:-0} ms"
   echo "   RSS at the start $((rss0 / 1048576)) MB, peak during the save $((peak / 1048576)) MB" \
     "($(echo "scale=1; 100 * ($peak - $rss0) / $rss0" | bc)%)"
   echo "   file: $(( $(stat -c %s "$dir/dump.rdb") / 1048576 )) MB"
@@ -79,6 +92,7 @@ run() { # name port dir start-command...
 }
 
 only="${ONLY:-kiln redis}"
-[[ $only == *kiln* ]] && run kiln 7397 /tmp/bgsave-kiln "${JAVA:-java}" ${JAVA_OPTS:-} -jar "$jar"
+[[ $only == *kiln* ]] && run kiln 7397 /tmp/bgsave-kiln "${JAVA:-java}" \
+  ${JAVA_OPTS:--Xms4g -Xmx4g -XX:+AlwaysPreTouch -XX:MaxGCPauseMillis=5} -jar "$jar"
 [[ $only == *redis* ]] && run redis 7398 /tmp/bgsave-redis redis-server
 true

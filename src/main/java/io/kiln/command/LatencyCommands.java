@@ -170,6 +170,11 @@ public final class LatencyCommands {
         sb.append("- Snapshot start pauses: Kiln snapshots without fork; a long start pause "
             + "points at many databases or a busy machine.\n");
       }
+      if (events.containsKey(ShardVerticle.STALL_EVENT)) {
+        sb.append("- Event loop stalls: a slow command, a long pipeline batch, a garbage "
+            + "collector pause (run with -Xlog:gc) or the OS giving the event loop's core to "
+            + "another thread.\n");
+      }
       sb.append("- Check the machine for CPU contention and swapping.\n");
     }
     c.out.verbatim(sb.toString());

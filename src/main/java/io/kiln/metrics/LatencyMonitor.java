@@ -6,7 +6,8 @@ import java.util.Map;
 
 /**
  * The latency monitor behind LATENCY LATEST / HISTORY / RESET / DOCTOR / GRAPH: per event
- * ("command", "fast-command", "fork", and later the AOF's "aof-write", "aof-fsync-always"...)
+ * ("command", "fast-command", "fork", Kiln's own "event-loop" for stalls of an event loop, and
+ * later the AOF's "aof-write", "aof-fsync-always"...)
  * a ring of the last {@link #SAMPLES} per-second samples plus the all-time maximum, as Redis keeps
  * them. A sample is taken only when an event lasted at least {@code latency-monitor-threshold}
  * milliseconds; events in the same second keep the worst one.

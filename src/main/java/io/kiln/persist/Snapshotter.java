@@ -49,7 +49,7 @@ public final class Snapshotter implements SnapshotCapture {
   static final int WALK_BUCKETS = 256;
   static final int MAX_IN_FLIGHT = 4;
   /** Event-loop time one slice of the walk may take before client I/O gets its turn. */
-  static final long SLICE_NANOS = 3_000_000;
+  static final long SLICE_NANOS = 1_000_000;
   /** Redis waits this long before retrying a failed background save (CONFIG_BGSAVE_RETRY_DELAY). */
   static final long RETRY_DELAY_SEC = 5;
 

@@ -7,6 +7,7 @@ import io.kiln.config.Config;
 import io.kiln.keyspace.Shard;
 import io.kiln.persist.Snapshotter;
 import io.vertx.core.Future;
+import io.vertx.core.Handler;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.net.NetServer;
 import io.vertx.core.net.NetServerOptions;
@@ -480,6 +481,7 @@ public final class ShardVerticle extends VerticleBase {
   }
 
   private void cron(int hz) {
+    startStallProbe();
     shard.cron(hz);
     snapshotter.cron();
     rates.sample(shard.stats);
@@ -500,5 +502,40 @@ public final class ShardVerticle extends VerticleBase {
         }
       }
     }
+  }
+
+  // ---- the event loop's own stalls ----
+
+  /** The latency monitor's event for this event loop's stalls (Kiln's own; Redis has none). */
+  public static final String STALL_EVENT = "event-loop";
+
+  private boolean stallProbe;
+  private long stallDue;
+  private final Handler<Long> stallTick = id -> stallTick();
+
+  /**
+   * While the latency monitor is on (latency-monitor-threshold > 0), a 1 ms timer notes how late
+   * it fires: the time this event loop could not get back to its sockets, whatever held it (a
+   * long command or read batch, a snapshot slice, a collector pause, the OS giving its core to
+   * another thread). Stalls at or over the threshold become "event-loop" samples.
+   */
+  private void startStallProbe() {
+    if (!stallProbe && latencyMonitorThreshold > 0) {
+      stallProbe = true;
+      stallDue = System.nanoTime() + 1_000_000;
+      vertx.setTimer(1, stallTick);
+    }
+  }
+
+  private void stallTick() {
+    long now = System.nanoTime();
+    long threshold = latencyMonitorThreshold;
+    if (threshold <= 0) {
+      stallProbe = false;
+      return;
+    }
+    kiln.latencyMonitor().addIfNeeded(STALL_EVENT, (now - stallDue) / 1_000_000, threshold);
+    stallDue = now + 1_000_000;
+    vertx.setTimer(1, stallTick);
   }
 }
