@@ -60,6 +60,7 @@ run() { # name port dir start-command...
     "$(echo "scale=1; ($tb - $ta) / 1" | bc) s"
   python3 "$here/tools/ping_probe.py" "$port" 3600 > "/tmp/bgsave-$name-during.txt" &
   local probe=$!
+  sleep 1 # the probe is connected and PINGing before BGSAVE: a fork's pause shows in its figures
   local rss0=$(rss "$port") peak=0 t0=$(date +%s.%N)
   redis-cli -p "$port" latency reset > /dev/null
   redis-cli -p "$port" bgsave > /dev/null
