@@ -62,7 +62,11 @@ class LoadingStateTest {
             "loading_rdb_used_mem", "loading_loaded_bytes", "loading_loaded_perc",
             "loading_eta_seconds");
         assertThat(info(c, "loading_total_bytes")).isEqualTo(Long.toString(size));
-        assertThat(info(c, "loading_rdb_used_mem")).isEqualTo("987654321");
+        // the loader sets loading:1 before it reads the header's aux fields: wait for used-mem
+        while (!"987654321".equals(info(c, "loading_rdb_used_mem"))) {
+          assertThat(System.nanoTime()).as("loading_rdb_used_mem from the aux field")
+              .isLessThan(deadline);
+        }
         long startTime = Long.parseLong(info(c, "loading_start_time"));
         assertThat(startTime).isBetween(System.currentTimeMillis() / 1000 - 30,
             System.currentTimeMillis() / 1000);
