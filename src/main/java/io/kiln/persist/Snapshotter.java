@@ -34,9 +34,8 @@ import org.slf4j.LoggerFactory;
  * part of it ({@link #inserted}); a flushed database leaves its old table to the walk. So the file
  * holds exactly the data of the moment the save began while clients keep writing. Capturing a
  * long string is a reference (never changed in place); short strings and collections are copied.
- * Captured entries go to the
- * {@link SnapshotWriter} worker in batches, at most {@link #MAX_IN_FLIGHT} unacknowledged, which
- * bounds the extra memory.
+ * Captured entries go to the {@link SnapshotWriter} worker in batches, at most
+ * {@link #MAX_IN_FLIGHT} unacknowledged, which bounds the extra memory.
  *
  * <p>Also runs the `save` rules (checked every second) and keeps INFO's snapshot fields.
  * Owned by the shard's event loop.
