@@ -60,18 +60,16 @@ run() { # name port dir start-command...
     "$(echo "scale=1; ($tb - $ta) / 1" | bc) s"
   python3 "$here/tools/ping_probe.py" "$port" 3600 > "/tmp/bgsave-$name-during.txt" &
   local probe=$!
-  sleep 1 # the probe is connected and PINGing before BGSAVE: a fork's pause shows in its figures
-  local rss0=$(rss "$port") peak=0 t0=$(date +%s.%N)
+  local rss0=$(rss "$port")
   redis-cli -p "$port" latency reset > /dev/null
-  redis-cli -p "$port" bgsave > /dev/null
-  while redis-cli -p "$port" info persistence | grep -q '^rdb_bgsave_in_progress:1'; do
-    local r=$(rss "$port"); (( r > peak )) && peak=$r
-    sleep 0.2
-  done
-  local t1=$(date +%s.%N) sd=$(stall "$port")
+  sleep 1 # the probe is connected and PINGing before BGSAVE: a fork's pause shows in its figures
+  # BGSAVE, then INFO every 0.2 s over one connection until rdb_bgsave_in_progress:0
+  local secs peak
+  read -r secs peak < <(python3 "$here/tools/save_poll.py" "$port")
+  local sd=$(stall "$port")
   kill "$probe"; wait "$probe" 2>/dev/null || true
   kill "$bench"; wait "$bench" 2>/dev/null || true
-  echo "   BGSAVE under full-speed SETs: $(echo "$t1 - $t0" | bc) s," \
+  echo "   BGSAVE under full-speed SETs: $secs s," \
     "$(redis-cli -p "$port" info persistence | tr -d '\r' | grep rdb_last_bgsave_status)," \
     "latest_fork_usec $(redis-cli -p "$port" info stats | tr -d '\r' | awk -F: '$1=="latest_fork_usec"{print $2}')"
   echo "   probe during the save: $(head -1 "/tmp/bgsave-$name-during.txt")"

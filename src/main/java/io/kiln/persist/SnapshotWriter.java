@@ -2,6 +2,7 @@ package io.kiln.persist;
 
 import io.kiln.rdb.RdbValue;
 import io.kiln.rdb.RdbWriter;
+import io.kiln.types.RedisValue;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.Message;
@@ -104,10 +105,13 @@ public final class SnapshotWriter extends VerticleBase {
         }
       }
       long expire = batch.expires[i] == 0 ? -1 : batch.expires[i];
-      if (batch.values[i] instanceof byte[] s) {
+      Object value = batch.values[i];
+      if (value instanceof byte[] s) {
         rdb.writeStringKey(batch.keys[i], s, expire);
       } else {
-        rdb.writeKey(batch.keys[i], (RdbValue) batch.values[i], expire);
+        // a compact value was captured as a private copy: unpacked here, off the event loop
+        RdbValue v = value instanceof RedisValue copy ? copy.toRdb() : (RdbValue) value;
+        rdb.writeKey(batch.keys[i], v, expire);
       }
       keys++;
       if (begin.keySaveDelayMicros() > 0) {

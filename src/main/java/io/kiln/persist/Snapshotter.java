@@ -15,11 +15,13 @@ import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.eventbus.Message;
+import io.vertx.core.internal.ContextInternal;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -48,13 +50,14 @@ public final class Snapshotter implements SnapshotCapture {
   static final int WALK_BUCKETS = 256;
   static final int MAX_IN_FLIGHT = 4;
   /** Event-loop time one slice of the walk may take before client I/O gets its turn. */
-  static final long SLICE_NANOS = 1_000_000;
+  static final long SLICE_NANOS = 300_000;
   /** Redis waits this long before retrying a failed background save (CONFIG_BGSAVE_RETRY_DELAY). */
   static final long RETRY_DELAY_SEC = 5;
 
   private final Kiln kiln;
   private final Shard shard;
   private final Vertx vertx;
+  private final ContextInternal context;
   private final PersistenceInfo info;
 
   private int epoch;
@@ -80,7 +83,8 @@ public final class Snapshotter implements SnapshotCapture {
   // is linked the first time its expression runs, which costs milliseconds, and that must not
   // happen inside the start pause.
   private final String tempName = "temp-" + ProcessHandle.current().pid() + ".rdb";
-  private final Handler<Long> walkTimer = id -> walk();
+  private final Handler<Void> walkHandler = v -> walk();
+  private final Runnable walkTask = this::emitWalk;
   private final Consumer<Dict.Node<Object>> captureWalked = n -> capture(walkDb, n);
   private final Handler<AsyncResult<Message<Object>>> afterBegin = ar -> {
     if (ar.failed()) {
@@ -102,6 +106,7 @@ public final class Snapshotter implements SnapshotCapture {
     this.kiln = kiln;
     this.shard = shard;
     this.vertx = vertx;
+    this.context = (ContextInternal) vertx.getOrCreateContext();
     this.info = kiln.persistence();
     // Loads the event bus's request and reply path now (it is first used by the first save).
     bus().request(Snapshot.ADDRESS, new Snapshot.Warm()).onComplete(ar -> { });
@@ -165,6 +170,9 @@ public final class Snapshotter implements SnapshotCapture {
     info.totalForks++;
     kiln.latencyMonitor().addIfNeeded("fork", info.latestForkUsec / 1000,
         config.getLong("latency-monitor-threshold"));
+    if (inBackground) {
+      log.info("Background saving started"); // Redis adds "by pid N", the child's: there is none
+    }
     scheduleWalk();
     return result.andThen(afterSave);
   }
@@ -183,15 +191,22 @@ public final class Snapshotter implements SnapshotCapture {
   // ---- the walk ----
 
   /**
-   * The next slice runs from a timer, not from the task queue: Netty runs queued tasks for up to
-   * a second before it polls sockets again, so a walk that re-queued itself would hold every
-   * client for that long; a timer that is not yet due ends the task run and lets I/O in between.
+   * The next slice is a task scheduled on the event loop, not queued: Netty runs queued tasks for
+   * up to a second before it polls sockets again, so a walk that re-queued itself would hold every
+   * client for that long, whereas a scheduled task, even one due at once, only runs after the next
+   * poll. So slices and socket I/O alternate: an idle server walks without pause, a busy one serves
+   * every ready client between two slices.
    */
   private void scheduleWalk() {
     if (!walkScheduled && active) {
       walkScheduled = true;
-      vertx.setTimer(1, walkTimer);
+      context.nettyEventLoop().schedule(walkTask, 0, TimeUnit.NANOSECONDS);
     }
+  }
+
+  /** The walk runs inside the shard's context, as its timers and replies do. */
+  private void emitWalk() {
+    context.emit(walkHandler);
   }
 
   private void walk() {
@@ -244,7 +259,7 @@ public final class Snapshotter implements SnapshotCapture {
     node.epoch = epoch;
     // Collections are copied now, and so are strings a later write may overwrite in place (Db);
     // longer strings are never changed in place: a reference is their capture.
-    Object value = node.value instanceof RedisValue v ? v.toRdb()
+    Object value = node.value instanceof RedisValue v ? v.capture()
         : node.value instanceof byte[] s && s.length <= Db.IN_PLACE_MAX ? s.clone() : node.value;
     if (batch.isFull()) {
       // a write captured more than a batch while the worker was behind: start another one
@@ -359,7 +374,6 @@ public final class Snapshotter implements SnapshotCapture {
     for (SavePoint sp : kiln.config().savePoints()) {
       if (shard.dirty >= sp.changes() && nowSec - info.lastSaveSec >= sp.seconds() && retryAllowed) {
         log.info("{} changes in {} seconds. Saving...", sp.changes(), sp.seconds());
-        log.info("Background saving started");
         save(true);
         return;
       }

@@ -411,9 +411,8 @@ public final class RdbWriter {
   void writeString(byte[] s) throws IOException {
     int len = s.length;
     if (len <= 11) {
-      Long boxed = Numbers.toLong(s);
-      long v = boxed == null ? 0 : boxed;
-      if (boxed != null && v >= Integer.MIN_VALUE && v <= Integer.MAX_VALUE) {
+      long v = Numbers.parseLong(s); // NOT_A_LONG is out of the int range too
+      if (v >= Integer.MIN_VALUE && v <= Integer.MAX_VALUE) {
         if (v >= Byte.MIN_VALUE && v <= Byte.MAX_VALUE) {
           b(0xC0 | Rdb.ENC_INT8);
           b((int) v);

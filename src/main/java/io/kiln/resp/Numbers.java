@@ -5,6 +5,7 @@ import java.math.BigInteger;
 import java.math.MathContext;
 import java.math.RoundingMode;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 
 /**
  * Number parsing and formatting with Redis's exact rules: strict integers (string2ll), doubles
@@ -17,6 +18,9 @@ public final class Numbers {
 
   /** Marker for "not a valid integer" from {@link #parseLong}. */
   public static final long NOT_A_LONG = Long.MIN_VALUE + 1;
+
+  private static final byte[] NOT_A_LONG_TEXT =
+      Long.toString(NOT_A_LONG).getBytes(StandardCharsets.US_ASCII);
 
   /**
    * Redis's string2ll: optional '-', no '+', no spaces, no leading zeros, at most 20 chars, in
@@ -66,14 +70,14 @@ public final class Numbers {
 
   /** True when {@code s} is a valid string2ll integer. */
   public static boolean isLong(byte[] s) {
-    return parseLong(s) != NOT_A_LONG || "-9223372036854775807".equals(ascii(s));
+    return parseLong(s) != NOT_A_LONG || Arrays.equals(s, NOT_A_LONG_TEXT);
   }
 
   /** Integer value of {@code s}, or null when it is not one (Redis's string2ll). */
   public static Long toLong(byte[] s) {
     long v = parseLong(s);
     if (v == NOT_A_LONG) {
-      return "-9223372036854775807".equals(ascii(s)) ? NOT_A_LONG : null;
+      return Arrays.equals(s, NOT_A_LONG_TEXT) ? NOT_A_LONG : null;
     }
     return v;
   }

@@ -254,6 +254,11 @@ public final class HashValue implements RedisValue {
   }
 
   @Override
+  public Object capture() {
+    return table == null ? deepCopy() : toRdb();
+  }
+
+  @Override
   public RdbValue toRdb() {
     List<RdbValue.FieldValue> es = new ArrayList<>(size());
     forEach((f, v) -> es.add(new RdbValue.FieldValue(f, v)));

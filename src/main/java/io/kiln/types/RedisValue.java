@@ -24,9 +24,16 @@ public interface RedisValue {
   /** An independent copy for COPY. */
   RedisValue deepCopy();
 
-  /**
-   * An immutable copy in the RDB layer's form, taken on the event loop when a snapshot captures
-   * the value; the snapshot worker encodes it later.
-   */
+  /** An immutable copy in the RDB layer's form (DUMP, DEBUG RELOAD, a snapshot's worker). */
   RdbValue toRdb();
+
+  /**
+   * What a snapshot keeps of this value, taken on the event loop when it captures it: either the
+   * RDB form ({@link #toRdb}) or, for a compact encoding, a private copy (an array copy, far
+   * cheaper than unpacking every element on the event loop) that from then on belongs to the
+   * snapshot, whose worker calls its {@link #toRdb}.
+   */
+  default Object capture() {
+    return toRdb();
+  }
 }

@@ -257,6 +257,11 @@ public final class SetValue implements RedisValue {
   }
 
   @Override
+  public Object capture() {
+    return table == null ? deepCopy() : toRdb();
+  }
+
+  @Override
   public RdbValue toRdb() {
     return new RdbValue.SetValue(members());
   }

@@ -511,6 +511,11 @@ public final class ZSetValue implements RedisValue {
   }
 
   @Override
+  public Object capture() {
+    return lp != null ? deepCopy() : toRdb();
+  }
+
+  @Override
   public RdbValue toRdb() {
     List<RdbValue.ScoredMember> es = new ArrayList<>(size());
     forEach((b, off, len, s) -> es.add(new RdbValue.ScoredMember(
