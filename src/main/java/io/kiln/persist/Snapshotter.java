@@ -30,12 +30,13 @@ import org.slf4j.LoggerFactory;
  * Takes point-in-time RDB snapshots of one shard without fork and without a pause that grows with
  * the data (serialize-before-write). At the start it bumps an epoch and notes and holds each
  * database's key table (entries stay in their buckets, {@link Dict#hold()}); then, in slices of
- * a few milliseconds, it walks the tables in memory order and captures every entry it meets that
- * is not yet captured. Any write to an entry not yet captured
+ * {@link #SLICE_NANOS} between socket polls, it walks the tables in memory order and captures
+ * every entry it meets that is not yet captured. Any write to an entry not yet captured
  * captures it first ({@link #beforeChange}); entries created after the start are marked as not
  * part of it ({@link #inserted}); a flushed database leaves its old table to the walk. So the file
  * holds exactly the data of the moment the save began while clients keep writing. Capturing a
- * long string is a reference (never changed in place); short strings and collections are copied.
+ * long string is a reference (never changed in place); short strings and collections are copied
+ * (a compact collection as its arrays, unpacked later by the writer: {@link RedisValue#capture}).
  * Captured entries go to the {@link SnapshotWriter} worker in batches, at most
  * {@link #MAX_IN_FLIGHT} unacknowledged, which bounds the extra memory.
  *
