@@ -3,7 +3,7 @@ package io.kiln.command;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.kiln.support.RespClient;
-import io.kiln.support.TestKiln;
+import io.kiln.support.SharedKiln;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
@@ -11,10 +11,9 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.BooleanSupplier;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The blocking list commands across connections: wake-up order, timeouts, MULTI, CLIENT
@@ -22,17 +21,8 @@ import org.junit.jupiter.api.Test;
  * Test thread; conditions are polled with a deadline.
  */
 class BlockingTest {
-  private static TestKiln kiln;
-
-  @BeforeAll
-  static void start() {
-    kiln = TestKiln.start("maxclients", "20000");
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    kiln.close();
-  }
+  @RegisterExtension
+  static final SharedKiln kiln = new SharedKiln("maxclients", "20000");
 
   @BeforeEach
   void flush() {

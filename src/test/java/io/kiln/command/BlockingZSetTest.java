@@ -5,11 +5,10 @@ import static io.kiln.command.BlockingTest.waitFor;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.kiln.support.RespClient;
-import io.kiln.support.TestKiln;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import io.kiln.support.SharedKiln;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * BZPOPMIN, BZPOPMAX and BZMPOP across connections: wake-up by a write from another client,
@@ -18,17 +17,8 @@ import org.junit.jupiter.api.Test;
  * a deadline.
  */
 class BlockingZSetTest {
-  private static TestKiln kiln;
-
-  @BeforeAll
-  static void start() {
-    kiln = TestKiln.start();
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    kiln.close();
-  }
+  @RegisterExtension
+  static final SharedKiln kiln = new SharedKiln();
 
   @BeforeEach
   void flush() {

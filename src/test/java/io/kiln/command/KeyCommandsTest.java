@@ -2,6 +2,7 @@ package io.kiln.command;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.kiln.support.SharedKiln;
 import io.kiln.support.TestKiln;
 import java.nio.charset.StandardCharsets;
 import java.util.HashSet;
@@ -9,10 +10,9 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import redis.clients.jedis.Jedis;
 import redis.clients.jedis.Pipeline;
 import redis.clients.jedis.Transaction;
@@ -26,17 +26,8 @@ import redis.clients.jedis.resps.ScanResult;
  */
 class KeyCommandsTest {
   /** One server for the class (each start is costly); every test begins on an empty keyspace. */
-  private static TestKiln kiln;
-
-  @BeforeAll
-  static void startKiln() throws Exception {
-    kiln = TestKiln.start();
-  }
-
-  @AfterAll
-  static void stopKiln() throws Exception {
-    kiln.close();
-  }
+  @RegisterExtension
+  static final SharedKiln kiln = new SharedKiln();
 
   @BeforeEach
   void flush() {
@@ -48,7 +39,6 @@ class KeyCommandsTest {
   private static Jedis jedis() {
     return new Jedis("127.0.0.1", kiln.port());
   }
-
 
   private static boolean glob(String pattern, String s) {
     return Glob.matches(pattern.getBytes(StandardCharsets.ISO_8859_1),
@@ -443,7 +433,6 @@ class KeyCommandsTest {
       assertThat(j.exists("x")).isFalse();
     }
   }
-
 
   @Test
   void objectFreqUnderLfuPolicy() throws Exception {

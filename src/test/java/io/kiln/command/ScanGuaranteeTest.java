@@ -2,15 +2,14 @@ package io.kiln.command;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.kiln.support.TestKiln;
+import io.kiln.support.SharedKiln;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import redis.clients.jedis.Jedis;
 import redis.clients.jedis.Pipeline;
 import redis.clients.jedis.params.ScanParams;
@@ -29,17 +28,8 @@ class ScanGuaranteeTest {
   private static final int GROW_CALLS = 36;
   private static final int SHRINK_PER_CALL = 3_000;
 
-  private static TestKiln kiln;
-
-  @BeforeAll
-  static void startKiln() throws Exception {
-    kiln = TestKiln.start();
-  }
-
-  @AfterAll
-  static void stopKiln() throws Exception {
-    kiln.close();
-  }
+  @RegisterExtension
+  static final SharedKiln kiln = new SharedKiln();
 
   /** One collection type as the test drives it. */
   private interface Kind {

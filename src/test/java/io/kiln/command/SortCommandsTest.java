@@ -5,11 +5,11 @@ import static io.kiln.command.BlockingTest.waitFor;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.kiln.support.RespClient;
+import io.kiln.support.SharedKiln;
 import io.kiln.support.TestKiln;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * SORT ... STORE across connections (what the differential corpus cannot show): the stored
@@ -17,17 +17,8 @@ import org.junit.jupiter.api.Test;
  * the destination. Test thread; conditions are polled with a deadline.
  */
 class SortCommandsTest {
-  private static TestKiln kiln;
-
-  @BeforeAll
-  static void start() {
-    kiln = TestKiln.start();
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    kiln.close();
-  }
+  @RegisterExtension
+  static final SharedKiln kiln = new SharedKiln();
 
   @BeforeEach
   void flush() {

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.kiln.keyspace.Db;
 import io.kiln.server.ShardVerticle;
 import io.kiln.support.RespClient;
+import io.kiln.support.SharedKiln;
 import io.kiln.support.TestKiln;
 import io.vertx.core.Context;
 import io.vertx.core.VerticleBase;
@@ -13,11 +14,10 @@ import java.nio.charset.StandardCharsets;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * String and bitmap behaviour the differential corpus cannot express: expiry as time passes,
@@ -25,18 +25,9 @@ import org.junit.jupiter.api.Test;
  * replies against a non-string value placed directly in the keyspace.
  */
 class StringCommandsTest {
-  private static TestKiln kiln;
+  @RegisterExtension
+  static final SharedKiln kiln = new SharedKiln();
   private RespClient c;
-
-  @BeforeAll
-  static void start() {
-    kiln = TestKiln.start();
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    kiln.close();
-  }
 
   @BeforeEach
   void connect() {
@@ -295,7 +286,6 @@ class StringCommandsTest {
           "-ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len\r\n");
     }
   }
-
 
   /**
    * Extreme exponents make exact long-double arithmetic expensive if done naively: these run on

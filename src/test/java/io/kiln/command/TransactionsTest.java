@@ -3,30 +3,20 @@ package io.kiln.command;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.kiln.support.RespClient;
-import io.kiln.support.TestKiln;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import io.kiln.support.SharedKiln;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * WATCH across connections and over time: a watched key touched by another client's write, by
  * its expiry or by a flush fails the EXEC; untouched, EXEC runs. Test thread.
  */
 class TransactionsTest {
-  private static TestKiln kiln;
+  @RegisterExtension
+  static final SharedKiln kiln = new SharedKiln();
   private RespClient a;
   private RespClient b;
-
-  @BeforeAll
-  static void start() {
-    kiln = TestKiln.start();
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    kiln.close();
-  }
 
   @BeforeEach
   void connect() {

@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.kiln.resp.RespDecoder;
 import io.kiln.support.RealRedis;
 import io.kiln.support.RespClient;
-import io.kiln.support.TestKiln;
+import io.kiln.support.SharedKiln;
 import java.io.IOException;
 import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
@@ -18,6 +18,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The differential corpus: every script in src/test/resources/differential/ is sent line by line
@@ -31,19 +32,16 @@ import org.junit.jupiter.api.TestFactory;
  */
 class DifferentialTest {
   private static RealRedis redis;
-  private static TestKiln kiln;
+  @RegisterExtension
+  static final SharedKiln kiln = new SharedKiln("enable-debug-command", "yes");
 
   @BeforeAll
   static void startServers() {
     redis = RealRedis.start("--enable-debug-command", "yes");
-    kiln = TestKiln.start("enable-debug-command", "yes");
   }
 
   @AfterAll
   static void stopServers() throws Exception {
-    if (kiln != null) {
-      kiln.close();
-    }
     if (redis != null) {
       redis.close();
     }

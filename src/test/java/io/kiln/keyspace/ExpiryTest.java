@@ -2,14 +2,14 @@ package io.kiln.keyspace;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.kiln.support.SharedKiln;
 import io.kiln.support.TestKiln;
 import java.util.List;
-import java.util.function.BooleanSupplier;
 import java.util.concurrent.locks.LockSupport;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import redis.clients.jedis.Jedis;
 import redis.clients.jedis.Pipeline;
 
@@ -19,17 +19,8 @@ import redis.clients.jedis.Pipeline;
  */
 class ExpiryTest {
   /** One server for the class (each start is costly); every test begins on an empty keyspace. */
-  private static TestKiln kiln;
-
-  @BeforeAll
-  static void startKiln() throws Exception {
-    kiln = TestKiln.start();
-  }
-
-  @AfterAll
-  static void stopKiln() throws Exception {
-    kiln.close();
-  }
+  @RegisterExtension
+  static final SharedKiln kiln = new SharedKiln();
 
   @BeforeEach
   void flush() {
@@ -41,7 +32,6 @@ class ExpiryTest {
   private static Jedis jedis() {
     return new Jedis("127.0.0.1", kiln.port());
   }
-
 
   /** Polls {@code condition} until it holds or {@code millis} pass. */
   private static boolean eventually(long millis, BooleanSupplier condition) {

@@ -3,13 +3,12 @@ package io.kiln.server;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.kiln.support.TestKiln;
+import io.kiln.support.SharedKiln;
 import java.util.ArrayList;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import redis.clients.jedis.Jedis;
 import redis.clients.jedis.Pipeline;
 import redis.clients.jedis.Response;
@@ -18,18 +17,9 @@ import redis.clients.jedis.exceptions.JedisDataException;
 
 /** Jedis 8, unchanged, against a real Kiln. Runs on the test thread. */
 class ClientsTest {
-  private static TestKiln kiln;
+  @RegisterExtension
+  static final SharedKiln kiln = new SharedKiln();
   private Jedis jedis;
-
-  @BeforeAll
-  static void start() {
-    kiln = TestKiln.start();
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    kiln.close();
-  }
 
   @BeforeEach
   void connect() {

@@ -3,7 +3,7 @@ package io.kiln.server;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.kiln.support.TestKiln;
+import io.kiln.support.SharedKiln;
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.LettuceFutures;
 import io.lettuce.core.RedisClient;
@@ -26,13 +26,15 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Lettuce 7, unchanged, against a real Kiln: it opens every connection with HELLO 3, so this runs
  * Kiln in RESP3. Runs on the test thread (Lettuce's own threads do the I/O).
  */
 class LettuceTest {
-  private static TestKiln kiln;
+  @RegisterExtension
+  static final SharedKiln kiln = new SharedKiln();
   private static RedisClient client;
   private static RedisURI uri;
   private StatefulRedisConnection<String, String> connection;
@@ -40,7 +42,6 @@ class LettuceTest {
 
   @BeforeAll
   static void start() {
-    kiln = TestKiln.start();
     client = RedisClient.create();
     uri = RedisURI.builder().withHost("127.0.0.1").withPort(kiln.port())
         .withTimeout(Duration.ofSeconds(10)).build();
@@ -51,7 +52,6 @@ class LettuceTest {
   @AfterAll
   static void stop() throws Exception {
     client.shutdown(Duration.ZERO, Duration.ofSeconds(5));
-    kiln.close();
   }
 
   @BeforeEach

@@ -3,13 +3,12 @@ package io.kiln.server;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.kiln.support.RespClient;
-import io.kiln.support.TestKiln;
+import io.kiln.support.SharedKiln;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Pipelining: many commands in one write are answered in order, and the replies to one read
@@ -17,17 +16,8 @@ import org.junit.jupiter.api.Test;
  * are read only once the connection is idle (every reply received).
  */
 class PipelineTest {
-  private static TestKiln kiln;
-
-  @BeforeAll
-  static void start() {
-    kiln = TestKiln.start();
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    kiln.close();
-  }
+  @RegisterExtension
+  static final SharedKiln kiln = new SharedKiln();
 
   private static Client serverSide(RespClient c) {
     long id = Long.parseLong(c.call("CLIENT", "ID").trim().substring(1));

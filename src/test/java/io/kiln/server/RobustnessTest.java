@@ -3,29 +3,20 @@ package io.kiln.server;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.kiln.support.RespClient;
+import io.kiln.support.SharedKiln;
 import io.kiln.support.TestKiln;
 import java.util.ArrayList;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Misbehaving clients get Redis's exact error or are dropped, while a well-behaved client keeps
  * being served. Runs on the test thread.
  */
 class RobustnessTest {
-  private static TestKiln kiln;
-
-  @BeforeAll
-  static void start() {
-    kiln = TestKiln.start("client-query-buffer-limit", "1mb");
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    kiln.close();
-  }
+  @RegisterExtension
+  static final SharedKiln kiln = new SharedKiln("client-query-buffer-limit", "1mb");
 
   /** The other client is served correctly. */
   private static void bystanderIsServed(RespClient other, String tag) {

@@ -3,7 +3,7 @@ package io.kiln.server;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.kiln.support.TestKiln;
+import io.kiln.support.SharedKiln;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -22,20 +22,21 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * vertx-redis-client 5, unchanged, against a real Kiln (the client has its own Vert.x instance).
  * The test thread waits on the client's futures.
  */
 class VertxRedisClientTest {
-  private static TestKiln kiln;
+  @RegisterExtension
+  static final SharedKiln kiln = new SharedKiln();
   private static Vertx vertx;
   private static Redis redis;
   private RedisConnection conn;
 
   @BeforeAll
   static void start() {
-    kiln = TestKiln.start();
     vertx = Vertx.vertx();
     redis = Redis.createClient(vertx, new RedisOptions()
         .setConnectionString("redis://127.0.0.1:" + kiln.port()).setMaxPoolWaiting(100).setMaxWaitingHandlers(20_000));
@@ -45,7 +46,6 @@ class VertxRedisClientTest {
   static void stop() throws Exception {
     await(redis.close());
     await(vertx.close());
-    kiln.close();
   }
 
   @BeforeEach
