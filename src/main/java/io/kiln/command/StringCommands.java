@@ -10,9 +10,10 @@ import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
 /**
- * The string family: GET, SET and friends, counters, ranges, LCS. Values are immutable byte
- * arrays: every change stores a new array, so a snapshot may keep a reference. Relative expiry
- * times are turned into absolute milliseconds before they reach the keyspace. Event loop.
+ * The string family: GET, SET and friends, counters, ranges, LCS. Values are byte arrays that
+ * belong to their key; a write of the same length may overwrite one in place ({@code Db}), so a
+ * reply is written out before the value is replaced. Relative expiry times are turned into
+ * absolute milliseconds before they reach the keyspace. Event loop.
  */
 public final class StringCommands {
   private StringCommands() {}

@@ -21,7 +21,8 @@ public final class Snapshot {
   /**
    * Captured keys to append, in order, as parallel arrays (no object per key): for each, the
    * database it belonged to at the snapshot's start, the key, the captured value (a string's
-   * array, or the RDB form of a collection) and the expiry in ms (0 for none). Filled by the
+   * array, or what {@code RedisValue.capture} made of a collection: its RDB form or a private
+   * copy the writer unpacks) and the expiry in ms (0 for none). Filled by the
    * event loop, then handed over whole and never touched again by it.
    */
   public static final class Batch {
