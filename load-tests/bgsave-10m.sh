@@ -8,11 +8,13 @@
 #
 #   load-tests/bgsave-10m.sh [KEYS] [HASHES]
 #   JAVA / JAVA_OPTS select Kiln's JVM and flags (default: a fixed, pre-touched 4 GB G1 heap with
-#   a 5 ms pause goal, so that RSS does not follow the collector's sizing); ONLY=kiln or
+#   a 5 ms pause goal, so that RSS does not follow the collector's sizing, on transparent huge
+#   pages: fewer TLB misses on random keys, see load-tests/README.md); ONLY=kiln or
 #   ONLY=redis runs one side. WARMUP (default 25 s) is how long the writes run before anything
 #   is measured: the JIT compiles the write path and the collector finishes with the preload.
 #   Kiln's own event-loop stalls come from its latency monitor ("event-loop" in LATENCY LATEST,
-#   threshold 1 ms), reset at the start of each window.
+#   threshold 1 ms), reset at the start of each window. SAVES=N repeats the pair of windows (no
+#   save, then one BGSAVE) N times over the same writes, to see the spread of the longest pauses.
 #   NICE=19 runs the writer (redis-benchmark) niced, so that on a machine with as few cores as
 #   busy threads the scheduler lets the server's own threads (event loop, GC, snapshot writer)
 #   run first: the probe then sees the server's pauses, not the benchmark taking its core.
@@ -27,6 +29,40 @@ jar="$here/../target/kiln.jar"
 stall() { redis-cli -p "$1" latency latest | awk 'f && ++n == 3 {print; exit} $0 == "event-loop" {f = 1}'; }
 rss() { redis-cli -p "$1" info memory | tr -d '\r' | awk -F: '$1 == "used_memory_rss" {print $2}'; }
 wait_up() { for _ in $(seq 1 600); do redis-cli -p "$1" ping 2>/dev/null | grep -q PONG && return; sleep 0.1; done; }
+
+# One round: 6 s of the probe without a save, then the probe across one BGSAVE (Kiln's stall
+# monitor reset before each window). The writes keep running between rounds.
+measure_save() { # name port
+  local name=$1 port=$2
+  # RSS moves under these writes without any save too (the heap grows until old garbage is
+  # collected), so the same window without a save is measured for comparison
+  local ra=$(rss "$port") ta=$(date +%s.%N)
+  redis-cli -p "$port" latency reset > /dev/null
+  python3 "$here/tools/ping_probe.py" "$port" 6 > "/tmp/bgsave-$name-before.txt"
+  local rb=$(rss "$port") tb=$(date +%s.%N) sb=$(stall "$port")
+  echo "   probe under full-speed SETs, no save (6 s): $(head -1 "/tmp/bgsave-$name-before.txt")"
+  [[ $name == kiln ]] && echo "   longest event-loop stall, no save: ${sb:-0} ms"
+  echo "   RSS without a save: $((ra / 1048576)) -> $((rb / 1048576)) MB in" \
+    "$(echo "scale=1; ($tb - $ta) / 1" | bc) s"
+  python3 "$here/tools/ping_probe.py" "$port" 3600 > "/tmp/bgsave-$name-during.txt" &
+  local probe=$!
+  local rss0=$(rss "$port")
+  redis-cli -p "$port" latency reset > /dev/null
+  sleep 1 # the probe is connected and PINGing before BGSAVE: a fork's pause shows in its figures
+  # BGSAVE, then INFO every 0.2 s over one connection until rdb_bgsave_in_progress:0
+  local secs peak
+  read -r secs peak < <(python3 "$here/tools/save_poll.py" "$port")
+  local sd=$(stall "$port")
+  kill "$probe"; wait "$probe" 2>/dev/null || true
+  echo "   BGSAVE under full-speed SETs: $secs s," \
+    "$(redis-cli -p "$port" info persistence | tr -d '\r' | grep rdb_last_bgsave_status)," \
+    "latest_fork_usec $(redis-cli -p "$port" info stats | tr -d '\r' | awk -F: '$1=="latest_fork_usec"{print $2}')"
+  echo "   probe during the save: $(head -1 "/tmp/bgsave-$name-during.txt")"
+  echo "   its five longest (ms@time): $(tail -1 "/tmp/bgsave-$name-during.txt" | cut -d' ' -f2-6)"
+  [[ $name == kiln ]] && echo "   longest event-loop stall during the save: ${sd:-0} ms"
+  echo "   RSS at the start $((rss0 / 1048576)) MB, peak during the save $((peak / 1048576)) MB" \
+    "($(echo "scale=1; 100 * ($peak - $rss0) / $rss0" | bc)%)"
+}
 
 run() { # name port dir start-command...
   local name=$1 port=$2 dir=$3; shift 3
@@ -48,34 +84,12 @@ run() { # name port dir start-command...
   local bench=$!
   # warm-up: the JIT compiles the write path and the collector digests the preload's last writes
   sleep "${WARMUP:-25}"
-  # RSS moves under these writes without any save too (the heap grows until old garbage is
-  # collected), so the same window without a save is measured for comparison
-  local ra=$(rss "$port") ta=$(date +%s.%N)
-  redis-cli -p "$port" latency reset > /dev/null
-  python3 "$here/tools/ping_probe.py" "$port" 6 > "/tmp/bgsave-$name-before.txt"
-  local rb=$(rss "$port") tb=$(date +%s.%N) sb=$(stall "$port")
-  echo "   probe under full-speed SETs, no save (6 s): $(head -1 "/tmp/bgsave-$name-before.txt")"
-  [[ $name == kiln ]] && echo "   longest event-loop stall, no save: ${sb:-0} ms"
-  echo "   RSS without a save: $((ra / 1048576)) -> $((rb / 1048576)) MB in" \
-    "$(echo "scale=1; ($tb - $ta) / 1" | bc) s"
-  python3 "$here/tools/ping_probe.py" "$port" 3600 > "/tmp/bgsave-$name-during.txt" &
-  local probe=$!
-  local rss0=$(rss "$port")
-  redis-cli -p "$port" latency reset > /dev/null
-  sleep 1 # the probe is connected and PINGing before BGSAVE: a fork's pause shows in its figures
-  # BGSAVE, then INFO every 0.2 s over one connection until rdb_bgsave_in_progress:0
-  local secs peak
-  read -r secs peak < <(python3 "$here/tools/save_poll.py" "$port")
-  local sd=$(stall "$port")
-  kill "$probe"; wait "$probe" 2>/dev/null || true
+  local round
+  for round in $(seq 1 "${SAVES:-1}"); do
+    [[ ${SAVES:-1} -gt 1 ]] && echo "   -- save $round of $SAVES"
+    measure_save "$name" "$port"
+  done
   kill "$bench"; wait "$bench" 2>/dev/null || true
-  echo "   BGSAVE under full-speed SETs: $secs s," \
-    "$(redis-cli -p "$port" info persistence | tr -d '\r' | grep rdb_last_bgsave_status)," \
-    "latest_fork_usec $(redis-cli -p "$port" info stats | tr -d '\r' | awk -F: '$1=="latest_fork_usec"{print $2}')"
-  echo "   probe during the save: $(head -1 "/tmp/bgsave-$name-during.txt")"
-  [[ $name == kiln ]] && echo "   longest event-loop stall during the save: ${sd:-0} ms"
-  echo "   RSS at the start $((rss0 / 1048576)) MB, peak during the save $((peak / 1048576)) MB" \
-    "($(echo "scale=1; 100 * ($peak - $rss0) / $rss0" | bc)%)"
   echo "   file: $(( $(stat -c %s "$dir/dump.rdb") / 1048576 )) MB"
   redis-cli -p "$port" shutdown nosave > /dev/null 2>&1 || kill "$pid"
   wait "$pid" 2>/dev/null || true
@@ -92,6 +106,7 @@ run() { # name port dir start-command...
 
 only="${ONLY:-kiln redis}"
 [[ $only == *kiln* ]] && run kiln 7397 /tmp/bgsave-kiln "${JAVA:-java}" \
-  ${JAVA_OPTS:--Xms4g -Xmx4g -XX:+AlwaysPreTouch -XX:MaxGCPauseMillis=5} -jar "$jar"
+  ${JAVA_OPTS:--Xms4g -Xmx4g -XX:+AlwaysPreTouch -XX:MaxGCPauseMillis=5 -XX:+UseTransparentHugePages} \
+  -jar "$jar"
 [[ $only == *redis* ]] && run redis 7398 /tmp/bgsave-redis redis-server
 true

@@ -2,7 +2,7 @@
 """PING latency probe: one connection, one PING every 10 ms, until SIGTERM or the duration.
 
 Prints the sample count, the median and 99th percentile, how many took over 20 ms, the longest,
-and the 10 worst with their wall-clock second. Used by the side-by-side shell scripts to see pauses (GC, table growth,
+and the 10 worst with their wall-clock time (ms). Used by the side-by-side shell scripts to see pauses (GC, table growth,
 snapshot start) that averages hide. Usage: ping_probe.py PORT MAX_SECONDS
 """
 import signal
@@ -13,15 +13,15 @@ import time
 port, duration = int(sys.argv[1]), float(sys.argv[2])
 sock = socket.create_connection(("127.0.0.1", port))
 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-worst, samples, longest, all_ms = [], 0, 0.0, []
+samples, longest, over_20, all_ms, stamped = 0, 0.0, 0, [], []
 
 
 def report(*_):
     xs = sorted(all_ms) or [0.0]
     p50, p99 = xs[len(xs) // 2], xs[min(len(xs) - 1, int(len(xs) * 0.99))]
-    print(f"samples={samples} p50_ms={p50:.2f} p99_ms={p99:.2f} over_20ms={len(worst)} "
+    print(f"samples={samples} p50_ms={p50:.2f} p99_ms={p99:.2f} over_20ms={over_20} "
           f"max_ms={longest:.1f}")
-    print("worst:", sorted(worst, key=lambda w: -w[1])[:10])
+    print("worst:", " ".join(f"{ms}@{t}" for t, ms in sorted(stamped, key=lambda w: -w[1])[:10]))
     sys.stdout.flush()
     sys.exit(0)
 
@@ -38,7 +38,9 @@ while time.time() < end:
     samples += 1
     all_ms.append(ms)
     longest = max(longest, ms)
-    if ms > 20:
-        worst.append((time.strftime("%H:%M:%S"), round(ms, 1)))
+    over_20 += ms > 20
+    now = time.time()
+    stamped.append((time.strftime("%H:%M:%S", time.localtime(now)) + f".{int(now * 1000) % 1000:03d}",
+                    round(ms, 1)))
     time.sleep(0.01)
 report()

@@ -150,6 +150,12 @@ public final class Db {
     }
   }
 
+  /** Sizes the empty tables for a dump file's RESIZEDB counts (see {@link Dict#presize}). */
+  public void presize(long keyCount, long expiresCount) {
+    keys.presize(keyCount);
+    expires.presize(expiresCount);
+  }
+
   /**
    * Adds a key read from a dump file in one table lookup, as Redis's loader does: no keyspace
    * events, watches, wake-ups or snapshot hooks (a load starts from empty databases, and no

