@@ -482,7 +482,11 @@ public final class ShardVerticle extends VerticleBase {
 
   private void cron(int hz) {
     startStallProbe();
-    shard.cron(hz);
+    if (!kiln.persistence().loading) {
+      // as Redis's loading: no active expiry (the loader drops expired keys) and no table
+      // resizing, which would shrink a table presized from RESIZEDB while it is still filling
+      shard.cron(hz);
+    }
     snapshotter.cron();
     rates.sample(shard.stats);
     if (pubsub.channelCount() + pubsub.patternCount() + pubsub.shardChannelCount() > 0) {
