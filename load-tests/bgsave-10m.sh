@@ -3,8 +3,8 @@
 # key:%012d, redis-benchmark's key format, through redis-cli --pipe) plus HASHES small hashes
 # (HSET over random keys), then redis-benchmark overwrites those keys at full speed while BGSAVE
 # runs; a probe PINGs every 10 ms all along. Prints the save
-# time, the longest PING before and during the save, RSS before and at its peak during the save,
-# then restarts the server on the file and times the load.
+# time, the writes served during it, the longest PING before and during the save, RSS before and
+# at its peak during the save, then restarts the server on the file and times the load.
 #
 #   load-tests/bgsave-10m.sh [KEYS] [HASHES]
 #   JAVA / JAVA_OPTS select Kiln's JVM and flags (default: a fixed, pre-touched 4 GB G1 heap with
@@ -28,6 +28,7 @@ jar="$here/../target/kiln.jar"
 # the longest "event-loop" stall in LATENCY LATEST since the last LATENCY RESET (Kiln only)
 stall() { redis-cli -p "$1" latency latest | awk 'f && ++n == 3 {print; exit} $0 == "event-loop" {f = 1}'; }
 rss() { redis-cli -p "$1" info memory | tr -d '\r' | awk -F: '$1 == "used_memory_rss" {print $2}'; }
+commands() { redis-cli -p "$1" info stats | tr -d '\r' | awk -F: '$1 == "total_commands_processed" {print $2}'; }
 wait_up() { for _ in $(seq 1 600); do redis-cli -p "$1" ping 2>/dev/null | grep -q PONG && return; sleep 0.1; done; }
 
 # One round: 6 s of the probe without a save, then the probe across one BGSAVE (Kiln's stall
@@ -36,27 +37,29 @@ measure_save() { # name port
   local name=$1 port=$2
   # RSS moves under these writes without any save too (the heap grows until old garbage is
   # collected), so the same window without a save is measured for comparison
-  local ra=$(rss "$port") ta=$(date +%s.%N)
+  local ra=$(rss "$port") ta=$(date +%s.%N) ca=$(commands "$port")
   redis-cli -p "$port" latency reset > /dev/null
   python3 "$here/tools/ping_probe.py" "$port" 6 > "/tmp/bgsave-$name-before.txt"
-  local rb=$(rss "$port") tb=$(date +%s.%N) sb=$(stall "$port")
+  local rb=$(rss "$port") tb=$(date +%s.%N) sb=$(stall "$port") cb=$(commands "$port")
   echo "   probe under full-speed SETs, no save (6 s): $(head -1 "/tmp/bgsave-$name-before.txt")"
   [[ $name == kiln ]] && echo "   longest event-loop stall, no save: ${sb:-0} ms"
   echo "   RSS without a save: $((ra / 1048576)) -> $((rb / 1048576)) MB in" \
     "$(echo "scale=1; ($tb - $ta) / 1" | bc) s"
+  echo "   writes served without a save: $(echo "($cb - $ca) / ($tb - $ta)" | bc)/s"
   python3 "$here/tools/ping_probe.py" "$port" 3600 > "/tmp/bgsave-$name-during.txt" &
   local probe=$!
   local rss0=$(rss "$port")
   redis-cli -p "$port" latency reset > /dev/null
   sleep 1 # the probe is connected and PINGing before BGSAVE: a fork's pause shows in its figures
   # BGSAVE, then INFO every 0.2 s over one connection until rdb_bgsave_in_progress:0
-  local secs peak
-  read -r secs peak < <(python3 "$here/tools/save_poll.py" "$port")
+  local secs peak served
+  read -r secs peak served < <(python3 "$here/tools/save_poll.py" "$port")
   local sd=$(stall "$port")
   kill "$probe"; wait "$probe" 2>/dev/null || true
   echo "   BGSAVE under full-speed SETs: $secs s," \
     "$(redis-cli -p "$port" info persistence | tr -d '\r' | grep rdb_last_bgsave_status)," \
     "latest_fork_usec $(redis-cli -p "$port" info stats | tr -d '\r' | awk -F: '$1=="latest_fork_usec"{print $2}')"
+  echo "   writes served during the save: $served ($(echo "$served / $secs" | bc)/s)"
   echo "   probe during the save: $(head -1 "/tmp/bgsave-$name-during.txt")"
   echo "   its five longest (ms@time): $(tail -1 "/tmp/bgsave-$name-during.txt" | cut -d' ' -f2-6)"
   [[ $name == kiln ]] && echo "   longest event-loop stall during the save: ${sd:-0} ms"

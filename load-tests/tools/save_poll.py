@@ -3,7 +3,9 @@
 polls rdb_bgsave_in_progress, without spawning a redis-cli per poll (each costs milliseconds of
 CPU, which on a small machine lands in the latency the probe measures).
 
-Prints the save's duration in seconds and the peak used_memory_rss seen while it ran.
+Prints the save's duration in seconds, the peak used_memory_rss seen while it ran, and the
+commands the server processed meanwhile (INFO total_commands_processed: the benchmark's writes,
+so that save times are compared at the write rate they were taken under).
 Usage: save_poll.py PORT [INTERVAL_SECONDS]
 """
 import socket
@@ -32,6 +34,7 @@ def fields(section):
     return dict(l.split(":", 1) for l in command("INFO", section).split("\r\n") if ":" in l)
 
 
+commands0 = int(fields("stats")["total_commands_processed"])
 t0 = time.perf_counter()
 command("BGSAVE")
 peak = 0
@@ -40,4 +43,5 @@ while True:
     if fields("persistence")["rdb_bgsave_in_progress"] == "0":
         break
     time.sleep(interval)
-print(f"{time.perf_counter() - t0:.3f} {peak}")
+secs = time.perf_counter() - t0
+print(f"{secs:.3f} {peak} {int(fields('stats')['total_commands_processed']) - commands0}")
