@@ -8,13 +8,11 @@ import java.util.List;
  * (sampled by active expiry), and the WATCH registry. Values are {@code byte[]} for strings
  * and type objects for the rest.
  *
- * <p>A string's array belongs to its key alone (COPY and the slow log copy what they keep), so a
- * write of the same length up to {@link #IN_PLACE_MAX} bytes overwrites it in place (SET,
- * INCR...): an overwrite then allocates nothing the collector must keep and stores no new
+ * <p>A string's array belongs to its key alone (COPY, the slow log and a snapshot copy what they
+ * keep), so a write of the same length up to {@link #IN_PLACE_MAX} bytes overwrites it in place
+ * (SET, INCR...): an overwrite then allocates nothing the collector must keep and stores no new
  * reference into an old node, which is what makes young collections under an overwrite-heavy
- * load short. The one exception is a running snapshot, which captures strings by reference: a
- * key it captured ({@link Shard#sharedEpoch}) gets a new array instead, until the snapshot's
- * writer is done. Longer strings are never changed in place.
+ * load short. Longer strings are never changed in place, and a snapshot holds them by reference.
  *
  * <p>Owned by the shard's event loop; not thread-safe.
  */
@@ -135,13 +133,10 @@ public final class Db {
   /** Longest string a write of the same length overwrites in place (see the class comment). */
   public static final int IN_PLACE_MAX = 512;
 
-  /**
-   * Puts {@code value} into a live node: into its string's array when the lengths allow and no
-   * running snapshot shares that array.
-   */
-  private void store(Dict.Node<Object> n, Object value) {
+  /** Puts {@code value} into a live node: into its string's array when the lengths allow. */
+  private static void store(Dict.Node<Object> n, Object value) {
     if (value instanceof byte[] nv && n.value instanceof byte[] old && old.length == nv.length
-        && nv.length <= IN_PLACE_MAX && (shard.sharedEpoch == 0 || n.epoch != shard.sharedEpoch)) {
+        && nv.length <= IN_PLACE_MAX) {
       System.arraycopy(nv, 0, old, 0, nv.length);
     } else {
       n.value = value;

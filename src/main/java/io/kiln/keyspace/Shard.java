@@ -27,11 +27,6 @@ public final class Shard {
   /** The running snapshot's capture hook, or null when none runs. */
   public SnapshotCapture capture;
   /**
-   * Epoch of the snapshot whose captured strings may still be waiting for its writer, 0 when
-   * none: a node marked with it ({@code Dict.Node.epoch}) holds an array the snapshot shares.
-   */
-  public int sharedEpoch;
-  /**
    * Told when a key of some database receives a non-string value (created, renamed or moved in,
    * replaced): blocked clients waiting on that key may now be served. Set by the shard verticle.
    */

@@ -6,8 +6,7 @@ import java.util.List;
 /**
  * The messages between a shard's {@link Snapshotter} (event loop) and the {@link SnapshotWriter}
  * (worker) over the event bus, passed by reference. Everything in them is immutable: entries hold
- * values captured at the snapshot's point in time (copies of collections, or strings that no write
- * changes in place until the writer is done with them).
+ * values captured at the snapshot's point in time (copies, or strings never changed in place).
  */
 public final class Snapshot {
   private Snapshot() {}

@@ -34,10 +34,9 @@ import org.slf4j.LoggerFactory;
  * every entry it meets that is not yet captured. Any write to an entry not yet captured
  * captures it first ({@link #beforeChange}); entries created after the start are marked as not
  * part of it ({@link #inserted}); a flushed database leaves its old table to the walk. So the file
- * holds exactly the data of the moment the save began while clients keep writing. A string is
- * captured by reference (until the writer is done, a write to a captured key stores a new array
- * instead of overwriting it: {@link Shard#sharedEpoch}); a collection is copied (a compact one as
- * its arrays, unpacked later by the writer: {@link RedisValue#capture}).
+ * holds exactly the data of the moment the save began while clients keep writing. Capturing a
+ * long string is a reference (never changed in place); short strings and collections are copied
+ * (a compact collection as its arrays, unpacked later by the writer: {@link RedisValue#capture}).
  * Captured entries go to the {@link SnapshotWriter} worker in batches, at most
  * {@link #MAX_IN_FLIGHT} unacknowledged, which bounds the extra memory.
  *
@@ -133,7 +132,6 @@ public final class Snapshotter implements SnapshotCapture {
     String target = dir.resolve(config.getString("dbfilename")).toString();
 
     epoch++;
-    shard.sharedEpoch = epoch;
     active = true;
     aborted = false;
     background = inBackground;
@@ -259,8 +257,14 @@ public final class Snapshotter implements SnapshotCapture {
     if (node.epoch == epoch) {
       return;
     }
-    node.epoch = epoch; // from now on a write gives this key a new array (Db.store)
-    Object value = node.value instanceof RedisValue v ? v.capture() : node.value;
+    node.epoch = epoch;
+    // Collections are copied now, and so are strings a later write may overwrite in place (Db);
+    // longer strings are never changed in place: a reference is their capture. (Capturing short
+    // strings by reference too, with a write then storing a new array, was measured worse: each
+    // such write puts a young array into an old node, and young collections under full-speed
+    // overwrites grew from a few ms to 130-180 ms; see load-tests/README.md.)
+    Object value = node.value instanceof RedisValue v ? v.capture()
+        : node.value instanceof byte[] s && s.length <= Db.IN_PLACE_MAX ? s.clone() : node.value;
     if (batch.isFull()) {
       // a write captured more than a batch while the worker was behind: start another one
       sendBatch();
@@ -319,9 +323,6 @@ public final class Snapshotter implements SnapshotCapture {
 
   private void finished(boolean ok, Snapshot.Done result, String error) {
     batch = new Snapshot.Batch(BATCH_ENTRIES);
-    if (!running()) {
-      shard.sharedEpoch = 0; // the writer holds no captured string any more: overwrite in place
-    }
     long now = System.currentTimeMillis();
     if (background) {
       info.bgsaveStartMs = -1;
