@@ -14,9 +14,12 @@ public final class Snapshot {
   /** Event-bus address of the snapshot writer. */
   public static final String ADDRESS = "kiln.snapshot";
 
-  /** Opens the temp file and writes the header. */
+  /**
+   * Opens the temp file and writes the header. {@code incrementalFsync}: rdb-save-incremental-fsync,
+   * sync the file every {@link SnapshotWriter#AUTOSYNC_BYTES} as it grows.
+   */
   public record Begin(String tempPath, String finalPath, boolean compression, boolean checksum,
-      long[] dbSizes, long[] dbExpires, long keySaveDelayMicros) {}
+      boolean incrementalFsync, long[] dbSizes, long[] dbExpires, long keySaveDelayMicros) {}
 
   /**
    * Captured keys to append, in order, as parallel arrays (no object per key): for each, the

@@ -21,7 +21,9 @@ import org.slf4j.LoggerFactory;
 /**
  * The snapshot writer: a worker verticle (its own single-thread pool, so a save never delays the
  * AOF's fsync) that turns captured entries into an RDB file. It encodes, compresses, checksums
- * and writes; at the end it fsyncs the file, renames it over the target and fsyncs the directory,
+ * and writes (syncing every {@link #AUTOSYNC_BYTES} as the file grows when
+ * rdb-save-incremental-fsync is on, Redis's default); at the end it fsyncs the file, renames it
+ * over the target and fsyncs the directory,
  * so a crash leaves either the old complete file or the new complete one. A failed or aborted
  * save removes its temp file.
  *
@@ -36,6 +38,15 @@ public final class SnapshotWriter extends VerticleBase {
   private int currentDb;
   private boolean[] resized;
   private long keys;
+  /** Bytes of the file already synced (rdb-save-incremental-fsync). */
+  private long syncedBytes;
+
+  /**
+   * rdb-save-incremental-fsync syncs the file each time it has grown by this much (Redis:
+   * REDIS_AUTOSYNC_BYTES), so that the kernel writes the file out as it grows instead of all
+   * at once at the final fsync.
+   */
+  static final long AUTOSYNC_BYTES = 4L << 20;
 
   @Override
   public Future<?> start() {
@@ -88,6 +99,7 @@ public final class SnapshotWriter extends VerticleBase {
     currentDb = -1;
     resized = new boolean[b.dbSizes().length];
     keys = 0;
+    syncedBytes = 0;
   }
 
   private void write(Snapshot.Batch batch) throws IOException {
@@ -119,6 +131,14 @@ public final class SnapshotWriter extends VerticleBase {
         java.util.concurrent.locks.LockSupport.parkNanos(begin.keySaveDelayMicros() * 1000);
       }
     }
+    if (begin.incrementalFsync() && rdb.bytesWritten() - syncedBytes >= AUTOSYNC_BYTES) {
+      rdb.flush();
+      channel.force(false);
+      syncedBytes = rdb.bytesWritten();
+    }
+    // Offers the core to a waiting event loop: without this the writer, once it shared a core
+    // with a woken event loop, kept it for the rest of its time slice (several ms).
+    Thread.yield();
   }
 
   private Snapshot.Done finish() throws IOException {

@@ -165,7 +165,8 @@ public final class Snapshotter implements SnapshotCapture {
     }
     Future<Snapshot.Done> result = done.future();
     bus().request(Snapshot.ADDRESS, new Snapshot.Begin(temp, target,
-        config.getBool("rdbcompression"), config.getBool("rdbchecksum"), sizes, expires,
+        config.getBool("rdbcompression"), config.getBool("rdbchecksum"),
+        config.getBool("rdb-save-incremental-fsync"), sizes, expires,
         config.getLong("rdb-key-save-delay"))).onComplete(afterBegin);
     info.latestForkUsec = (System.nanoTime() - t0) / 1000;
     info.totalForks++;
