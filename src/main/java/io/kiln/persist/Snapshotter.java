@@ -263,7 +263,7 @@ public final class Snapshotter implements SnapshotCapture {
     // longer strings are never changed in place: a reference is their capture. (Capturing short
     // strings by reference too, with a write then storing a new array, was measured worse: each
     // such write puts a young array into an old node, and young collections under full-speed
-    // overwrites grew from a few ms to 130-180 ms; see load-tests/README.md.)
+    // overwrites grew from 1-2 ms to 40-137 ms within one save; see load-tests/README.md.)
     Object value = node.value instanceof RedisValue v ? v.capture()
         : node.value instanceof byte[] s && s.length <= Db.IN_PLACE_MAX ? s.clone() : node.value;
     if (batch.isFull()) {
