@@ -190,7 +190,6 @@ public final class RdbLoader {
     private long keys;
     private long expired;
     private long recordStart;
-    private int currentDb;
     private long lastProgress;
     private long delayOwedNanos;
     private long delayCount;
@@ -245,17 +244,15 @@ public final class RdbLoader {
             + "more than " + databases + " databases (SELECTDB " + db + " at offset "
             + r.offset() + ")", r.offset());
       }
-      currentDb = db;
       recordStart = r.offset();
     }
 
     @Override
-    public void resizeDb(long dbSize, long expiresSize) {
+    public void resizeDb(int db, long dbSize, long expiresSize) {
       recordStart = r.offset();
       // a key takes more than a byte of the file, so a count above its size is not believed
       long keyCount = Math.min(dbSize, size);
       long expiresCount = Math.min(expiresSize, size);
-      int db = currentDb;
       ctx.runOnContext(v -> shard.db(db).presize(keyCount, expiresCount));
     }
 

@@ -33,7 +33,8 @@ public final class RdbReader {
 
     default void selectDb(int db) throws RdbException {}
 
-    default void resizeDb(long dbSize, long expiresSize) throws RdbException {}
+    /** RESIZEDB: the key and expiry counts of database {@code db} (the one last selected). */
+    default void resizeDb(int db, long dbSize, long expiresSize) throws RdbException {}
 
     /** Module aux data that was skipped (only when {@link #skipModuleAux} is on). */
     default void moduleAux(String moduleName, long when) throws RdbException {}
@@ -171,7 +172,7 @@ public final class RdbReader {
           doing = "resize-db";
           long size = readLength("a database size");
           long expires = readLength("an expires size");
-          v.resizeDb(size, expires);
+          v.resizeDb(db, size, expires);
           continue;
         }
         case Rdb.OPCODE_AUX -> {
