@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
-"""Starts a BGSAVE and polls INFO over one connection until it ends, the way a backup script
+"""Resets the latency monitor, starts a BGSAVE and polls INFO over one connection until it ends, the way a backup script
 polls rdb_bgsave_in_progress, without spawning a redis-cli per poll (each costs milliseconds of
 CPU, which on a small machine lands in the latency the probe measures).
 
 Prints the save's duration in seconds, the peak used_memory_rss seen while it ran, and the
 commands the server processed meanwhile (INFO total_commands_processed: the benchmark's writes,
-so that save times are compared at the write rate they were taken under).
+so that save times are compared at the write rate they were taken under), then the unix times
+at which BGSAVE was sent and at which the poll saw it over.
 Usage: save_poll.py PORT [INTERVAL_SECONDS]
 """
 import socket
@@ -35,7 +36,9 @@ def fields(section):
 
 
 commands0 = int(fields("stats")["total_commands_processed"])
+command("LATENCY", "RESET")  # the latency monitor's samples then belong to the save
 t0 = time.perf_counter()
+start = time.time()
 command("BGSAVE")
 peak = 0
 while True:
@@ -44,4 +47,6 @@ while True:
         break
     time.sleep(interval)
 secs = time.perf_counter() - t0
-print(f"{secs:.3f} {peak} {int(fields('stats')['total_commands_processed']) - commands0}")
+end = time.time()
+print(f"{secs:.3f} {peak} {int(fields('stats')['total_commands_processed']) - commands0}"
+      f" {start:.6f} {end:.6f}")
