@@ -9,6 +9,7 @@ import io.kiln.persist.Snapshotter;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.ThreadingModel;
 import io.kiln.persist.RdbLoader;
+import io.kiln.persist.Rehearsal;
 import io.kiln.server.ShardVerticle;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -45,6 +46,8 @@ public final class Kiln {
   private final AtomicInteger connectedClients = new AtomicInteger();
   private volatile ShardVerticle shard;
   private volatile RdbLoader loader;
+  /** The startup rehearsal of the snapshot code, once the server is up ({@link Rehearsal}). */
+  private volatile Future<Void> rehearsal;
   private volatile Runnable onShutdown = () -> { };
   private final Promise<Void> stopped = Promise.promise();
   private final PersistenceInfo persistence = new PersistenceInfo(startTimeMs / 1000);
@@ -110,6 +113,7 @@ public final class Kiln {
         .compose(k -> k.metrics == null ? Future.succeededFuture(k) : k.metrics.start(k).map(k))
         .onComplete(ar -> {
           if (ar.succeeded()) {
+            kiln.rehearsal = Rehearsal.start(kiln, verticle.context());
             result.complete(kiln);
             return;
           }
@@ -201,6 +205,11 @@ public final class Kiln {
   /** The last snapshot's facts for the metrics; owned by the persistence shard's event loop. */
   public io.kiln.metrics.SnapshotMeters snapshotMeters() {
     return snapshotMeters;
+  }
+
+  /** The startup rehearsal of the snapshot code: null until the server is up. */
+  public Future<Void> rehearsal() {
+    return rehearsal;
   }
 
   public Config config() {

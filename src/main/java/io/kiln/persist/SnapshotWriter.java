@@ -32,6 +32,7 @@ import org.slf4j.LoggerFactory;
 public final class SnapshotWriter extends VerticleBase {
   private static final Logger log = LoggerFactory.getLogger(SnapshotWriter.class);
 
+  private final String address;
   private FileChannel channel;
   private RdbWriter rdb;
   private Snapshot.Begin begin;
@@ -48,9 +49,26 @@ public final class SnapshotWriter extends VerticleBase {
    */
   static final long AUTOSYNC_BYTES = 4L << 20;
 
+  /** The writer of the server's snapshots. */
+  public SnapshotWriter() {
+    this(Snapshot.ADDRESS);
+  }
+
+  /** A writer listening on {@code address} (a {@link Rehearsal}'s own). */
+  SnapshotWriter(String address) {
+    this.address = address;
+  }
+
   @Override
   public Future<?> start() {
-    vertx.eventBus().consumer(Snapshot.ADDRESS, this::onMessage);
+    vertx.eventBus().consumer(address, this::onMessage);
+    return Future.succeededFuture();
+  }
+
+  /** Undeployed (the server stops, a rehearsal ends): a save still open removes its temp file. */
+  @Override
+  public Future<?> stop() {
+    discard();
     return Future.succeededFuture();
   }
 
@@ -150,9 +168,13 @@ public final class SnapshotWriter extends VerticleBase {
     channel = null;
     rdb = null;
     Path temp = Path.of(begin.tempPath());
-    Path target = Path.of(begin.finalPath());
-    Files.move(temp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-    fsyncDirectory(target.toAbsolutePath().getParent());
+    if (begin.finalPath() == null) {
+      Files.delete(temp); // a rehearsal: the file was only ever the way to the disk
+    } else {
+      Path target = Path.of(begin.finalPath());
+      Files.move(temp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+      fsyncDirectory(target.toAbsolutePath().getParent());
+    }
     begin = null;
     return new Snapshot.Done(bytes, keys);
   }

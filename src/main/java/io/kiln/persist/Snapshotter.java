@@ -60,6 +60,11 @@ public final class Snapshotter implements SnapshotCapture {
   private final Vertx vertx;
   private final ContextInternal context;
   private final PersistenceInfo info;
+  /** The writer's event-bus address. */
+  private final String address;
+  private final int batchEntries;
+  /** A {@link Rehearsal}'s: INFO, the latency monitor, the meters and the log never see it. */
+  private final boolean rehearsal;
 
   private int epoch;
   private boolean active;
@@ -71,7 +76,7 @@ public final class Snapshotter implements SnapshotCapture {
   private int walkDb;
   private long walkPosition;
   private boolean walkScheduled;
-  private Snapshot.Batch batch = new Snapshot.Batch(BATCH_ENTRIES);
+  private Snapshot.Batch batch;
   private int inFlight;
   private Promise<Snapshot.Done> done;
   private long lastCronMs;
@@ -104,13 +109,26 @@ public final class Snapshotter implements SnapshotCapture {
       ar.succeeded() ? ar.result() : null, ar.failed() ? ar.cause().getMessage() : null);
 
   public Snapshotter(Kiln kiln, Shard shard, Vertx vertx) {
+    this(kiln, shard, vertx, Snapshot.ADDRESS, BATCH_ENTRIES, false);
+  }
+
+  /**
+   * A snapshotter of {@code shard} whose writer listens on {@code address}, sending batches of
+   * {@code batchEntries}; a rehearsal one keeps its figures to itself.
+   */
+  Snapshotter(Kiln kiln, Shard shard, Vertx vertx, String address, int batchEntries,
+      boolean rehearsal) {
     this.kiln = kiln;
     this.shard = shard;
     this.vertx = vertx;
     this.context = (ContextInternal) vertx.getOrCreateContext();
-    this.info = kiln.persistence();
+    this.info = rehearsal ? new PersistenceInfo(0) : kiln.persistence();
+    this.address = address;
+    this.batchEntries = batchEntries;
+    this.rehearsal = rehearsal;
+    this.batch = new Snapshot.Batch(batchEntries);
     // Loads the event bus's request and reply path now (it is first used by the first save).
-    bus().request(Snapshot.ADDRESS, new Snapshot.Warm()).onComplete(ar -> { });
+    bus().request(address, new Snapshot.Warm()).onComplete(ar -> { });
   }
 
   public boolean running() {
@@ -122,14 +140,21 @@ public final class Snapshotter implements SnapshotCapture {
    * of a foreground save (SAVE, shutdown) holds its clients itself. Fails at once when one runs.
    */
   public Future<Snapshot.Done> save(boolean inBackground) {
+    Config config = kiln.config();
+    Path dir = Path.of(config.getString("dir"));
+    return save(dir.resolve(tempName).toString(),
+        dir.resolve(config.getString("dbfilename")).toString(), inBackground,
+        config.getLong("rdb-key-save-delay"));
+  }
+
+  /** Starts a snapshot into {@code temp}, renamed to {@code target} (null: removed) at the end. */
+  Future<Snapshot.Done> save(String temp, String target, boolean inBackground,
+      long keySaveDelayMicros) {
     if (running()) {
       return Future.failedFuture("Background save already in progress");
     }
     long t0 = System.nanoTime();
     Config config = kiln.config();
-    Path dir = Path.of(config.getString("dir"));
-    String temp = dir.resolve(tempName).toString();
-    String target = dir.resolve(config.getString("dbfilename")).toString();
 
     epoch++;
     active = true;
@@ -153,7 +178,7 @@ public final class Snapshotter implements SnapshotCapture {
     }
     walkDb = 0;
     walkPosition = 0;
-    batch = new Snapshot.Batch(BATCH_ENTRIES);
+    batch = new Snapshot.Batch(batchEntries);
     inFlight = 0;
     done = Promise.promise();
     shard.capture = this;
@@ -164,15 +189,17 @@ public final class Snapshotter implements SnapshotCapture {
       info.bgsaveStartMs = startMs;
     }
     Future<Snapshot.Done> result = done.future();
-    bus().request(Snapshot.ADDRESS, new Snapshot.Begin(temp, target,
+    bus().request(address, new Snapshot.Begin(temp, target,
         config.getBool("rdbcompression"), config.getBool("rdbchecksum"),
         config.getBool("rdb-save-incremental-fsync"), sizes, expires,
-        config.getLong("rdb-key-save-delay"))).onComplete(afterBegin);
+        keySaveDelayMicros)).onComplete(afterBegin);
     info.latestForkUsec = (System.nanoTime() - t0) / 1000;
     info.totalForks++;
-    kiln.latencyMonitor().addIfNeeded("fork", info.latestForkUsec / 1000,
-        config.getLong("latency-monitor-threshold"));
-    if (inBackground) {
+    if (!rehearsal) {
+      kiln.latencyMonitor().addIfNeeded("fork", info.latestForkUsec / 1000,
+          config.getLong("latency-monitor-threshold"));
+    }
+    if (inBackground && !rehearsal) {
       log.info("Background saving started"); // Redis adds "by pid N", the child's: there is none
     }
     scheduleWalk();
@@ -186,7 +213,7 @@ public final class Snapshotter implements SnapshotCapture {
     }
     log.warn("Killing the running snapshot: its temp file is removed");
     aborted = true;
-    bus().request(Snapshot.ADDRESS, new Snapshot.Abort());
+    bus().request(address, new Snapshot.Abort());
     fail("Background save aborted");
   }
 
@@ -242,7 +269,7 @@ public final class Snapshotter implements SnapshotCapture {
       sendBatch();
     }
     Promise<Snapshot.Done> p = done;
-    bus().<Snapshot.Done>request(Snapshot.ADDRESS, new Snapshot.Finish()).onComplete(ar -> {
+    bus().<Snapshot.Done>request(address, new Snapshot.Finish()).onComplete(ar -> {
       if (done == p) {
         done = null;
       }
@@ -276,9 +303,9 @@ public final class Snapshotter implements SnapshotCapture {
 
   private void sendBatch() {
     Snapshot.Batch full = batch;
-    batch = new Snapshot.Batch(BATCH_ENTRIES);
+    batch = new Snapshot.Batch(batchEntries);
     inFlight++;
-    bus().request(Snapshot.ADDRESS, full).onComplete(afterBatch);
+    bus().request(address, full).onComplete(afterBatch);
   }
 
   // ---- the keyspace's hooks ----
@@ -323,7 +350,7 @@ public final class Snapshotter implements SnapshotCapture {
   }
 
   private void finished(boolean ok, Snapshot.Done result, String error) {
-    batch = new Snapshot.Batch(BATCH_ENTRIES);
+    batch = new Snapshot.Batch(batchEntries);
     long now = System.currentTimeMillis();
     if (background) {
       info.bgsaveStartMs = -1;
@@ -331,7 +358,7 @@ public final class Snapshotter implements SnapshotCapture {
     }
     info.currentSaveKeysProcessed = 0;
     info.currentSaveKeysTotal = 0;
-    if (aborted) {
+    if (aborted || rehearsal) {
       return;
     }
     info.lastBgsaveOk = ok;

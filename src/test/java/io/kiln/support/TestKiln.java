@@ -92,6 +92,14 @@ public final class TestKiln implements AutoCloseable {
     return new RespClient("127.0.0.1", port());
   }
 
+  /**
+   * Waits for the startup rehearsal of the snapshot code to end; fails if it failed. Tests that
+   * weigh the heap wait for it: its made-up keyspace lives for a second or two after the start.
+   */
+  public void awaitRehearsal() throws Exception {
+    kiln.rehearsal().toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+  }
+
   @Override
   public void close() throws Exception {
     kiln.stop().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);

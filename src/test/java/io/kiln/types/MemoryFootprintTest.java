@@ -90,6 +90,7 @@ class MemoryFootprintTest {
   static double kilnBytesPerElement(IntFunction<List<String>> command, String encoding)
       throws Exception {
     try (TestKiln kiln = TestKiln.start(); RespClient c = kiln.client()) {
+      kiln.awaitRehearsal();
       long before = heapAfterGc();
       load(c, command);
       long after = heapAfterGc();

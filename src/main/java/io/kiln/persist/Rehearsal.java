@@ -1,0 +1,179 @@
+package io.kiln.persist;
+
+import io.kiln.Kiln;
+import io.kiln.config.Config;
+import io.kiln.keyspace.Db;
+import io.kiln.keyspace.Shard;
+import io.kiln.rdb.RdbValue;
+import io.kiln.types.Values;
+import io.vertx.core.Context;
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.ThreadingModel;
+import io.vertx.core.Vertx;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.RejectedExecutionException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Has the JIT compile the snapshot's code before the first save. Right after startup, two saves
+ * of a small made-up keyspace (every type and encoding, strings of every shape, several
+ * databases, some keys with a TTL) run through the same walk, captures, event-bus batches and
+ * writer code as a real save, into a temp file that is removed at the end. Without it, the
+ * first save after a start runs that code interpreted while the C1 and C2 compilers take the
+ * event loop's core (stalls of 5-11 ms in its first 40 ms on two cores), and the second save
+ * deoptimizes the writer's and the walk's compiled code on branches only a save's start takes
+ * (the first SELECTDB, RESIZEDB's long lengths, the header's aux fields) and compiles it again.
+ * Small batches make the event bus's request path as hot as a real save of millions of keys.
+ * INFO, the latency monitor, the meters and the log never see a rehearsal; a real BGSAVE may
+ * run beside it (its own snapshotter, writer and worker thread).
+ *
+ * <p>The made-up keyspace is built on a common-pool thread and then only touched by the shard's
+ * event loop (the walk); the writer runs on a worker of its own, undeployed at the end.
+ */
+public final class Rehearsal {
+  private static final Logger log = LoggerFactory.getLogger(Rehearsal.class);
+
+  static final String ADDRESS = Snapshot.ADDRESS + ".rehearsal";
+  /**
+   * Keys in each of the made-up keyspace's even databases (over 16,383, RESIZEDB's long length
+   * form); the odd ones are empty, as most of a server's are.
+   */
+  static final int KEYS = 20_000;
+  static final int DATABASES = 5;
+  /**
+   * Entries per batch: 30,000 batches a save, so that the event bus's request and reply path is
+   * hot enough for the C2 compiler (with 7,500 it was compiled again during the first save).
+   */
+  static final int BATCH_ENTRIES = 2;
+
+  private Rehearsal() {}
+
+  /** Starts the rehearsal of {@code kiln}'s snapshots on {@code loop}, the shard's context. */
+  public static Future<Void> start(Kiln kiln, Context loop) {
+    Vertx vertx = kiln.vertx();
+    long t0 = System.nanoTime();
+    DeploymentOptions worker = new DeploymentOptions().setThreadingModel(ThreadingModel.WORKER)
+        .setWorkerPoolName("kiln-rehearsal").setWorkerPoolSize(1);
+    Path temp = Path.of(System.getProperty("java.io.tmpdir"),
+        "kiln-rehearsal-" + ProcessHandle.current().pid() + ".rdb");
+    return vertx.deployVerticle(new SnapshotWriter(ADDRESS), worker)
+        .compose(id -> rehearse(kiln, loop, temp.toString()).eventually(() -> vertx.undeploy(id)))
+        .onSuccess(v -> log.debug("Snapshot code rehearsed in {} ms",
+            (System.nanoTime() - t0) / 1_000_000))
+        .onFailure(e -> log.debug("Snapshot rehearsal stopped: {}", e.getMessage()));
+  }
+
+  /**
+   * Builds the made-up keyspace off the event loop (outside Vert.x, so that a server stopped
+   * meanwhile simply ends the rehearsal), then saves it twice on {@code loop}.
+   */
+  private static Future<Void> rehearse(Kiln kiln, Context loop, String temp) {
+    Promise<Void> done = Promise.promise();
+    CompletableFuture.supplyAsync(() -> keyspace(kiln.config()), ForkJoinPool.commonPool())
+        .whenComplete((shard, error) -> {
+          if (error != null) {
+            done.tryFail(error);
+            return;
+          }
+          try {
+            loop.runOnContext(v -> {
+              Snapshotter s = new Snapshotter(kiln, shard, kiln.vertx(), ADDRESS, BATCH_ENTRIES,
+                  true);
+              s.save(temp, null, true, 0).compose(d -> s.save(temp, null, true, 0))
+                  .<Void>mapEmpty().onComplete(done);
+            });
+          } catch (RejectedExecutionException e) {
+            done.tryFail(e); // the server stopped meanwhile
+          }
+        });
+    return done.future();
+  }
+
+  /** The made-up keyspace, the same every time. */
+  static Shard keyspace(Config config) {
+    Shard shard = new Shard(0, DATABASES);
+    long expireAt = System.currentTimeMillis() + 86_400_000L;
+    for (int db = 0; db < DATABASES; db += 2) {
+      Db target = shard.db(db);
+      for (int i = 0; i < KEYS; i++) {
+        byte[] key = bytes("rehearsal:" + db + ":" + i);
+        target.load(key, Values.fromRdb(value(i), config), i % 7 == 0 ? expireAt : 0, 0);
+      }
+    }
+    return shard;
+  }
+
+  /**
+   * Key {@code i}'s value: mostly strings of every shape, then each collection type, small
+   * (listpack, intset) and, one in a thousand, large (hash table, skip list, quicklist).
+   */
+  private static RdbValue value(int i) {
+    return switch (i % 20) {
+      case 0 -> hash(i % 1000 == 0 ? 200 : 5);
+      case 1 -> new RdbValue.ListValue(elements(i % 1000 == 1 ? 300 : 6));
+      case 2 -> new RdbValue.SetValue(i % 40 == 2 ? numbers(8) : elements(i % 1000 == 2 ? 600 : 7));
+      case 3 -> zset(i % 1000 == 3 ? 200 : 5);
+      default -> new RdbValue.Str(string(i));
+    };
+  }
+
+  private static byte[] string(int i) {
+    String s = switch (i % 11) {
+      case 0 -> Integer.toString(i);                   // stored as an integer
+      case 1 -> "-" + i;
+      case 2 -> "0" + i;                               // leading zero: a string
+      case 3 -> "9223372036854775808" + i;             // too long for a long
+      case 4 -> "7.0." + i;                            // digits, then not
+      case 5 -> "";
+      case 6 -> "x".repeat(20 + i % 100);              // compressible, over 20 bytes
+      case 7 -> Long.toHexString(i * 0x9E3779B97F4A7C15L).repeat(3); // hardly compressible
+      case 8 -> "v".repeat(600 + i % 50);              // longer than an in-place overwrite
+      default -> "value:" + i;
+    };
+    return bytes(s);
+  }
+
+  private static RdbValue hash(int fields) {
+    List<RdbValue.FieldValue> entries = new ArrayList<>();
+    for (int f = 0; f < fields; f++) {
+      entries.add(new RdbValue.FieldValue(bytes("f" + f), string(f)));
+    }
+    return new RdbValue.HashValue(entries);
+  }
+
+  private static RdbValue zset(int members) {
+    List<RdbValue.ScoredMember> entries = new ArrayList<>();
+    for (int m = 0; m < members; m++) {
+      entries.add(new RdbValue.ScoredMember(bytes("m" + m), m * 1.5));
+    }
+    return new RdbValue.ZSetValue(entries);
+  }
+
+  private static List<byte[]> elements(int n) {
+    List<byte[]> out = new ArrayList<>();
+    for (int e = 0; e < n; e++) {
+      out.add(bytes("e" + e));
+    }
+    return out;
+  }
+
+  private static List<byte[]> numbers(int n) {
+    List<byte[]> out = new ArrayList<>();
+    for (int e = 0; e < n; e++) {
+      out.add(bytes(Integer.toString(e * 1000)));
+    }
+    return out;
+  }
+
+  private static byte[] bytes(String s) {
+    return s.getBytes(StandardCharsets.UTF_8);
+  }
+}

@@ -1,0 +1,67 @@
+package io.kiln.persist;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.kiln.support.RespClient;
+import io.kiln.support.TestKiln;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The startup rehearsal of the snapshot code ({@link Rehearsal}), on a real Kiln: it runs to the
+ * end, and nothing a user sees (keys, INFO, LATENCY, files) shows it, not even a BGSAVE that
+ * runs beside it.
+ */
+class RehearsalTest {
+  @TempDir
+  Path dir;
+
+  private static final Path TEMP = Path.of(System.getProperty("java.io.tmpdir"),
+      "kiln-rehearsal-" + ProcessHandle.current().pid() + ".rdb");
+
+  @Test
+  void runsAtStartupAndLeavesNoTraceInTheKeyspaceInfoOrFiles() throws Exception {
+    try (TestKiln kiln = TestKiln.start("dir", dir.toString(), "latency-monitor-threshold", "1");
+        RespClient c = kiln.client()) {
+      kiln.awaitRehearsal(); // fails the test if the rehearsal failed (a write error...)
+
+      assertThat(c.call("DBSIZE")).isEqualTo(":0\r\n");
+      for (int db = 1; db < 5; db++) {
+        c.call("SELECT", Integer.toString(db));
+        assertThat(c.call("DBSIZE")).as("db %d", db).isEqualTo(":0\r\n");
+      }
+      assertThat(c.call("INFO", "persistence")).contains("rdb_saves:0\r\n",
+          "rdb_bgsave_in_progress:0\r\n", "rdb_last_bgsave_status:ok\r\n",
+          "rdb_changes_since_last_save:0\r\n");
+      assertThat(c.call("INFO", "stats")).contains("total_forks:0\r\n", "latest_fork_usec:0\r\n");
+      assertThat(c.call("LATENCY", "HISTORY", "fork")).isEqualTo("*0\r\n");
+      try (Stream<Path> files = Files.list(dir)) {
+        assertThat(files).as("files in dir").isEmpty();
+      }
+      assertThat(TEMP).as("the rehearsal's temp file").doesNotExist();
+    }
+  }
+
+  @Test
+  void aBgsaveBesideTheRehearsalWritesTheServersKeysOnly() throws Exception {
+    try (TestKiln kiln = TestKiln.start("dir", dir.toString()); RespClient c = kiln.client()) {
+      c.call("SET", "mine", "1");
+      c.call("SELECT", "2");
+      c.call("SET", "also-mine", "2");
+      assertThat(kiln.kiln().rehearsal().isComplete()).as("the rehearsal still runs").isFalse();
+      assertThat(c.call("BGSAVE")).isEqualTo("+Background saving started\r\n");
+      SnapshotTest.waitFor(() -> c.call("INFO", "persistence").contains("rdb_bgsave_in_progress:0"));
+      assertThat(c.call("INFO", "persistence")).contains("rdb_last_bgsave_status:ok\r\n",
+          "rdb_saves:1\r\n");
+
+      assertThat(SnapshotTest.readStrings(dir.resolve("dump.rdb")))
+          .isEqualTo(Map.of("mine", "1", "also-mine", "2"));
+      kiln.awaitRehearsal();
+      assertThat(TEMP).as("the rehearsal's temp file").doesNotExist();
+    }
+  }
+}
