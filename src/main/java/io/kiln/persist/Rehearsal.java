@@ -53,6 +53,13 @@ public final class Rehearsal {
    * hot enough for the C2 compiler (with 7,500 it was compiled again during the first save).
    */
   static final int BATCH_ENTRIES = 2;
+  /**
+   * The writer's buffer and sync step here: the made-up file (about 1.5 MB) is written in as
+   * many steps, and synced about as often, as a real file of hundreds of MB (64 KB, 4 MB), or the
+   * first real save compiles those steps again, or deoptimizes the writer at its first sync.
+   */
+  static final int BUFFER_BYTES = 128;
+  static final long SYNC_EVERY_BYTES = 32 << 10;
 
   private Rehearsal() {}
 

@@ -20,7 +20,12 @@ public final class Snapshot {
    * {@code finalPath} is a {@link Rehearsal}: the finished file is removed, not renamed.
    */
   public record Begin(String tempPath, String finalPath, boolean compression, boolean checksum,
-      boolean incrementalFsync, long[] dbSizes, long[] dbExpires, long keySaveDelayMicros) {}
+      boolean incrementalFsync, long[] dbSizes, long[] dbExpires, long keySaveDelayMicros) {
+    /** A {@link Rehearsal}'s save. */
+    boolean rehearsal() {
+      return finalPath == null;
+    }
+  }
 
   /**
    * Captured keys to append, in order, as parallel arrays (no object per key): for each, the

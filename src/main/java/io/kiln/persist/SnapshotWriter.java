@@ -6,9 +6,7 @@ import io.kiln.types.RedisValue;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.Message;
-import java.io.BufferedOutputStream;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
@@ -39,8 +37,9 @@ public final class SnapshotWriter extends VerticleBase {
   private int currentDb;
   private boolean[] resized;
   private long keys;
-  /** Bytes of the file already synced (rdb-save-incremental-fsync). */
+  /** Bytes of the file already synced (rdb-save-incremental-fsync), and the step between syncs. */
   private long syncedBytes;
+  private long syncStep;
 
   /**
    * rdb-save-incremental-fsync syncs the file each time it has grown by this much (Redis:
@@ -108,9 +107,15 @@ public final class SnapshotWriter extends VerticleBase {
           + " (in server root dir " + temp.toAbsolutePath().getParent() + ") for saving: "
           + e.getMessage(), e);
     }
-    OutputStream out = new BufferedOutputStream(Channels.newOutputStream(channel), 1 << 16);
-    rdb = new RdbWriter(out, new RdbWriter.Options().compression(b.compression())
-        .checksum(b.checksum()));
+    // RdbWriter gathers 64 KB per write itself. A rehearsal's small file goes through the same
+    // code in smaller steps, as often as a large file would (Rehearsal's BUFFER_BYTES).
+    RdbWriter.Options options = new RdbWriter.Options().compression(b.compression())
+        .checksum(b.checksum());
+    if (b.rehearsal()) {
+      options.bufferBytes = Rehearsal.BUFFER_BYTES;
+    }
+    syncStep = b.rehearsal() ? Rehearsal.SYNC_EVERY_BYTES : AUTOSYNC_BYTES;
+    rdb = new RdbWriter(Channels.newOutputStream(channel), options);
     rdb.writeHeader();
     Runtime rt = Runtime.getRuntime();
     rdb.writeStandardAux(System.currentTimeMillis() / 1000, rt.totalMemory() - rt.freeMemory());
@@ -149,7 +154,7 @@ public final class SnapshotWriter extends VerticleBase {
         java.util.concurrent.locks.LockSupport.parkNanos(begin.keySaveDelayMicros() * 1000);
       }
     }
-    if (begin.incrementalFsync() && rdb.bytesWritten() - syncedBytes >= AUTOSYNC_BYTES) {
+    if (begin.incrementalFsync() && rdb.bytesWritten() - syncedBytes >= syncStep) {
       rdb.flush();
       channel.force(false);
       syncedBytes = rdb.bytesWritten();

@@ -44,6 +44,8 @@ public final class RdbWriter {
     public int listMaxListpackSize = -2;
     /** Elements of at least this size go in a plain quicklist node (Redis: 1 GB). */
     public long listPackedThreshold = 1L << 30;
+    /** Bytes gathered before a write to the stream (and a checksum update). */
+    public int bufferBytes = 1 << 16;
 
     public Options compression(boolean on) {
       compression = on;
@@ -61,7 +63,7 @@ public final class RdbWriter {
 
   private final OutputStream out;
   private final Options opt;
-  private final byte[] buf = new byte[1 << 16];
+  private final byte[] buf;
   private int pos;
   private long crc;
   private long written;
@@ -69,6 +71,7 @@ public final class RdbWriter {
   public RdbWriter(OutputStream out, Options options) {
     this.out = out;
     this.opt = options;
+    this.buf = new byte[options.bufferBytes];
   }
 
   public RdbWriter(OutputStream out) {
