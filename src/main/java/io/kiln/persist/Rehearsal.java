@@ -60,6 +60,8 @@ public final class Rehearsal {
    */
   static final int BUFFER_BYTES = 128;
   static final long SYNC_EVERY_BYTES = 32 << 10;
+  /** Writes to the made-up keyspace per millisecond while it is saved. */
+  static final int WRITES_PER_MS = 100;
 
   private Rehearsal() {}
 
@@ -94,14 +96,44 @@ public final class Rehearsal {
             loop.runOnContext(v -> {
               Snapshotter s = new Snapshotter(kiln, shard, kiln.vertx(), ADDRESS, BATCH_ENTRIES,
                   true);
-              s.save(temp, null, true, 0).compose(d -> s.save(temp, null, true, 0))
-                  .<Void>mapEmpty().onComplete(done);
+              pass(kiln.vertx(), shard, s, temp).compose(d -> pass(kiln.vertx(), shard, s, temp))
+                  .onComplete(done);
             });
           } catch (RejectedExecutionException e) {
             done.tryFail(e); // the server stopped meanwhile
           }
         });
     return done.future();
+  }
+
+  /**
+   * One save of the made-up keyspace while it is written to, as clients write during a real
+   * save: overwrites in place and with a new array, deletes and new keys, every millisecond,
+   * so the write path's capture (and the walk meeting keys a write captured) is compiled too.
+   */
+  private static Future<Void> pass(Vertx vertx, Shard shard, Snapshotter s, String temp) {
+    Future<Snapshot.Done> saved = s.save(temp, null, true, 0);
+    int[] next = {0};
+    long timer = vertx.setPeriodic(1, id -> {
+      for (int i = 0; i < WRITES_PER_MS; i++) {
+        write(shard, next[0]++);
+      }
+    });
+    return saved.andThen(ar -> vertx.cancelTimer(timer)).mapEmpty();
+  }
+
+  /** Write {@code n}: to a string key of an even database, in one of four ways. */
+  private static void write(Shard shard, int n) {
+    int k = (int) ((n * 2654435761L) % KEYS);
+    k += k % 20 < 4 ? 4 : 0; // a string key (see value)
+    byte[] key = bytes("rehearsal:" + (n % 3) * 2 + ":" + (k % KEYS));
+    Db db = shard.db((n % 3) * 2);
+    switch (n % 4) {
+      case 0 -> db.set(key, string(k % KEYS), false);          // same length: in place
+      case 1 -> db.set(key, bytes("new:" + n), false);         // a new array
+      case 2 -> db.delete(key);
+      default -> db.set(bytes("rehearsal:new:" + n), bytes("v"), false);
+    }
   }
 
   /** The made-up keyspace, the same every time. */
