@@ -19,6 +19,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -65,6 +66,8 @@ public final class Rehearsal {
   /** Writes to the made-up keyspace per millisecond while it is saved. */
   static final int WRITES_PER_MS = 100;
 
+  private static final AtomicInteger SERVERS = new AtomicInteger();
+
   private Rehearsal() {}
 
   /** Starts the rehearsal of {@code kiln}'s snapshots on {@code loop}, the shard's context. */
@@ -73,8 +76,9 @@ public final class Rehearsal {
     long t0 = System.nanoTime();
     DeploymentOptions worker = new DeploymentOptions().setThreadingModel(ThreadingModel.WORKER)
         .setWorkerPoolName("kiln-rehearsal").setWorkerPoolSize(1);
-    Path temp = Path.of(System.getProperty("java.io.tmpdir"),
-        "kiln-rehearsal-" + ProcessHandle.current().pid() + ".rdb");
+    // one file per server: tests run several in one process
+    Path temp = Path.of(System.getProperty("java.io.tmpdir"), "kiln-rehearsal-"
+        + ProcessHandle.current().pid() + "-" + SERVERS.incrementAndGet() + ".rdb");
     return vertx.deployVerticle(new SnapshotWriter(ADDRESS), worker)
         .compose(id -> rehearse(kiln, loop, temp.toString()).eventually(() -> vertx.undeploy(id)))
         .onSuccess(v -> log.debug("Snapshot code rehearsed in {} ms",
