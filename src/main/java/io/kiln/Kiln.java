@@ -113,7 +113,11 @@ public final class Kiln {
         .compose(k -> k.metrics == null ? Future.succeededFuture(k) : k.metrics.start(k).map(k))
         .onComplete(ar -> {
           if (ar.succeeded()) {
-            kiln.rehearsal = Rehearsal.start(kiln, verticle.context());
+            try {
+              kiln.rehearsal = Rehearsal.start(kiln, verticle.context());
+            } catch (RuntimeException e) { // never in the way of a start
+              kiln.rehearsal = Future.failedFuture(e);
+            }
             result.complete(kiln);
             return;
           }
