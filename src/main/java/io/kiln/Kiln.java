@@ -47,7 +47,7 @@ public final class Kiln {
   private volatile ShardVerticle shard;
   private volatile RdbLoader loader;
   /** The startup rehearsal of the snapshot code, once the server is up ({@link Rehearsal}). */
-  private volatile Future<Void> rehearsal;
+  private volatile Future<Long> rehearsal;
   private volatile Runnable onShutdown = () -> { };
   private final Promise<Void> stopped = Promise.promise();
   private final PersistenceInfo persistence = new PersistenceInfo(startTimeMs / 1000);
@@ -211,8 +211,11 @@ public final class Kiln {
     return snapshotMeters;
   }
 
-  /** The startup rehearsal of the snapshot code: null until the server is up. */
-  public Future<Void> rehearsal() {
+  /**
+   * The startup rehearsal of the snapshot code (ends with the keys its last save wrote): null
+   * until the server is up.
+   */
+  public Future<Long> rehearsal() {
     return rehearsal;
   }
 

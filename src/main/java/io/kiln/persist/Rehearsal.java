@@ -19,7 +19,6 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -35,8 +34,10 @@ import org.slf4j.LoggerFactory;
  * branches only a save's start takes (the first SELECTDB, RESIZEDB's long lengths, the
  * header's aux fields). Small batches, writes and syncs make each step as hot as in a real save
  * of millions of keys; C2 then spends 0.28 s in the first save under writes instead of 1.39 s.
- * INFO, the latency monitor, the meters and the log never see a rehearsal; a real BGSAVE may
- * run beside it (its own snapshotter, writer and worker thread).
+ * INFO's persistence fields, the fork latency event, the meters and the log never see a
+ * rehearsal, and a real BGSAVE may run beside it (its own snapshotter, writer and worker
+ * thread); it does share the event loop with the clients, in slices, and INFO's used_memory
+ * counts its made-up keys (10-20 MB) while it runs.
  *
  * <p>The made-up keyspace is built on a common-pool thread and then only touched by the shard's
  * event loop (the walk); the writer runs on a worker of its own, undeployed at the end.
@@ -66,19 +67,20 @@ public final class Rehearsal {
   /** Writes to the made-up keyspace per millisecond while it is saved. */
   static final int WRITES_PER_MS = 100;
 
-  private static final AtomicInteger SERVERS = new AtomicInteger();
-
   private Rehearsal() {}
 
-  /** Starts the rehearsal of {@code kiln}'s snapshots on {@code loop}, the shard's context. */
-  public static Future<Void> start(Kiln kiln, Context loop) {
+  /**
+   * Starts the rehearsal of {@code kiln}'s snapshots on {@code loop}, the shard's context; the
+   * future ends with the keys its last save wrote.
+   */
+  public static Future<Long> start(Kiln kiln, Context loop) {
     Vertx vertx = kiln.vertx();
     long t0 = System.nanoTime();
     DeploymentOptions worker = new DeploymentOptions().setThreadingModel(ThreadingModel.WORKER)
         .setWorkerPoolName("kiln-rehearsal").setWorkerPoolSize(1);
-    // one file per server: tests run several in one process
-    Path temp = Path.of(System.getProperty("java.io.tmpdir"), "kiln-rehearsal-"
-        + ProcessHandle.current().pid() + "-" + SERVERS.incrementAndGet() + ".rdb");
+    // the prefix of the writer's new file in the temp dir (Files.createTempFile)
+    Path temp = Path.of(System.getProperty("java.io.tmpdir"),
+        "kiln-rehearsal-" + ProcessHandle.current().pid() + "-");
     return vertx.deployVerticle(new SnapshotWriter(ADDRESS), worker)
         .compose(id -> rehearse(kiln, loop, temp.toString()).eventually(() -> vertx.undeploy(id)))
         .onSuccess(v -> log.debug("Snapshot code rehearsed in {} ms",
@@ -90,8 +92,8 @@ public final class Rehearsal {
    * Builds the made-up keyspace off the event loop (outside Vert.x, so that a server stopped
    * meanwhile simply ends the rehearsal), then saves it twice on {@code loop}.
    */
-  private static Future<Void> rehearse(Kiln kiln, Context loop, String temp) {
-    Promise<Void> done = Promise.promise();
+  private static Future<Long> rehearse(Kiln kiln, Context loop, String temp) {
+    Promise<Long> done = Promise.promise();
     CompletableFuture.supplyAsync(() -> keyspace(kiln.config()), ForkJoinPool.commonPool())
         .whenComplete((shard, error) -> {
           if (error != null) {
@@ -103,7 +105,7 @@ public final class Rehearsal {
               Snapshotter s = new Snapshotter(kiln, shard, kiln.vertx(), ADDRESS, BATCH_ENTRIES,
                   true);
               pass(kiln.vertx(), shard, s, temp).compose(d -> pass(kiln.vertx(), shard, s, temp))
-                  .onComplete(done);
+                  .map(Snapshot.Done::keys).onComplete(done);
             });
           } catch (RejectedExecutionException e) {
             done.tryFail(e); // the server stopped meanwhile
@@ -117,7 +119,8 @@ public final class Rehearsal {
    * save: overwrites in place and with a new array, deletes and new keys, every millisecond,
    * so the write path's capture (and the walk meeting keys a write captured) is compiled too.
    */
-  private static Future<Void> pass(Vertx vertx, Shard shard, Snapshotter s, String temp) {
+  private static Future<Snapshot.Done> pass(Vertx vertx, Shard shard, Snapshotter s,
+      String temp) {
     Future<Snapshot.Done> saved = s.save(temp, null, true, 0);
     int[] next = {0};
     long timer = vertx.setPeriodic(1, id -> {
@@ -125,7 +128,7 @@ public final class Rehearsal {
         write(shard, next[0]++);
       }
     });
-    return saved.andThen(ar -> vertx.cancelTimer(timer)).mapEmpty();
+    return saved.andThen(ar -> vertx.cancelTimer(timer));
   }
 
   /** Write {@code n}: to a string key of an even database, in one of four ways. */
@@ -138,7 +141,7 @@ public final class Rehearsal {
       case 0 -> db.set(key, string(k % KEYS), false);          // same length: in place
       case 1 -> db.set(key, bytes("new:" + n), false);         // a new array
       case 2 -> db.delete(key);
-      default -> db.set(bytes("rehearsal:new:" + n), bytes("v"), false);
+      default -> db.set(bytes("rehearsal:new:" + n % 4096), bytes("v"), false); // bounded
     }
   }
 

@@ -17,7 +17,8 @@ public final class Snapshot {
   /**
    * Opens the temp file and writes the header. {@code incrementalFsync}: rdb-save-incremental-fsync,
    * sync the file every {@link SnapshotWriter#AUTOSYNC_BYTES} as it grows. A null
-   * {@code finalPath} is a {@link Rehearsal}: the finished file is removed, not renamed.
+   * {@code finalPath} is a {@link Rehearsal}: {@code tempPath} is then the prefix of a new file in
+   * the temp dir, removed when finished.
    */
   public record Begin(String tempPath, String finalPath, boolean compression, boolean checksum,
       boolean incrementalFsync, long[] dbSizes, long[] dbExpires, long keySaveDelayMicros) {

@@ -31,6 +31,11 @@ public final class SnapshotWriter extends VerticleBase {
   private static final Logger log = LoggerFactory.getLogger(SnapshotWriter.class);
 
   private final String address;
+  /** A rehearsal's writer: its failures are not the server's (logged at debug). */
+  private final boolean rehearsal;
+  /** Undeployed: a Begin still on its way must not create a file nobody removes. */
+  private boolean stopped;
+  private Path tempFile;
   private FileChannel channel;
   private RdbWriter rdb;
   private Snapshot.Begin begin;
@@ -56,6 +61,7 @@ public final class SnapshotWriter extends VerticleBase {
   /** A writer listening on {@code address} (a {@link Rehearsal}'s own). */
   SnapshotWriter(String address) {
     this.address = address;
+    this.rehearsal = !address.equals(Snapshot.ADDRESS);
   }
 
   @Override
@@ -67,6 +73,7 @@ public final class SnapshotWriter extends VerticleBase {
   /** Undeployed (the server stops, a rehearsal ends): a save still open removes its temp file. */
   @Override
   public Future<?> stop() {
+    stopped = true;
     discard();
     return Future.succeededFuture();
   }
@@ -89,7 +96,11 @@ public final class SnapshotWriter extends VerticleBase {
         msg.reply(null);
       }
     } catch (IOException | RuntimeException e) {
-      log.warn("Write error saving DB on disk: {}", e.getMessage());
+      if (rehearsal) {
+        log.debug("Snapshot rehearsal: {}", e.getMessage());
+      } else {
+        log.warn("Write error saving DB on disk: {}", e.getMessage());
+      }
       discard();
       msg.fail(1, e.getMessage() == null ? e.toString() : e.getMessage());
     }
@@ -97,11 +108,21 @@ public final class SnapshotWriter extends VerticleBase {
 
   private void open(Snapshot.Begin b) throws IOException {
     discard();
+    if (stopped) {
+      throw new IOException("the snapshot writer is stopped");
+    }
     begin = b;
     Path temp = Path.of(b.tempPath());
     try {
-      channel = FileChannel.open(temp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-          StandardOpenOption.TRUNCATE_EXISTING);
+      if (b.rehearsal()) {
+        // in the shared temp dir: a new file of its own (random name, O_EXCL, owner only)
+        tempFile = Files.createTempFile(temp.getParent(), temp.getFileName().toString(), ".rdb");
+        channel = FileChannel.open(tempFile, StandardOpenOption.WRITE);
+      } else {
+        tempFile = temp;
+        channel = FileChannel.open(temp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+            StandardOpenOption.TRUNCATE_EXISTING);
+      }
     } catch (IOException e) {
       throw new IOException("Failed opening the temp RDB file " + temp.getFileName()
           + " (in server root dir " + temp.toAbsolutePath().getParent() + ") for saving: "
@@ -172,7 +193,8 @@ public final class SnapshotWriter extends VerticleBase {
     channel.close();
     channel = null;
     rdb = null;
-    Path temp = Path.of(begin.tempPath());
+    Path temp = tempFile;
+    tempFile = null;
     if (begin.finalPath() == null) {
       Files.delete(temp); // a rehearsal: the file was only ever the way to the disk
     } else {
@@ -201,13 +223,14 @@ public final class SnapshotWriter extends VerticleBase {
       channel = null;
     }
     rdb = null;
-    if (begin != null) {
+    if (tempFile != null) {
       try {
-        Files.deleteIfExists(Path.of(begin.tempPath()));
+        Files.deleteIfExists(tempFile);
       } catch (IOException e) {
-        log.warn("Could not remove temp file {}: {}", begin.tempPath(), e.getMessage());
+        log.warn("Could not remove temp file {}: {}", tempFile, e.getMessage());
       }
-      begin = null;
+      tempFile = null;
     }
+    begin = null;
   }
 }

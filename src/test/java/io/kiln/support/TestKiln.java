@@ -96,8 +96,8 @@ public final class TestKiln implements AutoCloseable {
    * Waits for the startup rehearsal of the snapshot code to end; fails if it failed. Tests that
    * weigh the heap wait for it: its made-up keyspace lives for a second or two after the start.
    */
-  public void awaitRehearsal() throws Exception {
-    kiln.rehearsal().toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+  public long awaitRehearsal() throws Exception {
+    return kiln.rehearsal().toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
   }
 
   @Override
