@@ -31,8 +31,6 @@ public final class SnapshotWriter extends VerticleBase {
   private static final Logger log = LoggerFactory.getLogger(SnapshotWriter.class);
 
   private final String address;
-  /** A rehearsal's writer: its failures are not the server's (logged at debug). */
-  private final boolean rehearsal;
   /** Undeployed: a Begin still on its way must not create a file nobody removes. */
   private boolean stopped;
   private Path tempFile;
@@ -61,7 +59,6 @@ public final class SnapshotWriter extends VerticleBase {
   /** A writer listening on {@code address} (a {@link Rehearsal}'s own). */
   SnapshotWriter(String address) {
     this.address = address;
-    this.rehearsal = !address.equals(Snapshot.ADDRESS);
   }
 
   @Override
@@ -96,7 +93,7 @@ public final class SnapshotWriter extends VerticleBase {
         msg.reply(null);
       }
     } catch (IOException | RuntimeException e) {
-      if (rehearsal) {
+      if (begin != null && begin.rehearsal()) { // not the server's save: nothing to warn about
         log.debug("Snapshot rehearsal: {}", e.getMessage());
       } else {
         log.warn("Write error saving DB on disk: {}", e.getMessage());
@@ -108,10 +105,10 @@ public final class SnapshotWriter extends VerticleBase {
 
   private void open(Snapshot.Begin b) throws IOException {
     discard();
+    begin = b;
     if (stopped) {
       throw new IOException("the snapshot writer is stopped");
     }
-    begin = b;
     Path temp = Path.of(b.tempPath());
     try {
       if (b.rehearsal()) {
