@@ -2,6 +2,8 @@ package io.kiln.persist;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.kiln.config.Config;
+import io.kiln.keyspace.Shard;
 import io.kiln.support.RespClient;
 import io.kiln.support.TestKiln;
 import java.nio.file.Files;
@@ -35,6 +37,16 @@ class RehearsalTest {
     } catch (Exception e) {
       throw new IllegalStateException(e);
     }
+  }
+
+  /** The walk's branch for a table in the middle of growing is rehearsed too. */
+  @Test
+  void itsKeyspaceHoldsATableCaughtGrowing() {
+    Shard shard = Rehearsal.keyspace(Config.defaults());
+    assertThat(shard.db(1).table().isRehashing()).isTrue();
+    assertThat(shard.db(0).table().isRehashing()).isFalse();
+    assertThat(shard.db(1).size()).isGreaterThanOrEqualTo(Rehearsal.KEYS / 2);
+    assertThat(shard.db(3).size()).isZero();
   }
 
   @Test
