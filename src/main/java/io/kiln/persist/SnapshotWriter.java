@@ -192,8 +192,8 @@ public final class SnapshotWriter extends VerticleBase {
     rdb = null;
     Path temp = tempFile;
     tempFile = null;
-    if (begin.finalPath() == null) {
-      Files.delete(temp); // a rehearsal: the file was only ever the way to the disk
+    if (begin.rehearsal()) {
+      Files.delete(temp); // the file was only ever the way to the disk
     } else {
       Path target = Path.of(begin.finalPath());
       Files.move(temp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
