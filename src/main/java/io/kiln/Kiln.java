@@ -47,7 +47,7 @@ public final class Kiln {
   private volatile ShardVerticle shard;
   private volatile RdbLoader loader;
   /** The startup rehearsal of the snapshot code, once the server is up ({@link Rehearsal}). */
-  private volatile Future<Long> rehearsal;
+  private volatile Rehearsal rehearsal;
   private volatile Runnable onShutdown = () -> { };
   private final Promise<Void> stopped = Promise.promise();
   private final PersistenceInfo persistence = new PersistenceInfo(startTimeMs / 1000);
@@ -116,7 +116,7 @@ public final class Kiln {
             try {
               kiln.rehearsal = Rehearsal.start(kiln, verticle.context());
             } catch (RuntimeException e) { // never in the way of a start
-              kiln.rehearsal = Future.failedFuture(e);
+              log.debug("No snapshot rehearsal: {}", e.toString());
             }
             result.complete(kiln);
             return;
@@ -129,20 +129,25 @@ public final class Kiln {
     return result.future();
   }
 
-  /** Stops listening, closes every connection and releases Vert.x. Idempotent. */
+  /**
+   * Ends the startup rehearsal if it still runs, stops listening, closes every connection and
+   * releases Vert.x. Idempotent.
+   */
   public Future<Void> stop() {
     RdbLoader l = loader;
     if (l != null) {
       l.cancel();
     }
-    vertx.close().onComplete(ar -> {
+    Rehearsal r = rehearsal;
+    Future<Void> quiet = r == null ? Future.succeededFuture() : r.stop();
+    quiet.onComplete(v -> vertx.close().onComplete(ar -> {
       // SHUTDOWN then a later stop() both close: the first outcome stands.
       if (ar.succeeded()) {
         stopped.tryComplete();
       } else {
         stopped.tryFail(ar.cause());
       }
-    });
+    }));
     return stopped.future();
   }
 
@@ -211,11 +216,8 @@ public final class Kiln {
     return snapshotMeters;
   }
 
-  /**
-   * The startup rehearsal of the snapshot code (ends with the keys its last save wrote): null
-   * until the server is up.
-   */
-  public Future<Long> rehearsal() {
+  /** The startup rehearsal of the snapshot code: null until the server is up. */
+  public Rehearsal rehearsal() {
     return rehearsal;
   }
 

@@ -68,13 +68,55 @@ public final class Rehearsal {
   /** Writes to the made-up keyspace per millisecond while it is saved. */
   static final int WRITES_PER_MS = 100;
 
-  private Rehearsal() {}
+  private final Kiln kiln;
+  /** The shard's context: the walk, the writes and every field below belong to it. */
+  private final Context loop;
+  /** Ends with the keys the last pass wrote, once the writer is gone. */
+  private final Promise<Long> result = Promise.promise();
+  /** {@link #stop} was called: no pass starts any more. */
+  private boolean stopping;
+  /** The running pass's snapshotter and write timer (-1: none). */
+  private Snapshotter snapshotter;
+  private long writeTimer = -1;
+
+  private Rehearsal(Kiln kiln, Context loop) {
+    this.kiln = kiln;
+    this.loop = loop;
+  }
+
+  /** Starts the rehearsal of {@code kiln}'s snapshots on {@code loop}, the shard's context. */
+  public static Rehearsal start(Kiln kiln, Context loop) {
+    Rehearsal r = new Rehearsal(kiln, loop);
+    r.run();
+    return r;
+  }
+
+  /** Ends with the keys the last pass wrote, or fails (stopped, a write error). */
+  public Future<Long> future() {
+    return result.future();
+  }
 
   /**
-   * Starts the rehearsal of {@code kiln}'s snapshots on {@code loop}, the shard's context; the
-   * future ends with the keys its last save wrote.
+   * Ends the rehearsal now (the server stops): the running pass is aborted and its writes
+   * stop, so nothing is sent to a writer Vert.x is about to undeploy. Any thread; the future
+   * ends once the rehearsal's writer has removed its temp file and is undeployed.
    */
-  public static Future<Long> start(Kiln kiln, Context loop) {
+  public Future<Void> stop() {
+    try {
+      loop.runOnContext(v -> {
+        stopping = true;
+        endPass();
+        if (snapshotter != null) {
+          snapshotter.abort();
+        }
+      });
+    } catch (RejectedExecutionException e) {
+      return Future.succeededFuture(); // Vert.x is closed already
+    }
+    return result.future().otherwiseEmpty().mapEmpty();
+  }
+
+  private void run() {
     Vertx vertx = kiln.vertx();
     long t0 = System.nanoTime();
     DeploymentOptions worker = new DeploymentOptions().setThreadingModel(ThreadingModel.WORKER)
@@ -82,18 +124,19 @@ public final class Rehearsal {
     // the prefix of the writer's new file in the temp dir (Files.createTempFile)
     Path temp = Path.of(System.getProperty("java.io.tmpdir"),
         "kiln-rehearsal-" + ProcessHandle.current().pid() + "-");
-    return vertx.deployVerticle(new SnapshotWriter(ADDRESS), worker)
-        .compose(id -> rehearse(kiln, loop, temp.toString()).eventually(() -> vertx.undeploy(id)))
+    vertx.deployVerticle(new SnapshotWriter(ADDRESS), worker)
+        .compose(id -> rehearse(temp.toString()).eventually(() -> vertx.undeploy(id)))
         .onSuccess(v -> log.debug("Snapshot code rehearsed in {} ms",
             (System.nanoTime() - t0) / 1_000_000))
-        .onFailure(e -> log.debug("Snapshot rehearsal stopped: {}", e.getMessage()));
+        .onFailure(e -> log.debug("Snapshot rehearsal stopped: {}", e.getMessage()))
+        .onComplete(result);
   }
 
   /**
    * Builds the made-up keyspace off the event loop (outside Vert.x, so that a server stopped
-   * meanwhile simply ends the rehearsal), then saves it twice on {@code loop}.
+   * meanwhile simply ends the rehearsal), then saves it twice on the shard's loop.
    */
-  private static Future<Long> rehearse(Kiln kiln, Context loop, String temp) {
+  private Future<Long> rehearse(String temp) {
     Promise<Long> done = Promise.promise();
     CompletableFuture.supplyAsync(() -> keyspace(kiln.config()), ForkJoinPool.commonPool())
         .whenComplete((shard, error) -> {
@@ -103,10 +146,14 @@ public final class Rehearsal {
           }
           try {
             loop.runOnContext(v -> {
-              Snapshotter s = new Snapshotter(kiln, shard, kiln.vertx(), ADDRESS, BATCH_ENTRIES,
+              if (stopping) {
+                done.tryFail("stopped");
+                return;
+              }
+              snapshotter = new Snapshotter(kiln, shard, kiln.vertx(), ADDRESS, BATCH_ENTRIES,
                   true);
-              pass(kiln.vertx(), shard, s, temp).compose(d -> pass(kiln.vertx(), shard, s, temp))
-                  .map(Snapshot.Done::keys).onComplete(done);
+              pass(shard, temp).compose(d -> pass(shard, temp)).map(Snapshot.Done::keys)
+                  .onComplete(done);
             });
           } catch (RejectedExecutionException e) {
             done.tryFail(e); // the server stopped meanwhile
@@ -120,16 +167,25 @@ public final class Rehearsal {
    * save: overwrites in place and with a new array, deletes and new keys, every millisecond,
    * so the write path's capture (and the walk meeting keys a write captured) is compiled too.
    */
-  private static Future<Snapshot.Done> pass(Vertx vertx, Shard shard, Snapshotter s,
-      String temp) {
-    Future<Snapshot.Done> saved = s.save(temp, null, true, 0);
+  private Future<Snapshot.Done> pass(Shard shard, String temp) {
+    if (stopping) {
+      return Future.failedFuture("stopped");
+    }
+    Future<Snapshot.Done> saved = snapshotter.save(temp, null, true, 0);
     int[] next = {0};
-    long timer = vertx.setPeriodic(1, id -> {
+    writeTimer = kiln.vertx().setPeriodic(1, id -> {
       for (int i = 0; i < WRITES_PER_MS; i++) {
         write(shard, next[0]++);
       }
     });
-    return saved.andThen(ar -> vertx.cancelTimer(timer));
+    return saved.andThen(ar -> endPass());
+  }
+
+  private void endPass() {
+    if (writeTimer >= 0) {
+      kiln.vertx().cancelTimer(writeTimer);
+      writeTimer = -1;
+    }
   }
 
   /** Write {@code n}: to a string key of an even database, in one of four ways. */

@@ -211,7 +211,9 @@ public final class Snapshotter implements SnapshotCapture {
     if (!running()) {
       return;
     }
-    log.warn("Killing the running snapshot: its temp file is removed");
+    if (!rehearsal) {
+      log.warn("Killing the running snapshot: its temp file is removed");
+    }
     aborted = true;
     bus().request(address, new Snapshot.Abort());
     fail("Background save aborted");

@@ -97,7 +97,8 @@ public final class TestKiln implements AutoCloseable {
    * weigh the heap wait for it: its made-up keyspace lives for a second or two after the start.
    */
   public long awaitRehearsal() throws Exception {
-    return kiln.rehearsal().toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+    return kiln.rehearsal().future().toCompletionStage().toCompletableFuture()
+        .get(60, TimeUnit.SECONDS);
   }
 
   @Override
