@@ -100,7 +100,8 @@ public final class Kiln {
     // right after (a future bound to a Vert.x context can no longer call back once it closed,
     // and the launcher then exited 0 without a word when the port was in use).
     Promise<Kiln> result = Promise.promise();
-    kiln.vertx.deployVerticle(new SnapshotWriter(), snapshotWorker)
+    SnapshotWriter writer = new SnapshotWriter(config.getString("bgsave_cpulist"));
+    kiln.vertx.deployVerticle(writer, snapshotWorker)
         .compose(w -> kiln.vertx.deployVerticle(verticle))
         .compose(id -> {
           kiln.shard = verticle;

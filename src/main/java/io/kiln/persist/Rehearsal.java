@@ -124,7 +124,8 @@ public final class Rehearsal {
     // the prefix of the writer's new file in the temp dir (Files.createTempFile)
     Path temp = Path.of(System.getProperty("java.io.tmpdir"),
         "kiln-rehearsal-" + ProcessHandle.current().pid() + "-");
-    vertx.deployVerticle(new SnapshotWriter(ADDRESS), worker)
+    SnapshotWriter writer = new SnapshotWriter(ADDRESS, kiln.config().getString("bgsave_cpulist"));
+    vertx.deployVerticle(writer, worker)
         .compose(id -> rehearse(temp.toString()).eventually(() -> vertx.undeploy(id)))
         .onSuccess(v -> log.debug("Snapshot code rehearsed in {} ms",
             (System.nanoTime() - t0) / 1_000_000))

@@ -3,6 +3,7 @@ package io.kiln.persist;
 import io.kiln.rdb.RdbValue;
 import io.kiln.rdb.RdbWriter;
 import io.kiln.types.RedisValue;
+import io.kiln.server.CpuAffinity;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.Message;
@@ -31,6 +32,8 @@ public final class SnapshotWriter extends VerticleBase {
   private static final Logger log = LoggerFactory.getLogger(SnapshotWriter.class);
 
   private final String address;
+  /** The CPUs its thread may run on (`bgsave_cpulist`; empty: any). */
+  private final String cpulist;
   /** Undeployed: a Begin still on its way must not create a file nobody removes. */
   private boolean stopped;
   private Path tempFile;
@@ -51,18 +54,21 @@ public final class SnapshotWriter extends VerticleBase {
    */
   static final long AUTOSYNC_BYTES = 4L << 20;
 
-  /** The writer of the server's snapshots. */
-  public SnapshotWriter() {
-    this(Snapshot.ADDRESS);
+  /** The writer of the server's snapshots, on the CPUs of {@code cpulist} (`bgsave_cpulist`). */
+  public SnapshotWriter(String cpulist) {
+    this(Snapshot.ADDRESS, cpulist);
   }
 
   /** A writer listening on {@code address} (a {@link Rehearsal}'s own). */
-  SnapshotWriter(String address) {
+  SnapshotWriter(String address, String cpulist) {
     this.address = address;
+    this.cpulist = cpulist;
   }
 
+  /** Runs on the writer's worker thread, which may wait for taskset. */
   @Override
   public Future<?> start() {
+    CpuAffinity.pin("bgsave_cpulist", cpulist, CpuAffinity.currentTid());
     vertx.eventBus().consumer(address, this::onMessage);
     return Future.succeededFuture();
   }

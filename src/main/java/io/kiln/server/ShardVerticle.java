@@ -212,7 +212,20 @@ public final class ShardVerticle extends VerticleBase {
     Info.HostFacts.markStartup();
     refreshHostFacts();
     hostTimer = vertx.setPeriodic(1000, id -> refreshHostFacts());
+    pinEventLoop(config.getString("server_cpulist"));
     return listenAll(config);
+  }
+
+  /** server_cpulist: this event loop's thread runs on those CPUs only (set from a worker). */
+  private void pinEventLoop(String cpulist) {
+    if (cpulist == null || cpulist.isBlank()) {
+      return;
+    }
+    long tid = CpuAffinity.currentTid();
+    vertx.executeBlocking(() -> {
+      CpuAffinity.pin("server_cpulist", cpulist, tid);
+      return null;
+    }, false);
   }
 
   /** Binds every address of `bind`; a '-' prefix marks one that may be unavailable. */
