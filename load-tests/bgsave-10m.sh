@@ -22,6 +22,9 @@
 #   else: on two cores its own waits for a core (behind the script's redis-cli, kernel threads,
 #   the JIT) reached 5 ms and were counted as the server's (perf sched, load-tests/README.md).
 #   "Probe during the save" counts the PINGs answered between BGSAVE and the end of the save.
+#   CPUS=split gives each server's event loop (main thread) CPU 0 to itself and its snapshot
+#   the others (server_cpulist 0, bgsave_cpulist 1-N), and runs the benchmark, the probe and
+#   the poll on those others too (taskset), as a latency-minded deployment would.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 keys="${1:-10000000}"
@@ -33,8 +36,13 @@ jar="$here/../target/kiln.jar"
 stall() { redis-cli -p "$1" latency latest | awk 'f && ++n == 3 {print; exit} $0 == "event-loop" {f = 1}'; }
 rss() { redis-cli -p "$1" info memory | tr -d '\r' | awk -F: '$1 == "used_memory_rss" {print $2}'; }
 commands() { redis-cli -p "$1" info stats | tr -d '\r' | awk -F: '$1 == "total_commands_processed" {print $2}'; }
+load=() server_args=()
+if [[ ${CPUS:-} == split ]]; then
+  others="1-$(($(nproc) - 1))"
+  load=(taskset -c "$others") server_args=(--server_cpulist 0 --bgsave_cpulist "$others")
+fi
 # the PING probe, ahead of the other processes (PROBE_NICE above)
-probe_cmd=(nice -n "${PROBE_NICE:--10}" python3 "$here/tools/ping_probe.py")
+probe_cmd=("${load[@]}" nice -n "${PROBE_NICE:--10}" python3 "$here/tools/ping_probe.py")
 wait_up() { for _ in $(seq 1 600); do redis-cli -p "$1" ping 2>/dev/null | grep -q PONG && return; sleep 0.1; done; }
 
 # One round: 6 s of the probe without a save, then the probe across one BGSAVE (Kiln's stall
@@ -58,7 +66,7 @@ measure_save() { # name port
   sleep 1 # the probe is connected and PINGing before BGSAVE: a fork's pause shows in its figures
   # LATENCY RESET, BGSAVE, then INFO every 0.2 s over one connection until rdb_bgsave_in_progress:0
   local secs peak served t0 t1
-  read -r secs peak served t0 t1 < <(python3 "$here/tools/save_poll.py" "$port")
+  read -r secs peak served t0 t1 < <("${load[@]}" python3 "$here/tools/save_poll.py" "$port")
   local sd=$(stall "$port")
   kill "$probe"; wait "$probe" 2>/dev/null || true
   # the PINGs answered between BGSAVE and the poll that saw it over (not the second before it)
@@ -79,7 +87,7 @@ measure_save() { # name port
 run() { # name port dir start-command...
   local name=$1 port=$2 dir=$3; shift 3
   rm -rf "$dir"; mkdir -p "$dir"
-  "$@" --port "$port" --bind 127.0.0.1 --save "" --dir "$dir" --enable-debug-command yes \
+  "$@" "${server_args[@]}" --port "$port" --bind 127.0.0.1 --save "" --dir "$dir" --enable-debug-command yes \
     > "/tmp/bgsave-$name.log" 2>&1 &
   local pid=$!
   wait_up "$port"
@@ -92,7 +100,7 @@ run() { # name port dir start-command...
     HSET hash:__rand_int__ f:__rand_int__ v > /dev/null 2>&1
   echo "== $name: $(redis-cli -p "$port" dbsize) keys, RSS $(( $(rss "$port") / 1048576 )) MB"
   redis-cli -p "$port" config set latency-monitor-threshold 1 > /dev/null
-  nice -n "${NICE:-0}" redis-benchmark -p "$port" -q -c 50 -P 16 -n 200000000 -r "$keys" -t set > /dev/null 2>&1 &
+  "${load[@]}" nice -n "${NICE:-0}" redis-benchmark -p "$port" -q -c 50 -P 16 -n 200000000 -r "$keys" -t set > /dev/null 2>&1 &
   local bench=$!
   # warm-up: the JIT compiles the write path and the collector digests the preload's last writes
   sleep "${WARMUP:-25}"
@@ -107,7 +115,7 @@ run() { # name port dir start-command...
   wait "$pid" 2>/dev/null || true
   # restart on the file: time until PING answers PONG (loading answers -LOADING until then)
   local l0=$(date +%s.%N)
-  "$@" --port "$port" --bind 127.0.0.1 --save "" --dir "$dir" > "/tmp/bgsave-$name-load.log" 2>&1 &
+  "$@" "${server_args[@]}" --port "$port" --bind 127.0.0.1 --save "" --dir "$dir" > "/tmp/bgsave-$name-load.log" 2>&1 &
   pid=$!
   wait_up "$port"
   local l1=$(date +%s.%N) n=$(redis-cli -p "$port" dbsize)
