@@ -40,7 +40,8 @@ import org.slf4j.LoggerFactory;
  * counts its made-up keys (10-20 MB) while it runs.
  *
  * <p>The made-up keyspace is built on a common-pool thread and then only touched by the shard's
- * event loop (the walk); the writer runs on a worker of its own, undeployed at the end.
+ * event loop (the walk); the writer runs on a worker of its own, undeployed at the end, or
+ * when the server stops first ({@link #stop}: Kiln.stop ends the rehearsal before Vert.x goes).
  */
 public final class Rehearsal {
   private static final Logger log = LoggerFactory.getLogger(Rehearsal.class);
