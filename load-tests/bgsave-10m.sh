@@ -38,6 +38,7 @@ rss() { redis-cli -p "$1" info memory | tr -d '\r' | awk -F: '$1 == "used_memory
 commands() { redis-cli -p "$1" info stats | tr -d '\r' | awk -F: '$1 == "total_commands_processed" {print $2}'; }
 load=() server_args=()
 if [[ ${CPUS:-} == split ]]; then
+  (($(nproc) >= 2)) || { echo "CPUS=split needs two CPUs or more" >&2; exit 1; }
   others="1-$(($(nproc) - 1))"
   load=(taskset -c "$others") server_args=(--server_cpulist 0 --bgsave_cpulist "$others")
 fi

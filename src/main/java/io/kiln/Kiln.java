@@ -48,6 +48,8 @@ public final class Kiln {
   private volatile RdbLoader loader;
   /** The startup rehearsal of the snapshot code, once the server is up ({@link Rehearsal}). */
   private volatile Rehearsal rehearsal;
+  /** {@link #stop} was called (a rehearsal starting meanwhile is stopped at once). */
+  private volatile boolean stopping;
   private volatile Runnable onShutdown = () -> { };
   private final Promise<Void> stopped = Promise.promise();
   private final PersistenceInfo persistence = new PersistenceInfo(startTimeMs / 1000);
@@ -115,7 +117,11 @@ public final class Kiln {
         .onComplete(ar -> {
           if (ar.succeeded()) {
             try {
-              kiln.rehearsal = Rehearsal.start(kiln, verticle.context());
+              Rehearsal r = Rehearsal.start(kiln, verticle.context());
+              kiln.rehearsal = r;
+              if (kiln.stopping) { // a stop() that came before the line above did not see it
+                r.stop();
+              }
             } catch (RuntimeException e) { // never in the way of a start
               log.debug("No snapshot rehearsal: {}", e.toString());
             }
@@ -139,6 +145,7 @@ public final class Kiln {
     if (l != null) {
       l.cancel();
     }
+    stopping = true;
     Rehearsal r = rehearsal;
     Future<Void> quiet = r == null ? Future.succeededFuture() : r.stop();
     quiet.onComplete(v -> vertx.close().onComplete(ar -> {

@@ -68,16 +68,21 @@ public final class Rehearsal {
   static final long SYNC_EVERY_BYTES = 32 << 10;
   /** Writes to the made-up keyspace per millisecond while it is saved. */
   static final int WRITES_PER_MS = 100;
+  /** How long a stopping server waits for the rehearsal's writer to go (it takes milliseconds). */
+  static final long STOP_WAIT_MS = 5_000;
 
   private final Kiln kiln;
   /** The shard's context: the walk, the writes and every field below belong to it. */
   private final Context loop;
   /** Ends with the keys the last pass wrote, once the writer is gone. */
   private final Promise<Long> result = Promise.promise();
+  /** Ends with the keys the last pass wrote; then the writer is undeployed. */
+  private final Promise<Long> passes = Promise.promise();
   /** {@link #stop} was called: no pass starts any more. */
   private boolean stopping;
-  /** The running pass's snapshotter and write timer (-1: none). */
+  /** The passes' snapshotter while they run (it holds the made-up keyspace), else null. */
   private Snapshotter snapshotter;
+  /** The running pass's write timer (-1: none). */
   private long writeTimer = -1;
 
   private Rehearsal(Kiln kiln, Context loop) {
@@ -100,21 +105,27 @@ public final class Rehearsal {
   /**
    * Ends the rehearsal now (the server stops): the running pass is aborted and its writes
    * stop, so nothing is sent to a writer Vert.x is about to undeploy. Any thread; the future
-   * ends once the rehearsal's writer has removed its temp file and is undeployed.
+   * ends once the rehearsal's writer has removed its temp file and is undeployed, or after
+   * {@link #STOP_WAIT_MS} whatever happened.
    */
   public Future<Void> stop() {
+    Promise<Void> quiet = Promise.promise();
     try {
       loop.runOnContext(v -> {
         stopping = true;
         endPass();
         if (snapshotter != null) {
           snapshotter.abort();
+        } else {
+          passes.tryFail("stopped"); // the made-up keyspace is still being built
         }
       });
+      kiln.vertx().setTimer(STOP_WAIT_MS, id -> quiet.tryComplete());
     } catch (RejectedExecutionException e) {
       return Future.succeededFuture(); // Vert.x is closed already
     }
-    return result.future().otherwiseEmpty().mapEmpty();
+    result.future().onComplete(ar -> quiet.tryComplete());
+    return quiet.future();
   }
 
   private void run() {
@@ -139,29 +150,33 @@ public final class Rehearsal {
    * meanwhile simply ends the rehearsal), then saves it twice on the shard's loop.
    */
   private Future<Long> rehearse(String temp) {
-    Promise<Long> done = Promise.promise();
     CompletableFuture.supplyAsync(() -> keyspace(kiln.config()), ForkJoinPool.commonPool())
         .whenComplete((shard, error) -> {
           if (error != null) {
-            done.tryFail(error);
+            passes.tryFail(error);
             return;
           }
           try {
             loop.runOnContext(v -> {
               if (stopping) {
-                done.tryFail("stopped");
+                passes.tryFail("stopped");
                 return;
               }
-              snapshotter = new Snapshotter(kiln, shard, kiln.vertx(), ADDRESS, BATCH_ENTRIES,
-                  true);
-              pass(shard, temp).compose(d -> pass(shard, temp)).map(Snapshot.Done::keys)
-                  .onComplete(done);
+              try {
+                snapshotter = new Snapshotter(kiln, shard, kiln.vertx(), ADDRESS, BATCH_ENTRIES,
+                    true);
+                pass(shard, temp).compose(d -> pass(shard, temp)).map(Snapshot.Done::keys)
+                    .andThen(ar -> snapshotter = null).onComplete(passes);
+              } catch (RuntimeException e) {
+                snapshotter = null;
+                passes.tryFail(e);
+              }
             });
           } catch (RejectedExecutionException e) {
-            done.tryFail(e); // the server stopped meanwhile
+            passes.tryFail(e); // the server stopped meanwhile
           }
         });
-    return done.future();
+    return passes.future();
   }
 
   /**

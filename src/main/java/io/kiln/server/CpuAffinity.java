@@ -17,7 +17,9 @@ import org.slf4j.LoggerFactory;
  * JVM's other threads can be kept off the event loop's core. A list is CPU numbers, ranges and
  * ranges with a step, comma separated ({@code 0,2-3}, {@code 0-7:2}); an empty one leaves the
  * thread where the system put it. A Linux thread's affinity is set through its task id with
- * util-linux's {@code taskset}, the JVM having no call for it.
+ * util-linux's {@code taskset}, the JVM having no call for it. As on Linux for Redis, a thread
+ * started later by a pinned thread inherits its CPUs: Vert.x's worker threads that the event
+ * loop starts (INFO's host facts, CONFIG REWRITE) run on `server_cpulist` too.
  *
  * <p>Stateless: {@link #currentTid} runs on the thread it names, {@link #pin} on a thread that
  * may block (a worker; it waits for taskset).
@@ -53,7 +55,7 @@ public final class CpuAffinity {
   }
 
   private static Integer number(String s) {
-    if (s.isEmpty() || s.length() > 5 || !s.chars().allMatch(Character::isDigit)) {
+    if (s.isEmpty() || s.length() > 5 || !s.chars().allMatch(c -> c >= '0' && c <= '9')) {
       return null;
     }
     return Integer.valueOf(s);
@@ -83,7 +85,7 @@ public final class CpuAffinity {
     if (cpulist == null || cpulist.isBlank()) {
       return;
     }
-    String cpus = parse(cpulist.trim());
+    String cpus = parse(cpulist);
     if (cpus == null) {
       log.warn("{} \"{}\" is not a CPU list (e.g. 0,2-3 or 0-7:2): not applied", name, cpulist);
       return;
@@ -95,12 +97,13 @@ public final class CpuAffinity {
     try {
       Process p = new ProcessBuilder("taskset", "-p", "-c", cpus, Long.toString(tid))
           .redirectErrorStream(true).start();
-      String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+      // taskset prints a line or two, well within the pipe's buffer: wait, then read
       if (!p.waitFor(10, TimeUnit.SECONDS)) {
         p.destroyForcibly();
         log.warn("{} {}: taskset did not answer: not applied", name, cpus);
       } else if (p.exitValue() != 0) {
-        log.warn("{} {}: not applied: {}", name, cpus, out);
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        log.warn("{} {}: not applied: {}", name, cpus, out.trim());
       } else {
         log.info("{} {}: thread {} runs on CPUs {}", name, cpulist, tid, cpus);
       }

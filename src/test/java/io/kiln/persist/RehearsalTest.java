@@ -98,7 +98,7 @@ class RehearsalTest {
       }
       kiln.close();
 
-      assertThat(kiln.kiln().rehearsal().future().isComplete()).as("the rehearsal has ended")
+      assertThat(kiln.kiln().rehearsal().future().failed()).as("the rehearsal was stopped")
           .isTrue();
       assertThat(warnings.list).extracting(ILoggingEvent::getFormattedMessage)
           .as("event-bus warnings while the server stopped").isEmpty();

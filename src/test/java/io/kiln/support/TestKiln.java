@@ -97,6 +97,7 @@ public final class TestKiln implements AutoCloseable {
    * weigh the heap wait for it: its made-up keyspace lives for a second or two after the start.
    */
   public long awaitRehearsal() throws Exception {
+    assertThat(kiln.rehearsal()).as("the startup rehearsal").isNotNull();
     return kiln.rehearsal().future().toCompletionStage().toCompletableFuture()
         .get(60, TimeUnit.SECONDS);
   }
