@@ -116,14 +116,13 @@ class CpuAffinityTest {
 
   private static String cpusOfEveryThread() throws IOException {
     try (Stream<Path> tasks = Files.list(Path.of("/proc/self/task"))) {
-      return tasks.map(t -> {
+      return tasks.flatMap(t -> {
         try {
-          return Files.readAllLines(t.resolve("status")).stream()
-              .filter(l -> l.startsWith("Cpus_allowed_list:")).findFirst().orElse("");
-        } catch (IOException e) {
-          return ""; // the thread ended meanwhile
+          return Stream.of(status("self/task/" + t.getFileName()).get());
+        } catch (IllegalStateException e) {
+          return Stream.empty(); // the thread ended meanwhile
         }
-      }).filter(l -> !l.isEmpty()).distinct().sorted().toList().toString();
+      }).distinct().sorted().toList().toString();
     }
   }
 
