@@ -25,6 +25,9 @@
 #   CPUS=split gives each server's event loop (main thread) CPU 0 to itself and its snapshot
 #   the others (server_cpulist 0, bgsave_cpulist 1-N), and runs the benchmark, the probe and
 #   the poll on those others too (taskset), as a latency-minded deployment would.
+#   FLOOR (default 20 s; 0 skips it) first measures the machine alone: tools/hiccup.py on each
+#   CPU, how late a 1 ms sleep wakes up with no server running. No server's longest PING can be
+#   below that floor (on the VM of load-tests/README.md, a kernel thread made it 4-11 ms).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 keys="${1:-10000000}"
@@ -125,6 +128,15 @@ run() { # name port dir start-command...
   wait "$pid" 2>/dev/null || true
 }
 
+if [[ ${FLOOR:-20} != 0 ]]; then
+  for cpu in $(seq 0 $(($(nproc) - 1))); do
+    taskset -c "$cpu" python3 "$here/tools/hiccup.py" "${FLOOR:-20}" > "/tmp/bgsave-floor-$cpu.txt" &
+  done
+  wait
+  for cpu in $(seq 0 $(($(nproc) - 1))); do
+    echo "== the machine alone, CPU $cpu, ${FLOOR:-20} s of 1 ms sleeps: $(cat "/tmp/bgsave-floor-$cpu.txt")"
+  done
+fi
 only="${ONLY:-kiln redis}"
 [[ $only == *kiln* ]] && run kiln 7397 /tmp/bgsave-kiln "${JAVA:-java}" \
   ${JAVA_OPTS:--Xms4g -Xmx4g -XX:+AlwaysPreTouch -XX:MaxGCPauseMillis=5 -XX:+UseTransparentHugePages} \
