@@ -251,7 +251,8 @@ public final class Directives {
 
   /** The directive with this canonical or alias name (any case), or null. */
   public static Directive lookup(String name) {
-    return BY_NAME.get(name.toLowerCase(Locale.ROOT));
+    Directive d = BY_NAME.get(name); // Kiln's own reads name it in lower case: no copy
+    return d != null ? d : BY_NAME.get(name.toLowerCase(Locale.ROOT));
   }
 
   /** Every name CONFIG GET can match: each canonical name followed by its aliases. */

@@ -163,8 +163,13 @@ public final class Db {
    * key is already there.
    */
   public boolean load(byte[] key, Object value, long expireAtMs, int lru) {
+    return load(key, Dict.hash(key), value, expireAtMs, lru);
+  }
+
+  /** {@link #load(byte[], Object, long, int)} of a key whose {@link Dict#hash} is known. */
+  public boolean load(byte[] key, int hash, Object value, long expireAtMs, int lru) {
     int before = keys.size();
-    Dict.Node<Object> n = keys.addNodeIfAbsent(key, value);
+    Dict.Node<Object> n = keys.addNodeIfAbsent(key, hash, value);
     if (keys.size() == before) {
       return false;
     }
@@ -174,6 +179,11 @@ public final class Db {
       expires.putNode(n.key, n);
     }
     return true;
+  }
+
+  /** See {@link Dict#prefetch}: the buckets of keys about to be {@link #load}ed. */
+  public void prefetch(int[] hashes, int n) {
+    keys.prefetch(hashes, n);
   }
 
   /** Sets {@code key} to {@code value} with an absolute expiry (ms since epoch, 0 for none). */

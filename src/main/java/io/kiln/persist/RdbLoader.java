@@ -2,6 +2,7 @@ package io.kiln.persist;
 
 import io.kiln.Kiln;
 import io.kiln.config.Config;
+import io.kiln.keyspace.Dict;
 import io.kiln.keyspace.Shard;
 import io.kiln.rdb.RdbException;
 import io.kiln.rdb.RdbReader;
@@ -11,7 +12,6 @@ import io.kiln.server.ShardVerticle;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
-import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -47,6 +47,8 @@ public final class RdbLoader {
   static final long BATCH_BYTES = 1 << 20;
   static final int MAX_IN_FLIGHT = 4;
   static final long SLICE_NANOS = 1_000_000;
+  /** Keys whose buckets are read ahead together ({@link #prefetch}). */
+  static final int PREFETCH_GROUP = 16;
 
   /** Keys and progress handed to the event loop in one piece; {@code end} marks the last. */
   private record Batch(List<Loaded> entries, long offset, boolean end,
@@ -67,6 +69,7 @@ public final class RdbLoader {
   private final ArrayDeque<Batch> queue = new ArrayDeque<>();
   private Batch current;
   private int pos;
+  private final int[] groupHashes = new int[PREFETCH_GROUP];
   private boolean draining;
   private long loaded;
   private long startNanos;
@@ -132,7 +135,7 @@ public final class RdbLoader {
       startNanos = t0;
     });
     int databases = kiln.config().getInt("databases");
-    try (InputStream in = new BufferedInputStream(Files.newInputStream(file), 1 << 16)) {
+    try (InputStream in = Files.newInputStream(file)) {
       RdbReader r = new RdbReader(in);
       Visitor visitor = new Visitor(r, databases, size, loadStartMs, t0);
       r.read(visitor);
@@ -192,6 +195,21 @@ public final class RdbLoader {
     private long recordStart;
     private long lastProgress;
     private long delayOwedNanos;
+    /** The config {@link #limits} and {@link #keyLoadDelay} were read from (CONFIG SET replaces it). */
+    private Config limitsOf;
+    private Values.Limits limits;
+    private int keyLoadDelay;
+
+    /** The encoding limits and key-load-delay, read again only when the config was replaced. */
+    private Values.Limits limits() {
+      Config c = kiln.config();
+      if (c != limitsOf) {
+        limitsOf = c;
+        limits = Values.Limits.of(c);
+        keyLoadDelay = c.getInt("key-load-delay");
+      }
+      return limits;
+    }
     private long delayCount;
 
     Visitor(RdbReader r, int databases, long size, long nowMs, long t0) {
@@ -261,7 +279,7 @@ public final class RdbLoader {
       if (stopped) {
         throw new Stopped();
       }
-      Object value = Values.fromRdb(e.value(), kiln.config());
+      Object value = Values.fromRdb(e.value(), limits());
       if (value == null) {
         throw new RdbException("key '" + str(e.key()) + "' (DB " + e.db() + ") at offset "
             + recordStart + " has type '" + e.value().typeName()
@@ -273,7 +291,8 @@ public final class RdbLoader {
         expired++;
       } else {
         keys++;
-        batch.add(new Loaded(e.db(), e.key(), value, e.expireMs(), e.idleSeconds()));
+        batch.add(new Loaded(e.db(), e.key(), Dict.hash(e.key()), value, e.expireMs(),
+            e.idleSeconds()));
         batchBytes += e.key().length + 64 + (value instanceof byte[] b ? b.length : 256);
         if (batch.size() >= BATCH_KEYS || batchBytes >= BATCH_BYTES) {
           send(false);
@@ -297,7 +316,7 @@ public final class RdbLoader {
 
     /** key-load-delay: microseconds per key (negative: 1 microsecond every -N keys). */
     private void delay() throws Stopped {
-      int d = kiln.config().getInt("key-load-delay");
+      int d = keyLoadDelay;
       if (d == 0) {
         return;
       }
@@ -393,6 +412,9 @@ public final class RdbLoader {
       }
       List<Loaded> entries = current.entries();
       while (pos < entries.size()) {
+        if (pos % PREFETCH_GROUP == 0) {
+          prefetch(entries, pos);
+        }
         Loaded e = entries.get(pos++);
         if (!insert(e)) {
           return;
@@ -414,15 +436,36 @@ public final class RdbLoader {
     }
   }
 
-  /** A key read and converted on the loader thread, waiting for the event loop. */
-  record Loaded(int db, byte[] key, Object value, long expireMs, long idleSeconds) {}
+  /**
+   * A key read and converted on the loader thread, waiting for the event loop; its table hash
+   * is computed there too, off the event loop.
+   */
+  record Loaded(int db, byte[] key, int hash, Object value, long expireMs, long idleSeconds) {}
+
+  /**
+   * Has the buckets of the next {@link #PREFETCH_GROUP} keys (those of the first one's
+   * database) read into the CPU's cache together before they are inserted one by one.
+   */
+  private void prefetch(List<Loaded> entries, int from) {
+    int n = Math.min(PREFETCH_GROUP, entries.size() - from);
+    int db = entries.get(from).db();
+    int k = 0;
+    for (int i = 0; i < n; i++) {
+      Loaded e = entries.get(from + i);
+      if (e.db() == db) {
+        groupHashes[k++] = e.hash();
+      }
+    }
+    shard.db(db).prefetch(groupHashes, k);
+  }
 
   private boolean insert(Loaded e) {
     int lru = shard.lruClock();
     if (e.idleSeconds() >= 0) {
       lru = (int) Math.max(Integer.MIN_VALUE, lru - e.idleSeconds());
     }
-    if (!shard.db(e.db()).load(e.key(), e.value(), e.expireMs() == -1 ? 0 : e.expireMs(), lru)) {
+    if (!shard.db(e.db()).load(e.key(), e.hash(), e.value(),
+        e.expireMs() == -1 ? 0 : e.expireMs(), lru)) {
       LoadFailure f = new LoadFailure("Fatal error loading the DB: RDB has duplicated key '"
           + str(e.key()) + "' in DB " + e.db() + " (" + file + "); run `java -jar kiln.jar "
           + "check-rdb " + file + "` to inspect it, or move the file aside to start empty. "

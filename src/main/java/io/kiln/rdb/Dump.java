@@ -1,6 +1,5 @@
 package io.kiln.rdb;
 
-import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -72,7 +71,7 @@ public final class Dump {
     if (!verify(payload)) {
       throw new RdbException(ERR_VERSION_OR_CHECKSUM);
     }
-    RdbReader r = new RdbReader(new ByteArrayInputStream(payload, 0, payload.length - 10));
+    RdbReader r = new RdbReader(payload, payload.length - 10);
     RdbValue v;
     try {
       v = r.readDumpValue();

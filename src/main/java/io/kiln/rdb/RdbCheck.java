@@ -1,6 +1,5 @@
 package io.kiln.rdb;
 
-import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;
@@ -28,7 +27,7 @@ public final class RdbCheck {
     long[] empty = new long[1];
     long now = System.currentTimeMillis();
     RdbReader[] holder = new RdbReader[1];
-    try (InputStream in = new BufferedInputStream(Files.newInputStream(Path.of(path)), 1 << 16)) {
+    try (InputStream in = Files.newInputStream(Path.of(path))) {
       RdbReader r = new RdbReader(in).skipModuleAux(true);
       holder[0] = r;
       r.read(new RdbReader.Visitor() {

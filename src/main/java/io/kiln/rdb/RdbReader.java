@@ -20,8 +20,12 @@ import java.util.Set;
  * Empty collections are skipped, as Redis 7.0 does, and reported to
  * {@link Visitor#emptyKeySkipped}.
  *
+ * <p>Reads a stream ahead in blocks of {@link #BLOCK} bytes (no need for a
+ * BufferedInputStream; the stream is left read past the RDB's end), or an array in place, and
+ * computes the CRC over each block once consumed, not per field.
+ *
  * <p>Owned by one thread (the loader thread, or the worker running {@link RdbCheck});
- * not thread-safe. Wrap the stream in a BufferedInputStream.
+ * not thread-safe.
  */
 public final class RdbReader {
 
@@ -57,8 +61,16 @@ public final class RdbReader {
 
   private static final int CHUNK = 1 << 20;
 
+  /** Bytes read ahead from the stream at a time. */
+  static final int BLOCK = 1 << 16;
+
   private final InputStream in;
-  private final byte[] one = new byte[1];
+  private final byte[] buf;
+  /** buf[pos, limit) is read ahead and not consumed yet. */
+  private int pos;
+  private int limit;
+  /** buf[crcFrom, pos) is consumed but not yet in {@link #crc}. */
+  private int crcFrom;
   private long offset;
   private long crc;
   private int version;
@@ -72,6 +84,14 @@ public final class RdbReader {
 
   public RdbReader(InputStream in) {
     this.in = in;
+    this.buf = new byte[BLOCK];
+  }
+
+  /** A reader of {@code data[0, length)} (a DUMP payload), read in place. */
+  public RdbReader(byte[] data, int length) {
+    this.in = null;
+    this.buf = data;
+    this.limit = length;
   }
 
   /**
@@ -227,7 +247,7 @@ public final class RdbReader {
     currentType = -1;
     boolean verified = false;
     if (version >= 5) {
-      long expected = crc;
+      long expected = crc();
       long got = le(readBytes(8, "the CRC-64 checksum"), 8);
       if (got != 0) {
         if (got != expected) {
@@ -595,19 +615,37 @@ public final class RdbReader {
   }
 
   private int readByte(String what) throws RdbException {
-    int b;
+    if (pos == limit && !readAhead()) {
+      throw eof(1, what);
+    }
+    offset++;
+    return buf[pos++] & 0xff;
+  }
+
+  /** The CRC of every byte consumed so far. */
+  private long crc() {
+    crc = Crc64.update(crc, buf, crcFrom, pos - crcFrom);
+    crcFrom = pos;
+    return crc;
+  }
+
+  /** Replaces the consumed block with the next one; false at the stream's end. */
+  private boolean readAhead() throws RdbException {
+    crc();
+    if (in == null) {
+      return false;
+    }
+    int r;
     try {
-      b = in.read();
+      r = in.read(buf, 0, BLOCK);
     } catch (IOException e) {
       throw new RdbException("I/O error reading RDB file at offset " + offset + ": "
           + e.getMessage(), offset, e);
     }
-    if (b < 0) {
-      throw eof(1, what);
-    }
-    crc = Crc64.update(crc, b);
-    offset++;
-    return b;
+    pos = 0;
+    crcFrom = 0;
+    limit = Math.max(r, 0);
+    return r > 0;
   }
 
   private byte[] readBytes(long len, String what) throws RdbException {
@@ -645,19 +683,14 @@ public final class RdbReader {
       throws RdbException {
     int got = 0;
     while (got < n) {
-      int r;
-      try {
-        r = in.read(b, off + got, n - got);
-      } catch (IOException e) {
-        throw new RdbException("I/O error reading RDB file at offset " + offset + ": "
-            + e.getMessage(), offset, e);
-      }
-      if (r < 0) {
+      if (pos == limit && !readAhead()) {
         throw eof(remainingTotal - got, what);
       }
-      crc = Crc64.update(crc, b, off + got, r);
-      offset += r;
-      got += r;
+      int k = Math.min(n - got, limit - pos);
+      System.arraycopy(buf, pos, b, off + got, k);
+      pos += k;
+      offset += k;
+      got += k;
     }
   }
 

@@ -299,12 +299,6 @@ public final class HashValue implements RedisValue {
     return new HashValue(b, es.size(), null);
   }
 
-  /** {@link #fromRdb(RdbValue.HashValue, int, int)} with the limits of {@code config}. */
-  public static HashValue fromRdb(RdbValue.HashValue v, io.kiln.config.Config config) {
-    return fromRdb(v, limit(config, "hash-max-listpack-entries"),
-        limit(config, "hash-max-listpack-value"));
-  }
-
   /** A size directive clamped to int (larger limits are unreachable anyway). */
   public static int limit(io.kiln.config.Config config, String name) {
     return (int) Math.min(Integer.MAX_VALUE, config.getLong(name));

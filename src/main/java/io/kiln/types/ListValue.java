@@ -672,11 +672,6 @@ public final class ListValue implements RedisValue {
     return new RdbValue.ListValue(toList());
   }
 
-  /** The loader's factory, with list-max-listpack-size from {@code config}. */
-  public static ListValue fromRdb(RdbValue.ListValue v, io.kiln.config.Config config) {
-    return fromRdb(v, config.getInt("list-max-listpack-size"));
-  }
-
   /** A list of the RDB form's elements, packed with {@code fill}. */
   public static ListValue fromRdb(RdbValue.ListValue v, int fill) {
     ListValue l = new ListValue(fill);

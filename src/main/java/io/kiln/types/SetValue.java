@@ -303,9 +303,4 @@ public final class SetValue implements RedisValue {
     s.width = (byte) w;
     return s;
   }
-
-  /** {@link #fromRdb(RdbValue.SetValue, int)} with the limit of {@code config}. */
-  public static SetValue fromRdb(RdbValue.SetValue v, io.kiln.config.Config config) {
-    return fromRdb(v, HashValue.limit(config, "set-max-intset-entries"));
-  }
 }

@@ -16,23 +16,44 @@ public final class Values {
    * cannot hold that type yet.
    */
   public static Object fromRdb(RdbValue value, Config config) {
+    return fromRdb(value, Limits.of(config));
+  }
+
+  /** {@link #fromRdb(RdbValue, Config)} with the encoding limits read once for many values. */
+  public static Object fromRdb(RdbValue value, Limits limits) {
     if (value instanceof RdbValue.Str s) {
       return s.value();
     }
     if (value instanceof RdbValue.HashValue h) {
-      return HashValue.fromRdb(h, config);
+      return HashValue.fromRdb(h, limits.hashEntries(), limits.hashValue());
     }
     if (value instanceof RdbValue.SetValue s) {
-      return SetValue.fromRdb(s, config);
+      return SetValue.fromRdb(s, limits.setIntsetEntries());
     }
     if (value instanceof RdbValue.ListValue l) {
-      return ListValue.fromRdb(l, config);
+      return ListValue.fromRdb(l, limits.listFill());
     }
     if (value instanceof RdbValue.ZSetValue z) {
-      return ZSetValue.fromRdb(z, config.getLong("zset-max-listpack-entries"),
-          config.getLong("zset-max-listpack-value"));
+      return ZSetValue.fromRdb(z, limits.zsetEntries(), limits.zsetValue());
     }
     return null;
+  }
+
+  /**
+   * The compact-encoding limits of a config (hash-max-listpack-*, set-max-intset-entries,
+   * list-max-listpack-size, zset-max-listpack-*): a config is immutable, so a loader reading
+   * millions of values looks them up once per config instead of once per value.
+   */
+  public record Limits(int hashEntries, int hashValue, int setIntsetEntries, int listFill,
+      long zsetEntries, long zsetValue) {
+    public static Limits of(Config config) {
+      return new Limits(HashValue.limit(config, "hash-max-listpack-entries"),
+          HashValue.limit(config, "hash-max-listpack-value"),
+          HashValue.limit(config, "set-max-intset-entries"),
+          config.getInt("list-max-listpack-size"),
+          config.getLong("zset-max-listpack-entries"),
+          config.getLong("zset-max-listpack-value"));
+    }
   }
 
   /** The RDB form of a stored value, to encode at once (a string is its array, not a copy). */
