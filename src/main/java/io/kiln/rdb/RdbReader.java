@@ -5,6 +5,7 @@ import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -60,6 +61,8 @@ public final class RdbReader {
       long idleSeconds, int freq) {}
 
   private static final int CHUNK = 1 << 20;
+  /** Up to this many items, a collection is checked for duplicates by comparing every pair. */
+  private static final int PAIRWISE_MAX = 16;
 
   /** Bytes read ahead from the stream at a time. */
   static final int BLOCK = 1 << 16;
@@ -463,16 +466,31 @@ public final class RdbReader {
   }
 
   private void noDuplicates(List<byte[]> items, int step, String message) throws RdbException {
-    if (items.size() / step < 2) {
+    int n = items.size() / step;
+    if (n < 2) {
       return;
     }
-    Set<ByteBuffer> seen = new HashSet<>(items.size() / step * 2);
+    if (n <= PAIRWISE_MAX) { // the usual small collection: cheaper than hashing every item
+      for (int i = step; i < items.size(); i += step) {
+        for (int j = 0; j < i; j += step) {
+          if (Arrays.equals(items.get(i), items.get(j))) {
+            throw duplicate(message);
+          }
+        }
+      }
+      return;
+    }
+    Set<ByteBuffer> seen = new HashSet<>(n * 2);
     for (int i = 0; i < items.size(); i += step) {
       if (!seen.add(ByteBuffer.wrap(items.get(i)))) {
-        throw fail(message + " in key '" + Rdb.str(currentKey == null ? new byte[0] : currentKey)
-            + "'");
+        throw duplicate(message);
       }
     }
+  }
+
+  private RdbException duplicate(String message) {
+    return fail(message + " in key '" + Rdb.str(currentKey == null ? new byte[0] : currentKey)
+        + "'");
   }
 
   private static int cap(long n) {

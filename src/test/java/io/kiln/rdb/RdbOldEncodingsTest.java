@@ -188,8 +188,24 @@ class RdbOldEncodingsTest {
   }
 
   @Test
-  void duplicatesAreRefused() {
+  void duplicatesAreRefused() throws Exception {
     assertThatThrownBy(() -> RdbTestSupport.read(new Asm(9).u8(Rdb.TYPE_SET).str("s").u8(2)
         .str("a").str("a").end(true))).hasMessageContaining("Duplicate set members detected");
+    // small collections compare every pair, large ones hash: a duplicate last is found by both
+    for (int n : new int[] {16, 17, 300}) {
+      Asm set = new Asm(9).u8(Rdb.TYPE_SET).str("s").u8(0x40 | (n >> 8)).u8(n & 0xff);
+      for (int i = 0; i < n - 1; i++) {
+        set.str("m" + i);
+      }
+      assertThatThrownBy(() -> RdbTestSupport.read(set.str("m" + (n - 2)).end(true)))
+          .as("%d members", n).hasMessageContaining("Duplicate set members detected");
+    }
+    // a hash's fields are compared with each other, not with its values
+    assertThatThrownBy(() -> RdbTestSupport.read(new Asm(9).u8(Rdb.TYPE_HASH).str("h").u8(2)
+        .str("f").str("v").str("f").str("w").end(true)))
+        .hasMessageContaining("Duplicate hash fields detected");
+    assertThat(canon(RdbTestSupport.read(new Asm(9).u8(Rdb.TYPE_HASH).str("h").u8(2)
+        .str("f").str("g").str("g").str("f").end(true)).key(0, "h").value()))
+        .isEqualTo(canon(RdbTestSupport.hash("f", "g", "g", "f")));
   }
 }
