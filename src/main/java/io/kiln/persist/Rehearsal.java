@@ -259,7 +259,7 @@ public final class Rehearsal {
   }
 
   private static byte[] string(int i) {
-    String s = switch (i % 11) {
+    String s = switch (i % 12) {
       case 0 -> Integer.toString(i);                   // stored as an integer
       case 1 -> "-" + i;
       case 2 -> "0" + i;                               // leading zero: a string
@@ -269,6 +269,8 @@ public final class Rehearsal {
       case 6 -> "x".repeat(20 + i % 100);              // compressible, over 20 bytes
       case 7 -> Long.toHexString(i * 0x9E3779B97F4A7C15L).repeat(3); // hardly compressible
       case 8 -> "v".repeat(600 + i % 50);              // longer than an in-place overwrite
+      case 9 -> Long.toString(3_000_000_000L + i);     // short digits past the int range, as
+                                                       // the used-mem aux field of a large heap
       default -> "value:" + i;
     };
     return bytes(s);
