@@ -311,6 +311,14 @@ public final class Config {
     }
   }
 
+  /**
+   * A token that changes with every change of any value (compare it by identity): a reader of
+   * many values can keep what it derived from them until the next CONFIG SET.
+   */
+  public Object version() {
+    return snapshot;
+  }
+
   /** Publishes new values; returns the directives whose value changed. Caller holds the lock. */
   private List<Directive> commit(Map<String, Value> values) {
     Map<String, Value> before = snapshot.values();

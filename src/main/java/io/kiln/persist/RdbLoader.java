@@ -195,16 +195,17 @@ public final class RdbLoader {
     private long recordStart;
     private long lastProgress;
     private long delayOwedNanos;
-    /** The config {@link #limits} and {@link #keyLoadDelay} were read from (CONFIG SET replaces it). */
-    private Config limitsOf;
+    /** The {@link Config#version} {@link #limits} and {@link #keyLoadDelay} were read at. */
+    private Object limitsOf;
     private Values.Limits limits;
     private int keyLoadDelay;
 
-    /** The encoding limits and key-load-delay, read again only when the config was replaced. */
+    /** The encoding limits and key-load-delay, read again only after a CONFIG SET. */
     private Values.Limits limits() {
       Config c = kiln.config();
-      if (c != limitsOf) {
-        limitsOf = c;
+      Object version = c.version();
+      if (version != limitsOf) {
+        limitsOf = version;
         limits = Values.Limits.of(c);
         keyLoadDelay = c.getInt("key-load-delay");
       }

@@ -11,13 +11,14 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * Streaming reader of RDB files, versions 1 to 11, from an InputStream: calls a {@link Visitor}
- * for aux fields, SELECTDB, RESIZEDB and each key (in the simple forms of {@link RdbValue}),
- * tracks the byte offset, and verifies the CRC-64 trailer when present and non-zero. Reads every
- * encoding Redis ever wrote for strings, lists, sets, hashes and sorted sets; refuses functions,
- * modules and streams with an error naming them. Every problem is an {@link RdbException} naming
- * the offset; nothing is returned partially without one. Compact blobs (ziplist, listpack,
- * intset, zipmap) are fully validated; sets, hashes and sorted sets are checked for duplicates.
+ * Streaming reader of RDB files, versions 1 to 11, from a stream or an array: calls a
+ * {@link Visitor} for aux fields, SELECTDB, RESIZEDB and each key (in the simple forms of
+ * {@link RdbValue}), tracks the byte offset, and verifies the CRC-64 trailer when present and
+ * non-zero. Reads every encoding Redis ever wrote for strings, lists, sets, hashes and sorted
+ * sets; refuses functions, modules and streams with an error naming them. Every problem is an
+ * {@link RdbException} naming the offset; nothing is returned partially without one. Compact
+ * blobs (ziplist, listpack, intset, zipmap) are fully validated; sets, hashes and sorted sets are
+ * checked for duplicates.
  * Empty collections are skipped, as Redis 7.0 does, and reported to
  * {@link Visitor#emptyKeySkipped}.
  *

@@ -41,8 +41,8 @@ public final class Values {
 
   /**
    * The compact-encoding limits of a config (hash-max-listpack-*, set-max-intset-entries,
-   * list-max-listpack-size, zset-max-listpack-*): a config is immutable, so a loader reading
-   * millions of values looks them up once per config instead of once per value.
+   * list-max-listpack-size, zset-max-listpack-*), read once: a loader reading millions of values
+   * reads them again only when the config changed ({@link Config#version}).
    */
   public record Limits(int hashEntries, int hashValue, int setIntsetEntries, int listFill,
       long zsetEntries, long zsetValue) {

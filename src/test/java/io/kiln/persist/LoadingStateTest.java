@@ -36,7 +36,8 @@ class LoadingStateTest {
     try (ServerSocket s = new ServerSocket(0)) {
       port = s.getLocalPort();
     }
-    Config config = config(dir, "port", Integer.toString(port), "key-load-delay", "50");
+    // 1 ms per key: the load ends within the wait below only once CONFIG SET takes the delay off
+    Config config = config(dir, "port", Integer.toString(port), "key-load-delay", "1000");
     CompletableFuture<TestKiln> starting = CompletableFuture.supplyAsync(() -> TestKiln.start(config));
     TestKiln kiln = null;
     try {
