@@ -76,16 +76,21 @@ class RdbRoundTripTest {
     return m;
   }
 
+  /** A file holding every entry of {@link #allTypes}, in order. */
+  static byte[] allTypesFile(boolean compression) {
+    List<Object> kv = new ArrayList<>();
+    allTypes().forEach((k, v) -> {
+      kv.add(k);
+      kv.add(v);
+    });
+    return write(new RdbWriter.Options().compression(compression), kv.toArray());
+  }
+
   @ParameterizedTest
   @ValueSource(booleans = {true, false})
   void everyTypeRoundTrips(boolean compression) throws Exception {
     Map<String, RdbValue> all = allTypes();
-    List<Object> kv = new ArrayList<>();
-    all.forEach((k, v) -> {
-      kv.add(k);
-      kv.add(v);
-    });
-    byte[] file = write(new RdbWriter.Options().compression(compression), kv.toArray());
+    byte[] file = allTypesFile(compression);
     RdbTestSupport.Loaded l = read(file);
     assertThat(l.version).isEqualTo(10);
     assertThat(l.verified).isTrue();
@@ -106,12 +111,7 @@ class RdbRoundTripTest {
   @Test
   void blocksOfAnySizeAreReadAndChecksummedWhole() throws Exception {
     Map<String, RdbValue> all = allTypes();
-    List<Object> kv = new ArrayList<>();
-    all.forEach((k, v) -> {
-      kv.add(k);
-      kv.add(v);
-    });
-    byte[] file = write(new RdbWriter.Options().compression(false), kv.toArray());
+    byte[] file = allTypesFile(false);
     assertThat(file.length).isGreaterThan(2 * RdbReader.BLOCK);
     List<String> keys = new ArrayList<>();
     boolean[] verified = new boolean[1];
