@@ -398,6 +398,7 @@ public final class RdbLoader {
   private void drain() {
     draining = true;
     long deadline = System.nanoTime() + SLICE_NANOS;
+    int lruClock = shard.lruClock(); // seconds: one read for the slice, not one per key
     while (true) {
       if (done.future().isComplete()) {
         draining = false;
@@ -417,7 +418,7 @@ public final class RdbLoader {
           prefetch(entries, pos);
         }
         Loaded e = entries.get(pos++);
-        if (!insert(e)) {
+        if (!insert(e, lruClock)) {
           return;
         }
         if ((pos & 63) == 0 && System.nanoTime() > deadline) {
@@ -460,8 +461,8 @@ public final class RdbLoader {
     shard.db(db).prefetch(groupHashes, k);
   }
 
-  private boolean insert(Loaded e) {
-    int lru = shard.lruClock();
+  private boolean insert(Loaded e, int lruClock) {
+    int lru = lruClock;
     if (e.idleSeconds() >= 0) {
       lru = (int) Math.max(Integer.MIN_VALUE, lru - e.idleSeconds());
     }
