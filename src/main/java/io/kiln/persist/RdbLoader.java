@@ -199,18 +199,6 @@ public final class RdbLoader {
     private Object limitsOf;
     private Values.Limits limits;
     private int keyLoadDelay;
-
-    /** The encoding limits and key-load-delay, read again only after a CONFIG SET. */
-    private Values.Limits limits() {
-      Config c = kiln.config();
-      Object version = c.version();
-      if (version != limitsOf) {
-        limitsOf = version;
-        limits = Values.Limits.of(c);
-        keyLoadDelay = c.getInt("key-load-delay");
-      }
-      return limits;
-    }
     private long delayCount;
 
     Visitor(RdbReader r, int databases, long size, long nowMs, long t0) {
@@ -315,9 +303,21 @@ public final class RdbLoader {
       recordStart = r.offset();
     }
 
+    /** The encoding limits and key-load-delay, read again only after a CONFIG SET. */
+    private Values.Limits limits() {
+      Config c = kiln.config();
+      Object version = c.version();
+      if (version != limitsOf) {
+        limitsOf = version;
+        limits = Values.Limits.of(c);
+        keyLoadDelay = c.getInt("key-load-delay");
+      }
+      return limits;
+    }
+
     /** key-load-delay: microseconds per key (negative: 1 microsecond every -N keys). */
     private void delay() throws Stopped {
-      int d = keyLoadDelay;
+      int d = keyLoadDelay; // as limits() read it for this key
       if (d == 0) {
         return;
       }
