@@ -189,7 +189,8 @@ public final class Dict<V> {
      * Brings the buckets of {@code hashes[0..n)}, and the first entry of each, into the CPU's cache, so that
      * inserting those keys right after waits for memory once instead of n times. On a large table every new key's
      * bucket is a cache miss; here the n reads do not depend on each other, so the CPU has them in flight together
-     * (loading 11M keys: the event loop spent most of its time waiting on that miss in {@link #lookup}).
+     * (loading 11M keys: the event loop spent most of its time waiting on that miss in {@link #lookup}). At most
+     * {@link #WALK_GROUP} keys: the heads are held in the walk's reused group array, cleared after.
      */
     public void prefetch(int[] hashes, int n) {
         Node<V>[][] t = t1 != null ? t1 : t0;
@@ -197,8 +198,8 @@ public final class Dict<V> {
             return;
         }
         int mask = capacity(t) - 1;
-        @SuppressWarnings("unchecked")
-        Node<V>[] heads = new Node[n];
+        Node<V>[] heads = walkGroup();
+        n = Math.min(n, heads.length);
         for (int i = 0; i < n; i++) {
             heads[i] = head(t, hashes[i] & mask);
         }
@@ -206,6 +207,7 @@ public final class Dict<V> {
         for (int i = 0; i < n; i++) {
             if (heads[i] != null) {
                 sum += heads[i].hash;
+                heads[i] = null;
             }
         }
         touched += sum;
@@ -639,7 +641,7 @@ public final class Dict<V> {
 
     /** How many nodes {@link #walk} gathers before its visitor sees them (see {@link #visitGroup}). */
     static final int WALK_GROUP = 32;
-    /** The nodes {@link #walk} gathered and their values; reused, cleared after each group. */
+    /** The nodes {@link #walk} (or {@link #prefetch}) gathered and their values; reused, cleared after each group. */
     private Node<V>[] walkNodes;
     private Object[] walkValues;
     /** Keeps the read-ahead loads of {@link #visitGroup} and {@link #prefetch} from being optimised away. */
