@@ -100,7 +100,11 @@ public final class Directives {
         integer("rdb-key-save-delay", INT_MIN, INT_MAX, 0).honoured(),
         integer("key-load-delay", INT_MIN, INT_MAX, 0).honoured(),
         // Append only file
-        bool("appendonly", false),
+        // Until the AOF is written end to end, "yes" is refused: accepting it and writing
+        // nothing (and skipping dump.rdb at startup) lost every key at the next restart.
+        bool("appendonly", false).check(v -> v.equals("yes")
+            ? "appendonly yes is not supported yet (Kiln has no append-only file); use RDB snapshots"
+            : null),
         string("appendfilename", "appendonly.aof").immutable().check(v -> nonEmptyBaseName(v,
             "appendfilename", "a filename")),
         string("appenddirname", "appendonlydir").immutable().check(v -> nonEmptyBaseName(v,

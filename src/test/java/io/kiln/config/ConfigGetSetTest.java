@@ -110,6 +110,14 @@ class ConfigGetSetTest {
   }
 
   @Test
+  void setAppendOnlyYesIsRefused() {
+    assertThatThrownBy(() -> config.set(List.of("appendonly", "yes")))
+        .hasMessage("ERR CONFIG SET failed (possibly related to argument 'appendonly') - "
+            + "appendonly yes is not supported yet (Kiln has no append-only file); use RDB snapshots");
+    assertThat(config.getBool("appendonly")).isFalse();
+  }
+
+  @Test
   void setOddArgumentsIsASyntaxError() {
     assertThatThrownBy(() -> config.set(List.of("port", "1", "timeout")))
         .hasMessage("ERR syntax error");

@@ -59,8 +59,8 @@ class ConfigLoadTest {
 
   @Test
   void booleans() throws Exception {
-    Config c = load("appendonly YES", "protected-mode no");
-    assertThat(c.getBool("appendonly")).isTrue();
+    Config c = load("activedefrag YES", "protected-mode no");
+    assertThat(c.getBool("activedefrag")).isTrue();
     assertThat(c.getBool("protected-mode")).isFalse();
   }
 
@@ -134,6 +134,16 @@ class ConfigLoadTest {
     String path = file("bad.conf", "rename-command FLUSHALL \"\"");
     assertThatThrownBy(() -> Config.load(path, List.of()))
         .hasMessage(path + ":1: 'rename-command' is not supported by Kiln");
+  }
+
+  @Test
+  void appendOnlyYesIsRefusedUntilTheAofExists() throws Exception {
+    String path = file("aof.conf", "appendonly yes");
+    assertThatThrownBy(() -> Config.load(path, List.of()))
+        .hasMessage(path + ":1: 'appendonly' bad value 'yes': appendonly yes is not supported yet"
+            + " (Kiln has no append-only file); use RDB snapshots");
+    assertThat(Config.load(file("aof-no.conf", "appendonly no"), List.of()).getBool("appendonly"))
+        .isFalse();
   }
 
   @Test
