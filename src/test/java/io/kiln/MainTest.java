@@ -169,6 +169,16 @@ class MainTest {
   }
 
   @Test
+  void tlsInTheConfigFileFailsNamingFileLineAndDirective() throws Exception {
+    Path conf = dir.resolve("tls.conf");
+    Files.writeString(conf, "port 7000\ntls-port 0\ntls-cert-file /etc/kiln/kiln.crt\n");
+    Result r = run(conf.toString());
+    assertThat(r.code()).isEqualTo(1);
+    assertThat(r.text()).contains("FATAL").contains(conf + ":3: 'tls-cert-file'")
+        .contains("TLS is not supported yet by Kiln");
+  }
+
+  @Test
   void portInUseFailsWithAClearLine() throws Exception {
     try (ServerSocket taken = new ServerSocket(0, 50, InetAddress.getByName("127.0.0.1"))) {
       Result r = run("--port", Integer.toString(taken.getLocalPort()), "--bind", "127.0.0.1",

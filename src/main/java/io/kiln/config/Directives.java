@@ -26,6 +26,11 @@ public final class Directives {
   private static final long UINT_MAX = 0xFFFF_FFFFL;
   private static final long LONG_MAX = Long.MAX_VALUE;
 
+  // Reasons for refusing directives Kiln parses but cannot honour yet (anything but the default).
+  static final String NO_TLS = "TLS is not supported yet by Kiln";
+  static final String NO_ACL_FILES = "ACL files are not supported yet by Kiln";
+  static final String NO_UNIX_SOCKETS = "unix sockets are not supported yet by Kiln";
+
   private static final List<Directive> ALL;
   private static final Map<String, Directive> BY_NAME = new HashMap<>();
   private static final List<String> NAMES = new ArrayList<>();
@@ -41,8 +46,8 @@ public final class Directives {
         integer("tcp-keepalive", 0, INT_MAX, 300).honoured(),
         integer("maxclients", 1, UINT_MAX, 10000).honoured(),
         integer("tcp-backlog", 0, INT_MAX, 511).immutable(),
-        string("unixsocket", "").nullable().immutable(),
-        octal("unixsocketperm", 0, 0777, 0).immutable(),
+        string("unixsocket", "").nullable().immutable().onlyDefault(NO_UNIX_SOCKETS),
+        octal("unixsocketperm", 0, 0777, 0).immutable().onlyDefault(NO_UNIX_SOCKETS),
         integer("socket-mark-id", 0, UINT_MAX, 0).immutable(),
         string("bind-source-addr", "").nullable(),
         memory("proto-max-bulk-len", 1024 * 1024, LONG_MAX, 512L * 1024 * 1024).honoured(),
@@ -119,7 +124,7 @@ public final class Directives {
         bool("aof-rewrite-incremental-fsync", true),
         bool("aof-disable-auto-gc", false),
         // Security
-        string("aclfile", "").immutable(),
+        string("aclfile", "").immutable().onlyDefault(NO_ACL_FILES),
         integer("acllog-max-len", 0, LONG_MAX, 128),
         enumeration("acl-pubsub-default", "resetchannels", "allchannels", "resetchannels"),
         // Memory management
@@ -215,26 +220,28 @@ public final class Directives {
         integer("cluster-announce-tls-port", 0, 65535, 0),
         enumeration("cluster-preferred-endpoint-type", "ip", "ip", "hostname", "unknown-endpoint"),
         // TLS
-        integer("tls-port", 0, 65535, 0),
-        string("tls-cert-file", "").nullable(),
-        string("tls-key-file", "").nullable(),
-        string("tls-key-file-pass", "").nullable(),
-        string("tls-client-cert-file", "").nullable(),
-        string("tls-client-key-file", "").nullable(),
-        string("tls-client-key-file-pass", "").nullable(),
-        string("tls-dh-params-file", "").nullable(),
-        string("tls-ca-cert-file", "").nullable(),
-        string("tls-ca-cert-dir", "").nullable(),
-        enumeration("tls-auth-clients", "yes", "no", "yes", "optional"),
-        bool("tls-replication", false),
-        bool("tls-cluster", false),
-        string("tls-protocols", "").nullable(),
-        string("tls-ciphers", "").nullable(),
-        string("tls-ciphersuites", "").nullable(),
-        bool("tls-prefer-server-ciphers", false),
-        bool("tls-session-caching", true),
-        integer("tls-session-cache-size", 0, INT_MAX, 20 * 1024),
-        integer("tls-session-cache-timeout", 0, INT_MAX, 300));
+        // Fail closed until TLS exists: a certificate or client-auth setting that Kiln accepted and
+        // ignored would leave plain-text, unauthenticated connections looking protected.
+        integer("tls-port", 0, 65535, 0).onlyDefault(NO_TLS),
+        string("tls-cert-file", "").nullable().onlyDefault(NO_TLS),
+        string("tls-key-file", "").nullable().onlyDefault(NO_TLS),
+        string("tls-key-file-pass", "").nullable().onlyDefault(NO_TLS),
+        string("tls-client-cert-file", "").nullable().onlyDefault(NO_TLS),
+        string("tls-client-key-file", "").nullable().onlyDefault(NO_TLS),
+        string("tls-client-key-file-pass", "").nullable().onlyDefault(NO_TLS),
+        string("tls-dh-params-file", "").nullable().onlyDefault(NO_TLS),
+        string("tls-ca-cert-file", "").nullable().onlyDefault(NO_TLS),
+        string("tls-ca-cert-dir", "").nullable().onlyDefault(NO_TLS),
+        enumeration("tls-auth-clients", "yes", "no", "yes", "optional").onlyDefault(NO_TLS),
+        bool("tls-replication", false).onlyDefault(NO_TLS),
+        bool("tls-cluster", false).onlyDefault(NO_TLS),
+        string("tls-protocols", "").nullable().onlyDefault(NO_TLS),
+        string("tls-ciphers", "").nullable().onlyDefault(NO_TLS),
+        string("tls-ciphersuites", "").nullable().onlyDefault(NO_TLS),
+        bool("tls-prefer-server-ciphers", false).onlyDefault(NO_TLS),
+        bool("tls-session-caching", true).onlyDefault(NO_TLS),
+        integer("tls-session-cache-size", 0, INT_MAX, 20 * 1024).onlyDefault(NO_TLS),
+        integer("tls-session-cache-timeout", 0, INT_MAX, 300).onlyDefault(NO_TLS));
 
     List<Directive> all = new ArrayList<>();
     for (Row row : rows) {
@@ -409,6 +416,16 @@ public final class Directives {
 
     Row check(Check c) {
       check = c;
+      return this;
+    }
+
+    /**
+     * Refuses (at startup, in CONFIG SET and in {@code Config.with}) any value but the default,
+     * for a security directive Kiln would otherwise store and silently ignore.
+     */
+    Row onlyDefault(String reason) {
+      String canonical = dflt;
+      check = v -> v.equals(canonical) ? null : reason;
       return this;
     }
 
