@@ -77,7 +77,11 @@ public final class Kiln {
     this.runId = HexFormat.of().formatHex(id);
   }
 
-  /** Starts a server on {@code config}; completes once it accepts connections. */
+  /**
+   * Starts a server on {@code config}; completes once it accepts connections. Unlike the launcher
+   * (which exits on {@code port 0}, as redis-server does), port 0 here listens on any free port:
+   * tests and embedders read it back from {@link #port()}.
+   */
   public static Future<Kiln> start(Config config) {
     Kiln kiln = new Kiln(config);
     ShardVerticle verticle = new ShardVerticle(kiln, 0);

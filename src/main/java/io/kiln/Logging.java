@@ -50,4 +50,14 @@ final class Logging {
     root.detachAndStopAllAppenders();
     root.addAppender(async);
   }
+
+  /**
+   * Before a System.exit on the main thread: stops logback, which drains the async appender, so
+   * the lines saying why the process exits are not lost.
+   */
+  static void flush() {
+    if (LoggerFactory.getILoggerFactory() instanceof LoggerContext ctx) {
+      ctx.stop();
+    }
+  }
 }

@@ -77,6 +77,15 @@ public final class Main {
         Kiln.REDIS_VERSION, ProcessHandle.current().pid());
     log.info(file == null ? "No config file specified, using the default config."
         : "Configuration loaded");
+    if (config.getInt("port") == 0) {
+      // As redis-server: port 0 turns TCP off, and Kiln has no TLS port or unix socket (they are
+      // refused when configured), so nothing would listen. Kiln.start's "port 0 = any free port"
+      // is for tests and embedding only.
+      log.warn("Configured to not listen anywhere, exiting.");
+      Logging.flush();
+      System.exit(1);
+      return;
+    }
     heapTracksData(log);
     Kiln.start(config).onComplete(ar -> {
       if (ar.failed() && ar.cause() instanceof io.kiln.persist.LoadFailure) {

@@ -179,6 +179,15 @@ class MainTest {
   }
 
   @Test
+  void portZeroListensNowhereAndExitsLikeRedis() throws Exception {
+    // redis-server with port 0 and no TLS port or unix socket refuses to start
+    Result r = run("--port", "0", "--bind", "127.0.0.1", "--save", "");
+    assertThat(r.code()).as(r.text()).isEqualTo(1);
+    assertThat(r.text()).contains("Configured to not listen anywhere, exiting.")
+        .doesNotContain("Ready to accept connections");
+  }
+
+  @Test
   void portInUseFailsWithAClearLine() throws Exception {
     try (ServerSocket taken = new ServerSocket(0, 50, InetAddress.getByName("127.0.0.1"))) {
       Result r = run("--port", Integer.toString(taken.getLocalPort()), "--bind", "127.0.0.1",
