@@ -19,6 +19,32 @@ public final class RdbCheck {
 
   /** Checks the file at {@code path}; returns 0 when it is sound, 1 otherwise. */
   public static int run(String path, PrintStream out) {
+    InputStream in;
+    try {
+      in = Files.newInputStream(Path.of(path));
+    } catch (IOException e) {
+      out.println("[offset 0] Checking RDB file " + path);
+      return cannotRead(path, e, out);
+    }
+    try (in) {
+      return check(path, in, out) >= 0 ? 0 : 1;
+    } catch (IOException e) {
+      return cannotRead(path, e, out);
+    }
+  }
+
+  private static int cannotRead(String path, IOException e, PrintStream out) {
+    out.println("--- RDB ERROR DETECTED ---");
+    out.println("[offset 0] Cannot open or read " + path + ": " + e.getMessage());
+    return 1;
+  }
+
+  /**
+   * Checks the RDB at the start of {@code in} (a whole RDB file, or the preamble of an AOF named
+   * {@code path}), printing as {@link #run} does; returns the offset where the RDB ends, or -1
+   * when it is not sound. {@code in} is left read past that offset (the reader reads ahead).
+   */
+  public static long check(String path, InputStream in, PrintStream out) throws IOException {
     out.println("[offset 0] Checking RDB file " + path);
     Map<String, Long> types = new TreeMap<>();
     long[] keys = new long[1];
@@ -27,7 +53,7 @@ public final class RdbCheck {
     long[] empty = new long[1];
     long now = System.currentTimeMillis();
     RdbReader[] holder = new RdbReader[1];
-    try (InputStream in = Files.newInputStream(Path.of(path))) {
+    try {
       RdbReader r = new RdbReader(in).skipModuleAux(true);
       holder[0] = r;
       r.read(new RdbReader.Visitor() {
@@ -77,7 +103,7 @@ public final class RdbCheck {
         }
       });
       summary(out, keys[0], expires[0], expired[0], empty[0], types);
-      return 0;
+      return r.offset();
     } catch (RdbException e) {
       RdbReader r = holder[0];
       out.println("--- RDB ERROR DETECTED ---");
@@ -94,11 +120,7 @@ public final class RdbCheck {
         }
       }
       summary(out, keys[0], expires[0], expired[0], empty[0], types);
-      return 1;
-    } catch (IOException e) {
-      out.println("--- RDB ERROR DETECTED ---");
-      out.println("[offset 0] Cannot open or read " + path + ": " + e.getMessage());
-      return 1;
+      return -1;
     }
   }
 
