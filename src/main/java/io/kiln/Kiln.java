@@ -46,6 +46,9 @@ public final class Kiln {
   private final AtomicInteger connectedClients = new AtomicInteger();
   private volatile ShardVerticle shard;
   private volatile RdbLoader loader;
+  private volatile io.kiln.persist.AofLoader aofLoader;
+  /** The AOF's facts for INFO (enabled stays false while appendonly is off). */
+  private final io.kiln.persist.Aof.Status aofStatus = new io.kiln.persist.Aof.Status();
   /** The startup rehearsal of the snapshot code, once the server is up ({@link Rehearsal}). */
   private volatile Rehearsal rehearsal;
   /** {@link #stop} was called (a rehearsal starting meanwhile is stopped at once). */
@@ -83,21 +86,29 @@ public final class Kiln {
    * tests and embedders read it back from {@link #port()}.
    */
   public static Future<Kiln> start(Config config) {
+    io.kiln.persist.AofStartup aof;
+    try {
+      aof = io.kiln.persist.AofStartup.plan(config);
+    } catch (java.io.IOException e) {
+      return Future.failedFuture(new io.kiln.persist.LoadFailure("Bad append only manifest: "
+          + e.getMessage() + ". Exiting.", e));
+    }
     Kiln kiln = new Kiln(config);
     ShardVerticle verticle = new ShardVerticle(kiln, 0);
     Snapshot.registerCodecs(kiln.vertx.eventBus());
+    io.kiln.persist.Aof.registerCodecs(kiln.vertx.eventBus());
     // The snapshot writer has a pool of its own: a save never delays another worker's disk work.
     DeploymentOptions snapshotWorker = new DeploymentOptions()
         .setThreadingModel(ThreadingModel.WORKER).setWorkerPoolName("kiln-snapshot")
         .setWorkerPoolSize(1);
     // Listen first, then load the dump file; loading:1 holds from the first accepted connection.
-    java.nio.file.Path dump = RdbLoader.startupFile(config);
-    kiln.persistence.loading = dump != null;
-    if (dump != null) {
+    java.nio.file.Path dump = aof == null ? RdbLoader.startupFile(config) : aof.dump();
+    kiln.persistence.loading = dump != null || aof != null;
+    if (kiln.persistence.loading) {
       // INFO's loading fields hold together from the first connection on (caller's thread).
       kiln.persistence.loadingStartSec = System.currentTimeMillis() / 1000;
       try {
-        kiln.persistence.loadingTotalBytes = java.nio.file.Files.size(dump);
+        kiln.persistence.loadingTotalBytes = dump == null ? 0 : java.nio.file.Files.size(dump);
       } catch (java.io.IOException e) {
         // the loader reports the unreadable file
       }
@@ -111,6 +122,9 @@ public final class Kiln {
         .compose(w -> kiln.vertx.deployVerticle(verticle))
         .compose(id -> {
           kiln.shard = verticle;
+          if (aof != null) {
+            return aof.run(kiln, verticle).map(kiln);
+          }
           if (dump == null) {
             return Future.succeededFuture(kiln);
           }
@@ -149,10 +163,14 @@ public final class Kiln {
     if (l != null) {
       l.cancel();
     }
+    io.kiln.persist.AofLoader al = aofLoader;
+    if (al != null) {
+      al.cancel();
+    }
     stopping = true;
     Rehearsal r = rehearsal;
     Future<Void> quiet = r == null ? Future.succeededFuture() : r.stop();
-    quiet.onComplete(v -> vertx.close().onComplete(ar -> {
+    quiet.compose(v -> aofFlushed()).onComplete(v -> vertx.close().onComplete(ar -> {
       // SHUTDOWN then a later stop() both close: the first outcome stands.
       if (ar.succeeded()) {
         stopped.tryComplete();
@@ -161,6 +179,31 @@ public final class Kiln {
       }
     }));
     return stopped.future();
+  }
+
+  /**
+   * Completes once every write so far is handed to the AOF writer and reported written (at once
+   * without an AOF; after 5 s at most, when the disk refuses it). Any thread.
+   */
+  private Future<Void> aofFlushed() {
+    ShardVerticle s = shard;
+    if (s == null || !aofStatus.enabled) {
+      return Future.succeededFuture();
+    }
+    Promise<Void> p = Promise.promise();
+    s.execute(() -> s.aofFlushed().onComplete(ar -> p.tryComplete()));
+    vertx.setTimer(5000, id -> p.tryComplete());
+    return p.future();
+  }
+
+  /** The AOF loader while one runs (Kiln.stop cancels it). */
+  public void aofLoader(io.kiln.persist.AofLoader l) {
+    this.aofLoader = l;
+  }
+
+  /** The AOF's facts (INFO persistence). */
+  public io.kiln.persist.Aof.Status aofStatus() {
+    return aofStatus;
   }
 
   /** What SHUTDOWN does once the server has stopped (the launcher exits the process). */

@@ -59,6 +59,11 @@ public final class Main {
       System.exit(io.kiln.rdb.RdbCheck.run(args[1], System.out));
       return;
     }
+    if (args.length > 0 && args[0].equals("check-aof")) {
+      System.exit(io.kiln.aof.AofCheck.run(Arrays.copyOfRange(args, 1, args.length), System.out,
+          System.in));
+      return;
+    }
     String file = args.length > 0 && !args[0].startsWith("--") ? args[0] : null;
     List<String> overrides = Arrays.asList(args).subList(file == null ? 0 : 1, args.length);
     Config config;
@@ -127,6 +132,7 @@ public final class Main {
                java -jar kiln.jar -v or --version
                java -jar kiln.jar -h or --help
                java -jar kiln.jar check-rdb <rdb-file-name>
+               java -jar kiln.jar check-aof [--fix [--yes]] <file.aof>
 
         Examples:
                java -jar kiln.jar (run the server with default config)

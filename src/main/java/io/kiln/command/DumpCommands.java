@@ -1,6 +1,7 @@
 package io.kiln.command;
 
 import io.kiln.keyspace.Dict;
+import io.kiln.keyspace.Effects;
 import io.kiln.keyspace.Notify;
 import io.kiln.rdb.Dump;
 import io.kiln.rdb.RdbException;
@@ -109,10 +110,11 @@ public final class DumpCommands {
     if (ttl != 0 && !absTtl) {
       ttl += now;
     }
-    if (ttl != 0 && ttl <= now) {
+    if (ttl != 0 && ttl <= now && !c.shard.replaying) {
       // Already expired: the key is not created (a replaced one stays deleted).
       if (deleted) {
         c.shard.dirty++;
+        c.shard.effects.rewrite(c.dbIndex(), Effects.DEL, key);
         c.db().notify(Notify.GENERIC, "del", key);
       }
       c.ok();
@@ -126,6 +128,12 @@ public final class DumpCommands {
       }
     }
     c.shard.dirty++;
+    if (ttl != 0 && !absTtl) { // the AOF gets the absolute time
+      byte[][] effect = java.util.Arrays.copyOf(argv, argv.length + 1);
+      effect[2] = Effects.num(ttl);
+      effect[argv.length] = Effects.ascii("ABSTTL");
+      c.shard.effects.rewrite(c.dbIndex(), effect);
+    }
     c.db().notify(Notify.GENERIC, "restore", key);
     c.ok();
   }

@@ -57,6 +57,11 @@ public final class Errors {
       + "otherwise you need to set this option in the configuration file, and then restart the "
       + "server.";
 
+  /** Redis's refusal of writes while the AOF cannot be written ({@code reason}: the OS error). */
+  public static String misconfAof(String reason) {
+    return "MISCONF Errors writing to the AOF file: " + reason;
+  }
+
   public static String unknownCommand(String name, byte[][] argv) {
     StringBuilder args = new StringBuilder();
     for (int i = 1; i < argv.length && args.length() < 128; i++) {

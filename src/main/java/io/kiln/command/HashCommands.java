@@ -2,6 +2,7 @@ package io.kiln.command;
 
 import io.kiln.keyspace.Db;
 import io.kiln.keyspace.Dict;
+import io.kiln.keyspace.Effects;
 import io.kiln.keyspace.Notify;
 import io.kiln.resp.Numbers;
 import io.kiln.server.Client;
@@ -197,6 +198,7 @@ public final class HashCommands {
     h.put(argv[2], text, maxEntries(c), maxValue(c));
     c.db().touched(argv[1]);
     c.shard.dirty++;
+    c.shard.effects.rewrite(c.dbIndex(), Effects.HSET, argv[1], argv[2], text);
     c.db().notify(Notify.HASH, "hincrbyfloat", argv[1]);
     c.out.bulk(text);
   }

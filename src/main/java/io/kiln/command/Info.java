@@ -213,7 +213,7 @@ public final class Info {
     field(sb, "mem_clients_slaves", 0);
     field(sb, "mem_clients_normal", 0);
     field(sb, "mem_cluster_links", 0);
-    field(sb, "mem_aof_buffer", 0);
+    field(sb, "mem_aof_buffer", c.kiln.aofStatus().bufferLength);
     field(sb, "mem_allocator", "jvm");
     field(sb, "active_defrag_running", 0);
     field(sb, "lazyfree_pending_objects", 0);
@@ -280,7 +280,8 @@ public final class Info {
     field(sb, "rdb_last_cow_size", 0);
     field(sb, "rdb_last_load_keys_expired", p.lastLoadKeysExpired);
     field(sb, "rdb_last_load_keys_loaded", p.lastLoadKeysLoaded);
-    field(sb, "aof_enabled", 0);
+    io.kiln.persist.Aof.Status aof = c.kiln.aofStatus();
+    field(sb, "aof_enabled", aof.enabled ? 1 : 0);
     field(sb, "aof_rewrite_in_progress", 0);
     field(sb, "aof_rewrite_scheduled", 0);
     field(sb, "aof_last_rewrite_time_sec", -1);
@@ -288,10 +289,18 @@ public final class Info {
     field(sb, "aof_last_bgrewrite_status", "ok");
     field(sb, "aof_rewrites", 0);
     field(sb, "aof_rewrites_consecutive_failures", 0);
-    field(sb, "aof_last_write_status", "ok");
+    field(sb, "aof_last_write_status", aof.writeError == null ? "ok" : "err");
     field(sb, "aof_last_cow_size", 0);
     field(sb, "module_fork_in_progress", 0);
     field(sb, "module_fork_last_cow_size", 0);
+    if (aof.enabled) {
+      field(sb, "aof_current_size", aof.currentSize);
+      field(sb, "aof_base_size", aof.baseSize);
+      field(sb, "aof_pending_rewrite", 0);
+      field(sb, "aof_buffer_length", aof.bufferLength);
+      field(sb, "aof_pending_bio_fsync", aof.fsyncPending ? 1 : 0);
+      field(sb, "aof_delayed_fsync", aof.delayedFsync);
+    }
     if (p.loading) {
       long elapsed = System.currentTimeMillis() / 1000 - p.loadingStartSec;
       long eta = elapsed == 0 ? 1

@@ -1,6 +1,7 @@
 package io.kiln.command;
 
 import io.kiln.keyspace.Db;
+import io.kiln.keyspace.Effects;
 import io.kiln.keyspace.Dict;
 import io.kiln.keyspace.Notify;
 import io.kiln.resp.Numbers;
@@ -498,11 +499,15 @@ public final class KeyCommands {
         return;
       }
     }
-    if (when <= now) {
+    // While the AOF is replayed a time already past is kept (the key goes after the load), as
+    // the commands after this one in the file found the key alive.
+    if (when <= now && !c.shard.replaying) {
       db.delete(argv[1]);
+      c.shard.effects.rewrite(db.id, Effects.DEL, argv[1]);
       db.notify(Notify.GENERIC, "del", argv[1]);
     } else {
       db.setExpire(argv[1], when);
+      c.shard.effects.rewrite(db.id, Effects.PEXPIREAT, argv[1], Effects.num(when));
       db.notify(Notify.GENERIC, "expire", argv[1]);
     }
     c.shard.dirty++;

@@ -2,6 +2,7 @@ package io.kiln.command;
 
 import io.kiln.keyspace.Db;
 import io.kiln.keyspace.Dict;
+import io.kiln.keyspace.Effects;
 import io.kiln.keyspace.Notify;
 import io.kiln.resp.Numbers;
 import io.kiln.server.Blocking;
@@ -196,6 +197,9 @@ public final class ListCommands {
       c.out.bulk(l.pop(head));
     }
     c.shard.dirty += k;
+    if (k > 0) { // LMPOP and BLMPOP (now or later) as the pop with a count they did
+      c.shard.effects.rewrite(db.id, head ? LPOP : RPOP, n.key, Effects.num(k));
+    }
     db.notify(Notify.LIST, head ? "lpop" : "rpop", n.key);
     db.removedFrom(n.key, l);
   }
@@ -531,9 +535,19 @@ public final class ListCommands {
       db.removedFrom(srcKey, l);
     }
     c.shard.dirty++;
+    // BLMOVE and BRPOPLPUSH (now or later) as the move they did
+    c.shard.effects.rewrite(db.id, LMOVE, srcKey, dst, fromHead ? LEFT : RIGHT,
+        toHead ? LEFT : RIGHT);
     c.out.bulk(v);
     return true;
   }
+
+  // Words of the effects the blocking forms record.
+  private static final byte[] LPOP = Effects.ascii("LPOP");
+  private static final byte[] RPOP = Effects.ascii("RPOP");
+  private static final byte[] LMOVE = Effects.ascii("LMOVE");
+  private static final byte[] LEFT = Effects.ascii("LEFT");
+  private static final byte[] RIGHT = Effects.ascii("RIGHT");
 
   // ---- LMPOP / BLMPOP ----
 
@@ -681,6 +695,7 @@ public final class ListCommands {
     db.willChange(n);
     byte[] v = l.pop(head);
     c.shard.dirty++;
+    c.shard.effects.rewrite(db.id, head ? LPOP : RPOP, n.key); // BLPOP, now or later
     c.out.array(2);
     c.out.bulk(n.key);
     c.out.bulk(v);

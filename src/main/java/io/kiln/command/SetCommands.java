@@ -2,6 +2,7 @@ package io.kiln.command;
 
 import io.kiln.keyspace.Db;
 import io.kiln.keyspace.Dict;
+import io.kiln.keyspace.Effects;
 import io.kiln.keyspace.Notify;
 import io.kiln.resp.Numbers;
 import io.kiln.server.Client;
@@ -233,6 +234,7 @@ public final class SetCommands {
     if (argv.length == 2) {
       byte[] m = s.random(c.shard.random());
       s.remove(m);
+      c.shard.effects.rewrite(db.id, Effects.SREM, argv[1], m); // the member it picked
       finishPop(c, db, argv[1], s, 1);
       c.out.bulk(m);
       return;
@@ -240,6 +242,7 @@ public final class SetCommands {
     if (count >= size) {
       c.out.set(size);
       s.forEach(c.out::bulk);
+      c.shard.effects.rewrite(db.id, Effects.DEL, argv[1]);
       finishPop(c, db, argv[1], s, size);
       db.delete(argv[1]);
       db.notify(Notify.GENERIC, "del", argv[1]);
@@ -262,9 +265,14 @@ public final class SetCommands {
       }
     }
     c.out.set(picked.size());
-    for (byte[] m : picked) {
-      c.out.bulk(m);
+    byte[][] srem = new byte[picked.size() + 2][];
+    srem[0] = Effects.SREM;
+    srem[1] = argv[1];
+    for (int i = 0; i < picked.size(); i++) {
+      c.out.bulk(picked.get(i));
+      srem[i + 2] = picked.get(i);
     }
+    c.shard.effects.rewrite(db.id, srem);
     finishPop(c, db, argv[1], s, picked.size());
   }
 

@@ -1,6 +1,7 @@
 package io.kiln.command;
 
 import io.kiln.keyspace.Db;
+import io.kiln.keyspace.Effects;
 import io.kiln.keyspace.Dict;
 import io.kiln.keyspace.Notify;
 import io.kiln.resp.Numbers;
@@ -199,6 +200,9 @@ public final class StringCommands {
       db.set(key, value, (flags & KEEPTTL) != 0);
     }
     c.shard.dirty++;
+    if (expireAt != 0) { // relative or not, the AOF gets the absolute time
+      c.shard.effects.rewrite(db.id, Effects.SET, key, value, Effects.PXAT, Effects.num(expireAt));
+    }
     db.notify(Notify.STRING, "set", key);
     if (expireAt != 0) {
       db.notify(Notify.GENERIC, "expire", key);
@@ -234,6 +238,7 @@ public final class StringCommands {
     c.out.bulk((byte[]) old);
     db.set(argv[1], argv[2], false);
     c.shard.dirty++;
+    c.shard.effects.rewrite(db.id, Effects.SET, argv[1], argv[2]);
     db.notify(Notify.STRING, "set", argv[1]);
   }
 
@@ -251,6 +256,7 @@ public final class StringCommands {
     c.out.bulk((byte[]) v);
     db.delete(argv[1]);
     c.shard.dirty++;
+    c.shard.effects.rewrite(db.id, Effects.DEL, argv[1]);
     db.notify(Notify.GENERIC, "del", argv[1]);
   }
 
@@ -278,17 +284,20 @@ public final class StringCommands {
       }
     }
     c.out.bulk((byte[]) v);
-    if ((o.flags & (EXAT | PXAT)) != 0 && at <= c.shard.now()) {
+    if ((o.flags & (EXAT | PXAT)) != 0 && at <= c.shard.now() && !c.shard.replaying) {
       db.delete(argv[1]);
       c.shard.dirty++;
+      c.shard.effects.rewrite(db.id, Effects.DEL, argv[1]);
       db.notify(Notify.GENERIC, "del", argv[1]);
     } else if (o.expire != null) {
       db.setExpire(argv[1], at);
       c.shard.dirty++;
+      c.shard.effects.rewrite(db.id, Effects.PEXPIREAT, argv[1], Effects.num(at));
       db.notify(Notify.GENERIC, "expire", argv[1]);
     } else if ((o.flags & PERSIST) != 0) {
       if (db.persist(argv[1])) {
         c.shard.dirty++;
+        c.shard.effects.rewrite(db.id, Effects.PERSIST, argv[1]);
         db.notify(Notify.GENERIC, "persist", argv[1]);
       }
     }
@@ -563,6 +572,8 @@ public final class StringCommands {
       db.set(argv[1], value, false);
     }
     c.shard.dirty++;
+    // the sum as text, not the addition: replaying it gives the same bytes on any platform
+    c.shard.effects.rewrite(db.id, Effects.SET, argv[1], value, Effects.KEEPTTL);
     db.notify(Notify.STRING, "incrbyfloat", argv[1]);
     c.out.bulk(value);
   }

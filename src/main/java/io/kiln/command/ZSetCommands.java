@@ -2,6 +2,7 @@ package io.kiln.command;
 
 import io.kiln.keyspace.Db;
 import io.kiln.keyspace.Dict;
+import io.kiln.keyspace.Effects;
 import io.kiln.keyspace.Notify;
 import io.kiln.resp.Numbers;
 import io.kiln.resp.RespWriter;
@@ -820,7 +821,13 @@ public final class ZSetCommands {
     db.notify(Notify.ZSET, max ? "zpopmax" : "zpopmin", key);
     db.removedFrom(key, z);
     c.shard.dirty += k;
+    if (k > 0) { // ZMPOP and BZMPOP (now or later) as the pop with a count they did
+      c.shard.effects.rewrite(db.id, max ? ZPOPMAX : ZPOPMIN, key, Effects.num(k));
+    }
   }
+
+  private static final byte[] ZPOPMIN = Effects.ascii("ZPOPMIN");
+  private static final byte[] ZPOPMAX = Effects.ascii("ZPOPMAX");
 
   /** ZMPOP's and BZMPOP's arguments: keys in [firstKey, endKey), the end to pop, how many. */
   private record MpopArgs(int firstKey, int endKey, boolean max, long count) {}
@@ -1434,6 +1441,7 @@ public final class ZSetCommands {
     db.willChange(n);
     z.removeRange(rank, rank);
     c.shard.dirty++;
+    c.shard.effects.rewrite(db.id, max ? ZPOPMAX : ZPOPMIN, key); // BZPOPMIN, now or later
     db.notify(Notify.ZSET, max ? "zpopmax" : "zpopmin", key);
     db.removedFrom(key, z);
   }

@@ -105,11 +105,8 @@ public final class Directives {
         integer("rdb-key-save-delay", INT_MIN, INT_MAX, 0).honoured(),
         integer("key-load-delay", INT_MIN, INT_MAX, 0).honoured(),
         // Append only file
-        // Until the AOF is written end to end, "yes" is refused: accepting it and writing
-        // nothing (and skipping dump.rdb at startup) lost every key at the next restart.
-        bool("appendonly", false).check(v -> v.equals("yes")
-            ? "appendonly yes is not supported yet (Kiln has no append-only file); use RDB snapshots"
-            : null),
+        // Switching the AOF at runtime needs a rewrite to write its base (not there yet).
+        bool("appendonly", false).immutable(),
         string("appendfilename", "appendonly.aof").immutable().check(v -> nonEmptyBaseName(v,
             "appendfilename", "a filename")),
         string("appenddirname", "appendonlydir").immutable().check(v -> nonEmptyBaseName(v,

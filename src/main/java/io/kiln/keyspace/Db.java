@@ -48,7 +48,7 @@ public final class Db {
   /** The live node for {@code key}, deleting it first if its TTL has passed; null if absent. */
   public Dict.Node<Object> node(byte[] key) {
     Dict.Node<Object> n = keys.getNode(key);
-    if (n != null && n.expireAt != 0 && n.expireAt <= shard.now()) {
+    if (n != null && n.expireAt != 0 && n.expireAt <= shard.now() && !shard.replaying) {
       expireNow(n);
       return null;
     }
@@ -328,6 +328,7 @@ public final class Db {
   private void expireNow(Dict.Node<Object> n) {
     remove(n);
     shard.stats.expiredKeys++;
+    shard.effects.expired(id, n.key);
     touched(n.key);
     notify(Notify.EXPIRED, "expired", n.key);
   }

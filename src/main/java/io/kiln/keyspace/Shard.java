@@ -24,6 +24,13 @@ public final class Shard {
   private final SplittableRandom random = new SplittableRandom();
   /** Changes since the last successful save (INFO rdb_changes_since_last_save). */
   public long dirty;
+  /** What the commands did, in deterministic form, for the AOF ({@link Effects}). */
+  public final Effects effects = new Effects();
+  /**
+   * Set while the AOF is replayed: no key expires (as Redis while loading), so commands find
+   * the keys they found when they first ran; keys past their TTL go after the load.
+   */
+  public boolean replaying;
   /** The running snapshot's capture hook, or null when none runs. */
   public SnapshotCapture capture;
   /**

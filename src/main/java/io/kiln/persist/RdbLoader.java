@@ -61,6 +61,9 @@ public final class RdbLoader {
   private int slices;
   private final Shard shard;
   private final Path file;
+  /** The RDB preamble of an AOF: the AOF loader goes on from {@link #endOffset}. */
+  private final boolean aofPreamble;
+  private volatile long endOffset;
   private final Promise<Void> done = Promise.promise();
   private final Semaphore inFlight = new Semaphore(MAX_IN_FLIGHT);
   private volatile boolean stopped;
@@ -74,8 +77,9 @@ public final class RdbLoader {
   private long loaded;
   private long startNanos;
 
-  private RdbLoader(Kiln kiln, ShardVerticle verticle, Path file) {
+  private RdbLoader(Kiln kiln, ShardVerticle verticle, Path file, boolean aofPreamble) {
     this.kiln = kiln;
+    this.aofPreamble = aofPreamble;
     this.ctx = verticle.context();
     this.shard = verticle.shard();
     this.file = file;
@@ -96,7 +100,16 @@ public final class RdbLoader {
    * caller has set {@link PersistenceInfo#loading} before the server started listening.
    */
   public static RdbLoader start(Kiln kiln, ShardVerticle verticle, Path file) {
-    RdbLoader loader = new RdbLoader(kiln, verticle, file);
+    return start(kiln, verticle, file, false);
+  }
+
+  /**
+   * Starts loading {@code file}; with {@code aofPreamble} it is the RDB part at the start of an
+   * append-only file: the load ends at its EOF marker and checksum ({@link #endOffset}) and
+   * leaves the loading state to the AOF loader.
+   */
+  static RdbLoader start(Kiln kiln, ShardVerticle verticle, Path file, boolean aofPreamble) {
+    RdbLoader loader = new RdbLoader(kiln, verticle, file, aofPreamble);
     Thread t = new Thread(loader::run, "kiln-rdb-loader");
     t.setDaemon(true);
     t.start();
@@ -105,6 +118,11 @@ public final class RdbLoader {
 
   public Future<Void> future() {
     return done.future();
+  }
+
+  /** Where the RDB part ended (its checksum's end), once the load is done. */
+  long endOffset() {
+    return endOffset;
   }
 
   /** Stops the loader thread (the server is stopping). Any thread. */
@@ -139,6 +157,7 @@ public final class RdbLoader {
       RdbReader r = new RdbReader(in);
       Visitor visitor = new Visitor(r, databases, size, loadStartMs, t0);
       r.read(visitor);
+      endOffset = r.offset();
       visitor.send(true);
     } catch (Stopped e) {
       // the server is stopping: nothing to report
@@ -164,8 +183,8 @@ public final class RdbLoader {
 
   /** Reports a fatal load problem: logs it as Redis does and fails the start. Loader thread. */
   private void fail(String reason, Throwable cause) {
-    String msg = "Fatal error loading the DB: " + reason + "; run `java -jar kiln.jar check-rdb "
-        + file + "` to locate the damage, or move the file aside to start empty. Exiting.";
+    String msg = "Fatal error loading the DB: " + reason + "; run `java -jar kiln.jar "
+        + (aofPreamble ? "check-aof" : "check-rdb") + " " + file + "` to locate the damage, or move the file aside to start empty. Exiting.";
     log.warn(msg);
     LoadFailure failure = new LoadFailure(msg, cause);
     stopped = true;
@@ -482,6 +501,11 @@ public final class RdbLoader {
 
   private void finish(long expired) {
     PersistenceInfo p = kiln.persistence();
+    if (aofPreamble) {
+      log.info("Done loading RDB preamble, keys loaded: {}, keys expired: {}.", loaded, expired);
+      done.tryComplete();
+      return;
+    }
     p.loading = false;
     p.lastLoadKeysLoaded = loaded;
     p.lastLoadKeysExpired = expired;

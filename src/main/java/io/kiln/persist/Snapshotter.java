@@ -147,6 +147,15 @@ public final class Snapshotter implements SnapshotCapture {
         config.getLong("rdb-key-save-delay"));
   }
 
+  /**
+   * Writes the dataset as an RDB file over {@code target} (through a temp file beside it): the
+   * base of an append-only file, which loads as an AOF with an RDB preamble.
+   */
+  public Future<Snapshot.Done> saveAofBase(Path target) {
+    Path temp = target.resolveSibling("temp-rewriteaof-" + ProcessHandle.current().pid() + ".aof");
+    return save(temp.toString(), target.toString(), false, 0);
+  }
+
   /** Starts a snapshot into {@code temp}, renamed to {@code target} (null: removed) at the end. */
   Future<Snapshot.Done> save(String temp, String target, boolean inBackground,
       long keySaveDelayMicros) {

@@ -78,6 +78,13 @@ public final class Client implements Watcher {
   private boolean suspended;
   /** Set while EXEC runs its queued commands. */
   private boolean inExec;
+  /**
+   * The effects batch this client's replies wait for under appendfsync always ({@link ReplyGate});
+   * replies stay in {@link #out} while it is not durable.
+   */
+  long holdUntil;
+  /** A connection without a socket that replays the append-only file (replies are dropped). */
+  private final boolean replay;
   /** Socket reads handled and socket writes issued (tests check one write per read batch). */
   private long socketReads;
   private long socketWrites;
@@ -88,6 +95,7 @@ public final class Client implements Watcher {
     this.home = home;
     this.shard = home.shard();
     this.socket = socket;
+    this.replay = false;
     this.addr = socket.remoteAddress().hostAddress() + ":" + socket.remoteAddress().port();
     this.laddr = socket.localAddress().hostAddress() + ":" + socket.localAddress().port();
     this.db = shard.db(0);
@@ -97,6 +105,44 @@ public final class Client implements Watcher {
     socket.handler(this::onData);
     socket.closeHandler(v -> onClosed());
     socket.exceptionHandler(e -> log.debug("Client {} error: {}", addr, e.toString()));
+  }
+
+  /** The connection that replays the AOF through the command table, with no socket. */
+  private Client(Kiln kiln, ShardVerticle home) {
+    this.id = 0;
+    this.kiln = kiln;
+    this.home = home;
+    this.shard = home.shard();
+    this.socket = null;
+    this.replay = true;
+    this.addr = "";
+    this.laddr = "";
+    this.db = shard.db(0);
+    this.authenticated = true;
+  }
+
+  /** A connection for replaying the append-only file: commands run, replies are dropped. */
+  public static Client replayer(Kiln kiln, ShardVerticle home) {
+    return new Client(kiln, home);
+  }
+
+  /**
+   * Replays one command of the append-only file through the same table, gates and handlers as
+   * a client's (auth, loading and disk-error gates aside). Returns false when the command is
+   * unknown (the file is not one Kiln can load).
+   */
+  public boolean replay(byte[][] argv) {
+    if (kiln.commands().lookup(Numbers.ascii(argv[0]).toLowerCase(Locale.ROOT)) == null) {
+      return false;
+    }
+    process(argv);
+    out.truncate(0);
+    return true;
+  }
+
+  /** True while a MULTI read from the AOF waits for its EXEC. */
+  public boolean replayInMulti() {
+    return multi != null;
   }
 
   /** Applies proto-max-bulk-len and client-query-buffer-limit (at connect and on CONFIG SET). */
@@ -216,6 +262,14 @@ public final class Client implements Watcher {
     if (closed) {
       return;
     }
+    if (replay) {
+      out.truncate(0);
+      return;
+    }
+    if (holdUntil > home.gate().syncedSeq && !out.isEmpty()) {
+      home.gate().hold(this); // appendfsync always: not before its writes are on disk
+      return;
+    }
     if (!out.isEmpty() && !closing && home.outputLimits(subscribed()) != null
         && checkOutputLimit()) {
       return; // over client-output-buffer-limit: closed without sending, as Redis does
@@ -255,6 +309,9 @@ public final class Client implements Watcher {
    */
   public void suspend() {
     suspended = true;
+    if (replay) {
+      return;
+    }
     socket.pause();
   }
 
@@ -347,9 +404,16 @@ public final class Client implements Watcher {
       reject(cmd, "ERR Command not allowed inside a transaction");
       return;
     }
-    if ((cmd.has(CommandSpec.WRITE) || cmd.name.equals("ping")) && writesDeniedByDiskError()) {
-      reject(cmd, Errors.MISCONF_RDB);
-      return;
+    if ((cmd.has(CommandSpec.WRITE) || cmd.name.equals("ping")) && !replay) {
+      if (writesDeniedByDiskError()) {
+        reject(cmd, Errors.MISCONF_RDB);
+        return;
+      }
+      String aofError = home.aofWriteError();
+      if (aofError != null) {
+        reject(cmd, Errors.misconfAof(aofError));
+        return;
+      }
     }
     if (subscribed() && !out.resp3() && !allowedWhileSubscribed(cmd)) {
       String msg = "Can't execute '" + cmd.fullName() + "': only (P|S)SUBSCRIBE / "
@@ -363,7 +427,7 @@ public final class Client implements Watcher {
       reject(cmd, exec ? "EXECABORT Transaction discarded because of: " + msg : "ERR " + msg);
       return;
     }
-    if (kiln.persistence().loading && deniedWhileLoading(cmd)) {
+    if (kiln.persistence().loading && !replay && deniedWhileLoading(cmd)) {
       reject(cmd, Errors.LOADING);
       return;
     }
@@ -494,9 +558,20 @@ public final class Client implements Watcher {
     boolean drop = replyMode == ReplyMode.OFF || skipNext;
     skipNext = false;
     lastCommand = cmd.fullName();
+    io.kiln.keyspace.Effects effects = shard.effects;
+    long dirtyBefore = shard.dirty;
+    long recordedBefore = effects.recorded();
+    effects.beginCommand();
     long t0 = System.nanoTime();
     cmd.handler.run(this, argv);
     long micros = (System.nanoTime() - t0) / 1000;
+    if (shard.dirty != dirtyBefore) {
+      effects.verbatim(db.id, argv); // unless the handler recorded a rewrite
+    }
+    long wait = home.gate().after(cmd, argv, db.id, effects.recorded() != recordedBefore);
+    if (wait > holdUntil) {
+      holdUntil = wait;
+    }
     if (drop && !"reply".equals(cmd.name)) {
       out.truncate(mark);
     }
@@ -558,6 +633,7 @@ public final class Client implements Watcher {
     out.array(queued.size());
     shard.fixTime(System.currentTimeMillis());
     inExec = true;
+    shard.effects.beginTransaction();
     try {
       for (Queued q : queued) {
         call(q.spec(), q.argv());
@@ -565,6 +641,8 @@ public final class Client implements Watcher {
     } finally {
       inExec = false;
       shard.fixTime(0);
+      shard.effects.endTransaction();
+      shard.effects.suppress(); // EXEC itself is not an effect: MULTI ... EXEC were recorded
     }
   }
 

@@ -37,6 +37,9 @@ public final class ShardVerticle extends VerticleBase {
   private final List<Client> monitors = new ArrayList<>();
   private final SlowLog slowLog = new SlowLog();
   private Snapshotter snapshotter;
+  private final ReplyGate gate = new ReplyGate();
+  /** Feeds the effects to the AOF writer; null while appendonly is off. */
+  private AofFeed aofFeed;
   private Blocking blocking;
   private PubSub pubsub;
   private boolean clientsHeld;
@@ -144,6 +147,38 @@ public final class ShardVerticle extends VerticleBase {
     if ((flags & io.kiln.keyspace.Notify.KEYEVENT) != 0) {
       pubsub.publish(PubSub.ascii("__keyevent@" + dbid + "__:" + event), key);
     }
+  }
+
+  /** The reply gate of appendfsync always (the replies that wait for an fsync). */
+  ReplyGate gate() {
+    return gate;
+  }
+
+  /** The AOF's write error while writes are refused for it (MISCONF), else null. */
+  String aofWriteError() {
+    return aofFeed == null ? null : aofFeed.writeError();
+  }
+
+  /**
+   * Starts recording this shard's effects and feeding them to the AOF writer (appendonly yes,
+   * once the dataset is loaded). Event loop.
+   */
+  public void startAof() {
+    aofFeed = new AofFeed(index, shard.effects, gate, vertx.eventBus(), context);
+    aofFeed.start(kiln.config().getString("appendfsync"));
+    kiln.config().onChange("appendfsync", cfg -> context.runOnContext(v -> {
+      if (aofFeed != null) {
+        aofFeed.policy(cfg.getString("appendfsync"));
+      }
+    }));
+  }
+
+  /**
+   * Completes once every effect recorded so far is reported written by the AOF writer (at once
+   * when the AOF is off). Event loop.
+   */
+  public Future<Void> aofFlushed() {
+    return aofFeed == null ? Future.succeededFuture() : aofFeed.flushed();
   }
 
   public Snapshotter snapshotter() {

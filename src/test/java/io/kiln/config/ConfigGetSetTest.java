@@ -110,10 +110,10 @@ class ConfigGetSetTest {
   }
 
   @Test
-  void setAppendOnlyYesIsRefused() {
+  void setAppendOnlyIsRefusedUntilARewriteCanWriteTheBase() {
     assertThatThrownBy(() -> config.set(List.of("appendonly", "yes")))
         .hasMessage("ERR CONFIG SET failed (possibly related to argument 'appendonly') - "
-            + "appendonly yes is not supported yet (Kiln has no append-only file); use RDB snapshots");
+            + "can't set immutable config");
     assertThat(config.getBool("appendonly")).isFalse();
   }
 

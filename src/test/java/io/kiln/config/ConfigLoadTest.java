@@ -137,13 +137,9 @@ class ConfigLoadTest {
   }
 
   @Test
-  void appendOnlyYesIsRefusedUntilTheAofExists() throws Exception {
-    String path = file("aof.conf", "appendonly yes");
-    assertThatThrownBy(() -> Config.load(path, List.of()))
-        .hasMessage(path + ":1: 'appendonly' bad value 'yes': appendonly yes is not supported yet"
-            + " (Kiln has no append-only file); use RDB snapshots");
-    assertThat(Config.load(file("aof-no.conf", "appendonly no"), List.of()).getBool("appendonly"))
-        .isFalse();
+  void appendOnlyYesLoads() throws Exception {
+    assertThat(Config.load(file("aof.conf", "appendonly yes"), List.of()).getBool("appendonly"))
+        .isTrue();
   }
 
   @Test

@@ -96,19 +96,6 @@ class RdbLoadTest {
   }
 
   @Test
-  void appendonlyYesIsRefusedSoTheDumpIsNeverSkipped() throws Exception {
-    // The trap: "appendonly yes" was accepted, dump.rdb skipped and the next save overwrote it.
-    LoadSupport.write(dir.resolve("dump.rdb"), new Key(0, "a", "1", -1));
-    org.assertj.core.api.Assertions.assertThatThrownBy(() -> config(dir, "appendonly", "yes"))
-        .hasMessageContaining("appendonly yes is not supported yet");
-    try (TestKiln kiln = TestKiln.start(config(dir)); RespClient c = kiln.client()) {
-      assertThat(c.call("CONFIG", "SET", "appendonly", "yes"))
-          .startsWith("-ERR CONFIG SET failed (possibly related to argument 'appendonly')");
-      assertThat(c.call("GET", "a")).isEqualTo(bulk("1"));
-    }
-  }
-
-  @Test
   void honoursDbfilename() throws Exception {
     LoadSupport.write(dir.resolve("other.rdb"), new Key(0, "a", "1", -1));
     try (TestKiln kiln = TestKiln.start(config(dir, "dbfilename", "other.rdb"));

@@ -1,0 +1,350 @@
+package io.kiln.persist;
+
+import io.kiln.config.Config;
+import io.kiln.metrics.AofMeters;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.Message;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayDeque;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The append-only file's writer: a worker verticle that appends the shards' effect batches
+ * ({@link Aof.Batch}) to {@code dir}/{@code appendfilename} and makes them durable as
+ * {@code appendfsync} says, then tells each shard how far it got ({@link Aof.Ack}).
+ *
+ * <ul>
+ *   <li>{@code always}: each write is fsynced before its batches are acknowledged; a shard sends
+ *       its next batch only after that, so one fsync covers every client of a batch (group
+ *       commit) while the event loop keeps collecting the next one.
+ *   <li>{@code everysec}: batches are written as they come and acknowledged once written; a
+ *       second thread fsyncs about once a second. While that fsync runs, writes wait (a write
+ *       behind an fsync of the same file would block anyway), up to 2 seconds; then the buffer is
+ *       written regardless and {@code aof_delayed_fsync} counted, as Redis does.
+ *   <li>{@code no}: written only; the kernel flushes when it likes.
+ * </ul>
+ *
+ * <p>A failed write is cut back to the last complete batch (the file stays loadable) and the
+ * batches are kept and tried again every second; meanwhile shards refuse writes (MISCONF) and,
+ * under {@code always}, the replies that wait for those batches stay held. A failed fsync is
+ * retried the same way. {@link #faults} lets tests inject these failures.
+ *
+ * <p>Threads: every field is owned by the verticle's worker thread (one thread: its pool has one),
+ * except the everysec fsync, which runs on its own thread and reports back to the worker
+ * context; {@link Aof.Status} is published for readers on any thread.
+ */
+public final class AofWriter extends VerticleBase {
+  private static final Logger log = LoggerFactory.getLogger(AofWriter.class);
+
+  /** How long everysec lets writes wait behind a running fsync (Redis: 2 seconds). */
+  static final long POSTPONE_NANOS = 2_000_000_000L;
+
+  /** The test seam: failures injected before a write or an fsync (tests set it, then reset it). */
+  public interface Faults {
+    /** Called before writing {@code bytes} at {@code offset}; may throw, or block (hold). */
+    default void beforeWrite(long offset, long bytes) throws IOException {}
+
+    /** Called before each fsync; may throw, or block to hold the fsync. */
+    default void beforeFsync() throws IOException {}
+  }
+
+  public static final Faults NO_FAULTS = new Faults() {};
+  public static volatile Faults faults = NO_FAULTS;
+
+  private final Path file;
+  private final Config config;
+  private final Aof.Status status;
+  private final AofMeters meters;
+  /** Test hook: after each fsync the synced size is written here (power-loss simulations). */
+  private final String syncedOffsetFile = System.getProperty("kiln.aof.syncedOffsetFile");
+  private FileChannel channel;
+  private final ArrayDeque<Aof.Batch> unwritten = new ArrayDeque<>();
+  private long unwrittenBytes;
+  /** Per shard: the last batch written, and the last acknowledged. */
+  private final Map<Integer, Long> written = new HashMap<>();
+  private final Map<Integer, Long> acked = new HashMap<>();
+  private long size;
+  private long syncedSize;
+  private volatile String policy;
+  private long lastFsyncNanos = System.nanoTime();
+  private boolean fsyncRunning;
+  private long postponedSince;
+  private boolean retryScheduled;
+  private long tick = -1;
+  private ExecutorService fsyncThread;
+  private boolean stopped;
+
+  public AofWriter(Path file, Config config, Aof.Status status, AofMeters meters) {
+    this.file = file;
+    this.config = config;
+    this.status = status;
+    this.meters = meters;
+  }
+
+  @Override
+  public Future<?> start() throws IOException {
+    channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+    size = channel.size();
+    channel.position(size);
+    syncedSize = size;
+    status.currentSize = size;
+    status.syncedSize = size;
+    meters.size.set(size);
+    policy = config.getString("appendfsync");
+    config.onChange("appendfsync", c -> {
+      policy = c.getString("appendfsync");
+      vertx.runOnContext(v -> pump()); // an always turned off releases what waits for fsync
+    });
+    fsyncThread = Executors.newSingleThreadExecutor(r -> {
+      Thread t = new Thread(r, "kiln-aof-fsync");
+      t.setDaemon(true);
+      return t;
+    });
+    vertx.eventBus().<Aof.Batch>consumer(Aof.ADDRESS, this::onBatch);
+    tick = vertx.setPeriodic(1000, id -> {
+      everysecFsync();
+      pump();
+    });
+    return Future.succeededFuture();
+  }
+
+  /** Undeployed (shutdown): what is buffered is written and the file fsynced, then closed. */
+  @Override
+  public Future<?> stop() {
+    stopped = true;
+    vertx.cancelTimer(tick);
+    try {
+      writeOut();
+      if (size > syncedSize) {
+        channel.force(false);
+        synced(size);
+      }
+    } catch (IOException e) {
+      log.warn("Error writing the AOF file at shutdown: {}", e.getMessage());
+    }
+    fsyncThread.shutdown();
+    try {
+      fsyncThread.awaitTermination(5, TimeUnit.SECONDS);
+      channel.close();
+    } catch (IOException | InterruptedException e) {
+      log.debug("Closing the AOF: {}", e.toString());
+    }
+    return Future.succeededFuture();
+  }
+
+  private void onBatch(Message<Aof.Batch> msg) {
+    Aof.Batch b = msg.body();
+    written.putIfAbsent(b.shard(), 0L); // known from now on: it hears about errors too
+    unwritten.add(b);
+    unwrittenBytes += b.bytes().length;
+    status.bufferLength = unwrittenBytes;
+    pump();
+  }
+
+  /**
+   * Writes what waits, fsyncs when the policy says so, and acknowledges: called for every batch,
+   * on the periodic tick, when an everysec fsync ends and when a retry is due.
+   */
+  private void pump() {
+    if (stopped) {
+      return;
+    }
+    String p = policy;
+    if (!unwritten.isEmpty()) {
+      if (p.equals("everysec") && fsyncRunning && !postponeExpired()) {
+        retryIn(10);
+        return;
+      }
+      try {
+        writeOut();
+      } catch (IOException e) {
+        failed("Error writing to the AOF file: ", e);
+        return;
+      }
+    }
+    if (p.equals("always") && size > syncedSize) {
+      long t0 = System.nanoTime();
+      try {
+        faults.beforeFsync();
+        channel.force(false);
+      } catch (IOException e) {
+        failed("Error fsyncing the AOF file: ", e);
+        return;
+      }
+      meters.fsync.record(System.nanoTime() - t0, TimeUnit.NANOSECONDS);
+      meters.fsyncs.increment();
+      synced(size);
+    }
+    if (status.writeError != null) {
+      status.writeError = null;
+      log.warn("AOF write error looks solved. Kiln can write again.");
+      ackAll(true);
+    }
+    ackAll(false);
+    if (p.equals("everysec")) {
+      everysecFsync();
+    }
+  }
+
+  /** True when everysec has let writes wait 2 seconds behind an fsync: write anyway. */
+  private boolean postponeExpired() {
+    long now = System.nanoTime();
+    if (postponedSince == 0) {
+      postponedSince = now;
+      return false;
+    }
+    if (now - postponedSince < POSTPONE_NANOS) {
+      return false;
+    }
+    postponedSince = 0;
+    status.delayedFsync++;
+    meters.delayedFsyncs.increment();
+    log.warn("Asynchronous AOF fsync is taking too long (disk is busy?). Writing the AOF buffer "
+        + "without waiting for fsync to complete, this may slow down Kiln.");
+    return true;
+  }
+
+  /** Writes every waiting batch in one gathering write; on failure the file is cut back. */
+  private void writeOut() throws IOException {
+    if (unwritten.isEmpty()) {
+      return;
+    }
+    postponedSince = 0;
+    ByteBuffer[] bufs = new ByteBuffer[unwritten.size()];
+    int i = 0;
+    for (Aof.Batch b : unwritten) {
+      bufs[i++] = ByteBuffer.wrap(b.bytes());
+    }
+    long before = size;
+    long t0 = System.nanoTime();
+    try {
+      faults.beforeWrite(before, unwrittenBytes);
+      long left = unwrittenBytes;
+      while (left > 0) {
+        left -= channel.write(bufs);
+      }
+    } catch (IOException e) {
+      try {
+        // a partial write is cut off, so the file ends with a complete command
+        channel.truncate(before);
+        channel.position(before);
+      } catch (IOException te) {
+        log.warn("Could not remove the partial write from the AOF file: {}", te.getMessage());
+      }
+      throw e;
+    }
+    meters.write.record(System.nanoTime() - t0, TimeUnit.NANOSECONDS);
+    size += unwrittenBytes;
+    for (Aof.Batch b : unwritten) {
+      written.merge(b.shard(), b.seq(), Math::max);
+    }
+    unwritten.clear();
+    unwrittenBytes = 0;
+    status.bufferLength = 0;
+    status.currentSize = size;
+    meters.size.set(size);
+  }
+
+  /** everysec: an fsync on the fsync thread when a second has passed and none runs. */
+  private void everysecFsync() {
+    if (!"everysec".equals(policy) || fsyncRunning || size <= syncedSize
+        || System.nanoTime() - lastFsyncNanos < 1_000_000_000L) {
+      return;
+    }
+    fsyncRunning = true;
+    status.fsyncPending = true;
+    long target = size;
+    io.vertx.core.Context ctx = context;
+    fsyncThread.execute(() -> {
+      long t0 = System.nanoTime();
+      String error = null;
+      try {
+        faults.beforeFsync();
+        channel.force(false);
+      } catch (IOException e) {
+        error = e.getMessage() == null ? e.toString() : e.getMessage();
+      }
+      long took = System.nanoTime() - t0;
+      String err = error;
+      ctx.runOnContext(v -> {
+        fsyncRunning = false;
+        status.fsyncPending = false;
+        lastFsyncNanos = System.nanoTime();
+        if (err != null) {
+          if (status.writeError == null) {
+            log.warn("Error fsyncing the AOF file: {}", err);
+          }
+          status.writeError = err;
+          ackAll(true);
+          return;
+        }
+        meters.fsync.record(took, TimeUnit.NANOSECONDS);
+        meters.fsyncs.increment();
+        synced(target);
+        pump();
+      });
+    });
+  }
+
+  private void synced(long upTo) {
+    syncedSize = Math.max(syncedSize, upTo);
+    status.syncedSize = syncedSize;
+    lastFsyncNanos = System.nanoTime();
+    if (syncedOffsetFile != null) {
+      try {
+        Files.writeString(Path.of(syncedOffsetFile), Long.toString(syncedSize));
+      } catch (IOException e) {
+        log.debug("synced offset file: {}", e.toString());
+      }
+    }
+  }
+
+  /**
+   * Tells each shard how far its batches got: written (everysec, no) or written and fsynced
+   * (always). With {@code force}, every shard hears the current status even with nothing new.
+   */
+  private void ackAll(boolean force) {
+    boolean durable = !"always".equals(policy) || syncedSize == size;
+    String error = status.writeError;
+    for (Map.Entry<Integer, Long> e : written.entrySet()) {
+      long seq = durable ? e.getValue() : acked.getOrDefault(e.getKey(), 0L);
+      if (force || seq > acked.getOrDefault(e.getKey(), 0L)) {
+        acked.put(e.getKey(), seq);
+        vertx.eventBus().send(Aof.ACKS + e.getKey(), new Aof.Ack(seq, error));
+      }
+    }
+  }
+
+  private void failed(String what, IOException e) {
+    String reason = e.getMessage() == null ? e.toString() : e.getMessage();
+    if (!reason.equals(status.writeError)) {
+      log.warn("{}{}", what, reason);
+    }
+    status.writeError = reason;
+    status.currentSize = size;
+    ackAll(true);
+    retryIn(1000);
+  }
+
+  private void retryIn(long ms) {
+    if (!retryScheduled) {
+      retryScheduled = true;
+      vertx.setTimer(ms, id -> {
+        retryScheduled = false;
+        pump();
+      });
+    }
+  }
+}

@@ -1,0 +1,152 @@
+package io.kiln.server;
+
+import io.kiln.keyspace.Effects;
+import io.kiln.persist.Aof;
+import io.vertx.core.Context;
+import io.vertx.core.eventbus.EventBus;
+import io.vertx.core.eventbus.MessageConsumer;
+
+/**
+ * Hands a shard's effects to the AOF writer, one batch per event-loop round, and applies what
+ * the writer reports back: the reply gate's releases and the write status (MISCONF).
+ *
+ * <p>The first effect of a round schedules the hand-over as an event-loop task, which Netty runs
+ * after the I/O of the round: every client whose request arrived in the round is in one batch.
+ * Under {@code appendfsync always} one batch is in flight at a time: while the writer fsyncs it,
+ * the loop keeps serving and collects the next batch, sent when the fsync is reported (group
+ * commit). Under everysec and no every round's batch goes at once.
+ *
+ * <p>Owned by the shard's event loop; not thread-safe.
+ */
+public final class AofFeed {
+  private final int shardIndex;
+  private final Effects effects;
+  private final ReplyGate gate;
+  private final EventBus bus;
+  private final Context context;
+  private MessageConsumer<Aof.Ack> acks;
+  /** The batch sent and not yet reported durable under always (0: none). */
+  private long inFlight;
+  private boolean scheduled;
+  private boolean always;
+  /** Null while the AOF is written; the reason writes are refused otherwise. */
+  private String writeError;
+  private long batches;
+  /** The last batch sent, and the last the writer reported. */
+  private long lastSent;
+  private long lastAcked;
+  /** Completed once everything recorded is reported written ({@link #flushed}). */
+  private io.vertx.core.Promise<Void> flushing;
+  private long batchBytes;
+
+  AofFeed(int shardIndex, Effects effects, ReplyGate gate, EventBus bus, Context context) {
+    this.shardIndex = shardIndex;
+    this.effects = effects;
+    this.gate = gate;
+    this.bus = bus;
+    this.context = context;
+  }
+
+  /** Starts recording effects and shipping them (after the load). Event loop. */
+  void start(String appendfsync) {
+    policy(appendfsync);
+    acks = bus.consumer(Aof.ACKS + shardIndex, m -> onAck(m.body()));
+    effects.onBatchStart = this::schedule;
+    effects.resetStream();
+    effects.enabled = true;
+  }
+
+  /** Stops recording (the AOF is turned off or the server stops). Event loop. */
+  void stop() {
+    ship();
+    effects.enabled = false;
+    if (acks != null) {
+      acks.unregister();
+    }
+  }
+
+  /** CONFIG SET appendfsync. Event loop. */
+  void policy(String appendfsync) {
+    always = appendfsync.equals("always");
+    gate.active = always;
+    if (!always && inFlight == 0) {
+      ship();
+    }
+  }
+
+  /** The AOF's write error (MISCONF), or null while writes succeed. */
+  String writeError() {
+    return writeError;
+  }
+
+  private void schedule() {
+    if (!scheduled) {
+      scheduled = true;
+      context.runOnContext(v -> {
+        scheduled = false;
+        ship();
+      });
+    }
+  }
+
+  private void ship() {
+    if (always && inFlight != 0) {
+      return; // sent when the fsync in flight is reported
+    }
+    int commands = effects.pendingCount();
+    byte[] bytes = effects.take();
+    if (bytes == null) {
+      return;
+    }
+    long seq = gate.collectingSeq++;
+    lastSent = seq;
+    batches++;
+    batchBytes += bytes.length;
+    if (always) {
+      inFlight = seq;
+    }
+    bus.send(Aof.ADDRESS, new Aof.Batch(shardIndex, seq, bytes, commands));
+  }
+
+  private void onAck(Aof.Ack ack) {
+    writeError = ack.error();
+    lastAcked = Math.max(lastAcked, ack.seq());
+    if (ack.seq() >= inFlight) {
+      inFlight = 0;
+    }
+    gate.synced(ack.seq());
+    if (inFlight == 0 && effects.pendingBytes() > 0) {
+      ship();
+    }
+    checkFlushed();
+  }
+
+  /**
+   * Sends what is recorded and completes once the writer reported all of it written (fsynced
+   * under always): a shutdown waits for it before the writer closes. Event loop.
+   */
+  io.vertx.core.Future<Void> flushed() {
+    if (flushing == null) {
+      flushing = io.vertx.core.Promise.promise();
+    }
+    ship();
+    checkFlushed();
+    return flushing.future();
+  }
+
+  private void checkFlushed() {
+    if (flushing != null && inFlight == 0 && effects.pendingBytes() == 0
+        && lastAcked >= lastSent) {
+      flushing.tryComplete();
+    }
+  }
+
+  /** Batches sent so far, and their bytes (metrics, tests). */
+  long batches() {
+    return batches;
+  }
+
+  long batchBytes() {
+    return batchBytes;
+  }
+}
