@@ -21,14 +21,15 @@ import java.util.Map;
  *       client's replies until the batch holding that effect is fsynced;
  *   <li>a command that names a key written by a batch not yet fsynced holds until that batch is
  *       fsynced (it may have read the write);
- *   <li>a command that names no key but may read the dataset (DBSIZE, KEYS, SCAN, INFO, EXEC of
- *       nothing...) holds until every batch recorded so far is fsynced, and so does any command
- *       after a write that touched no single key (FLUSHALL, SWAPDB, MOVE, COPY);
+ *   <li>a read-only command that names no key (DBSIZE, KEYS, SCAN, RANDOMKEY) holds until every
+ *       batch recorded so far is fsynced, and so does any command after a write that touched no
+ *       single key (FLUSHALL, SWAPDB, MOVE, COPY);
  *   <li>a client's replies keep their order: once one is held, every later reply of that client
  *       waits behind it.
  * </ol>
- * Connection and pub/sub commands (PING, ECHO, HELLO, CLIENT..., SUBSCRIBE...) read no data and
- * are held only by rule 4. Everything else is not held: a read of a key untouched since the last
+ * Commands that read no keys (PING, ECHO, CLIENT, CONFIG, INFO, SUBSCRIBE...) are held only by
+ * rule 4: INFO stays answerable while a failing disk holds the writers (its counters may run a
+ * batch ahead of the file). Everything else is not held: a read of a key untouched since the last
  * fsync, from a client with nothing pending, is answered at once while the fsync runs. So a crash
  * after any fsync leaves every reply any client has seen explained by the file.
  *
@@ -85,7 +86,7 @@ final class ReplyGate {
       return 0;
     }
     if (keys.length == 0) {
-      return readsNoData(cmd) ? 0 : lastWriteSeq;
+      return cmd.has(CommandSpec.READONLY) ? lastWriteSeq : 0;
     }
     long wait = everythingSeq > syncedSeq ? everythingSeq : 0;
     for (int k : keys) {
@@ -134,12 +135,6 @@ final class ReplyGate {
         c.flush(); // one still waiting for a later batch holds itself again
       }
     }
-  }
-
-  private static boolean readsNoData(CommandSpec cmd) {
-    String group = cmd.group;
-    return "connection".equals(group) || "pubsub".equals(group)
-        || (cmd.parent == null && cmd.name.equals("multi"));
   }
 
   /** Writes that reach keys not named where the key specs say (another database, all keys). */
