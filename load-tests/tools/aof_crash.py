@@ -8,7 +8,7 @@ sockets).
       RPUSH c<CYCLE>:l<id> <seq>. DELAY_MS after the writers started it sends SIGKILL to
       KILL_PID, then waits for every connection to fail and writes STATE_FILE (JSON): per writer
       the commands sent and the commands acknowledged (a reply was read), and the write rate.
-      The synced offset file is read just before the kill (used only if the kill tore it).
+      and when each reply came. The synced offset file is read just before the kill (used only if the kill tore it).
   aof_crash.py verify PORT CYCLE STATE_FILE
       Reads back every key of the cycle and checks, per writer, that what is there is exactly
       the effect of a prefix of its command stream, no shorter than what was acknowledged and no
@@ -77,7 +77,8 @@ def commands(cycle, wid, seq):
 
 
 def write(port, cycle, writers, delay_ms, kill_pid, state_file, synced_file=None):
-    state = [{"sent": 0, "acked": 0, "error": None} for _ in range(writers)]
+    # ack_times[i]: when command i's reply came, seconds from the writers' start
+    state = [{"sent": 0, "acked": 0, "error": None, "ack_times": []} for _ in range(writers)]
     conns = [Conn(port) for _ in range(writers)]
     go = threading.Event()
 
@@ -97,6 +98,7 @@ def write(port, cycle, writers, delay_ms, kill_pid, state_file, synced_file=None
                     if r != want:
                         st["error"] = "%s got %r, want %r" % (cmd[0], r, want)
                         return
+                    st["ack_times"].append(round(time.monotonic() - t0, 4))
                     st["acked"] += 1
         except (OSError, ConnectionError) as e:
             if st["error"] is None and not killed.is_set():
@@ -106,6 +108,7 @@ def write(port, cycle, writers, delay_ms, kill_pid, state_file, synced_file=None
     threads = [threading.Thread(target=run, args=(i,), daemon=True) for i in range(writers)]
     for t in threads:
         t.start()
+    global t0
     t0 = time.monotonic()
     go.set()
     time.sleep(delay_ms / 1000.0)  # the random moment of the crash: the point of the test
@@ -135,7 +138,9 @@ def verify(port, cycle, state_file):
         st = json.load(f)
     c = Conn(port)
     acked = recovered = lost = nkeys = 0
-    errors = []
+    window = 0.0  # the oldest lost acknowledged command: how long before the kill it was acked
+    errors = []  # not the effect of a prefix of what was sent: wrong under any policy
+    losses = []  # acknowledged commands missing: wrong under always, measured under everysec
     for wid, w in enumerate(st["writers"]):
         sent_seq = (w["sent"] + 2) // 3  # the SETs sent
         keys = ["c%d:w%d:%d" % (cycle, wid, s) for s in range(1, sent_seq + 2)]
@@ -164,18 +169,20 @@ def verify(port, cycle, state_file):
         if prefix > w["sent"]:
             errors.append("w%d: %d commands' effects, only %d sent" % (wid, prefix, w["sent"]))
         if prefix < w["acked"]:
-            errors.append("w%d: LOST acknowledged writes: acked %d commands (last SET seq %d), "
+            window = max(window, st["seconds"] - w["ack_times"][prefix])
+            losses.append("w%d: LOST acknowledged writes: acked %d commands (last SET seq %d), "
                           "recovered %d (last SET seq %d)" % (wid, w["acked"], (w["acked"] + 2) // 3,
                                                              prefix, s))
         acked += w["acked"]
         recovered += min(prefix, w["acked"])
         lost += max(0, w["acked"] - prefix)
     rate = acked / st["seconds"] if st["seconds"] > 0 else 0
-    print(json.dumps({"ok": not errors, "acked": acked, "recovered": recovered, "lost": lost,
+    print(json.dumps({"ok": not errors and not losses, "consistent": not errors, "acked": acked, "recovered": recovered, "lost": lost,
                       "keys": nkeys, "rate": round(rate, 1),
                       "lost_seconds": round(lost / rate, 3) if rate else 0.0,
+                      "lost_window": round(window, 3),
                       "writer_errors": [w["error"] for w in st["writers"] if w["error"]],
-                      "errors": errors}))
+                      "errors": errors, "losses": losses[:3]}))
 
 
 if __name__ == "__main__":
