@@ -359,6 +359,11 @@ public final class DebugCommands {
       });
     } else if (n.value instanceof io.kiln.types.ZSetValue z) {
       ZSetCommands.digest(d, z);
+    } else if (n.value instanceof io.kiln.types.ListValue list) {
+      mix(d, new byte[] {0, 0, 0, 1}); // type list: elements mixed in order
+      for (byte[] e : list.toList()) {
+        mix(d, e);
+      }
     } else {
       // Other types come with their families; until then their identity is all we know.
       mix(d, new byte[] {0, 0, 0, 9});

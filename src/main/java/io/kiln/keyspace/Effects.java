@@ -38,8 +38,8 @@ public final class Effects {
 
   /** Something reads the stream: effects are recorded only then. */
   public boolean enabled;
-  /** Told when a batch receives its first effect (the consumer schedules its hand-over). */
-  public Runnable onBatchStart = () -> { };
+  /** Told of every effect recorded (the consumer schedules the batch's hand-over). */
+  public Runnable onRecord = () -> { };
   private byte[] buf = new byte[16 * 1024];
   private int len;
   /** Database of the last effect in the stream (across batches), -1 before the first. */
@@ -150,9 +150,7 @@ public final class Effects {
   }
 
   private void append(int db, byte[]... argv) {
-    if (len == 0) {
-      onBatchStart.run();
-    }
+    onRecord.run();
     if (inTransaction && !transactionOpened) {
       transactionOpened = true;
       encode(MULTI);

@@ -295,7 +295,9 @@ public final class RdbLoader {
       }
       recordStart = r.offset();
       delay();
-      if (e.expireMs() != -1 && e.expireMs() < nowMs) {
+      // An AOF's preamble keeps keys whose TTL passed, as Redis does: commands after it in the
+      // file may act on them (they expire once the AOF is loaded).
+      if (e.expireMs() != -1 && e.expireMs() < nowMs && !aofPreamble) {
         expired++;
       } else {
         keys++;

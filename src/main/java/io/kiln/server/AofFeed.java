@@ -51,7 +51,7 @@ public final class AofFeed {
   void start(String appendfsync) {
     policy(appendfsync);
     acks = bus.consumer(Aof.ACKS + shardIndex, m -> onAck(m.body()));
-    effects.onBatchStart = this::schedule;
+    effects.onRecord = this::schedule;
     effects.resetStream();
     effects.enabled = true;
   }
@@ -114,10 +114,12 @@ public final class AofFeed {
     if (ack.seq() >= inFlight) {
       inFlight = 0;
     }
-    gate.synced(ack.seq());
+    // The next batch goes first: the writer fsyncs it while this loop writes the replies the
+    // fsync just reported (one socket write per client: the longer part of the turn).
     if (inFlight == 0 && effects.pendingBytes() > 0) {
       ship();
     }
+    gate.synced(ack.seq());
     checkFlushed();
   }
 

@@ -210,10 +210,7 @@ public final class Blocking {
             if (w.client.isClosing()) {
               unblock(w);
             } else if (w.handler.serve(ref.db(), ref.key())) {
-              long seq = w.client.home.gate().served(ref.db().id, ref.key());
-              if (seq > w.client.holdUntil) {
-                w.client.holdUntil = seq; // appendfsync always: its pop is not on disk yet
-              }
+              w.client.home.gate().served(w.client, ref.db().id, ref.key());
               unblock(w);
               wake(w.client);
             } else if (ref.db().peek(ref.key()) == null) {

@@ -568,10 +568,7 @@ public final class Client implements Watcher {
     if (shard.dirty != dirtyBefore) {
       effects.verbatim(db.id, argv); // unless the handler recorded a rewrite
     }
-    long wait = home.gate().after(cmd, argv, db.id, effects.recorded() != recordedBefore);
-    if (wait > holdUntil) {
-      holdUntil = wait;
-    }
+    home.gate().after(this, cmd, argv, db.id, effects.recorded() != recordedBefore);
     if (drop && !"reply".equals(cmd.name)) {
       out.truncate(mark);
     }

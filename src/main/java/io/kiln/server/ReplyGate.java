@@ -64,13 +64,21 @@ final class ReplyGate {
   private final List<Client> held = new ArrayList<>();
 
   /**
-   * After {@code cmd} ran in database {@code db}: the batch its client's replies must wait for
-   * (0: none of its own). {@code recorded}: it recorded an effect.
+   * After {@code cmd} of client {@code c} ran in database {@code db} ({@code recorded}: it
+   * recorded an effect): raises the batch the client's replies wait for when the rule says so.
    */
-  long after(CommandSpec cmd, byte[][] argv, int db, boolean recorded) {
+  void after(Client c, CommandSpec cmd, byte[][] argv, int db, boolean recorded) {
     if (!active || (cmd.parent == null && cmd.name.equals("exec"))) {
-      return 0; // EXEC's commands went through here one by one
+      return; // EXEC's commands went through here one by one
     }
+    long wait = waitFor(cmd, argv, db, recorded);
+    if (wait > c.holdUntil) {
+      c.holdUntil = wait;
+    }
+  }
+
+  /** The batch a command's reply must wait for by rules 1-3, 0 for none. */
+  private long waitFor(CommandSpec cmd, byte[][] argv, int db, boolean recorded) {
     int[] keys = keyPositions(cmd, argv);
     if (recorded) {
       lastWriteSeq = collectingSeq;
@@ -98,14 +106,16 @@ final class ReplyGate {
     return wait > syncedSeq ? wait : 0;
   }
 
-  /** A blocked client was served a pop of {@code key} of {@code db}: its reply waits (rule 1). */
-  long served(int db, byte[] key) {
+  /** Blocked client {@code c} was served a pop of {@code key} of {@code db}: rule 1. */
+  void served(Client c, int db, byte[] key) {
     if (!active) {
-      return 0;
+      return;
     }
     lastWriteSeq = collectingSeq;
     unsynced.put(new KeyRef(db, key), collectingSeq);
-    return collectingSeq;
+    if (c.holdUntil < collectingSeq) {
+      c.holdUntil = collectingSeq;
+    }
   }
 
   /** {@code c} has output that must wait; it is flushed again on release. */

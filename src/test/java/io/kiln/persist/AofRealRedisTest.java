@@ -20,7 +20,6 @@ import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -203,9 +202,6 @@ class AofRealRedisTest {
     }
   }
 
-  @Disabled("bug: RdbLoader drops keys whose TTL passed from an AOF's RDB "
-      + "preamble/base (Redis keeps them while loading an AOF), so a later PERSIST/PEXPIREAT on "
-      + "them in the AOF finds no key: the key is lost")
   @Test
   void anExpiredKeyInThePreambleStaysForTheCommandsAfterIt() throws Exception {
     // dump.rdb: k with a TTL 1.5 s ahead; Kiln writes it into the AOF's preamble, then PERSIST k
