@@ -29,7 +29,7 @@
 # passes RESET_MB (default 16) to keep restarts fast.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-jar="$here/../target/kiln.jar"
+jar="${KILN_JAR:-$here/../target/kiln.jar}"
 [[ -f "$jar" ]] || mvn -q -f "$here/../pom.xml" package -DskipTests
 fsync="${FSYNC:-always}"
 powerloss="${POWERLOSS:-0}"

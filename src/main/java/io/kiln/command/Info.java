@@ -289,7 +289,8 @@ public final class Info {
     field(sb, "aof_last_bgrewrite_status", "ok");
     field(sb, "aof_rewrites", 0);
     field(sb, "aof_rewrites_consecutive_failures", 0);
-    field(sb, "aof_last_write_status", aof.writeError == null ? "ok" : "err");
+    // as this shard knows it: INFO and the MISCONF gate agree
+    field(sb, "aof_last_write_status", c.home.aofWriteError() == null ? "ok" : "err");
     field(sb, "aof_last_cow_size", 0);
     field(sb, "module_fork_in_progress", 0);
     field(sb, "module_fork_last_cow_size", 0);

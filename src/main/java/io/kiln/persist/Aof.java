@@ -21,8 +21,10 @@ public final class Aof {
   /**
    * The effects of one event-loop round of shard {@code shard}, RESP-encoded, with the shard's
    * sequence number (batches of one shard arrive in order and are written in that order).
+   * Under always every batch is acknowledged once fsynced; under everysec and no only those
+   * with {@code wantAck} at once (a shutdown waiting for the file), the others once a second.
    */
-  public record Batch(int shard, long seq, byte[] bytes, int commands) {}
+  public record Batch(int shard, long seq, byte[] bytes, int commands, boolean wantAck) {}
 
   /**
    * To shard {@code shard}: every batch up to {@code seq} is written ({@code appendfsync} no or

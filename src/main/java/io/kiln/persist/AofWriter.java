@@ -82,6 +82,8 @@ public final class AofWriter extends VerticleBase {
   private boolean fsyncRunning;
   private long postponedSince;
   private boolean retryScheduled;
+  /** A batch asked to hear at once how far the writes got (everysec and no ack once a second). */
+  private boolean ackWanted;
   private long tick = -1;
   private ExecutorService fsyncThread;
   private boolean stopped;
@@ -116,6 +118,7 @@ public final class AofWriter extends VerticleBase {
     tick = vertx.setPeriodic(1000, id -> {
       everysecFsync();
       pump();
+      ackAll(false);
     });
     return Future.succeededFuture();
   }
@@ -147,6 +150,7 @@ public final class AofWriter extends VerticleBase {
   private void onBatch(Message<Aof.Batch> msg) {
     Aof.Batch b = msg.body();
     written.putIfAbsent(b.shard(), 0L); // known from now on: it hears about errors too
+    ackWanted |= b.wantAck();
     unwritten.add(b);
     unwrittenBytes += b.bytes().length;
     status.bufferLength = unwrittenBytes;
@@ -192,7 +196,10 @@ public final class AofWriter extends VerticleBase {
       log.warn("AOF write error looks solved. Kiln can write again.");
       ackAll(true);
     }
-    ackAll(false);
+    if (p.equals("always") || ackWanted) {
+      ackWanted = false;
+      ackAll(false);
+    }
     if (p.equals("everysec")) {
       everysecFsync();
     }

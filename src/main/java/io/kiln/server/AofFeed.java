@@ -90,6 +90,10 @@ public final class AofFeed {
   }
 
   private void ship() {
+    ship(false);
+  }
+
+  private void ship(boolean wantAck) {
     if (always && inFlight != 0) {
       return; // sent when the fsync in flight is reported
     }
@@ -105,7 +109,7 @@ public final class AofFeed {
     if (always) {
       inFlight = seq;
     }
-    bus.send(Aof.ADDRESS, new Aof.Batch(shardIndex, seq, bytes, commands));
+    bus.send(Aof.ADDRESS, new Aof.Batch(shardIndex, seq, bytes, commands, wantAck));
   }
 
   private void onAck(Aof.Ack ack) {
@@ -131,7 +135,11 @@ public final class AofFeed {
     if (flushing == null) {
       flushing = io.vertx.core.Promise.promise();
     }
-    ship();
+    if (effects.pendingBytes() > 0) {
+      ship(true);
+    } else if (lastAcked < lastSent) { // written already: ask the writer to say so now
+      bus.send(Aof.ADDRESS, new Aof.Batch(shardIndex, lastSent, new byte[0], 0, true));
+    }
     checkFlushed();
     return flushing.future();
   }

@@ -154,8 +154,11 @@ public final class ShardVerticle extends VerticleBase {
     return gate;
   }
 
-  /** The AOF's write error while writes are refused for it (MISCONF), else null. */
-  String aofWriteError() {
+  /**
+   * The AOF's write error while this shard refuses writes for it (MISCONF; INFO's
+   * aof_last_write_status), else null.
+   */
+  public String aofWriteError() {
     return aofFeed == null ? null : aofFeed.writeError();
   }
 
