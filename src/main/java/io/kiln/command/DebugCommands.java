@@ -3,6 +3,7 @@ package io.kiln.command;
 import io.kiln.keyspace.Db;
 import io.kiln.keyspace.Dict;
 import io.kiln.resp.Numbers;
+import io.kiln.persist.AofLoader;
 import io.kiln.persist.RdbLoader;
 import io.kiln.persist.Snapshotter;
 import io.kiln.server.Client;
@@ -35,6 +36,8 @@ public final class DebugCommands {
     "    Hex digest of the whole dataset (all zeros when empty).",
     "DIGEST-VALUE <key> [<key> ...]",
     "    Hex digest of the value of each key.",
+    "LOADAOF",
+    "    Write what is pending to the append only file, empty the dataset and load the file back.",
     "LOG <message>",
     "    Write <message> to the server log.",
     "OBJECT <key>",
@@ -69,6 +72,8 @@ public final class DebugCommands {
       c.ok();
     } else if (Args.is(sub, "reload") && argc == 2) {
       reload(c);
+    } else if (Args.is(sub, "loadaof") && argc == 2) {
+      loadAof(c);
     } else if (Args.is(sub, "object") && argc == 3) {
       object(c, argv[2]);
     } else if (Args.is(sub, "populate") && argc >= 3 && argc <= 5) {
@@ -280,6 +285,35 @@ public final class DebugCommands {
           }
           c.resume();
         });
+  }
+
+  /**
+   * DEBUG LOADAOF: what is recorded reaches the file, the dataset is emptied and the AOF loaded
+   * again through the command table; clients wait meanwhile.
+   */
+  private static void loadAof(Client c) {
+    if (!c.kiln.aofStatus().enabled || c.inExec()) {
+      c.error(Errors.AOF_NOT_ON);
+      return;
+    }
+    c.suspend();
+    c.home.holdClients();
+    java.nio.file.Path file = java.nio.file.Path.of(c.kiln.config().getString("dir"))
+        .resolve(c.kiln.config().getString("appendfilename"));
+    c.home.aofFlushed().compose(v -> {
+      c.shard.flushAll();
+      return AofLoader.start(c.kiln, c.home, java.util.List.of(file)).future();
+    }).onComplete(ar -> {
+      c.kiln.persistence().loading = false;
+      c.home.releaseClients();
+      if (ar.succeeded()) {
+        log.warn("Append Only File loaded by DEBUG LOADAOF");
+        c.ok();
+      } else {
+        c.error(Errors.AOF_LOAD_FAILED);
+      }
+      c.resume();
+    });
   }
 
   private static void object(Client c, byte[] key) {

@@ -57,6 +57,10 @@ public final class Errors {
       + "otherwise you need to set this option in the configuration file, and then restart the "
       + "server.";
 
+  public static final String AOF_NOT_ON = "ERR The append only file is not enabled";
+  public static final String AOF_LOAD_FAILED = "ERR Error loading the append only file, check "
+      + "server logs.";
+
   /** Redis's refusal of writes while the AOF cannot be written ({@code reason}: the OS error). */
   public static String misconfAof(String reason) {
     return "MISCONF Errors writing to the AOF file: " + reason;

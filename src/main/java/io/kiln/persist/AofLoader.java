@@ -87,11 +87,19 @@ public final class AofLoader {
     }
     long totalBytes = total;
     long t0 = System.nanoTime();
+    io.kiln.keyspace.Shard shard = verticle.shard();
+    boolean[] recording = new boolean[1];
+    long[] dirty = new long[1];
     verticle.execute(() -> {
       kiln.persistence().loading = true;
       kiln.persistence().loadingTotalBytes = totalBytes;
       kiln.persistence().loadingLoadedBytes = 0;
-      verticle.shard().replaying = true;
+      shard.replaying = true;
+      // What the file holds is not recorded again (DEBUG LOADAOF runs with the AOF on), nor
+      // counted as changes since the last save.
+      recording[0] = shard.effects.enabled;
+      shard.effects.enabled = false;
+      dirty[0] = shard.dirty;
     });
     Future<Void> chain = Future.succeededFuture();
     for (int i = 0; i < files.size(); i++) {
@@ -100,7 +108,9 @@ public final class AofLoader {
       chain = chain.compose(v -> loader.loadFile(f, last));
     }
     chain.onComplete(ar -> verticle.execute(() -> {
-      verticle.shard().replaying = false;
+      shard.replaying = false;
+      shard.effects.enabled = recording[0];
+      shard.dirty = dirty[0];
       if (ar.succeeded() && !loader.done.future().isComplete()) {
         // loading stays on until the AOF writer runs: no write may go unrecorded
         log.info("DB loaded from append only file: {} seconds",

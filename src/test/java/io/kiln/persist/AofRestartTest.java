@@ -59,4 +59,26 @@ class AofRestartTest {
     assertThat(aof).contains("PXAT").contains("PEXPIREAT").doesNotContain("EX\r\n")
         .doesNotContain("INCRBYFLOAT");
   }
+
+  @Test
+  void debugLoadaofReloadsTheFileWithoutWritingItAgain() throws Exception {
+    try (TestKiln kiln = TestKiln.start(config(dir, "appendonly", "yes",
+        "enable-debug-command", "yes"));
+        RespClient c = kiln.client()) {
+      c.call("RPUSH", "l", "a", "b", "c");
+      c.call("SET", "s", "v", "PX", "3600000");
+      c.call("INCR", "n");
+      String digest = c.call("DEBUG", "DIGEST");
+      String size = info(c, "aof_current_size");
+      assertThat(c.call("DEBUG", "LOADAOF")).isEqualTo("+OK\r\n");
+      assertThat(c.call("DEBUG", "DIGEST")).isEqualTo(digest);
+      assertThat(info(c, "aof_current_size")).as("the replay is not appended again").isEqualTo(size);
+      assertThat(c.call("INCR", "n")).isEqualTo(":2\r\n"); // and writes are recorded after it
+    }
+    try (TestKiln kiln = TestKiln.start(config(dir, "enable-debug-command", "yes"));
+        RespClient c = kiln.client()) {
+      assertThat(c.call("DEBUG", "LOADAOF"))
+          .isEqualTo("-ERR The append only file is not enabled\r\n");
+    }
+  }
 }
