@@ -1,6 +1,7 @@
 package io.kiln.metrics;
 
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -9,9 +10,8 @@ import java.time.Duration;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * The append-only file's meters. They are registered now, all at zero, so dashboards and alerts
- * can be built before the AOF exists: the AOF issue feeds them (write and fsync latency, fsync
- * count, delayed fsyncs, file size, rewrites). Its writer records here once per batch, on its
+ * The append-only file's meters: write and fsync latency, fsync count, delayed fsyncs, file size,
+ * batch sizes (rewrites: the rewrite issue). The AOF writer records here once per batch, on its
  * own worker thread, never per command on an event loop; Micrometer meters are thread-safe.
  * With metrics off they are no-op meters ({@link #NOOP}).
  */
@@ -34,6 +34,10 @@ public final class AofMeters {
   public final Counter delayedFsyncs;
   /** The AOF's current size in bytes. */
   public final AtomicLong size = new AtomicLong();
+  /** Commands per batch the writer receives (one event-loop round of a shard). */
+  public final DistributionSummary batchCommands;
+  /** Bytes per batch. */
+  public final DistributionSummary batchBytes;
   public final Counter rewrites;
   public final Timer rewrite;
 
@@ -48,6 +52,11 @@ public final class AofMeters {
         .description("AOF fsyncs that waited for the previous one").register(registry);
     Gauge.builder("kiln.aof.size", size, AtomicLong::get).baseUnit("bytes")
         .description("Current AOF size").register(registry);
+    batchCommands = DistributionSummary.builder("kiln.aof.batch.commands")
+        .description("Commands per AOF batch (one event-loop round)")
+        .serviceLevelObjectives(1, 2, 4, 8, 16, 32, 64, 128, 256, 1024, 4096).register(registry);
+    batchBytes = DistributionSummary.builder("kiln.aof.batch.bytes").baseUnit("bytes")
+        .description("Bytes per AOF batch").register(registry);
     rewrites = Counter.builder("kiln.aof.rewrites").description("AOF rewrites completed")
         .register(registry);
     rewrite = Timer.builder("kiln.aof.rewrite").description("AOF rewrite duration")

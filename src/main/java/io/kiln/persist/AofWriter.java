@@ -151,6 +151,10 @@ public final class AofWriter extends VerticleBase {
     Aof.Batch b = msg.body();
     written.putIfAbsent(b.shard(), 0L); // known from now on: it hears about errors too
     ackWanted |= b.wantAck();
+    if (b.commands() > 0) {
+      meters.batchCommands.record(b.commands());
+      meters.batchBytes.record(b.bytes().length);
+    }
     unwritten.add(b);
     unwrittenBytes += b.bytes().length;
     status.bufferLength = unwrittenBytes;

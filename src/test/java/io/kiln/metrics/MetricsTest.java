@@ -111,6 +111,23 @@ class MetricsTest {
   }
 
   @Test
+  void theAofMetersFollowTheFile() throws Exception {
+    int port = freePort();
+    try (TestKiln kiln = start(port, "appendonly", "yes", "appendfsync", "always");
+        RespClient c = kiln.client()) {
+      for (int i = 0; i < 5; i++) {
+        assertThat(c.call("SET", "k" + i, "v")).isEqualTo("+OK\r\n"); // acknowledged: fsynced
+      }
+      Map<String, Double> m = scrape(port);
+      assertThat(m.get("kiln_aof_fsyncs_total")).isGreaterThanOrEqualTo(5.0);
+      assertThat(m.get("kiln_aof_write_seconds_count")).isGreaterThanOrEqualTo(5.0);
+      assertThat(m.get("kiln_aof_fsync_seconds_count")).isGreaterThanOrEqualTo(5.0);
+      assertThat(m.get("kiln_aof_batch_commands_sum")).isGreaterThanOrEqualTo(5.0);
+      assertThat(m.get("kiln_aof_size_bytes")).isGreaterThan(0.0);
+    }
+  }
+
+  @Test
   void bucketsFollowTheLatencyTrackingHistograms() throws Exception {
     int port = freePort();
     try (TestKiln kiln = start(port); RespClient c = kiln.client()) {
