@@ -197,7 +197,7 @@ public final class AofWriter extends VerticleBase {
     }
     if (status.writeError != null) {
       status.writeError = null;
-      log.warn("AOF write error looks solved. Kiln can write again.");
+      log.warn("AOF write error looks solved, Redis can write again.");
       ackAll(true);
     }
     if (p.equals("always") || ackWanted) {
@@ -223,7 +223,7 @@ public final class AofWriter extends VerticleBase {
     status.delayedFsync++;
     meters.delayedFsyncs.increment();
     log.warn("Asynchronous AOF fsync is taking too long (disk is busy?). Writing the AOF buffer "
-        + "without waiting for fsync to complete, this may slow down Kiln.");
+        + "without waiting for fsync to complete, this may slow down Redis.");
     return true;
   }
 
