@@ -315,7 +315,12 @@ public final class AofWriter extends VerticleBase {
     lastFsyncNanos = System.nanoTime();
     if (syncedOffsetFile != null) {
       try {
-        Files.writeString(Path.of(syncedOffsetFile), Long.toString(syncedSize));
+        // written aside and renamed: a kill never leaves the hook's file half-written
+        Path hook = Path.of(syncedOffsetFile);
+        Path tmp = hook.resolveSibling(hook.getFileName() + ".tmp");
+        Files.writeString(tmp, Long.toString(syncedSize));
+        Files.move(tmp, hook, java.nio.file.StandardCopyOption.ATOMIC_MOVE,
+            java.nio.file.StandardCopyOption.REPLACE_EXISTING);
       } catch (IOException e) {
         log.debug("synced offset file: {}", e.toString());
       }

@@ -122,6 +122,26 @@ class AofDurabilityTest {
   }
 
   @Test
+  void everysecWritesAnywayAfterTwoSecondsBehindASlowFsync() throws Exception {
+    try (TestKiln kiln = TestKiln.start(config(dir, "appendonly", "yes",
+        "appendfsync", "everysec")); RespClient c = kiln.client()) {
+      HeldFsync held = new HeldFsync();
+      AofWriter.faults = held;
+      c.call("SET", "first", "1"); // written; the fsync a second later hangs
+      assertThat(held.entered.await(10, TimeUnit.SECONDS)).as("the fsync started").isTrue();
+      assertThat(info(c, "aof_pending_bio_fsync")).isEqualTo("1");
+      long size = Long.parseLong(info(c, "aof_current_size"));
+      assertThat(c.call("SET", "second", "2")).isEqualTo("+OK\r\n"); // answered at once
+      // held back while the fsync runs, then written anyway after 2 s, and counted
+      await(() -> Long.parseLong(info(c, "aof_current_size")) > size, "the postponed write");
+      assertThat(info(c, "aof_delayed_fsync")).isEqualTo("1");
+      assertThat(info(c, "aof_pending_bio_fsync")).as("the fsync still runs").isEqualTo("1");
+      held.release.countDown();
+      await(() -> info(c, "aof_pending_bio_fsync").equals("0"), "the fsync ended");
+    }
+  }
+
+  @Test
   void appendfsyncSwitchesAtRuntime() throws Exception {
     try (TestKiln kiln = TestKiln.start(config(dir, "appendonly", "yes", "appendfsync", "no"));
         RespClient c = kiln.client()) {

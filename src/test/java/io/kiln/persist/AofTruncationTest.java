@@ -357,11 +357,14 @@ class AofTruncationTest {
     Path d = dir("fuzz");
     Path file = d.resolve("appendonly.aof");
     Random r = new Random(20240601L);
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+    // CI runs a few hundred in 5 s; -Dkiln.fuzz.runs=3000 -Dkiln.fuzz.seconds=900 a long run
+    int maxRuns = Integer.getInteger("kiln.fuzz.runs", 400);
+    long deadline = System.nanoTime()
+        + TimeUnit.SECONDS.toNanos(Integer.getInteger("kiln.fuzz.seconds", 5));
     int runs = 0;
     int loaded = 0;
     int failed = 0;
-    while (runs < 400 && System.nanoTime() < deadline) {
+    while (runs < maxRuns && System.nanoTime() < deadline) {
       runs++;
       byte[] m;
       int kind = r.nextInt(4);
