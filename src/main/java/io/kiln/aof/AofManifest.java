@@ -1,6 +1,5 @@
 package io.kiln.aof;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -87,7 +86,7 @@ public final class AofManifest {
       if (line.isEmpty()) {
         throw error(manifestFile, lineNum, raw, "Invalid AOF manifest file format");
       }
-      List<byte[]> args = splitArgs(line);
+      List<byte[]> args = io.kiln.resp.RespDecoder.splitArgs(line); // sdssplitargs, as Redis
       if (args == null || args.size() < 6 || args.size() % 2 != 0) {
         throw error(manifestFile, lineNum, line, "Invalid AOF manifest file format");
       }
@@ -158,91 +157,4 @@ public final class AofManifest {
     return neg ? -v : v;
   }
 
-  /**
-   * Splits a line into arguments as Redis's sdssplitargs does: blanks separate, "double quotes"
-   * take \n \r \t \b \a \\ \" and \xHH escapes, 'single quotes' take \', and a closing quote must
-   * be followed by a blank or the end. Null when the quoting is unbalanced.
-   */
-  static List<byte[]> splitArgs(String line) {
-    List<byte[]> out = new ArrayList<>();
-    int i = 0;
-    int n = line.length();
-    while (true) {
-      while (i < n && Character.isWhitespace(line.charAt(i))) {
-        i++;
-      }
-      if (i >= n) {
-        return out;
-      }
-      ByteArrayOutputStream cur = new ByteArrayOutputStream();
-      boolean inDq = false;
-      boolean inSq = false;
-      boolean done = false;
-      while (!done) {
-        char c = i < n ? line.charAt(i) : 0;
-        boolean atEnd = i >= n;
-        if (inDq) {
-          if (atEnd) {
-            return null;
-          }
-          if (c == '\\' && i + 3 < n && line.charAt(i + 1) == 'x'
-              && isHex(line.charAt(i + 2)) && isHex(line.charAt(i + 3))) {
-            cur.write(Integer.parseInt(line.substring(i + 2, i + 4), 16));
-            i += 3;
-          } else if (c == '\\' && i + 1 < n) {
-            i++;
-            char e = line.charAt(i);
-            cur.write(switch (e) {
-              case 'n' -> '\n';
-              case 'r' -> '\r';
-              case 't' -> '\t';
-              case 'b' -> '\b';
-              case 'a' -> 7;
-              default -> e;
-            });
-          } else if (c == '"') {
-            if (i + 1 < n && !Character.isWhitespace(line.charAt(i + 1))) {
-              return null;
-            }
-            done = true;
-          } else {
-            cur.write(c);
-          }
-        } else if (inSq) {
-          if (atEnd) {
-            return null;
-          }
-          if (c == '\\' && i + 1 < n && line.charAt(i + 1) == '\'') {
-            i++;
-            cur.write('\'');
-          } else if (c == '\'') {
-            if (i + 1 < n && !Character.isWhitespace(line.charAt(i + 1))) {
-              return null;
-            }
-            done = true;
-          } else {
-            cur.write(c);
-          }
-        } else {
-          if (atEnd || c == ' ' || c == '\n' || c == '\r' || c == '\t') {
-            done = true;
-          } else if (c == '"') {
-            inDq = true;
-          } else if (c == '\'') {
-            inSq = true;
-          } else {
-            cur.write(c);
-          }
-        }
-        if (i < n) {
-          i++;
-        }
-      }
-      out.add(cur.toByteArray());
-    }
-  }
-
-  private static boolean isHex(char c) {
-    return Character.digit(c, 16) >= 0 && c < 128;
-  }
 }
