@@ -54,6 +54,7 @@ public final class Kiln {
   /** {@link #stop} was called (a rehearsal starting meanwhile is stopped at once). */
   private volatile boolean stopping;
   private volatile Runnable onShutdown = () -> { };
+  private volatile Runnable onFatal = () -> { };
   private final Promise<Void> stopped = Promise.promise();
   private final PersistenceInfo persistence = new PersistenceInfo(startTimeMs / 1000);
   /** The /metrics endpoint, or null when metrics-port is 0. */
@@ -191,7 +192,10 @@ public final class Kiln {
       return Future.succeededFuture();
     }
     Promise<Void> p = Promise.promise();
-    s.execute(() -> s.aofFlushed().onComplete(ar -> p.tryComplete()));
+    s.execute(() -> {
+      s.holdClients(); // no command runs after the flush: nothing acknowledged is left out
+      s.aofFlushed().onComplete(ar -> p.tryComplete());
+    });
     vertx.setTimer(5000, id -> p.tryComplete());
     return p.future();
   }
@@ -204,6 +208,16 @@ public final class Kiln {
   /** The AOF's facts (INFO persistence). */
   public io.kiln.persist.Aof.Status aofStatus() {
     return aofStatus;
+  }
+
+  /** What a fatal error does (the launcher exits 1); in-process servers keep running. */
+  public void onFatal(Runnable action) {
+    this.onFatal = action;
+  }
+
+  /** A fatal error (an fsync failed under appendfsync always): runs the fatal action. */
+  public void fatal() {
+    onFatal.run();
   }
 
   /** What SHUTDOWN does once the server has stopped (the launcher exits the process). */

@@ -105,6 +105,10 @@ public final class Main {
       }
       Kiln kiln = ar.result();
       kiln.onShutdown(() -> System.exit(0));
+      kiln.onFatal(() -> {
+        Logging.flush();
+        Runtime.getRuntime().halt(1); // no shutdown hook: nothing more is saved or written
+      });
       installSignalHandlers(kiln, log);
       log.info("Running mode=standalone, port={}.", kiln.port());
       log.info("PID: {}", ProcessHandle.current().pid());

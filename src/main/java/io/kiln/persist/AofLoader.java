@@ -77,20 +77,21 @@ public final class AofLoader {
    */
   public static AofLoader start(Kiln kiln, ShardVerticle verticle, List<Path> files) {
     AofLoader loader = new AofLoader(kiln, verticle);
-    long total = 0;
-    for (Path f : files) {
-      try {
-        total += Files.size(f);
-      } catch (IOException e) {
-        // reported when the file is read
-      }
-    }
-    long totalBytes = total;
     long t0 = System.nanoTime();
     io.kiln.keyspace.Shard shard = verticle.shard();
     boolean[] recording = new boolean[1];
     long[] dirty = new long[1];
-    verticle.execute(() -> {
+    Future<Void> chain = kiln.vertx().executeBlocking(() -> { // file sizes: not on the loop
+      long total = 0;
+      for (Path f : files) {
+        try {
+          total += Files.size(f);
+        } catch (IOException e) {
+          // reported when the file is read
+        }
+      }
+      return total;
+    }, false).compose(totalBytes -> onLoop(verticle, () -> {
       kiln.persistence().loading = true;
       kiln.persistence().loadingTotalBytes = totalBytes;
       kiln.persistence().loadingLoadedBytes = 0;
@@ -100,8 +101,7 @@ public final class AofLoader {
       recording[0] = shard.effects.enabled;
       shard.effects.enabled = false;
       dirty[0] = shard.dirty;
-    });
-    Future<Void> chain = Future.succeededFuture();
+    }));
     for (int i = 0; i < files.size(); i++) {
       Path f = files.get(i);
       boolean last = i == files.size() - 1;
@@ -137,12 +137,27 @@ public final class AofLoader {
     done.tryFail(new LoadFailure("Loading interrupted: the server is stopping", null));
   }
 
+  /** Runs {@code task} on the shard's event loop; completes after it. */
+  static Future<Void> onLoop(ShardVerticle verticle, Runnable task) {
+    Promise<Void> p = Promise.promise();
+    verticle.execute(() -> {
+      task.run();
+      p.complete();
+    });
+    return p.future();
+  }
+
   /** One file: its RDB preamble if any, then its commands. */
   private Future<Void> loadFile(Path file, boolean last) {
     if (stopped) {
       return Future.failedFuture(new LoadFailure("Loading interrupted", null));
     }
-    if (file.getFileName().toString().endsWith(".rdb") || AofReader.hasRdbPreamble(file)) {
+    return kiln.vertx().executeBlocking(() -> file.getFileName().toString().endsWith(".rdb")
+        || AofReader.hasRdbPreamble(file), false).compose(rdb -> loadFile(file, last, rdb));
+  }
+
+  private Future<Void> loadFile(Path file, boolean last, boolean rdbFirst) {
+    if (rdbFirst) {
       log.info("Reading RDB base file on AOF loading...");
       RdbLoader rdb = RdbLoader.start(kiln, verticle, file, true);
       preamble = rdb;
@@ -315,9 +330,9 @@ public final class AofLoader {
       }
       for (int i = 0; i < b.argvs().size(); i++) {
         byte[][] argv = b.argvs().get(i);
-        if (!replayer.replay(argv)) {
-          String name = new String(argv[0], java.nio.charset.StandardCharsets.ISO_8859_1);
-          String msg = "Unknown command '" + name + "' reading the append only file " + b.file()
+        String refused = replayer.replay(argv);
+        if (refused != null) {
+          String msg = refused + " reading the append only file " + b.file()
               + " at offset " + b.starts().get(i) + ". Exiting.";
           log.warn(msg);
           stopped = true;

@@ -120,34 +120,22 @@ public final class AofStartup {
         }
       }));
       return written.future();
-    }).compose(v -> {
+    }).compose(v -> kiln.vertx().executeBlocking(() -> { // file I/O: not on the loop
+      kiln.aofStatus().baseSize = Files.exists(aofFile) ? Files.size(aofFile) : 0;
+      return null;
+    }, false)).compose(v -> {
       Aof.Status status = kiln.aofStatus();
-      try {
-        status.baseSize = Files.exists(aofFile) ? Files.size(aofFile) : 0;
-      } catch (IOException e) {
-        status.baseSize = 0;
-      }
       DeploymentOptions options = new DeploymentOptions()
           .setThreadingModel(ThreadingModel.WORKER).setWorkerPoolName("kiln-aof")
           .setWorkerPoolSize(1);
       return kiln.vertx().deployVerticle(new AofWriter(aofFile, kiln.config(), status,
-          kiln.aofMeters()), options).<Void>mapEmpty().recover(err -> Future.failedFuture(
+          kiln.aofMeters(), kiln::fatal), options).<Void>mapEmpty().recover(err -> Future.failedFuture(
               new LoadFailure("Can't open the append only file " + aofFile + ": "
                   + err.getMessage() + ". Exiting.", err)));
-    }).compose(v -> onLoop(verticle, () -> {
+    }).compose(v -> AofLoader.onLoop(verticle, () -> {
       verticle.startAof();
       kiln.aofStatus().enabled = true;
       kiln.persistence().loading = false;
     }));
-  }
-
-  /** Runs {@code task} on the shard's event loop; completes after it. */
-  private static Future<Void> onLoop(ShardVerticle verticle, Runnable task) {
-    Promise<Void> p = Promise.promise();
-    verticle.execute(() -> {
-      task.run();
-      p.complete();
-    });
-    return p.future();
   }
 }

@@ -87,8 +87,14 @@ public final class AofWriter extends VerticleBase {
   private long tick = -1;
   private ExecutorService fsyncThread;
   private boolean stopped;
+  /** An fsync failed under always: nothing written since is ever acknowledged. */
+  private boolean poisoned;
+  private final Runnable onFatal;
 
-  public AofWriter(Path file, Config config, Aof.Status status, AofMeters meters) {
+  /** {@code onFatal}: what an fsync failure under always does (the launcher exits). */
+  public AofWriter(Path file, Config config, Aof.Status status, AofMeters meters,
+      Runnable onFatal) {
+    this.onFatal = onFatal;
     this.file = file;
     this.config = config;
     this.status = status;
@@ -105,9 +111,11 @@ public final class AofWriter extends VerticleBase {
     status.syncedSize = size;
     meters.size.set(size);
     policy = config.getString("appendfsync");
+    io.vertx.core.Context own = context;
     config.onChange("appendfsync", c -> {
       policy = c.getString("appendfsync");
-      vertx.runOnContext(v -> pump()); // an always turned off releases what waits for fsync
+      // (the listener runs on the event loop that ran CONFIG SET: the work goes to this thread)
+      own.runOnContext(v -> pump()); // an always turned off releases what waits for fsync
     });
     fsyncThread = Executors.newSingleThreadExecutor(r -> {
       Thread t = new Thread(r, "kiln-aof-fsync");
@@ -166,7 +174,7 @@ public final class AofWriter extends VerticleBase {
    * on the periodic tick, when an everysec fsync ends and when a retry is due.
    */
   private void pump() {
-    if (stopped) {
+    if (stopped || poisoned) {
       return;
     }
     String p = policy;
@@ -188,7 +196,15 @@ public final class AofWriter extends VerticleBase {
         faults.beforeFsync();
         channel.force(false);
       } catch (IOException e) {
-        failed("Error fsyncing the AOF file: ", e);
+        // After a failed fsync the kernel may have dropped the pages it could not write: a
+        // later fsync that succeeds proves nothing. Under always nothing is acknowledged any
+        // more, and the server exits, as Redis does.
+        poisoned = true;
+        status.writeError = e.getMessage() == null ? e.toString() : e.getMessage();
+        log.warn("Can't persist AOF for fsync error when the AOF fsync policy is 'always': {}. "
+            + "Exiting...", status.writeError);
+        ackAll(true);
+        onFatal.run();
         return;
       }
       meters.fsync.record(System.nanoTime() - t0, TimeUnit.NANOSECONDS);
@@ -252,7 +268,9 @@ public final class AofWriter extends VerticleBase {
         channel.truncate(before);
         channel.position(before);
       } catch (IOException te) {
+        // It stays: what it holds is not written again (the retry goes on from its end).
         log.warn("Could not remove the partial write from the AOF file: {}", te.getMessage());
+        keepPartial(before);
       }
       throw e;
     }
@@ -266,6 +284,30 @@ public final class AofWriter extends VerticleBase {
     status.bufferLength = 0;
     status.currentSize = size;
     meters.size.set(size);
+  }
+
+  /** A partial write that could not be cut off: drop its bytes from the waiting batches. */
+  private void keepPartial(long before) {
+    long done;
+    try {
+      done = channel.position() - before;
+    } catch (IOException e) {
+      return;
+    }
+    size += done;
+    unwrittenBytes -= done;
+    while (done > 0 && !unwritten.isEmpty()) {
+      Aof.Batch b = unwritten.pollFirst();
+      if (b.bytes().length <= done) {
+        done -= b.bytes().length;
+        written.merge(b.shard(), b.seq() - 1, Math::max);
+      } else {
+        byte[] rest = java.util.Arrays.copyOfRange(b.bytes(), (int) done, b.bytes().length);
+        unwritten.addFirst(new Aof.Batch(b.shard(), b.seq(), rest, 0, b.wantAck()));
+        done = 0;
+      }
+    }
+    status.currentSize = size;
   }
 
   /** everysec: an fsync on the fsync thread when a second has passed and none runs. */

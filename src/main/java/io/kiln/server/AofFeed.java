@@ -4,7 +4,6 @@ import io.kiln.keyspace.Effects;
 import io.kiln.persist.Aof;
 import io.vertx.core.Context;
 import io.vertx.core.eventbus.EventBus;
-import io.vertx.core.eventbus.MessageConsumer;
 
 /**
  * Hands a shard's effects to the AOF writer, one batch per event-loop round, and applies what
@@ -24,20 +23,17 @@ public final class AofFeed {
   private final ReplyGate gate;
   private final EventBus bus;
   private final Context context;
-  private MessageConsumer<Aof.Ack> acks;
   /** The batch sent and not yet reported durable under always (0: none). */
   private long inFlight;
   private boolean scheduled;
   private boolean always;
   /** Null while the AOF is written; the reason writes are refused otherwise. */
   private String writeError;
-  private long batches;
   /** The last batch sent, and the last the writer reported. */
   private long lastSent;
   private long lastAcked;
   /** Completed once everything recorded is reported written ({@link #flushed}). */
   private io.vertx.core.Promise<Void> flushing;
-  private long batchBytes;
 
   AofFeed(int shardIndex, Effects effects, ReplyGate gate, EventBus bus, Context context) {
     this.shardIndex = shardIndex;
@@ -50,19 +46,10 @@ public final class AofFeed {
   /** Starts recording effects and shipping them (after the load). Event loop. */
   void start(String appendfsync) {
     policy(appendfsync);
-    acks = bus.consumer(Aof.ACKS + shardIndex, m -> onAck(m.body()));
+    bus.<Aof.Ack>consumer(Aof.ACKS + shardIndex, m -> onAck(m.body()));
     effects.onRecord = this::schedule;
     effects.resetStream();
     effects.enabled = true;
-  }
-
-  /** Stops recording (the AOF is turned off or the server stops). Event loop. */
-  void stop() {
-    ship();
-    effects.enabled = false;
-    if (acks != null) {
-      acks.unregister();
-    }
   }
 
   /** CONFIG SET appendfsync. Event loop. */
@@ -104,8 +91,6 @@ public final class AofFeed {
     }
     long seq = gate.collectingSeq++;
     lastSent = seq;
-    batches++;
-    batchBytes += bytes.length;
     if (always) {
       inFlight = seq;
     }
@@ -132,7 +117,7 @@ public final class AofFeed {
    * under always): a shutdown waits for it before the writer closes. Event loop.
    */
   io.vertx.core.Future<Void> flushed() {
-    if (flushing == null) {
+    if (flushing == null || flushing.future().isComplete()) {
       flushing = io.vertx.core.Promise.promise();
     }
     if (effects.pendingBytes() > 0) {
@@ -151,12 +136,4 @@ public final class AofFeed {
     }
   }
 
-  /** Batches sent so far, and their bytes (metrics, tests). */
-  long batches() {
-    return batches;
-  }
-
-  long batchBytes() {
-    return batchBytes;
-  }
 }

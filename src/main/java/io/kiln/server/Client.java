@@ -128,16 +128,22 @@ public final class Client implements Watcher {
 
   /**
    * Replays one command of the append-only file through the same table, gates and handlers as
-   * a client's (auth, loading and disk-error gates aside). Returns false when the command is
-   * unknown (the file is not one Kiln can load).
+   * a client's (auth, loading and disk-error gates aside). Returns null, or why the file is not
+   * one Kiln can load: an unknown command, or one with a wrong number of arguments (as Redis's
+   * loader refuses them). Other error replies are dropped, as Redis's loader drops them.
    */
-  public boolean replay(byte[][] argv) {
-    if (kiln.commands().lookup(Numbers.ascii(argv[0]).toLowerCase(Locale.ROOT)) == null) {
-      return false;
+  public String replay(byte[][] argv) {
+    String name = Numbers.ascii(argv[0]);
+    CommandSpec cmd = kiln.commands().lookup(name.toLowerCase(Locale.ROOT));
+    if (cmd == null) {
+      return "Unknown command '" + name + "'";
+    }
+    if (!cmd.arityOk(argv.length)) {
+      return "Wrong number of arguments for '" + cmd.name + "'";
     }
     process(argv);
     out.truncate(0);
-    return true;
+    return null;
   }
 
   /** True while a MULTI read from the AOF waits for its EXEC. */
@@ -266,13 +272,13 @@ public final class Client implements Watcher {
       out.truncate(0);
       return;
     }
-    if (holdUntil > home.gate().syncedSeq && !out.isEmpty()) {
-      home.gate().hold(this); // appendfsync always: not before its writes are on disk
-      return;
-    }
     if (!out.isEmpty() && !closing && home.outputLimits(subscribed()) != null
         && checkOutputLimit()) {
       return; // over client-output-buffer-limit: closed without sending, as Redis does
+    }
+    if (holdUntil > home.gate().syncedSeq && !out.isEmpty()) {
+      home.gate().hold(this); // appendfsync always: not before its writes are on disk
+      return;
     }
     if (!out.isEmpty()) {
       shard.stats.netOutputBytes += out.size();
@@ -321,7 +327,7 @@ public final class Client implements Watcher {
       return;
     }
     suspended = false;
-    if (closed) {
+    if (closed || replay) {
       return;
     }
     socket.resume();
@@ -624,6 +630,7 @@ public final class Client implements Watcher {
       return;
     }
     if (touched) {
+      home.gate().observed(this); // it tells of another client's write
       out.nullArray();
       return;
     }

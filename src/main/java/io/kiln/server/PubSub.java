@@ -281,6 +281,7 @@ public final class PubSub {
     if (c.checkOutputLimit()) {
       return;
     }
+    home.gate().observed(c); // appendfsync always: not before the write that caused it
     toFlush.add(c);
     if (!flushScheduled) {
       flushScheduled = true;

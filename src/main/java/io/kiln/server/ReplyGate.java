@@ -21,9 +21,11 @@ import java.util.Map;
  *       client's replies until the batch holding that effect is fsynced;
  *   <li>a command that names a key written by a batch not yet fsynced holds until that batch is
  *       fsynced (it may have read the write);
- *   <li>a read-only command that names no key (DBSIZE, KEYS, SCAN, RANDOMKEY) holds until every
- *       batch recorded so far is fsynced, and so does any command after a write that touched no
- *       single key (FLUSHALL, SWAPDB, MOVE, COPY);
+ *   <li>a read-only command that names no key (DBSIZE, KEYS, SCAN, RANDOMKEY) or reads keys it
+ *       does not name (SORT with BY or GET), a pub/sub message or keyspace event delivered, and
+ *       an EXEC failed by a WATCHed key hold until every batch recorded so far is fsynced; so
+ *       does any command after a write that touched no single key (FLUSHALL, SWAPDB, MOVE, COPY,
+ *       a served BLMOVE);
  *   <li>a client's replies keep their order: once one is held, every later reply of that client
  *       waits behind it.
  * </ol>
@@ -96,6 +98,10 @@ final class ReplyGate {
     if (keys.length == 0) {
       return cmd.has(CommandSpec.READONLY) ? lastWriteSeq : 0;
     }
+    if (cmd.parent == null && (cmd.name.equals("sort") || cmd.name.equals("sort_ro"))
+        && argv.length > 2) {
+      return lastWriteSeq; // BY and GET patterns read keys no key spec names
+    }
     long wait = everythingSeq > syncedSeq ? everythingSeq : 0;
     for (int k : keys) {
       Long seq = unsynced.get(new KeyRef(db, argv[k]));
@@ -106,15 +112,30 @@ final class ReplyGate {
     return wait > syncedSeq ? wait : 0;
   }
 
-  /** Blocked client {@code c} was served a pop of {@code key} of {@code db}: rule 1. */
+  /**
+   * Blocked client {@code c} was served a pop of {@code key} of {@code db} (rule 1). A served
+   * move also wrote its destination, which the key specs of the command do not tell here: every
+   * read waits for this batch, as after a keyless write.
+   */
   void served(Client c, int db, byte[] key) {
     if (!active) {
       return;
     }
     lastWriteSeq = collectingSeq;
+    everythingSeq = collectingSeq;
     unsynced.put(new KeyRef(db, key), collectingSeq);
     if (c.holdUntil < collectingSeq) {
       c.holdUntil = collectingSeq;
+    }
+  }
+
+  /**
+   * {@code c} receives what another client's write caused (a pub/sub message, a keyspace event,
+   * an EXEC failed by a WATCHed key): it waits for every batch recorded so far.
+   */
+  void observed(Client c) {
+    if (active && lastWriteSeq > syncedSeq && c.holdUntil < lastWriteSeq) {
+      c.holdUntil = lastWriteSeq;
     }
   }
 

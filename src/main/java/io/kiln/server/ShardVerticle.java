@@ -169,11 +169,19 @@ public final class ShardVerticle extends VerticleBase {
   public void startAof() {
     aofFeed = new AofFeed(index, shard.effects, gate, vertx.eventBus(), context);
     aofFeed.start(kiln.config().getString("appendfsync"));
-    kiln.config().onChange("appendfsync", cfg -> context.runOnContext(v -> {
-      if (aofFeed != null) {
-        aofFeed.policy(cfg.getString("appendfsync"));
+    kiln.config().onChange("appendfsync", cfg -> {
+      Runnable apply = () -> {
+        if (aofFeed != null) {
+          aofFeed.policy(cfg.getString("appendfsync"));
+        }
+      };
+      // at once on this loop (a command pipelined after CONFIG SET sees the new policy)
+      if (io.vertx.core.Vertx.currentContext() == context) {
+        apply.run();
+      } else {
+        context.runOnContext(v -> apply.run());
       }
-    }));
+    });
   }
 
   /**
@@ -403,8 +411,10 @@ public final class ShardVerticle extends VerticleBase {
   // ---- per-command hooks ----
 
   void afterCommand(Client c, CommandSpec cmd, byte[][] argv, long micros) {
-    if (!c.inExec()) {
-      // Keys made ready by the command (or the whole transaction) serve blocked clients now.
+    if (!c.inExec() && !shard.replaying) {
+      // Keys made ready by the command (or the whole transaction) serve blocked clients now
+      // (not while the AOF is replayed: its pops are in the file; after it, the next command
+      // serves them from the loaded data).
       blocking.handleReady();
     }
     if (slowlogSlowerThan >= 0 && micros >= slowlogSlowerThan
