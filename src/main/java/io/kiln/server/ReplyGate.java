@@ -64,6 +64,8 @@ final class ReplyGate {
   /** The newest batch with any effect. */
   private long lastWriteSeq;
   private final List<Client> held = new ArrayList<>();
+  /** Told of something during the running command (a keyspace event of its write, say). */
+  private final List<Client> observers = new ArrayList<>();
 
   /**
    * After {@code cmd} of client {@code c} ran in database {@code db} ({@code recorded}: it
@@ -76,6 +78,16 @@ final class ReplyGate {
     long wait = waitFor(cmd, argv, db, recorded);
     if (wait > c.holdUntil) {
       c.holdUntil = wait;
+    }
+    if (!observers.isEmpty()) {
+      if (recorded) { // what they were told of is in this batch
+        for (Client o : observers) {
+          if (o.holdUntil < collectingSeq) {
+            o.holdUntil = collectingSeq;
+          }
+        }
+      }
+      observers.clear();
     }
   }
 
@@ -134,9 +146,13 @@ final class ReplyGate {
    * an EXEC failed by a WATCHed key): it waits for every batch recorded so far.
    */
   void observed(Client c) {
-    if (active && lastWriteSeq > syncedSeq && c.holdUntil < lastWriteSeq) {
+    if (!active) {
+      return;
+    }
+    if (lastWriteSeq > syncedSeq && c.holdUntil < lastWriteSeq) {
       c.holdUntil = lastWriteSeq;
     }
+    observers.add(c); // the running command's own write is recorded after it: see after()
   }
 
   /** {@code c} has output that must wait; it is flushed again on release. */

@@ -18,7 +18,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -203,10 +202,6 @@ class AofRegressionTest {
   // 5 ----------------------------------------------------------------------------------------
 
   @Test
-  @Disabled("Remaining bug on HEAD: the keyspace event of SET k is delivered before its fsync. "
-      + "PubSub.delivered calls ReplyGate.observed while the SET's handler runs, but the gate's "
-      + "lastWriteSeq is raised only in ReplyGate.after, once the handler returned (Client.call), "
-      + "so observed() sees no unsynced write and the subscriber's holdUntil is not raised")
   void underAlwaysAKeyspaceEventWaitsForTheFsyncOfItsWrite() throws Exception {
     try (TestKiln kiln = TestKiln.start(config(dir, "appendonly", "yes", "appendfsync", "always",
         "notify-keyspace-events", "KEA")); RespClient sub = kiln.client();
