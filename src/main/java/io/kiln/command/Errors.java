@@ -58,6 +58,11 @@ public final class Errors {
       + "server.";
 
   public static final String AOF_NOT_ON = "ERR The append only file is not enabled";
+  public static final String AOF_REWRITE_IN_PROGRESS =
+      "ERR Background append only file rewriting already in progress";
+  public static final String BGSAVE_DURING_AOF_REWRITE = "ERR An AOF log rewriting in progress: "
+      + "can't BGSAVE right now. Use BGSAVE SCHEDULE in order to schedule a BGSAVE whenever "
+      + "possible.";
   public static final String AOF_LOAD_FAILED = "ERR Error loading the append only file, check "
       + "server logs.";
 

@@ -282,13 +282,14 @@ public final class Info {
     field(sb, "rdb_last_load_keys_loaded", p.lastLoadKeysLoaded);
     io.kiln.persist.Aof.Status aof = c.kiln.aofStatus();
     field(sb, "aof_enabled", aof.enabled ? 1 : 0);
-    field(sb, "aof_rewrite_in_progress", 0);
-    field(sb, "aof_rewrite_scheduled", 0);
-    field(sb, "aof_last_rewrite_time_sec", -1);
-    field(sb, "aof_current_rewrite_time_sec", -1);
-    field(sb, "aof_last_bgrewrite_status", "ok");
-    field(sb, "aof_rewrites", 0);
-    field(sb, "aof_rewrites_consecutive_failures", 0);
+    field(sb, "aof_rewrite_in_progress", p.aofRewriteStartMs >= 0 ? 1 : 0);
+    field(sb, "aof_rewrite_scheduled", p.aofRewriteScheduled ? 1 : 0);
+    field(sb, "aof_last_rewrite_time_sec", p.aofLastRewriteTimeSec);
+    field(sb, "aof_current_rewrite_time_sec", p.aofRewriteStartMs >= 0
+        ? (System.currentTimeMillis() - p.aofRewriteStartMs) / 1000 : -1);
+    field(sb, "aof_last_bgrewrite_status", p.aofLastRewriteOk ? "ok" : "err");
+    field(sb, "aof_rewrites", p.aofRewrites);
+    field(sb, "aof_rewrites_consecutive_failures", p.aofRewritesConsecutiveFailures);
     // as this shard knows it: INFO and the MISCONF gate agree
     field(sb, "aof_last_write_status", c.home.aofWriteError() == null ? "ok" : "err");
     field(sb, "aof_last_cow_size", 0);

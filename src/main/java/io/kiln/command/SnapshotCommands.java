@@ -1,11 +1,13 @@
 package io.kiln.command;
 
 import io.kiln.persist.Snapshotter;
+import io.kiln.server.AofRewrite;
 import io.kiln.server.Client;
 
 /**
- * RDB snapshot commands (server family): SAVE, BGSAVE, LASTSAVE. The snapshot itself is taken by
- * {@link Snapshotter} without fork and written by a worker. Event loop.
+ * Snapshot commands (server family): SAVE, BGSAVE, LASTSAVE, and BGREWRITEAOF, whose base is a
+ * snapshot too. The snapshot itself is taken by {@link Snapshotter} without fork and written by a
+ * worker. Event loop.
  */
 public final class SnapshotCommands {
   private SnapshotCommands() {}
@@ -16,6 +18,8 @@ public final class SnapshotCommands {
     t.add("save", 1, "admin noscript no_async_loading no_multi", 0, 0, 0,
         SnapshotCommands::save);
     t.add("bgsave", -1, "admin noscript no_async_loading", 0, 0, 0, SnapshotCommands::bgsave);
+    t.add("bgrewriteaof", 1, "admin noscript no_async_loading", 0, 0, 0,
+        SnapshotCommands::bgrewriteaof);
     t.add("lastsave", 1, "loading stale fast", 0, 0, 0,
         (c, a) -> c.out.integer(c.kiln.persistence().lastSaveSec));
   }
@@ -43,6 +47,25 @@ public final class SnapshotCommands {
     });
   }
 
+  /**
+   * BGREWRITEAOF: rewrites the AOF from a capture of the dataset ({@link AofRewrite}); scheduled
+   * while a snapshot runs or inside EXEC.
+   */
+  static void bgrewriteaof(Client c, byte[][] argv) {
+    AofRewrite rewrite = c.home.aofRewrite();
+    if (rewrite == null) {
+      c.error(Errors.AOF_NOT_ON);
+    } else if (rewrite.running()) {
+      c.error(Errors.AOF_REWRITE_IN_PROGRESS);
+    } else if (c.home.snapshotter().running() || c.inExec()) {
+      rewrite.schedule();
+      c.out.simple("Background append only file rewriting scheduled");
+    } else {
+      rewrite.start();
+      c.out.simple("Background append only file rewriting started");
+    }
+  }
+
   static void bgsave(Client c, byte[][] argv) {
     boolean schedule = false;
     if (argv.length > 1) {
@@ -54,7 +77,15 @@ public final class SnapshotCommands {
       }
     }
     Snapshotter snapshots = c.home.snapshotter();
-    if (snapshots.running()) {
+    AofRewrite rewrite = c.home.aofRewrite();
+    if (rewrite != null && rewrite.running()) {
+      if (schedule) {
+        snapshots.schedule();
+        c.out.simple("Background saving scheduled");
+      } else {
+        c.error(Errors.BGSAVE_DURING_AOF_REWRITE);
+      }
+    } else if (snapshots.running()) {
       c.error(IN_PROGRESS);
     } else if (c.inExec()) {
       snapshots.schedule();

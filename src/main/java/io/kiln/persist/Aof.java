@@ -33,6 +33,21 @@ public final class Aof {
    */
   public record Ack(long seq, String error) {}
 
+  /**
+   * A rewrite starts (BGREWRITEAOF): shard {@code shard}'s batches after {@code cutSeq} are kept
+   * in the rewrite buffer as well (the base captures everything up to the cut).
+   */
+  public record RewriteStart(int shard, long cutSeq) {}
+
+  /**
+   * The rewrite's base is written to {@code base}: the buffer is replayed into it, it is fsynced
+   * and renamed over the AOF; the reply is the buffer's size in bytes.
+   */
+  public record RewriteFinish(String base) {}
+
+  /** The rewrite failed: the buffer is dropped and {@code base} removed if it exists. */
+  public record RewriteAbort(String base) {}
+
   /** What INFO persistence shows of the AOF; written by the writer thread only. */
   public static final class Status {
     public volatile boolean enabled;
@@ -52,5 +67,8 @@ public final class Aof {
   public static void registerCodecs(EventBus bus) {
     bus.registerDefaultCodec(Batch.class, new LocalCodec<>(Batch.class));
     bus.registerDefaultCodec(Ack.class, new LocalCodec<>(Ack.class));
+    bus.registerDefaultCodec(RewriteStart.class, new LocalCodec<>(RewriteStart.class));
+    bus.registerDefaultCodec(RewriteFinish.class, new LocalCodec<>(RewriteFinish.class));
+    bus.registerDefaultCodec(RewriteAbort.class, new LocalCodec<>(RewriteAbort.class));
   }
 }

@@ -82,6 +82,15 @@ public final class AofWriter extends VerticleBase {
   private boolean fsyncRunning;
   private long postponedSince;
   private boolean retryScheduled;
+  /**
+   * The rewrite buffer while a rewrite runs (else null): every batch after the rewrite's cut,
+   * replayed into the new base when the base is written. Held in memory (spilling to a file
+   * past a bound comes with the rewrite issue's remaining work).
+   */
+  private java.util.List<byte[]> rewriteBuffer;
+  private long rewriteBytes;
+  private long rewriteCut;
+  private int rewriteShard;
   /** A batch asked to hear at once how far the writes got (everysec and no ack once a second). */
   private boolean ackWanted;
   private long tick = -1;
@@ -122,7 +131,7 @@ public final class AofWriter extends VerticleBase {
       t.setDaemon(true);
       return t;
     });
-    vertx.eventBus().<Aof.Batch>consumer(Aof.ADDRESS, this::onBatch);
+    vertx.eventBus().<Object>consumer(Aof.ADDRESS, this::onMessage);
     tick = vertx.setPeriodic(1000, id -> {
       everysecFsync();
       pump();
@@ -155,8 +164,33 @@ public final class AofWriter extends VerticleBase {
     return Future.succeededFuture();
   }
 
-  private void onBatch(Message<Aof.Batch> msg) {
-    Aof.Batch b = msg.body();
+  private void onMessage(Message<Object> msg) {
+    Object body = msg.body();
+    if (body instanceof Aof.Batch b) {
+      onBatch(b);
+    } else if (body instanceof Aof.RewriteStart s) {
+      rewriteCut = s.cutSeq();
+      rewriteShard = s.shard();
+      rewriteBuffer = new java.util.ArrayList<>();
+      rewriteBytes = 0;
+    } else if (body instanceof Aof.RewriteFinish f) {
+      finishRewrite(msg, Path.of(f.base()));
+    } else if (body instanceof Aof.RewriteAbort a) {
+      rewriteBuffer = null;
+      try {
+        Files.deleteIfExists(Path.of(a.base()));
+      } catch (IOException e) {
+        log.warn("Could not remove the rewrite's temp file {}: {}", a.base(), e.getMessage());
+      }
+    }
+  }
+
+  private void onBatch(Aof.Batch b) {
+    if (rewriteBuffer != null && b.shard() == rewriteShard && b.seq() > rewriteCut
+        && b.bytes().length > 0) {
+      rewriteBuffer.add(b.bytes()); // immutable: kept by reference
+      rewriteBytes += b.bytes().length;
+    }
     written.putIfAbsent(b.shard(), 0L); // known from now on: it hears about errors too
     ackWanted |= b.wantAck();
     if (b.commands() > 0) {
@@ -284,6 +318,64 @@ public final class AofWriter extends VerticleBase {
     status.bufferLength = 0;
     status.currentSize = size;
     meters.size.set(size);
+  }
+
+  /**
+   * Ends a rewrite: what waits is written to the live file, the buffer is appended to the new
+   * base, which is fsynced and renamed over the live file (the directory fsynced); writes go on
+   * in the new file. Until the rename the live file has every write: a crash at any moment
+   * leaves one complete AOF. On this worker thread, never the event loop.
+   */
+  private void finishRewrite(Message<Object> msg, Path base) {
+    if (rewriteBuffer == null) {
+      msg.fail(1, "no rewrite is running");
+      return;
+    }
+    if (fsyncRunning) { // the old file's fsync ends first: its channel is closed below
+      vertx.setTimer(5, id -> finishRewrite(msg, base));
+      return;
+    }
+    long diff = rewriteBytes;
+    try {
+      writeOut();
+      long baseSize = Files.size(base);
+      try (FileChannel ch = FileChannel.open(base, StandardOpenOption.WRITE,
+          StandardOpenOption.APPEND)) {
+        for (byte[] chunk : rewriteBuffer) {
+          ByteBuffer bb = ByteBuffer.wrap(chunk);
+          while (bb.hasRemaining()) {
+            ch.write(bb);
+          }
+        }
+        ch.force(true);
+      }
+      Files.move(base, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE,
+          java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+      SnapshotWriter.fsyncDirectory(file.toAbsolutePath().getParent());
+      FileChannel old = channel;
+      channel = FileChannel.open(file, StandardOpenOption.WRITE);
+      size = channel.size();
+      channel.position(size);
+      old.close();
+      synced(size);
+      status.baseSize = baseSize;
+      status.currentSize = size;
+      meters.size.set(size);
+    } catch (IOException e) {
+      rewriteBuffer = null;
+      try {
+        Files.deleteIfExists(base);
+      } catch (IOException ignored) {
+        // reported with the failure
+      }
+      msg.fail(1, e.getMessage() == null ? e.toString() : e.getMessage());
+      return;
+    }
+    rewriteBuffer = null;
+    log.info("Residual parent diff successfully flushed to the rewritten AOF ({} MB)",
+        String.format(java.util.Locale.ROOT, "%.2f", diff / 1048576.0));
+    msg.reply(diff);
+    ackAll(false); // what waited for an fsync is in the new, fsynced file
   }
 
   /** A partial write that could not be cut off: drop its bytes from the waiting batches. */

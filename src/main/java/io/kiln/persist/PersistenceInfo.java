@@ -32,6 +32,15 @@ public final class PersistenceInfo {
   public long latestForkUsec;
   public long totalForks;
 
+  // ---- AOF rewrites ----
+  /** Start of the running BGREWRITEAOF in ms since epoch, or -1 when none runs. */
+  public long aofRewriteStartMs = -1;
+  public boolean aofRewriteScheduled;
+  public long aofLastRewriteTimeSec = -1;
+  public boolean aofLastRewriteOk = true;
+  public long aofRewrites;
+  public long aofRewritesConsecutiveFailures;
+
   public PersistenceInfo(long startSec) {
     this.lastSaveSec = startSec;
     this.lastSaveAttemptSec = startSec;

@@ -84,6 +84,8 @@ public final class Snapshotter implements SnapshotCapture {
   private boolean scheduled;
   /** The running snapshot was abandoned on purpose: not a failure (no MISCONF). */
   private boolean aborted;
+  /** The running snapshot is an AOF's base ({@link #saveAofBase}), not the RDB file. */
+  private boolean aofJob;
 
   // The callbacks of a save and its file name, made once here: a lambda or a string concatenation
   // is linked the first time its expression runs, which costs milliseconds, and that must not
@@ -153,7 +155,12 @@ public final class Snapshotter implements SnapshotCapture {
    */
   public Future<Snapshot.Done> saveAofBase(Path target) {
     Path temp = target.resolveSibling("temp-rewriteaof-" + ProcessHandle.current().pid() + ".aof");
-    return save(temp.toString(), target.toString(), false, 0);
+    if (running()) {
+      return Future.failedFuture("Background save already in progress");
+    }
+    aofJob = true; // INFO's RDB fields, the save rules and the snapshot meters never see it
+    return save(temp.toString(), target.toString(), false,
+        kiln.config().getLong("rdb-key-save-delay"));
   }
 
   /** Starts a snapshot into {@code temp}, renamed to {@code target} (null: removed) at the end. */
@@ -191,7 +198,9 @@ public final class Snapshotter implements SnapshotCapture {
     inFlight = 0;
     done = Promise.promise();
     shard.capture = this;
-    info.lastSaveAttemptSec = startMs / 1000;
+    if (!aofJob) {
+      info.lastSaveAttemptSec = startMs / 1000;
+    }
     info.currentSaveKeysTotal = total;
     info.currentSaveKeysProcessed = 0;
     if (inBackground) {
@@ -369,7 +378,8 @@ public final class Snapshotter implements SnapshotCapture {
     }
     info.currentSaveKeysProcessed = 0;
     info.currentSaveKeysTotal = 0;
-    if (aborted || rehearsal) {
+    if (aborted || rehearsal || aofJob) {
+      aofJob = false;
       return;
     }
     info.lastBgsaveOk = ok;

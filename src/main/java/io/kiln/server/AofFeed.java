@@ -84,6 +84,11 @@ public final class AofFeed {
     if (always && inFlight != 0) {
       return; // sent when the fsync in flight is reported
     }
+    send(wantAck);
+  }
+
+  /** Sends what is recorded as the next batch (even with one in flight). */
+  private void send(boolean wantAck) {
     int commands = effects.pendingCount();
     byte[] bytes = effects.take();
     if (bytes == null) {
@@ -110,6 +115,18 @@ public final class AofFeed {
     }
     gate.synced(ack.seq());
     checkFlushed();
+  }
+
+  /**
+   * The rewrite's cut (BGREWRITEAOF): what was recorded so far goes to the writer now (the base,
+   * captured from the same event-loop task on, holds its effects), and the writer keeps every
+   * later batch in its rewrite buffer as well. The stream starts again with a SELECT, since the
+   * buffer is replayed after a base that selects no database. Event loop.
+   */
+  void cut() {
+    send(false);
+    effects.resetStream();
+    bus.send(Aof.ADDRESS, new Aof.RewriteStart(shardIndex, lastSent));
   }
 
   /**

@@ -38,8 +38,9 @@ public final class ShardVerticle extends VerticleBase {
   private final SlowLog slowLog = new SlowLog();
   private Snapshotter snapshotter;
   private final ReplyGate gate = new ReplyGate();
-  /** Feeds the effects to the AOF writer; null while appendonly is off. */
+  /** Feeds the effects to the AOF writer, and its rewrites; null while appendonly is off. */
   private AofFeed aofFeed;
+  private AofRewrite aofRewrite;
   private Blocking blocking;
   private PubSub pubsub;
   private boolean clientsHeld;
@@ -168,6 +169,7 @@ public final class ShardVerticle extends VerticleBase {
    */
   public void startAof() {
     aofFeed = new AofFeed(index, shard.effects, gate, vertx.eventBus(), context);
+    aofRewrite = new AofRewrite(kiln, this, aofFeed);
     aofFeed.start(kiln.config().getString("appendfsync"));
     kiln.config().onChange("appendfsync", cfg -> {
       Runnable apply = () -> {
@@ -190,6 +192,11 @@ public final class ShardVerticle extends VerticleBase {
    */
   public Future<Void> aofFlushed() {
     return aofFeed == null ? Future.succeededFuture() : aofFeed.flushed();
+  }
+
+  /** BGREWRITEAOF's runner, or null while the AOF is off. */
+  public AofRewrite aofRewrite() {
+    return aofRewrite;
   }
 
   public Snapshotter snapshotter() {
@@ -549,6 +556,9 @@ public final class ShardVerticle extends VerticleBase {
       shard.cron(hz);
     }
     snapshotter.cron();
+    if (aofRewrite != null) {
+      aofRewrite.cron();
+    }
     rates.sample(shard.stats);
     if (pubsub.channelCount() + pubsub.patternCount() + pubsub.shardChannelCount() > 0) {
       for (Client c : List.copyOf(clients.values())) {

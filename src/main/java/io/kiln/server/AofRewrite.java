@@ -1,0 +1,89 @@
+package io.kiln.server;
+
+import io.kiln.Kiln;
+import io.kiln.persist.Aof;
+import io.kiln.persist.PersistenceInfo;
+import io.vertx.core.Future;
+import java.nio.file.Path;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * BGREWRITEAOF: a new AOF from a point-in-time capture of the dataset, with the writes that
+ * come meanwhile kept in the writer's rewrite buffer and replayed after it. At the capture point
+ * the shard's feed cuts its stream ({@link AofFeed#cut}) in the same event-loop task as the
+ * snapshot starts, so every effect is either in the base or in the buffer, never both; the
+ * snapshot writer writes the base (RDB bytes, which load as the AOF's preamble) into a temp file
+ * and the AOF writer appends the buffer, fsyncs and renames it over the live file. Until then
+ * the live file receives every write. A rewrite asked for while a snapshot runs is scheduled and
+ * starts when it ends, as in Redis.
+ *
+ * <p>Owned by the shard's event loop; not thread-safe.
+ */
+public final class AofRewrite {
+  private static final Logger log = LoggerFactory.getLogger(AofRewrite.class);
+
+  private final Kiln kiln;
+  private final ShardVerticle home;
+  private final AofFeed feed;
+  private boolean running;
+
+  AofRewrite(Kiln kiln, ShardVerticle home, AofFeed feed) {
+    this.kiln = kiln;
+    this.home = home;
+    this.feed = feed;
+  }
+
+  public boolean running() {
+    return running;
+  }
+
+  /** Starts later, once the running snapshot ended (BGREWRITEAOF during a BGSAVE). */
+  public void schedule() {
+    kiln.persistence().aofRewriteScheduled = true;
+  }
+
+  /** The periodic job: a scheduled rewrite starts once no snapshot runs. */
+  void cron() {
+    if (kiln.persistence().aofRewriteScheduled && !running && !home.snapshotter().running()) {
+      start();
+    }
+  }
+
+  /** Starts the rewrite now (the caller checked that no snapshot runs). */
+  public void start() {
+    PersistenceInfo info = kiln.persistence();
+    info.aofRewriteScheduled = false;
+    running = true;
+    long startMs = System.currentTimeMillis();
+    info.aofRewriteStartMs = startMs;
+    Path dir = Path.of(kiln.config().getString("dir"));
+    String base = dir.resolve("temp-rewriteaof-bg-" + ProcessHandle.current().pid() + ".aof")
+        .toString();
+    feed.cut();
+    Future<Long> done = home.snapshotter().saveAofBase(Path.of(base)).compose(written -> {
+      log.info("Background AOF rewrite terminated with success");
+      return kiln.vertx().eventBus().<Long>request(Aof.ADDRESS, new Aof.RewriteFinish(base))
+          .map(m -> m.body());
+    });
+    log.info("Background append only file rewriting started");
+    done.onComplete(ar -> {
+      running = false;
+      info.aofRewriteStartMs = -1;
+      info.aofLastRewriteTimeSec = (System.currentTimeMillis() - startMs) / 1000;
+      info.aofLastRewriteOk = ar.succeeded();
+      if (ar.succeeded()) {
+        info.aofRewrites++;
+        info.aofRewritesConsecutiveFailures = 0;
+        kiln.aofMeters().rewrites.increment();
+        kiln.aofMeters().rewrite.record(java.time.Duration.ofMillis(
+            System.currentTimeMillis() - startMs));
+        log.info("Background AOF rewrite finished successfully");
+      } else {
+        info.aofRewritesConsecutiveFailures++;
+        kiln.vertx().eventBus().send(Aof.ADDRESS, new Aof.RewriteAbort(base));
+        log.warn("Background AOF rewrite failed: {}", ar.cause().getMessage());
+      }
+    });
+  }
+}

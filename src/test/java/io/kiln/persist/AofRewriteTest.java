@@ -1,0 +1,146 @@
+package io.kiln.persist;
+
+import static io.kiln.persist.LoadSupport.config;
+import static io.kiln.persist.LoadSupport.info;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.kiln.aof.AofCheck;
+import io.kiln.support.RespClient;
+import io.kiln.support.TestKiln;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * BGREWRITEAOF: a new file from a capture plus the rewrite buffer, renamed over the live one;
+ * every write lands once. Test thread.
+ */
+class AofRewriteTest {
+  @TempDir
+  Path dir;
+
+  @Test
+  void aRewriteShrinksTheFileAndKeepsTheData() throws Exception {
+    String digest;
+    Path aof = dir.resolve("appendonly.aof");
+    try (TestKiln kiln = TestKiln.start(config(dir, "appendonly", "yes",
+        "enable-debug-command", "yes")); RespClient c = kiln.client()) {
+      for (int i = 0; i < 500; i++) {
+        c.send("INCR", "n");
+        c.send("RPUSH", "l", "e" + i);
+      }
+      for (int i = 0; i < 1000; i++) {
+        c.readReply();
+      }
+      c.call("SET", "ttl", "v", "EX", "3600");
+      c.call("SELECT", "3");
+      c.call("SET", "in3", "x");
+      c.call("DEBUG", "LOADAOF"); // everything written out: the size to compare with
+      long before = Files.size(aof);
+      assertThat(c.call("BGREWRITEAOF"))
+          .isEqualTo("+Background append only file rewriting started\r\n");
+      await(() -> info(c, "aof_rewrites").equals("1"), "the rewrite");
+      assertThat(info(c, "aof_rewrite_in_progress")).isEqualTo("0");
+      assertThat(info(c, "aof_last_bgrewrite_status")).isEqualTo("ok");
+      assertThat(Files.size(aof)).isLessThan(before / 4);
+      assertThat(new String(Files.readAllBytes(aof), 0, 5, StandardCharsets.US_ASCII))
+          .as("an RDB preamble").isEqualTo("REDIS");
+      assertThat(c.call("SET", "after", "1")).isEqualTo("+OK\r\n"); // appended to the new file
+      digest = c.call("DEBUG", "DIGEST");
+    }
+    assertThat(checkAof(aof)).contains("is valid");
+    try (TestKiln kiln = TestKiln.start(config(dir, "appendonly", "yes",
+        "enable-debug-command", "yes")); RespClient c = kiln.client()) {
+      assertThat(c.call("DEBUG", "DIGEST")).isEqualTo(digest);
+      assertThat(c.call("GET", "n")).isEqualTo("$3\r\n500\r\n");
+    }
+  }
+
+  @Test
+  void writesDuringTheRewriteLandExactlyOnce() throws Exception {
+    long acked = 0;
+    try (TestKiln kiln = TestKiln.start(config(dir, "appendonly", "yes",
+        "rdb-key-save-delay", "200")); RespClient c = kiln.client()) {
+      for (int i = 0; i < 2000; i++) {
+        c.send("SET", "k" + i, "v");
+      }
+      for (int i = 0; i < 2000; i++) {
+        c.readReply();
+      }
+      // a write just before and just after the cut, in one packet with the command
+      c.send("INCR", "c");
+      c.send("BGREWRITEAOF");
+      c.send("INCR", "c");
+      assertThat(c.readReply()).isEqualTo(":1\r\n");
+      assertThat(c.readReply()).startsWith("+Background append only file rewriting started");
+      assertThat(c.readReply()).isEqualTo(":2\r\n");
+      acked = 2;
+      // the walk takes ~0.4 s (200 us per key): writes meanwhile go to the buffer too
+      while (info(c, "aof_rewrite_in_progress").equals("1")) {
+        assertThat(c.call("INCR", "c")).isEqualTo(":" + (acked + 1) + "\r\n");
+        acked++;
+      }
+      assertThat(acked).as("writes made during the rewrite").isGreaterThan(10);
+      assertThat(info(c, "aof_rewrites")).isEqualTo("1");
+      assertThat(c.call("INCR", "c")).isEqualTo(":" + (acked + 1) + "\r\n");
+      acked++;
+    }
+    try (TestKiln kiln = TestKiln.start(config(dir, "appendonly", "yes"));
+        RespClient c = kiln.client()) {
+      assertThat(c.call("GET", "c")).isEqualTo("$" + Long.toString(acked).length() + "\r\n"
+          + acked + "\r\n");
+      assertThat(c.call("DBSIZE")).isEqualTo(":2001\r\n");
+    }
+  }
+
+  @Test
+  void aRewriteAndASnapshotWaitForEachOther() throws Exception {
+    try (TestKiln kiln = TestKiln.start(config(dir, "appendonly", "yes",
+        "rdb-key-save-delay", "500")); RespClient c = kiln.client()) {
+      for (int i = 0; i < 1000; i++) {
+        c.send("SET", "k" + i, "v");
+      }
+      for (int i = 0; i < 1000; i++) {
+        c.readReply();
+      }
+      c.call("BGREWRITEAOF");
+      assertThat(c.call("BGREWRITEAOF"))
+          .isEqualTo("-ERR Background append only file rewriting already in progress\r\n");
+      assertThat(c.call("BGSAVE")).startsWith("-ERR An AOF log rewriting in progress");
+      assertThat(c.call("BGSAVE", "SCHEDULE")).isEqualTo("+Background saving scheduled\r\n");
+      await(() -> info(c, "rdb_saves").equals("1"), "the scheduled BGSAVE after the rewrite");
+      assertThat(info(c, "aof_rewrites")).isEqualTo("1");
+
+      c.call("BGSAVE");
+      assertThat(c.call("BGREWRITEAOF"))
+          .isEqualTo("+Background append only file rewriting scheduled\r\n");
+      assertThat(info(c, "aof_rewrite_scheduled")).isEqualTo("1");
+      await(() -> info(c, "aof_rewrites").equals("2"), "the scheduled rewrite after the BGSAVE");
+    }
+  }
+
+  /** Kiln's check-aof (it agrees with redis-check-aof: AofCheckTest). */
+  private static String checkAof(Path file) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    AofCheck.run(new String[] {file.toString()}, new PrintStream(out, true),
+        new ByteArrayInputStream(new byte[0]));
+    return out.toString(StandardCharsets.UTF_8);
+  }
+
+  private static void await(BooleanSupplier condition, String what) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+    while (!condition.getAsBoolean()) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("timed out waiting: " + what);
+      }
+      Thread.sleep(10);
+    }
+  }
+}
