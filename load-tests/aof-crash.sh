@@ -17,6 +17,9 @@
 #   MAX_LOST_S  everysec: the limit (default 2) on how long before the kill the oldest lost
 #               acknowledged write was acknowledged; also printed: lost writes / the cycle's
 #               rate (which overstates the window when the rate rises in the cycle: a cold JVM)
+#   REWRITE=1   BGREWRITEAOF every 50 ms while the writers run, so kills land in rewrites (the
+#               walk, the buffer's replay, the rename); not with POWERLOSS (the hook's offset
+#               and the renamed file cannot change together)
 #   KEEP=1      keep the temp dir (server logs, state files) at the end
 #   JAVA, KILN_JAVA_OPTS  the server's JVM and flags
 #
@@ -32,6 +35,7 @@ here="$(cd "$(dirname "$0")" && pwd)"
 jar="${KILN_JAR:-$here/../target/kiln.jar}"
 [[ -f "$jar" ]] || mvn -q -f "$here/../pom.xml" package -DskipTests
 fsync="${FSYNC:-always}"
+rewrite="${REWRITE:-0}"
 powerloss="${POWERLOSS:-0}"
 [[ $fsync == everysec ]] && powerloss=1
 if [[ $fsync == everysec ]]; then default_cycles=100 default_delay=1500-4000
@@ -51,6 +55,7 @@ writer=""
 cleanup() {
   [[ -n $writer ]] && kill -9 "$writer" 2>/dev/null || true
   [[ -n $server ]] && kill -9 "$server" 2>/dev/null || true
+  [[ -n ${rewriter:-} ]] && kill "$rewriter" 2>/dev/null || true
   wait 2>/dev/null || true
   if [[ ${KEEP:-0} == 1 ]]; then echo "kept $tmp"; else rm -rf "$tmp"; fi
 }
@@ -91,9 +96,19 @@ for cycle in $(seq 1 "$cycles"); do
   python3 "$here/tools/aof_crash.py" write "$port" "$cycle" "$writers" "$d" "$server" \
     "$tmp/state-$cycle.json" "$synced" &
   writer=$!
+  rewriter=""
+  if [[ $rewrite == 1 ]]; then
+    ( while kill -0 "$server" 2>/dev/null; do
+        (exec 3<>"/dev/tcp/127.0.0.1/$port" && printf 'BGREWRITEAOF\r\n' >&3 \
+          && read -r -t 2 l <&3) 2>/dev/null || true
+        sleep 0.05 # the pace of the rewrites, not synchronization
+      done ) &
+    rewriter=$!
+  fi
   # (stderr: bash's own "Killed" line for the server, reaped here)
   wait "$writer" 2>/dev/null || { echo "cycle $cycle: the writers failed" >&2; failed=1; break; }
   writer=""
+  [[ -n $rewriter ]] && { wait "$rewriter" 2>/dev/null || true; }
   wait "$server" 2>/dev/null || true
   server=""
   fsize=$(size "$aof") off=$(cat "$synced" 2>/dev/null || true) note=""
@@ -152,5 +167,10 @@ summary="aof-crash summary: $cycle cycles, appendfsync $fsync, power loss $power
 [[ $fsync == everysec ]] && summary+=", max lost in one cycle ${max_lost_s_seen} s of writes at its rate, oldest lost write acked ${max_window} s before the kill (limit ${max_lost_s} s)"
 [[ $powerloss == 1 ]] && summary+=", file cut in $truncated cycles"
 ((torn)) && summary+=", offset file torn in $torn cycles"
+if [[ $rewrite == 1 ]]; then
+  done_rw=$(cat "$tmp"/server-*.log 2>/dev/null | grep -c 'Background AOF rewrite finished successfully' || true)
+  started_rw=$(cat "$tmp"/server-*.log 2>/dev/null | grep -c 'Background append only file rewriting started' || true)
+  summary+=", rewrites started $started_rw, finished $done_rw (the others cut by a kill)"
+fi
 echo "$summary, $( ((failed)) && echo FAILED || echo OK)"
 ((failed == 0))

@@ -357,6 +357,7 @@ public final class AofWriter extends VerticleBase {
       size = channel.size();
       channel.position(size);
       old.close();
+      syncedSize = size; // a new, smaller file: all of it fsynced (synced() keeps the maximum)
       synced(size);
       status.baseSize = baseSize;
       status.currentSize = size;

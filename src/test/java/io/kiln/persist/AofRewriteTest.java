@@ -126,6 +126,31 @@ class AofRewriteTest {
     }
   }
 
+  @Test
+  void afterARewriteEveryAcknowledgedWriteIsStillFsyncedUnderAlways() throws Exception {
+    java.util.concurrent.atomic.AtomicInteger fsyncs = new java.util.concurrent.atomic.AtomicInteger();
+    try (TestKiln kiln = TestKiln.start(config(dir, "appendonly", "yes", "appendfsync", "always"));
+        RespClient c = kiln.client()) {
+      for (int i = 0; i < 300; i++) {
+        c.call("INCR", "n"); // a file larger than the rewritten one will be
+      }
+      c.call("BGREWRITEAOF");
+      await(() -> info(c, "aof_rewrites").equals("1"), "the rewrite");
+      AofWriter.faults = new AofWriter.Faults() {
+        @Override
+        public void beforeFsync() {
+          fsyncs.incrementAndGet();
+        }
+      };
+      for (int i = 0; i < 5; i++) {
+        assertThat(c.call("INCR", "n")).isEqualTo(":" + (301 + i) + "\r\n");
+        assertThat(fsyncs.get()).as("fsyncs before the reply to write %d", i).isGreaterThan(i);
+      }
+    } finally {
+      AofWriter.faults = AofWriter.NO_FAULTS;
+    }
+  }
+
   /** Kiln's check-aof (it agrees with redis-check-aof: AofCheckTest). */
   private static String checkAof(Path file) {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
