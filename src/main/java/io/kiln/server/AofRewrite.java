@@ -27,6 +27,9 @@ public final class AofRewrite {
   private final ShardVerticle home;
   private final AofFeed feed;
   private boolean running;
+  /** After a failed rewrite the automatic ones wait this long. */
+  static final long RETRY_AFTER_FAILURE_MS = 60_000;
+  private long lastFailureMs;
 
   AofRewrite(Kiln kiln, ShardVerticle home, AofFeed feed) {
     this.kiln = kiln;
@@ -43,10 +46,32 @@ public final class AofRewrite {
     kiln.persistence().aofRewriteScheduled = true;
   }
 
-  /** The periodic job: a scheduled rewrite starts once no snapshot runs. */
+  /**
+   * The periodic job: a scheduled rewrite starts once no snapshot runs; so does an automatic
+   * one, when the file grew by auto-aof-rewrite-percentage over its base (the size after the
+   * last rewrite, or at startup) and is at least auto-aof-rewrite-min-size, as Redis decides.
+   */
   void cron() {
-    if (kiln.persistence().aofRewriteScheduled && !running && !home.snapshotter().running()) {
+    if (running || home.snapshotter().running()) {
+      return;
+    }
+    if (kiln.persistence().aofRewriteScheduled) {
       start();
+      return;
+    }
+    if (kiln.persistence().aofRewritesConsecutiveFailures > 0
+        && System.currentTimeMillis() - lastFailureMs < RETRY_AFTER_FAILURE_MS) {
+      return; // an automatic rewrite that failed waits before it tries again
+    }
+    long percentage = kiln.config().getLong("auto-aof-rewrite-percentage");
+    long size = kiln.aofStatus().currentSize;
+    if (percentage > 0 && size > kiln.config().getLong("auto-aof-rewrite-min-size")) {
+      long base = Math.max(1, kiln.aofStatus().baseSize);
+      long growth = (size * 100 / base) - 100;
+      if (growth >= percentage) {
+        log.info("Starting automatic rewriting of AOF on {}% growth", growth);
+        start();
+      }
     }
   }
 
@@ -81,6 +106,7 @@ public final class AofRewrite {
         log.info("Background AOF rewrite finished successfully");
       } else {
         info.aofRewritesConsecutiveFailures++;
+        lastFailureMs = System.currentTimeMillis();
         kiln.vertx().eventBus().send(Aof.ADDRESS, new Aof.RewriteAbort(base));
         log.warn("Background AOF rewrite failed: {}", ar.cause().getMessage());
       }

@@ -151,6 +151,24 @@ class AofRewriteTest {
     }
   }
 
+  @Test
+  void theFileIsRewrittenWhenItDoubledPastTheMinimumSize() throws Exception {
+    try (TestKiln kiln = TestKiln.start(config(dir, "appendonly", "yes",
+        "auto-aof-rewrite-percentage", "100", "auto-aof-rewrite-min-size", "20kb"));
+        RespClient c = kiln.client()) {
+      for (int i = 0; i < 1000; i++) {
+        c.send("INCR", "n"); // ~30 KB of commands for one small key
+      }
+      for (int i = 0; i < 1000; i++) {
+        c.readReply();
+      }
+      await(() -> info(c, "aof_rewrites").equals("1"), "the automatic rewrite");
+      assertThat(Long.parseLong(info(c, "aof_current_size"))).isLessThan(20 * 1024);
+      assertThat(info(c, "aof_base_size")).isEqualTo(info(c, "aof_current_size"));
+      assertThat(c.call("GET", "n")).isEqualTo("$4\r\n1000\r\n");
+    }
+  }
+
   /** Kiln's check-aof (it agrees with redis-check-aof: AofCheckTest). */
   private static String checkAof(Path file) {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
