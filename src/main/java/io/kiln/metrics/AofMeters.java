@@ -39,6 +39,8 @@ public final class AofMeters {
   /** Bytes per batch. */
   public final DistributionSummary batchBytes;
   public final Counter rewrites;
+  /** Bytes of the rewrite buffer held in memory (the rest spills to a file). */
+  public final AtomicLong rewriteBuffer = new AtomicLong();
   public final Timer rewrite;
 
   public AofMeters(MeterRegistry registry) {
@@ -57,6 +59,8 @@ public final class AofMeters {
         .serviceLevelObjectives(1, 2, 4, 8, 16, 32, 64, 128, 256, 1024, 4096).register(registry);
     batchBytes = DistributionSummary.builder("kiln.aof.batch.bytes").baseUnit("bytes")
         .description("Bytes per AOF batch").register(registry);
+    Gauge.builder("kiln.aof.rewrite.buffer", rewriteBuffer, AtomicLong::get).baseUnit("bytes")
+        .description("AOF rewrite buffer bytes in memory").register(registry);
     rewrites = Counter.builder("kiln.aof.rewrites").description("AOF rewrites completed")
         .register(registry);
     rewrite = Timer.builder("kiln.aof.rewrite").description("AOF rewrite duration")

@@ -84,11 +84,18 @@ public final class AofWriter extends VerticleBase {
   private boolean retryScheduled;
   /**
    * The rewrite buffer while a rewrite runs (else null): every batch after the rewrite's cut,
-   * replayed into the new base when the base is written. Held in memory (spilling to a file
-   * past a bound comes with the rewrite issue's remaining work).
+   * replayed into the new base when the base is written. Past {@link #rewriteBound} bytes in
+   * memory (64 MB) it is appended to a temp file beside the AOF ({@link #rewriteSpill}) and
+   * emptied, so its memory stays bounded whatever the rewrite's length and the write rate.
    */
   private java.util.List<byte[]> rewriteBuffer;
   private long rewriteBytes;
+  /** Bytes of the buffer in memory (the rest is in the spill file). */
+  private long rewriteMemory;
+  private FileChannel rewriteSpill;
+  private Path rewriteSpillPath;
+  /** The rewrite buffer's memory bound, read at each start (tests lower it). */
+  private long rewriteBound;
   private long rewriteCut;
   private int rewriteShard;
   /** A batch asked to hear at once how far the writes got (everysec and no ack once a second). */
@@ -169,14 +176,17 @@ public final class AofWriter extends VerticleBase {
     if (body instanceof Aof.Batch b) {
       onBatch(b);
     } else if (body instanceof Aof.RewriteStart s) {
+      dropRewriteBuffer();
       rewriteCut = s.cutSeq();
       rewriteShard = s.shard();
       rewriteBuffer = new java.util.ArrayList<>();
       rewriteBytes = 0;
+      rewriteMemory = 0;
+      rewriteBound = Long.getLong("kiln.aof.rewriteBufferMemory", 64L << 20);
     } else if (body instanceof Aof.RewriteFinish f) {
       finishRewrite(msg, Path.of(f.base()));
     } else if (body instanceof Aof.RewriteAbort a) {
-      rewriteBuffer = null;
+      dropRewriteBuffer();
       try {
         Files.deleteIfExists(Path.of(a.base()));
       } catch (IOException e) {
@@ -190,6 +200,11 @@ public final class AofWriter extends VerticleBase {
         && b.bytes().length > 0) {
       rewriteBuffer.add(b.bytes()); // immutable: kept by reference
       rewriteBytes += b.bytes().length;
+      rewriteMemory += b.bytes().length;
+      if (rewriteMemory > rewriteBound) {
+        spillRewriteBuffer();
+      }
+      meters.rewriteBuffer.set(rewriteMemory);
     }
     written.putIfAbsent(b.shard(), 0L); // known from now on: it hears about errors too
     ackWanted |= b.wantAck();
@@ -341,6 +356,12 @@ public final class AofWriter extends VerticleBase {
       long baseSize = Files.size(base);
       try (FileChannel ch = FileChannel.open(base, StandardOpenOption.WRITE,
           StandardOpenOption.APPEND)) {
+        if (rewriteSpill != null) { // the spilled part first: it is the older
+          long n = rewriteSpill.size();
+          for (long at = 0; at < n; ) {
+            at += rewriteSpill.transferTo(at, n - at, ch);
+          }
+        }
         for (byte[] chunk : rewriteBuffer) {
           ByteBuffer bb = ByteBuffer.wrap(chunk);
           while (bb.hasRemaining()) {
@@ -363,7 +384,7 @@ public final class AofWriter extends VerticleBase {
       status.currentSize = size;
       meters.size.set(size);
     } catch (IOException e) {
-      rewriteBuffer = null;
+      dropRewriteBuffer();
       try {
         Files.deleteIfExists(base);
       } catch (IOException ignored) {
@@ -372,11 +393,52 @@ public final class AofWriter extends VerticleBase {
       msg.fail(1, e.getMessage() == null ? e.toString() : e.getMessage());
       return;
     }
-    rewriteBuffer = null;
+    dropRewriteBuffer();
     log.info("Residual parent diff successfully flushed to the rewritten AOF ({} MB)",
         String.format(java.util.Locale.ROOT, "%.2f", diff / 1048576.0));
     msg.reply(diff);
     ackAll(false); // what waited for an fsync is in the new, fsynced file
+  }
+
+  /** The buffer in memory goes to the spill file (created on the first spill). */
+  private void spillRewriteBuffer() {
+    try {
+      if (rewriteSpill == null) {
+        rewriteSpillPath = file.resolveSibling("temp-rewriteaof-buf-"
+            + ProcessHandle.current().pid() + ".aof");
+        rewriteSpill = FileChannel.open(rewriteSpillPath, StandardOpenOption.CREATE,
+            StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING,
+            StandardOpenOption.READ);
+      }
+      for (byte[] chunk : rewriteBuffer) {
+        ByteBuffer bb = ByteBuffer.wrap(chunk);
+        while (bb.hasRemaining()) {
+          rewriteSpill.write(bb);
+        }
+      }
+      rewriteBuffer.clear();
+      rewriteMemory = 0;
+    } catch (IOException e) {
+      // kept in memory: the rewrite goes on (the disk may refuse the AOF's writes too)
+      log.warn("Could not spill the AOF rewrite buffer to {}: {}", rewriteSpillPath,
+          e.getMessage());
+    }
+  }
+
+  /** Ends the rewrite buffer: memory released, the spill file removed. */
+  private void dropRewriteBuffer() {
+    rewriteBuffer = null;
+    rewriteMemory = 0;
+    meters.rewriteBuffer.set(0);
+    if (rewriteSpill != null) {
+      try {
+        rewriteSpill.close();
+        Files.deleteIfExists(rewriteSpillPath);
+      } catch (IOException e) {
+        log.warn("Could not remove {}: {}", rewriteSpillPath, e.getMessage());
+      }
+      rewriteSpill = null;
+    }
   }
 
   /** A partial write that could not be cut off: drop its bytes from the waiting batches. */

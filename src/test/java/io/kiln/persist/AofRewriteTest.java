@@ -65,7 +65,22 @@ class AofRewriteTest {
 
   @Test
   void writesDuringTheRewriteLandExactlyOnce() throws Exception {
+    writeDuringARewrite(false);
+  }
+
+  @Test
+  void aRewriteBufferPastItsBoundSpillsToAFileAndIsReplayedWhole() throws Exception {
+    System.setProperty("kiln.aof.rewriteBufferMemory", "512");
+    try {
+      writeDuringARewrite(true);
+    } finally {
+      System.clearProperty("kiln.aof.rewriteBufferMemory");
+    }
+  }
+
+  private void writeDuringARewrite(boolean spills) throws Exception {
     long acked = 0;
+    boolean spilled = false;
     try (TestKiln kiln = TestKiln.start(config(dir, "appendonly", "yes",
         "rdb-key-save-delay", "200")); RespClient c = kiln.client()) {
       for (int i = 0; i < 2000; i++) {
@@ -86,7 +101,11 @@ class AofRewriteTest {
       while (info(c, "aof_rewrite_in_progress").equals("1")) {
         assertThat(c.call("INCR", "c")).isEqualTo(":" + (acked + 1) + "\r\n");
         acked++;
+        try (var files = Files.list(dir)) {
+          spilled |= files.anyMatch(f -> f.getFileName().toString().startsWith("temp-rewriteaof-buf"));
+        }
       }
+      assertThat(spilled).as("the buffer spilled to a file").isEqualTo(spills);
       assertThat(acked).as("writes made during the rewrite").isGreaterThan(10);
       assertThat(info(c, "aof_rewrites")).isEqualTo("1");
       assertThat(c.call("INCR", "c")).isEqualTo(":" + (acked + 1) + "\r\n");
