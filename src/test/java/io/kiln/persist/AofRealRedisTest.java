@@ -119,6 +119,31 @@ class AofRealRedisTest {
   }
 
   @Test
+  void aRewrittenAofIsValidAndLoadsIntoRedis() throws Exception {
+    Assumptions.assumeTrue(RealRedis.installed(), "redis-server is not installed: skipped");
+    Path k = Files.createDirectory(dir.resolve("kiln"));
+    Snapshot state;
+    try (TestKiln kiln = kiln(k)) {
+      state = writeMix(kiln.port(), 13, () -> {
+        try (RespClient c = new RespClient("127.0.0.1", kiln.port())) {
+          assertThat(c.call("BGREWRITEAOF")).startsWith("+Background append only file");
+          AofTestSupport.await("the rewrite", 20,
+              () -> LoadSupport.info(c, "aof_rewrites").equals("1"));
+        }
+      }); // and half of the stream after it, appended to the rewritten file
+    }
+    Path aof = k.resolve("appendonly.aof");
+    assertThat(Files.readString(aof, StandardCharsets.ISO_8859_1)).as("RDB preamble")
+        .startsWith("REDIS");
+    checkAof(aof);
+    Path r = dir.resolve("redis");
+    copy(aof, r);
+    try (RealRedis redis = redis(r, "--appendonly", "yes", "--appendfilename", "appendonly.aof")) {
+      assertSame(read(redis.port()), state, "redis-server on Kiln's rewritten AOF");
+    }
+  }
+
+  @Test
   void kilnsAofWithAnRdbPreambleIsValidAndLoadsIntoRedis() throws Exception {
     Assumptions.assumeTrue(RealRedis.installed(), "redis-server is not installed: skipped");
     Path k = Files.createDirectory(dir.resolve("kiln"));
