@@ -47,6 +47,7 @@ public final class Kiln {
   private volatile ShardVerticle shard;
   private volatile RdbLoader loader;
   private volatile io.kiln.persist.AofLoader aofLoader;
+  private volatile String aofWriterId;
   /** The AOF's facts for INFO (enabled stays false while appendonly is off). */
   private final io.kiln.persist.Aof.Status aofStatus = new io.kiln.persist.Aof.Status();
   /** The startup rehearsal of the snapshot code, once the server is up ({@link Rehearsal}). */
@@ -135,6 +136,7 @@ public final class Kiln {
         .compose(k -> k.metrics == null ? Future.succeededFuture(k) : k.metrics.start(k).map(k))
         .onComplete(ar -> {
           if (ar.succeeded()) {
+            config.onChange("appendonly", cfg -> kiln.switchAof(cfg.getBool("appendonly")));
             try {
               Rehearsal r = Rehearsal.start(kiln, verticle.context());
               kiln.rehearsal = r;
@@ -198,6 +200,49 @@ public final class Kiln {
     });
     vertx.setTimer(5000, id -> p.tryComplete());
     return p.future();
+  }
+
+  /** The AOF writer's deployment, once deployed (CONFIG SET appendonly no undeploys it). */
+  public void aofWriter(String deploymentId) {
+    this.aofWriterId = deploymentId;
+  }
+
+  /**
+   * CONFIG SET appendonly: yes writes the file from a rewrite first and is on once it is
+   * complete (as Redis: until then the writes only fill the rewrite buffer); no stops recording
+   * once what is recorded is written, and closes the file. Event loop (the CONFIG SET's).
+   */
+  private void switchAof(boolean on) {
+    ShardVerticle s = shard;
+    if (on && !aofStatus.enabled) {
+      aofStatus.enabled = true; // INFO's aof_enabled:1 from now on, as Redis's wait-rewrite
+      java.nio.file.Path file = java.nio.file.Path.of(config.getString("dir"))
+          .resolve(config.getString("appendfilename"));
+      io.kiln.persist.AofStartup.deployWriter(this, file, true).onComplete(ar -> s.execute(() -> {
+        if (ar.failed()) {
+          aofStatus.enabled = false;
+          log.warn("Can't switch the append only file on: {}", ar.cause().getMessage());
+          return;
+        }
+        s.startAof();
+        s.aofRewrite().firstFile();
+        if (s.snapshotter().running()) {
+          s.aofRewrite().schedule();
+        } else {
+          s.aofRewrite().start();
+        }
+      }));
+    } else if (!on && aofStatus.enabled) {
+      s.execute(() -> s.stopAof().onComplete(ar -> {
+        String id = aofWriterId;
+        aofWriterId = null;
+        Future<Void> undeployed = id == null ? Future.succeededFuture() : vertx.undeploy(id);
+        undeployed.onComplete(v -> {
+          aofStatus.enabled = false;
+          log.info("Append only file switched off");
+        });
+      }));
+    }
   }
 
   /** The AOF loader while one runs (Kiln.stop cancels it). */

@@ -277,6 +277,14 @@ public final class Config {
         .add(listener);
   }
 
+  /** Stops calling {@code listener} (its owner goes away: an AOF writer undeployed). */
+  public void removeListener(String name, Consumer<Config> listener) {
+    List<Consumer<Config>> l = listeners.get(directive(name).name());
+    if (l != null) {
+      l.remove(listener);
+    }
+  }
+
   /**
    * CONFIG REWRITE: BLOCKING file I/O (run it on a worker). Rewrites the config file the way Redis
    * 7.0 does and replaces it atomically.

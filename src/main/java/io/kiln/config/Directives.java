@@ -105,8 +105,7 @@ public final class Directives {
         integer("rdb-key-save-delay", INT_MIN, INT_MAX, 0).honoured(),
         integer("key-load-delay", INT_MIN, INT_MAX, 0).honoured(),
         // Append only file
-        // Switching the AOF at runtime needs a rewrite to write its base (not there yet).
-        bool("appendonly", false).immutable().honoured(),
+        bool("appendonly", false).honoured(),
         string("appendfilename", "appendonly.aof").immutable().honoured().check(v -> nonEmptyBaseName(v,
             "appendfilename", "a filename")),
         string("appenddirname", "appendonlydir").immutable().honoured().check(v -> nonEmptyBaseName(v,

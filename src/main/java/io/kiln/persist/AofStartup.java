@@ -123,19 +123,26 @@ public final class AofStartup {
     }).compose(v -> kiln.vertx().executeBlocking(() -> { // file I/O: not on the loop
       kiln.aofStatus().baseSize = Files.exists(aofFile) ? Files.size(aofFile) : 0;
       return null;
-    }, false)).compose(v -> {
-      Aof.Status status = kiln.aofStatus();
-      DeploymentOptions options = new DeploymentOptions()
-          .setThreadingModel(ThreadingModel.WORKER).setWorkerPoolName("kiln-aof")
-          .setWorkerPoolSize(1);
-      return kiln.vertx().deployVerticle(new AofWriter(aofFile, kiln.config(), status,
-          kiln.aofMeters(), kiln::fatal), options).<Void>mapEmpty().recover(err -> Future.failedFuture(
-              new LoadFailure("Can't open the append only file " + aofFile + ": "
-                  + err.getMessage() + ". Exiting.", err)));
-    }).compose(v -> AofLoader.onLoop(verticle, () -> {
+    }, false)).compose(v -> deployWriter(kiln, aofFile, false).<Void>mapEmpty()
+        .recover(err -> Future.failedFuture(new LoadFailure("Can't open the append only file "
+            + aofFile + ": " + err.getMessage() + ". Exiting.", err))))
+        .compose(v -> AofLoader.onLoop(verticle, () -> {
       verticle.startAof();
       kiln.aofStatus().enabled = true;
       kiln.persistence().loading = false;
     }));
+  }
+
+  /**
+   * Deploys the AOF writer on {@code aofFile} in a worker pool of its own (one thread); with
+   * {@code waitRewrite} the file is the first rewrite's (a runtime switch-on). Any thread;
+   * completes with the deployment's id.
+   */
+  public static Future<String> deployWriter(Kiln kiln, Path aofFile, boolean waitRewrite) {
+    DeploymentOptions options = new DeploymentOptions()
+        .setThreadingModel(ThreadingModel.WORKER).setWorkerPoolName("kiln-aof")
+        .setWorkerPoolSize(1);
+    return kiln.vertx().deployVerticle(new AofWriter(aofFile, kiln.config(), kiln.aofStatus(),
+        kiln.aofMeters(), kiln::fatal, waitRewrite), options).onSuccess(kiln::aofWriter);
   }
 }

@@ -106,11 +106,18 @@ public final class AofWriter extends VerticleBase {
   /** An fsync failed under always: nothing written since is ever acknowledged. */
   private boolean poisoned;
   private final Runnable onFatal;
+  private final boolean waitRewrite;
+  private java.util.function.Consumer<Config> policyListener;
 
-  /** {@code onFatal}: what an fsync failure under always does (the launcher exits). */
+  /**
+   * {@code onFatal}: what an fsync failure under always does (the launcher exits);
+   * {@code waitRewrite}: the AOF is switched on at runtime, and the file is the first rewrite's
+   * (until then batches only fill the rewrite buffer, as Redis's AOF_WAIT_REWRITE).
+   */
   public AofWriter(Path file, Config config, Aof.Status status, AofMeters meters,
-      Runnable onFatal) {
+      Runnable onFatal, boolean waitRewrite) {
     this.onFatal = onFatal;
+    this.waitRewrite = waitRewrite;
     this.file = file;
     this.config = config;
     this.status = status;
@@ -119,20 +126,23 @@ public final class AofWriter extends VerticleBase {
 
   @Override
   public Future<?> start() throws IOException {
-    channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-    size = channel.size();
-    channel.position(size);
+    if (!waitRewrite) {
+      channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+      size = channel.size();
+      channel.position(size);
+    }
     syncedSize = size;
     status.currentSize = size;
     status.syncedSize = size;
     meters.size.set(size);
     policy = config.getString("appendfsync");
     io.vertx.core.Context own = context;
-    config.onChange("appendfsync", c -> {
+    policyListener = c -> {
       policy = c.getString("appendfsync");
       // (the listener runs on the event loop that ran CONFIG SET: the work goes to this thread)
       own.runOnContext(v -> pump()); // an always turned off releases what waits for fsync
-    });
+    };
+    config.onChange("appendfsync", policyListener);
     fsyncThread = Executors.newSingleThreadExecutor(r -> {
       Thread t = new Thread(r, "kiln-aof-fsync");
       t.setDaemon(true);
@@ -152,9 +162,11 @@ public final class AofWriter extends VerticleBase {
   public Future<?> stop() {
     stopped = true;
     vertx.cancelTimer(tick);
+    config.removeListener("appendfsync", policyListener);
+    dropRewriteBuffer();
     try {
       writeOut();
-      if (size > syncedSize) {
+      if (channel != null && size > syncedSize) {
         channel.force(false);
         synced(size);
       }
@@ -164,7 +176,9 @@ public final class AofWriter extends VerticleBase {
     fsyncThread.shutdown();
     try {
       fsyncThread.awaitTermination(5, TimeUnit.SECONDS);
-      channel.close();
+      if (channel != null) {
+        channel.close();
+      }
     } catch (IOException | InterruptedException e) {
       log.debug("Closing the AOF: {}", e.toString());
     }
@@ -297,6 +311,15 @@ public final class AofWriter extends VerticleBase {
     if (unwritten.isEmpty()) {
       return;
     }
+    if (channel == null) { // switched on at runtime: the file comes with the first rewrite
+      for (Aof.Batch b : unwritten) {
+        written.merge(b.shard(), b.seq(), Math::max);
+      }
+      unwritten.clear();
+      unwrittenBytes = 0;
+      status.bufferLength = 0;
+      return;
+    }
     postponedSince = 0;
     ByteBuffer[] bufs = new ByteBuffer[unwritten.size()];
     int i = 0;
@@ -377,7 +400,11 @@ public final class AofWriter extends VerticleBase {
       channel = FileChannel.open(file, StandardOpenOption.WRITE);
       size = channel.size();
       channel.position(size);
-      old.close();
+      if (old != null) {
+        old.close();
+      } else {
+        log.info("Background AOF rewrite done: the append only file is on");
+      }
       syncedSize = size; // a new, smaller file: all of it fsynced (synced() keeps the maximum)
       synced(size);
       status.baseSize = baseSize;
@@ -467,7 +494,7 @@ public final class AofWriter extends VerticleBase {
 
   /** everysec: an fsync on the fsync thread when a second has passed and none runs. */
   private void everysecFsync() {
-    if (!"everysec".equals(policy) || fsyncRunning || size <= syncedSize
+    if (!"everysec".equals(policy) || channel == null || fsyncRunning || size <= syncedSize
         || System.nanoTime() - lastFsyncNanos < 1_000_000_000L) {
       return;
     }

@@ -26,6 +26,7 @@ public final class AofFeed {
   /** The batch sent and not yet reported durable under always (0: none). */
   private long inFlight;
   private boolean scheduled;
+  private io.vertx.core.eventbus.MessageConsumer<Aof.Ack> acks;
   private boolean always;
   /** Null while the AOF is written; the reason writes are refused otherwise. */
   private String writeError;
@@ -46,10 +47,17 @@ public final class AofFeed {
   /** Starts recording effects and shipping them (after the load). Event loop. */
   void start(String appendfsync) {
     policy(appendfsync);
-    bus.<Aof.Ack>consumer(Aof.ACKS + shardIndex, m -> onAck(m.body()));
+    acks = bus.consumer(Aof.ACKS + shardIndex, m -> onAck(m.body()));
     effects.onRecord = this::schedule;
     effects.resetStream();
     effects.enabled = true;
+  }
+
+  /** Stops recording (CONFIG SET appendonly no), once {@link #flushed}. Event loop. */
+  void stop() {
+    effects.enabled = false;
+    gate.active = false;
+    acks.unregister();
   }
 
   /** CONFIG SET appendfsync. Event loop. */

@@ -30,6 +30,8 @@ public final class AofRewrite {
   /** After a failed rewrite the automatic ones wait this long. */
   static final long RETRY_AFTER_FAILURE_MS = 60_000;
   private long lastFailureMs;
+  static final long RETRY_FIRST_MS = 5_000;
+  private boolean firstFile;
 
   AofRewrite(Kiln kiln, ShardVerticle home, AofFeed feed) {
     this.kiln = kiln;
@@ -39,6 +41,14 @@ public final class AofRewrite {
 
   public boolean running() {
     return running;
+  }
+
+  /**
+   * The AOF was switched on at runtime: its file is this rewrite's, and a failed one is tried
+   * again (after {@link #RETRY_FIRST_MS}) until the file exists.
+   */
+  public void firstFile() {
+    firstFile = true;
   }
 
   /** Starts later, once the running snapshot ended (BGREWRITEAOF during a BGSAVE). */
@@ -56,8 +66,14 @@ public final class AofRewrite {
       return;
     }
     if (kiln.persistence().aofRewriteScheduled) {
-      start();
+      if (!firstFile || kiln.persistence().aofRewritesConsecutiveFailures == 0
+          || System.currentTimeMillis() - lastFailureMs >= RETRY_FIRST_MS) {
+        start();
+      }
       return;
+    }
+    if (firstFile) {
+      return; // no automatic rewrite before the first file exists
     }
     if (kiln.persistence().aofRewritesConsecutiveFailures > 0
         && System.currentTimeMillis() - lastFailureMs < RETRY_AFTER_FAILURE_MS) {
@@ -100,6 +116,7 @@ public final class AofRewrite {
       if (ar.succeeded()) {
         info.aofRewrites++;
         info.aofRewritesConsecutiveFailures = 0;
+        firstFile = false;
         kiln.aofMeters().rewrites.increment();
         kiln.aofMeters().rewrite.record(java.time.Duration.ofMillis(
             System.currentTimeMillis() - startMs));
@@ -107,6 +124,9 @@ public final class AofRewrite {
       } else {
         info.aofRewritesConsecutiveFailures++;
         lastFailureMs = System.currentTimeMillis();
+        if (firstFile) {
+          info.aofRewriteScheduled = true; // the AOF is on once a rewrite writes its file
+        }
         kiln.vertx().eventBus().send(Aof.ADDRESS, new Aof.RewriteAbort(base));
         log.warn("Background AOF rewrite failed: {}", ar.cause().getMessage());
       }

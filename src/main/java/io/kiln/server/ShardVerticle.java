@@ -171,13 +171,38 @@ public final class ShardVerticle extends VerticleBase {
     aofFeed = new AofFeed(index, shard.effects, gate, vertx.eventBus(), context);
     aofRewrite = new AofRewrite(kiln, this, aofFeed);
     aofFeed.start(kiln.config().getString("appendfsync"));
+  }
+
+  /**
+   * Stops recording effects (CONFIG SET appendonly no): what is recorded reaches the writer
+   * first, and a running rewrite is abandoned. Event loop.
+   */
+  public Future<Void> stopAof() {
+    if (aofFeed == null) {
+      return Future.succeededFuture();
+    }
+    AofFeed feed = aofFeed;
+    if (aofRewrite.running()) {
+      snapshotter.abort(); // the rewrite fails and drops its files
+    }
+    kiln.persistence().aofRewriteScheduled = false;
+    return feed.flushed().onComplete(ar -> {
+      feed.stop();
+      if (aofFeed == feed) {
+        aofFeed = null;
+        aofRewrite = null;
+      }
+    });
+  }
+
+  /** CONFIG SET appendfsync: applied at once on this loop (a command pipelined after sees it). */
+  private void watchAppendfsync() {
     kiln.config().onChange("appendfsync", cfg -> {
       Runnable apply = () -> {
         if (aofFeed != null) {
           aofFeed.policy(cfg.getString("appendfsync"));
         }
       };
-      // at once on this loop (a command pipelined after CONFIG SET sees the new policy)
       if (io.vertx.core.Vertx.currentContext() == context) {
         apply.run();
       } else {
@@ -262,6 +287,7 @@ public final class ShardVerticle extends VerticleBase {
     shard.valueAdded = blocking::signal;
     scheduleCron();
     watchConfig(config);
+    watchAppendfsync();
     Info.HostFacts.markStartup();
     refreshHostFacts();
     hostTimer = vertx.setPeriodic(1000, id -> refreshHostFacts());

@@ -110,14 +110,6 @@ class ConfigGetSetTest {
   }
 
   @Test
-  void setAppendOnlyIsRefusedUntilARewriteCanWriteTheBase() {
-    assertThatThrownBy(() -> config.set(List.of("appendonly", "yes")))
-        .hasMessage("ERR CONFIG SET failed (possibly related to argument 'appendonly') - "
-            + "can't set immutable config");
-    assertThat(config.getBool("appendonly")).isFalse();
-  }
-
-  @Test
   void setOddArgumentsIsASyntaxError() {
     assertThatThrownBy(() -> config.set(List.of("port", "1", "timeout")))
         .hasMessage("ERR syntax error");

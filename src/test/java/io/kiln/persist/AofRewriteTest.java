@@ -188,6 +188,43 @@ class AofRewriteTest {
     }
   }
 
+  @Test
+  void configSetAppendonlySwitchesTheFileOnFromARewriteAndOff() throws Exception {
+    Path aof = dir.resolve("appendonly.aof");
+    long acked = 0;
+    try (TestKiln kiln = TestKiln.start(config(dir, "rdb-key-save-delay", "100"));
+        RespClient c = kiln.client()) {
+      for (int i = 0; i < 1000; i++) {
+        c.send("SET", "k" + i, "v");
+      }
+      for (int i = 0; i < 1000; i++) {
+        c.readReply();
+      }
+      assertThat(c.call("CONFIG", "SET", "appendonly", "yes")).isEqualTo("+OK\r\n");
+      while (!info(c, "aof_rewrites").equals("1")) { // writes meanwhile reach the new file
+        assertThat(c.call("INCR", "c")).isEqualTo(":" + (++acked) + "\r\n");
+        assertThat(info(c, "aof_enabled")).isEqualTo("1");
+      }
+      assertThat(acked).as("writes while the first file was written").isPositive();
+      assertThat(new String(Files.readAllBytes(aof), 0, 5, StandardCharsets.US_ASCII))
+          .isEqualTo("REDIS");
+      assertThat(c.call("INCR", "c")).isEqualTo(":" + (++acked) + "\r\n");
+
+      assertThat(c.call("CONFIG", "SET", "appendonly", "no")).isEqualTo("+OK\r\n");
+      await(() -> info(c, "aof_enabled").equals("0"), "the AOF switched off");
+      long size = Files.size(aof);
+      c.call("SET", "not-in-the-file", "1");
+      assertThat(Files.size(aof)).as("nothing written after the switch-off").isEqualTo(size);
+    }
+    try (TestKiln kiln = TestKiln.start(config(dir, "appendonly", "yes"));
+        RespClient c = kiln.client()) {
+      assertThat(c.call("DBSIZE")).isEqualTo(":1001\r\n");
+      assertThat(c.call("GET", "c")).isEqualTo(
+          "$" + Long.toString(acked).length() + "\r\n" + acked + "\r\n"); // each write once
+      assertThat(c.call("GET", "not-in-the-file")).isEqualTo("$-1\r\n");
+    }
+  }
+
   /** Kiln's check-aof (it agrees with redis-check-aof: AofCheckTest). */
   private static String checkAof(Path file) {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
