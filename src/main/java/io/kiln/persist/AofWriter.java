@@ -253,7 +253,7 @@ public final class AofWriter extends VerticleBase {
         return;
       }
     }
-    if (p.equals("always") && size > syncedSize) {
+    if (p.equals("always") && size > syncedSize && !fsyncPausedByRewrite()) {
       long t0 = System.nanoTime();
       try {
         faults.beforeFsync();
@@ -492,9 +492,18 @@ public final class AofWriter extends VerticleBase {
     status.currentSize = size;
   }
 
+  /**
+   * no-appendfsync-on-rewrite yes: while a rewrite runs, no fsync (the disk is left to the
+   * rewrite; what is written meanwhile is as safe as under appendfsync no, as in Redis).
+   */
+  private boolean fsyncPausedByRewrite() {
+    return rewriteBuffer != null && config.getBool("no-appendfsync-on-rewrite");
+  }
+
   /** everysec: an fsync on the fsync thread when a second has passed and none runs. */
   private void everysecFsync() {
     if (!"everysec".equals(policy) || channel == null || fsyncRunning || size <= syncedSize
+        || fsyncPausedByRewrite()
         || System.nanoTime() - lastFsyncNanos < 1_000_000_000L) {
       return;
     }
@@ -556,7 +565,7 @@ public final class AofWriter extends VerticleBase {
    * (always). With {@code force}, every shard hears the current status even with nothing new.
    */
   private void ackAll(boolean force) {
-    boolean durable = !"always".equals(policy) || syncedSize == size;
+    boolean durable = !"always".equals(policy) || syncedSize == size || fsyncPausedByRewrite();
     String error = status.writeError;
     for (Map.Entry<Integer, Long> e : written.entrySet()) {
       long seq = durable ? e.getValue() : acked.getOrDefault(e.getKey(), 0L);

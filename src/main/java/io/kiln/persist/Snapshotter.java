@@ -209,7 +209,9 @@ public final class Snapshotter implements SnapshotCapture {
     Future<Snapshot.Done> result = done.future();
     bus().request(address, new Snapshot.Begin(temp, target,
         config.getBool("rdbcompression"), config.getBool("rdbchecksum"),
-        config.getBool("rdb-save-incremental-fsync"), sizes, expires,
+        // an AOF base is synced as it grows by the AOF's own directive
+        config.getBool(aofJob ? "aof-rewrite-incremental-fsync" : "rdb-save-incremental-fsync"),
+        sizes, expires,
         keySaveDelayMicros)).onComplete(afterBegin);
     info.latestForkUsec = (System.nanoTime() - t0) / 1000;
     info.totalForks++;

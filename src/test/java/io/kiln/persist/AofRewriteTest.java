@@ -225,6 +225,40 @@ class AofRewriteTest {
     }
   }
 
+  @Test
+  void noAppendfsyncOnRewriteSkipsTheFsyncsWhileARewriteRuns() throws Exception {
+    java.util.concurrent.atomic.AtomicInteger fsyncs = new java.util.concurrent.atomic.AtomicInteger();
+    try (TestKiln kiln = TestKiln.start(config(dir, "appendonly", "yes", "appendfsync", "always",
+        "no-appendfsync-on-rewrite", "yes", "rdb-key-save-delay", "500"));
+        RespClient c = kiln.client()) {
+      for (int i = 0; i < 1000; i++) {
+        c.send("SET", "k" + i, "v");
+      }
+      for (int i = 0; i < 1000; i++) {
+        c.readReply();
+      }
+      AofWriter.faults = new AofWriter.Faults() {
+        @Override
+        public void beforeFsync() {
+          fsyncs.incrementAndGet();
+        }
+      };
+      c.call("BGREWRITEAOF");
+      int writes = 0;
+      while (info(c, "aof_rewrite_in_progress").equals("1") && writes < 50) {
+        assertThat(c.call("INCR", "c")).isEqualTo(":" + (++writes) + "\r\n");
+      }
+      assertThat(writes).isEqualTo(50); // all acknowledged during the rewrite
+      assertThat(fsyncs.get()).as("fsyncs during the rewrite").isZero();
+      await(() -> info(c, "aof_rewrites").equals("1"), "the rewrite");
+      int before = fsyncs.get();
+      c.call("INCR", "c");
+      assertThat(fsyncs.get()).as("fsyncs again after it").isGreaterThan(before);
+    } finally {
+      AofWriter.faults = AofWriter.NO_FAULTS;
+    }
+  }
+
   /** Kiln's check-aof (it agrees with redis-check-aof: AofCheckTest). */
   private static String checkAof(Path file) {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
