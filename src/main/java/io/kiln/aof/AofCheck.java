@@ -33,19 +33,25 @@ import java.util.List;
  * file) after asking {@code Continue? [y/N]:} and reading one line of {@code stdin}, as Redis
  * does whether or not stdin is a terminal ({@code echo y | kiln check-aof --fix f} works, and an
  * empty stdin aborts). For scripts, {@code --fix --yes} answers yes without reading stdin; the
- * output is then the same as with {@code y} piped in. {@code --truncate-to-timestamp} is not
- * supported (usage error).
+ * output is then the same as with {@code y} piped in. {@code --truncate-to-timestamp T} cuts
+ * the file before its first {@code #TS:} annotation later than T (aof-timestamp-enabled), as
+ * redis-check-aof does: the data as it was at T.
  *
  * <p>Runs on the calling thread (the launcher's main thread for {@code kiln check-aof}); blocking
  * file I/O.
  */
 public final class AofCheck {
   private static final String USAGE =
-      "Usage: check-aof [--fix [--yes]] <file.manifest|file.aof>";
+      "Usage: check-aof [--fix [--yes]|--truncate-to-timestamp <unix-seconds>] "
+          + "<file.manifest|file.aof>";
   /** Result of one file's check, as redis-check-aof names them. */
   private static final int OK = 0;
   private static final int EMPTY = 1;
   private static final int TRUNCATED = 2;
+  private static final int TIMESTAMP_TRUNCATED = 3;
+  /** --truncate-to-timestamp: annotations after it are where the file is cut. */
+  private long toTimestamp = Long.MAX_VALUE;
+  private long tsCut = -1;
 
   /** redis-check-aof's exit(code). */
   private static final class Exit extends Exception {
@@ -95,14 +101,23 @@ public final class AofCheck {
       fix = true;
       yes = true;
       file = args[2];
+    } else if (args.length == 3 && args[0].equals("--truncate-to-timestamp")
+        && args[1].matches("[0-9]{1,18}")) {
+      file = args[2];
+      AofCheck c = new AofCheck(out, stdin, false, false);
+      c.toTimestamp = Long.parseLong(args[1]);
+      return c.run(file);
     } else {
       out.println(USAGE);
       out.flush();
       return 1;
     }
-    AofCheck c = new AofCheck(out, stdin, fix, yes);
+    return new AofCheck(out, stdin, fix, yes).run(file);
+  }
+
+  private int run(String file) {
     try {
-      c.check(file);
+      check(file);
       return 0;
     } catch (Exit e) {
       return e.code;
@@ -161,6 +176,8 @@ public final class AofCheck {
       out.println(type + " " + name + " is valid");
     } else if (r == EMPTY) {
       out.println(type + " " + name + " is empty");
+    } else if (r == TIMESTAMP_TRUNCATED) {
+      out.println("Successfully truncated AOF " + name + " to timestamp " + toTimestamp);
     } else {
       out.println("Successfully truncated AOF " + name);
     }
@@ -187,6 +204,16 @@ public final class AofCheck {
       }
       Scan s = new Scan(ch, size, start);
       long pos = scan(s, path, start);
+      if (tsCut >= 0) {
+        if (!lastFile) {
+          out.println("Failed to truncate AOF " + name + " to timestamp " + toTimestamp
+              + " because it is not the last file.");
+          throw new Exit(1);
+        }
+        ch.truncate(tsCut);
+        ch.force(true);
+        return TIMESTAMP_TRUNCATED;
+      }
       if (error != null) {
         out.write(error.getBytes(StandardCharsets.ISO_8859_1), 0, error.length());
         out.println();
@@ -244,7 +271,12 @@ public final class AofCheck {
       }
       if (c == '#') {
         epos = s.pos;
-        s.fgets(new byte[1024]);
+        byte[] ann = s.fgets(new byte[1024]);
+        long ts = timestamp(ann);
+        if (multi == 0 && ts > toTimestamp) { // --truncate-to-timestamp: the cut is here
+          tsCut = epos;
+          return epos;
+        }
       } else if (c == '*') {
         int[] m = {multi};
         boolean ok = processResp(s, path, m);
@@ -261,6 +293,18 @@ public final class AofCheck {
       error("Reached EOF before reading EXEC for MULTI");
     }
     return pos;
+  }
+
+  /** The seconds of a {@code #TS:<seconds>} annotation line, or -1 for another annotation. */
+  private static long timestamp(byte[] line) {
+    if (line == null || line.length < 5 || line[1] != 'T' || line[2] != 'S' || line[3] != ':') {
+      return -1;
+    }
+    long v = 0;
+    for (int i = 4; i < line.length && line[i] >= '0' && line[i] <= '9'; i++) {
+      v = v * 10 + (line[i] - '0');
+    }
+    return v;
   }
 
   private boolean processResp(Scan s, String path, int[] multi) throws IOException {

@@ -116,7 +116,7 @@ public final class Directives {
         memory("auto-aof-rewrite-min-size", 0, LONG_MAX, 64L * 1024 * 1024).honoured(),
         bool("aof-load-truncated", true).honoured(),
         bool("aof-use-rdb-preamble", true),
-        bool("aof-timestamp-enabled", false),
+        bool("aof-timestamp-enabled", false).honoured(),
         bool("aof-rewrite-incremental-fsync", true).honoured(),
         bool("aof-disable-auto-gc", false),
         // Security

@@ -82,6 +82,8 @@ public final class AofWriter extends VerticleBase {
   private boolean fsyncRunning;
   private long postponedSince;
   private boolean retryScheduled;
+  /** aof-timestamp-enabled: the second of the last annotation written. */
+  private long lastTimestamp;
   /**
    * The rewrite buffer while a rewrite runs (else null): every batch after the rewrite's cut,
    * replayed into the new base when the base is written. Past {@link #rewriteBound} bytes in
@@ -210,6 +212,14 @@ public final class AofWriter extends VerticleBase {
   }
 
   private void onBatch(Aof.Batch b) {
+    if (b.bytes().length > 0 && config.getBool("aof-timestamp-enabled")) {
+      long sec = System.currentTimeMillis() / 1000;
+      if (sec != lastTimestamp) { // a new second: "#TS:<unix seconds>" before its writes
+        lastTimestamp = sec;
+        byte[] ts = ("#TS:" + sec + "\r\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        onBatch(new Aof.Batch(b.shard(), b.seq(), ts, 0, false));
+      }
+    }
     if (rewriteBuffer != null && b.shard() == rewriteShard && b.seq() > rewriteCut
         && b.bytes().length > 0) {
       rewriteBuffer.add(b.bytes()); // immutable: kept by reference

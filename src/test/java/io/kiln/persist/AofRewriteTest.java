@@ -259,6 +259,34 @@ class AofRewriteTest {
     }
   }
 
+  @Test
+  void checkAofTruncateToTimestampBringsTheDataBackAsItWasThen() throws Exception {
+    Path aof = dir.resolve("appendonly.aof");
+    long before;
+    try (TestKiln kiln = TestKiln.start(config(dir, "appendonly", "yes",
+        "aof-timestamp-enabled", "yes")); RespClient c = kiln.client()) {
+      c.call("SET", "early", "1");
+      before = System.currentTimeMillis() / 1000;
+      long next = before + 1;
+      await(() -> System.currentTimeMillis() / 1000 >= next, "the next second");
+      c.call("SET", "late", "2");
+    }
+    String text = Files.readString(aof, StandardCharsets.ISO_8859_1);
+    assertThat(text).contains("#TS:");
+    assertThat(checkAof(aof)).contains("is valid"); // annotations are part of the format
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    int rc = AofCheck.run(new String[] {"--truncate-to-timestamp", Long.toString(before),
+        aof.toString()}, new PrintStream(out, true), new ByteArrayInputStream(new byte[0]));
+    assertThat(out.toString(StandardCharsets.UTF_8))
+        .contains("Successfully truncated AOF " + aof + " to timestamp " + before);
+    assertThat(rc).isZero();
+    try (TestKiln kiln = TestKiln.start(config(dir, "appendonly", "yes"));
+        RespClient c = kiln.client()) {
+      assertThat(c.call("GET", "early")).isEqualTo("$1\r\n1\r\n");
+      assertThat(c.call("GET", "late")).as("written after the timestamp").isEqualTo("$-1\r\n");
+    }
+  }
+
   /** Kiln's check-aof (it agrees with redis-check-aof: AofCheckTest). */
   private static String checkAof(Path file) {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
