@@ -137,6 +137,14 @@ class ConfigLoadTest {
   }
 
   @Test
+  void aofWithoutAnRdbPreambleIsRefusedUntilKilnWritesOne() throws Exception {
+    String path = file("preamble.conf", "aof-use-rdb-preamble no");
+    assertThatThrownBy(() -> Config.load(path, List.of()))
+        .hasMessage(path + ":1: 'aof-use-rdb-preamble' bad value 'no': aof-use-rdb-preamble no "
+            + "is not supported yet by Kiln (a rewritten AOF always starts with an RDB preamble)");
+  }
+
+  @Test
   void appendOnlyYesLoads() throws Exception {
     assertThat(Config.load(file("aof.conf", "appendonly yes"), List.of()).getBool("appendonly"))
         .isTrue();

@@ -1,9 +1,12 @@
 package io.kiln.persist;
 
+import static io.kiln.persist.AofTestSupport.await;
+import static io.kiln.persist.AofTestSupport.clientLine;
 import static io.kiln.persist.LoadSupport.config;
 import static io.kiln.persist.LoadSupport.info;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.kiln.persist.AofTestSupport.HeldFsync;
 import io.kiln.support.RespClient;
 import io.kiln.support.TestKiln;
 import java.io.IOException;
@@ -27,22 +30,6 @@ class AofDurabilityTest {
   @AfterEach
   void noFaults() {
     AofWriter.faults = AofWriter.NO_FAULTS;
-  }
-
-  /** Holds every fsync until {@link #release}; {@link #entered} counts down when one waits. */
-  static final class HeldFsync implements AofWriter.Faults {
-    final CountDownLatch entered = new CountDownLatch(1);
-    final CountDownLatch release = new CountDownLatch(1);
-
-    @Override
-    public void beforeFsync() {
-      entered.countDown();
-      try {
-        release.await(30, TimeUnit.SECONDS);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-    }
   }
 
   @Test
@@ -155,25 +142,6 @@ class AofDurabilityTest {
     try (TestKiln kiln = TestKiln.start(config(dir, "appendonly", "yes"));
         RespClient c = kiln.client()) {
       assertThat(c.call("DBSIZE")).isEqualTo(":3\r\n");
-    }
-  }
-
-  private static String clientLine(RespClient c, String name) {
-    for (String line : c.call("CLIENT", "LIST").split("\n")) {
-      if (line.contains(" name=" + name + " ")) {
-        return line;
-      }
-    }
-    return "";
-  }
-
-  private static void await(BooleanSupplier condition, String what) throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("timed out waiting: " + what);
-      }
-      Thread.sleep(5);
     }
   }
 }

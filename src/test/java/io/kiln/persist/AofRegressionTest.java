@@ -1,10 +1,13 @@
 package io.kiln.persist;
 
+import static io.kiln.persist.AofTestSupport.await;
+import static io.kiln.persist.AofTestSupport.clientLine;
 import static io.kiln.persist.LoadSupport.config;
 import static io.kiln.persist.LoadSupport.info;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.kiln.Kiln;
+import io.kiln.persist.AofTestSupport.HeldFsync;
 import io.kiln.support.RespClient;
 import io.kiln.support.TestKiln;
 import java.nio.charset.StandardCharsets;
@@ -33,31 +36,6 @@ class AofRegressionTest {
   @AfterEach
   void noFaults() {
     AofWriter.faults = AofWriter.NO_FAULTS;
-  }
-
-  /**
-   * Holds every fsync until {@link #release}; {@link #entered} counts down when one waits. Records
-   * the thread of every fsync.
-   */
-  static final class HeldFsync implements AofWriter.Faults {
-    final CountDownLatch entered = new CountDownLatch(1);
-    final CountDownLatch release = new CountDownLatch(1);
-    final List<String> threads = new CopyOnWriteArrayList<>();
-    volatile boolean holding = true;
-
-    @Override
-    public void beforeFsync() {
-      threads.add(Thread.currentThread().getName());
-      if (!holding) {
-        return;
-      }
-      entered.countDown();
-      try {
-        release.await(10, TimeUnit.SECONDS); // a failed test is not stuck
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-    }
   }
 
   // 1 ----------------------------------------------------------------------------------------
@@ -357,24 +335,5 @@ class AofRegressionTest {
       out.add(a.getBytes(StandardCharsets.ISO_8859_1));
     }
     return out;
-  }
-
-  private static String clientLine(RespClient c, String name) {
-    for (String line : c.call("CLIENT", "LIST").split("\n")) {
-      if (line.contains(" name=" + name + " ")) {
-        return line;
-      }
-    }
-    return "";
-  }
-
-  private static void await(BooleanSupplier condition, String what) throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("timed out waiting: " + what);
-      }
-      Thread.sleep(5);
-    }
   }
 }

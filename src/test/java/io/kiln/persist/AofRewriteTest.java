@@ -1,5 +1,6 @@
 package io.kiln.persist;
 
+import static io.kiln.persist.AofTestSupport.await;
 import static io.kiln.persist.LoadSupport.config;
 import static io.kiln.persist.LoadSupport.info;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -293,15 +294,5 @@ class AofRewriteTest {
     AofCheck.run(new String[] {file.toString()}, new PrintStream(out, true),
         new ByteArrayInputStream(new byte[0]));
     return out.toString(StandardCharsets.UTF_8);
-  }
-
-  private static void await(BooleanSupplier condition, String what) throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("timed out waiting: " + what);
-      }
-      Thread.sleep(10);
-    }
   }
 }

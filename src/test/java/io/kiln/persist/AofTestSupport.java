@@ -8,6 +8,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import java.util.function.BooleanSupplier;
 
 /**
@@ -35,6 +37,46 @@ final class AofTestSupport {
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         throw new AssertionError(e);
+      }
+    }
+  }
+
+  /** Waits until {@code condition} holds; fails with {@code what} after 20 seconds. */
+  static void await(BooleanSupplier condition, String what) {
+    await(what, 20, condition);
+  }
+
+  /** The CLIENT LIST line of the connection named {@code name}, or "" when there is none. */
+  static String clientLine(RespClient c, String name) {
+    for (String line : c.call("CLIENT", "LIST").split("\n")) {
+      if (line.contains(" name=" + name + " ")) {
+        return line;
+      }
+    }
+    return "";
+  }
+
+  /**
+   * Holds every fsync until {@link #release}; {@link #entered} counts down when one waits. Records
+   * the thread of every fsync.
+   */
+  static final class HeldFsync implements AofWriter.Faults {
+    final CountDownLatch entered = new CountDownLatch(1);
+    final CountDownLatch release = new CountDownLatch(1);
+    final List<String> threads = new CopyOnWriteArrayList<>();
+    volatile boolean holding = true;
+
+    @Override
+    public void beforeFsync() {
+      threads.add(Thread.currentThread().getName());
+      if (!holding) {
+        return;
+      }
+      entered.countDown();
+      try {
+        release.await(10, TimeUnit.SECONDS); // a failed test is not stuck
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
       }
     }
   }
