@@ -132,15 +132,8 @@ class AofRealRedisTest {
         }
       }); // and half of the stream after it, appended to the rewritten file
     }
-    Path aof = k.resolve("appendonly.aof");
-    assertThat(Files.readString(aof, StandardCharsets.ISO_8859_1)).as("RDB preamble")
-        .startsWith("REDIS");
-    checkAof(aof);
-    Path r = dir.resolve("redis");
-    copy(aof, r);
-    try (RealRedis redis = redis(r, "--appendonly", "yes", "--appendfilename", "appendonly.aof")) {
-      assertSame(read(redis.port()), state, "redis-server on Kiln's rewritten AOF");
-    }
+    redisLoadsKilnsPreambleAof(k.resolve("appendonly.aof"), state,
+        "redis-server on Kiln's rewritten AOF");
   }
 
   @Test
@@ -154,14 +147,20 @@ class AofRealRedisTest {
     try (TestKiln kiln = kiln(k)) {
       state = writeMix(kiln.port(), 12, () -> { });
     }
-    Path aof = k.resolve("appendonly.aof");
+    redisLoadsKilnsPreambleAof(k.resolve("appendonly.aof"), state,
+        "redis-server on Kiln's AOF with an RDB preamble");
+  }
+
+  /** {@code aof} starts with an RDB preamble, redis-check-aof accepts it, Redis loads it. */
+  private void redisLoadsKilnsPreambleAof(Path aof, Snapshot state, String what)
+      throws Exception {
     assertThat(Files.readString(aof, StandardCharsets.ISO_8859_1)).as("RDB preamble")
         .startsWith("REDIS");
     checkAof(aof);
     Path r = dir.resolve("redis");
     copy(aof, r);
     try (RealRedis redis = redis(r, "--appendonly", "yes", "--appendfilename", "appendonly.aof")) {
-      assertSame(read(redis.port()), state, "redis-server on Kiln's AOF with an RDB preamble");
+      assertSame(read(redis.port()), state, what);
     }
   }
 
