@@ -57,6 +57,7 @@ public final class AofLoader {
   private volatile boolean stopped;
   private volatile RdbLoader preamble;
   private long commands; // event loop
+  private long lastProgress = System.nanoTime(); // event loop
 
   /**
    * Commands read, the file offset where each starts and the offset after the last, handed to
@@ -341,7 +342,16 @@ public final class AofLoader {
         }
         commands++;
       }
-      kiln.persistence().loadingLoadedBytes = b.end();
+      PersistenceInfo p = kiln.persistence();
+      p.loadingLoadedBytes = b.end();
+      long now = System.nanoTime();
+      if (now - lastProgress >= 1_000_000_000L) { // a line a second, as the RDB loader logs
+        lastProgress = now;
+        log.info("Loading AOF: {}% ({} of {} MB), {} commands",
+            String.format(Locale.ROOT, "%.2f", 100.0 * b.end() / Math.max(1, p.loadingTotalBytes)),
+            String.format(Locale.ROOT, "%.2f", b.end() / 1048576.0),
+            String.format(Locale.ROOT, "%.2f", p.loadingTotalBytes / 1048576.0), commands);
+      }
     } finally {
       inFlight.release();
     }
