@@ -49,6 +49,15 @@ final class Values {
    * and by {@code dir}, which resolves relative paths against the current directory.
    */
   static Value parse(Directive d, List<String> args, String current) throws BadValue {
+    if (d.kind().multiArg() && args.size() == 1 && !args.get(0).isEmpty()) {
+      // As Redis 7.0: one argument of a multi-word directive is split at its spaces, so
+      // `--save "3600 1"` (how service files and containers pass it) means `save 3600 1`.
+      try {
+        args = ConfigParser.splitArgs(args.get(0));
+      } catch (ConfigParser.UnbalancedQuotes e) {
+        throw new BadValue("Unbalanced quotes in configuration line");
+      }
+    }
     if (!d.kind().multiArg() && args.size() != 1) {
       throw new BadValue("wrong number of arguments");
     }

@@ -145,6 +145,18 @@ class ConfigLoadTest {
   }
 
   @Test
+  void aQuotedMultiWordValueIsSplitAsRedisDoes() throws Exception {
+    // how service files and containers pass it: one argument with spaces
+    Config c = Config.load(file("q.conf", "save \"900 1 300 10\""),
+        List.of("--client-output-buffer-limit", "pubsub 32mb 8mb 60"));
+    assertThat(c.getString("save")).isEqualTo("900 1 300 10");
+    assertThat(c.getString("client-output-buffer-limit")).contains("pubsub 33554432 8388608 60");
+    assertThat(Config.load(null, List.of("--save", "3600 1")).getString("save"))
+        .isEqualTo("3600 1");
+    assertThat(Config.load(null, List.of("--save", "")).getString("save")).isEmpty();
+  }
+
+  @Test
   void appendOnlyYesLoads() throws Exception {
     assertThat(Config.load(file("aof.conf", "appendonly yes"), List.of()).getBool("appendonly"))
         .isTrue();
