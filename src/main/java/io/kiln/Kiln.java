@@ -65,6 +65,7 @@ public final class Kiln {
 
   private Kiln(Config config) {
     this.config = config;
+    lowerMaxclientsToTheFileLimit(config);
     VertxOptions options = new VertxOptions().setPreferNativeTransport(true);
     long blockedMs = Long.getLong("kiln.blockedThreadWarningMs", 0);
     if (blockedMs > 0) {
@@ -80,6 +81,29 @@ public final class Kiln {
     byte[] id = new byte[20];
     new SecureRandom().nextBytes(id);
     this.runId = HexFormat.of().formatHex(id);
+  }
+
+  /**
+   * maxclients above what the open-files limit allows is lowered to fit, with Redis's warnings
+   * (a JVM cannot raise its own limit, as Redis tries to first).
+   */
+  private static void lowerMaxclientsToTheFileLimit(Config config) {
+    io.kiln.server.FileLimits.measure();
+    long wanted = config.getLong("maxclients");
+    long allowed = io.kiln.server.FileLimits.clientsAllowed();
+    if (wanted <= allowed) {
+      return;
+    }
+    log.warn("You requested maxclients of {} requiring at least {} max file descriptors.",
+        wanted, wanted + io.kiln.server.FileLimits.RESERVED);
+    log.warn("Current maximum open files is {}. maxclients has been reduced to {} to compensate "
+        + "for low ulimit. If you need higher maxclients increase 'ulimit -n'.",
+        io.kiln.server.FileLimits.maxFiles(), allowed);
+    try {
+      config.with("maxclients", Long.toString(allowed));
+    } catch (io.kiln.config.ConfigException e) {
+      throw new IllegalStateException(e.getMessage(), e); // a number in range: cannot happen
+    }
   }
 
   /**

@@ -43,7 +43,13 @@ class MainTest {
 
   /** A child launcher with stdout and stderr merged, its lines fed to {@code lines}. */
   private Process launch(BlockingQueue<String> lines, String... args) throws IOException {
-    List<String> cmd = new ArrayList<>();
+    return launch(List.of(), lines, args);
+  }
+
+  /** The same, run through {@code prefix} (a shell that sets a ulimit first, say). */
+  private Process launch(List<String> prefix, BlockingQueue<String> lines, String... args)
+      throws IOException {
+    List<String> cmd = new ArrayList<>(prefix);
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     cmd.add("-cp");
     cmd.add(System.getProperty("java.class.path"));
@@ -217,5 +223,42 @@ class MainTest {
 
     assertThat(p.exitValue()).isZero();
     awaitLine(lines, seen, "bye bye");
+  }
+
+  @Test
+  void aLowOpenFilesLimitLowersMaxclientsAndTheRestGetTheMaxClientsError() throws Exception {
+    int port = freePort();
+    BlockingQueue<String> lines = new LinkedBlockingQueue<>();
+    List<String> seen = new ArrayList<>();
+    Process p = launch(List.of("bash", "-c", "ulimit -n 256 && exec \"$0\" \"$@\""), lines,
+        "--port", Integer.toString(port), "--bind", "127.0.0.1", "--save", "");
+    String reduced = awaitLine(lines, seen, "maxclients has been reduced to ");
+    assertThat(reduced).contains("Current maximum open files is 256.");
+    int allowed = Integer.parseInt(reduced.replaceAll(".*reduced to (\\d+) .*", "$1"));
+    assertThat(allowed).isBetween(1, 256 - 32);
+    awaitLine(lines, seen, "Ready to accept connections");
+    List<RespClient> clients = new ArrayList<>();
+    try {
+      RespClient admin = new RespClient("127.0.0.1", port);
+      clients.add(admin);
+      assertThat(admin.call("CONFIG", "GET", "maxclients")).endsWith("\r\n" + allowed + "\r\n");
+      assertThat(admin.call("CONFIG", "SET", "maxclients", "100000")).isEqualTo(
+          "-ERR CONFIG SET failed (possibly related to argument 'maxclients') - The operating "
+              + "system is not able to handle the specified number of clients, try with "
+              + allowed + "\r\n");
+      for (int i = 1; i < allowed; i++) { // up to the limit: served
+        RespClient c = new RespClient("127.0.0.1", port);
+        clients.add(c);
+        assertThat(c.call("PING")).isEqualTo("+PONG\r\n");
+      }
+      for (int i = 0; i < 5; i++) { // past it: Redis's error, not silence
+        RespClient c = new RespClient("127.0.0.1", port);
+        clients.add(c);
+        assertThat(c.readReply()).isEqualTo("-ERR max number of clients reached\r\n");
+      }
+    } finally {
+      clients.forEach(RespClient::close);
+    }
+    assertThat(String.join("\n", seen)).doesNotContain("Too many open files");
   }
 }

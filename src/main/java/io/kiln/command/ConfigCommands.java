@@ -69,6 +69,16 @@ public final class ConfigCommands {
     for (int i = 2; i < argv.length; i++) {
       args.add(str(argv[i]));
     }
+    for (int i = 0; i + 1 < args.size(); i += 2) {
+      if (args.get(i).equalsIgnoreCase("maxclients")) {
+        long allowed = io.kiln.server.FileLimits.clientsAllowed();
+        Long wanted = io.kiln.resp.Numbers.toLong(argv[i + 3]);
+        if (wanted != null && wanted > allowed) { // more than the open-files limit allows
+          c.error(Errors.maxclientsOverFileLimit(allowed));
+          return;
+        }
+      }
+    }
     try {
       c.kiln.config().set(args);
     } catch (ConfigException e) {

@@ -66,6 +66,12 @@ public final class Errors {
   public static final String AOF_LOAD_FAILED = "ERR Error loading the append only file, check "
       + "server logs.";
 
+  /** CONFIG SET maxclients above what the open-files limit allows (Redis's text). */
+  public static String maxclientsOverFileLimit(long allowed) {
+    return "ERR CONFIG SET failed (possibly related to argument 'maxclients') - The operating "
+        + "system is not able to handle the specified number of clients, try with " + allowed;
+  }
+
   /** Redis's refusal of writes while the AOF cannot be written ({@code reason}: the OS error). */
   public static String misconfAof(String reason) {
     return "MISCONF Errors writing to the AOF file: " + reason;
