@@ -261,4 +261,30 @@ class MainTest {
     }
     assertThat(String.join("\n", seen)).doesNotContain("Too many open files");
   }
+
+  @Test
+  void failedSavesAndAShutdownLogInRedisWordsWithoutJavaInternals() throws Exception {
+    int port = freePort();
+    Path gone = Files.createDirectory(dir.resolve("gone"));
+    BlockingQueue<String> lines = new LinkedBlockingQueue<>();
+    List<String> seen = new ArrayList<>();
+    Process p = launch(lines, "--port", Integer.toString(port), "--bind", "127.0.0.1",
+        "--save", "", "--dir", gone.toString());
+    awaitLine(lines, seen, "Ready to accept connections");
+    Files.delete(gone); // the disk goes away under the server
+    try (RespClient c = new RespClient("127.0.0.1", port)) {
+      assertThat(c.call("SET", "k", "v")).isEqualTo("+OK\r\n");
+      assertThat(c.call("BGSAVE")).isEqualTo("+Background saving started\r\n");
+      awaitLine(lines, seen, "Background saving error");
+      assertThat(c.call("SAVE")).startsWith("-ERR");
+      c.send("SHUTDOWN", "NOSAVE");
+    }
+    assertThat(p.waitFor(DEADLINE_S, TimeUnit.SECONDS)).isTrue();
+    awaitLine(lines, seen, "bye bye");
+    String log = String.join("\n", seen);
+    assertThat(log).contains("Failed opening the temp RDB file")
+        .contains("for saving: No such file or directory")
+        .doesNotContain("Exception").doesNotContain("io.vertx").doesNotContain("io.netty")
+        .doesNotContain("Cannot invoke").doesNotContain("\tat ");
+  }
 }

@@ -82,8 +82,13 @@ public final class SnapshotWriter extends VerticleBase {
   }
 
   private void onMessage(Message<Object> msg) {
+    Object body = msg.body();
+    if ((body instanceof Snapshot.Batch || body instanceof Snapshot.Finish) && rdb == null) {
+      // the save's file could not be opened: that was reported once, at its Begin
+      msg.fail(1, "no snapshot file is open");
+      return;
+    }
     try {
-      Object body = msg.body();
       if (body instanceof Snapshot.Begin b) {
         open(b);
         msg.reply(null);
@@ -129,7 +134,7 @@ public final class SnapshotWriter extends VerticleBase {
     } catch (IOException e) {
       throw new IOException("Failed opening the temp RDB file " + temp.getFileName()
           + " (in server root dir " + temp.toAbsolutePath().getParent() + ") for saving: "
-          + e.getMessage(), e);
+          + reason(e), e);
     }
     // RdbWriter gathers 64 KB per write itself. A rehearsal's small file goes through the same
     // code in smaller steps, as often as a large file would (Rehearsal's BUFFER_BYTES).
@@ -207,6 +212,20 @@ public final class SnapshotWriter extends VerticleBase {
     }
     begin = null;
     return new Snapshot.Done(bytes, keys);
+  }
+
+  /** An I/O error in the words of the C library, as Redis's log lines give it. */
+  static String reason(IOException e) {
+    if (e instanceof java.nio.file.NoSuchFileException) {
+      return "No such file or directory";
+    }
+    if (e instanceof java.nio.file.AccessDeniedException) {
+      return "Permission denied";
+    }
+    if (e instanceof java.nio.file.FileSystemException f && f.getReason() != null) {
+      return f.getReason();
+    }
+    return e.getMessage() == null ? e.toString() : e.getMessage();
   }
 
   /** Makes the rename durable. */
