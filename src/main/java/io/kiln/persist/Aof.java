@@ -37,7 +37,7 @@ public final class Aof {
    * A rewrite starts (BGREWRITEAOF): shard {@code shard}'s batches after {@code cutSeq} are kept
    * in the rewrite buffer as well (the base captures everything up to the cut).
    */
-  public record RewriteStart(int shard, long cutSeq) {}
+  public record RewriteStart(int shard, long cutSeq, String base) {}
 
   /**
    * The rewrite's base is written to {@code base}: the buffer is replayed into it, it is fsynced

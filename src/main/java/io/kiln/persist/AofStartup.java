@@ -56,6 +56,7 @@ public final class AofStartup {
     Path dir = Path.of(config.getString("dir"));
     String name = config.getString("appendfilename");
     Path aofFile = dir.resolve(name);
+    removeRewriteLeftovers(dir);
     if (Files.exists(aofFile)) {
       return new AofStartup(aofFile, List.of(aofFile), null, null);
     }
@@ -74,6 +75,22 @@ public final class AofStartup {
       return new AofStartup(aofFile, List.of(), dumpFile, dumpFile.toString());
     }
     return new AofStartup(aofFile, List.of(), null, null);
+  }
+
+  /**
+   * A rewrite cut short by a stop or a crash leaves its temp files (the new base, the buffer's
+   * spill); the live file never depends on them, so they go at the next start.
+   */
+  private static void removeRewriteLeftovers(Path dir) throws IOException {
+    if (!Files.isDirectory(dir)) {
+      return;
+    }
+    try (var files = Files.newDirectoryStream(dir, "temp-rewriteaof-*.aof")) {
+      for (Path f : files) {
+        log.info("Removing the unfinished AOF rewrite file {}", f.getFileName());
+        Files.deleteIfExists(f);
+      }
+    }
   }
 
   /** The dump file this start loads instead of an AOF, or null. */

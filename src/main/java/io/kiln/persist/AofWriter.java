@@ -99,6 +99,8 @@ public final class AofWriter extends VerticleBase {
   /** The rewrite buffer's memory bound, read at each start (tests lower it). */
   private long rewriteBound;
   private long rewriteCut;
+  /** The running rewrite's new base (removed when the server stops before it is done). */
+  private Path rewriteBase;
   private int rewriteShard;
   /** A batch asked to hear at once how far the writes got (everysec and no ack once a second). */
   private boolean ackWanted;
@@ -165,6 +167,13 @@ public final class AofWriter extends VerticleBase {
     stopped = true;
     vertx.cancelTimer(tick);
     config.removeListener("appendfsync", policyListener);
+    if (rewriteBuffer != null && rewriteBase != null) { // a rewrite the stop cut short
+      try {
+        Files.deleteIfExists(rewriteBase);
+      } catch (IOException e) {
+        log.warn("Could not remove {}: {}", rewriteBase, e.getMessage());
+      }
+    }
     dropRewriteBuffer();
     try {
       writeOut();
@@ -195,6 +204,7 @@ public final class AofWriter extends VerticleBase {
       dropRewriteBuffer();
       rewriteCut = s.cutSeq();
       rewriteShard = s.shard();
+      rewriteBase = Path.of(s.base());
       rewriteBuffer = new java.util.ArrayList<>();
       rewriteBytes = 0;
       rewriteMemory = 0;

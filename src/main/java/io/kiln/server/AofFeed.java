@@ -131,10 +131,10 @@ public final class AofFeed {
    * later batch in its rewrite buffer as well. The stream starts again with a SELECT, since the
    * buffer is replayed after a base that selects no database. Event loop.
    */
-  void cut() {
+  void cut(String base) {
     send(false);
     effects.resetStream();
-    bus.send(Aof.ADDRESS, new Aof.RewriteStart(shardIndex, lastSent));
+    bus.send(Aof.ADDRESS, new Aof.RewriteStart(shardIndex, lastSent, base));
   }
 
   /**

@@ -101,7 +101,7 @@ public final class AofRewrite {
     Path dir = Path.of(kiln.config().getString("dir"));
     String base = dir.resolve("temp-rewriteaof-bg-" + ProcessHandle.current().pid() + ".aof")
         .toString();
-    feed.cut();
+    feed.cut(base);
     Future<Long> done = home.snapshotter().saveAofBase(Path.of(base)).compose(written -> {
       log.info("Background AOF rewrite terminated with success");
       return kiln.vertx().eventBus().<Long>request(Aof.ADDRESS, new Aof.RewriteFinish(base))

@@ -216,7 +216,16 @@ public final class ShardVerticle extends VerticleBase {
    * when the AOF is off). Event loop.
    */
   public Future<Void> aofFlushed() {
-    return aofFeed == null ? Future.succeededFuture() : aofFeed.flushed();
+    if (aofFeed == null) {
+      return Future.succeededFuture();
+    }
+    if (aofRewrite != null && aofRewrite.running()) {
+      // a stop or DEBUG LOADAOF: the rewrite is abandoned and its files go (the live file has
+      // every write); its abort reaches the writer before the flush's batch
+      log.warn("Killing the running AOF rewrite");
+      snapshotter.abort();
+    }
+    return aofFeed.flushed();
   }
 
   /** BGREWRITEAOF's runner, or null while the AOF is off. */

@@ -288,6 +288,30 @@ class AofRewriteTest {
     }
   }
 
+  @Test
+  void aStopDuringARewriteKeepsTheLiveFileAndNoTempFileSurvivesARestart() throws Exception {
+    try (TestKiln kiln = TestKiln.start(config(dir, "appendonly", "yes",
+        "rdb-key-save-delay", "1000")); RespClient c = kiln.client()) {
+      for (int i = 0; i < 1000; i++) {
+        c.send("SET", "k" + i, "v");
+      }
+      for (int i = 0; i < 1000; i++) {
+        c.readReply();
+      }
+      assertThat(c.call("BGREWRITEAOF")).startsWith("+Background append only file rewriting");
+      assertThat(c.call("SET", "during", "1")).isEqualTo("+OK\r\n");
+      assertThat(info(c, "aof_rewrite_in_progress")).isEqualTo("1"); // the walk takes ~1 s
+    } // stopped in the middle of the rewrite
+    try (TestKiln kiln = TestKiln.start(config(dir, "appendonly", "yes"));
+        RespClient c = kiln.client()) {
+      assertThat(c.call("DBSIZE")).isEqualTo(":1001\r\n");
+      try (var files = Files.list(dir)) {
+        assertThat(files.map(f -> f.getFileName().toString()))
+            .as("no temp file survives a restart").noneMatch(n -> n.startsWith("temp-"));
+      }
+    }
+  }
+
   /** Kiln's check-aof (it agrees with redis-check-aof: AofCheckTest). */
   private static String checkAof(Path file) {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
