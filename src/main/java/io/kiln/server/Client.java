@@ -509,8 +509,8 @@ public final class Client implements Watcher {
     if ("yes".equals(mode)) {
       return true;
     }
-    if (!"local".equals(mode)) {
-      return false;
+    if (!"local".equals(mode) || replay) {
+      return false; // (the AOF holds no DEBUG: one in a file is refused, not run)
     }
     String host = socket.remoteAddress().hostAddress();
     return host == null || host.equals("127.0.0.1") || host.equals("::1")
