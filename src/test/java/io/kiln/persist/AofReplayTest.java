@@ -60,7 +60,7 @@ class AofReplayTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"always", "everysec"})
+  @ValueSource(strings = {"always", "everysec", "no"})
   void replayEqualsStateWithRewritesInTheMiddle(String policy) throws Exception {
     Snapshot before;
     try (TestKiln kiln = TestKiln.start(config(dir, "appendonly", "yes", "appendfsync", policy,
