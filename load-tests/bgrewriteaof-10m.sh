@@ -19,7 +19,8 @@
 #   with a 5 ms pause goal on transparent huge pages, so that RSS does not follow the collector's
 #   sizing; JAVA_OPTS= runs Kiln as the README does, with no JVM flags), ONLY=kiln|redis, WARMUP
 #   (default 25 s), NICE (the writer's niceness), PROBE_NICE, CPUS=split (the servers' main
-#   thread on CPU 0, their rewrite/snapshot threads -- bgsave_cpulist and aof_rewrite_cpulist --
+#   thread on CPU 0, their rewrite/snapshot threads -- bgsave_cpulist, and Redis's
+#   aof_rewrite_cpulist (Kiln writes the rewrite's base with its snapshot writer) --
 #   the benchmark, probe and poll on the others), FLOOR (default 20 s; 0 skips it). REWRITES=N
 #   repeats the round (window without a rewrite, BGREWRITEAOF, equal window after) N times over
 #   the same writes. WINDOW (default 6 s) is the length of the window before each rewrite.
@@ -48,12 +49,13 @@ info_field() { redis-cli -p "$1" info "$2" | tr -d '\r' | awk -F: -v f="$3" '$1 
 rss() { info_field "$1" memory used_memory_rss; }
 commands() { info_field "$1" stats total_commands_processed; }
 mb() { echo $(($1 / 1048576)); }
-load=() server_args=()
+load=() server_args=() redis_cpu_args=()
 if [[ ${CPUS:-} == split ]]; then
   (($(nproc) >= 2)) || { echo "CPUS=split needs two CPUs or more" >&2; exit 1; }
   others="1-$(($(nproc) - 1))"
   load=(taskset -c "$others")
-  server_args=(--server_cpulist 0 --bgsave_cpulist "$others" --aof_rewrite_cpulist "$others")
+  server_args=(--server_cpulist 0 --bgsave_cpulist "$others")
+  redis_cpu_args=(--aof_rewrite_cpulist "$others")
 fi
 aof_args=(--appendonly yes --appendfsync everysec --aof-use-rdb-preamble yes --save ""
   --auto-aof-rewrite-percentage 0)
@@ -122,7 +124,7 @@ measure_rewrite() { # name port dir
 run() { # name port dir start-command...
   local name=$1 port=$2 dir=$3; shift 3
   local extra=()
-  [[ $name == kiln ]] && extra=(--metrics-port "$metrics_port")
+  if [[ $name == kiln ]]; then extra=(--metrics-port "$metrics_port"); else extra=("${redis_cpu_args[@]}"); fi
   rm -rf "$dir"; mkdir -p "$dir"
   "$@" "${server_args[@]}" "${aof_args[@]}" "${extra[@]}" --port "$port" --bind 127.0.0.1 --dir "$dir" \
     --enable-debug-command yes > "/tmp/bgrewriteaof-$name.log" 2>&1 &
@@ -156,8 +158,9 @@ run() { # name port dir start-command...
   wait "$pid" 2>/dev/null || true
   # restart on its own files: time until PING answers PONG (loading answers -LOADING until then)
   local l0=$(date +%s.%N)
-  "$@" "${server_args[@]}" "${aof_args[@]}" --port "$port" --bind 127.0.0.1 --dir "$dir" \
-    --enable-debug-command yes > "/tmp/bgrewriteaof-$name-load.log" 2>&1 &
+  [[ $name == kiln ]] && extra=()
+  "$@" "${server_args[@]}" "${aof_args[@]}" "${extra[@]}" --port "$port" --bind 127.0.0.1 \
+    --dir "$dir" --enable-debug-command yes > "/tmp/bgrewriteaof-$name-load.log" 2>&1 &
   pid=$!
   wait_up "$port"
   local l1=$(date +%s.%N) n=$(redis-cli -p "$port" dbsize) digest1=$(redis-cli -p "$port" debug digest)

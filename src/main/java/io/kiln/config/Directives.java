@@ -83,7 +83,10 @@ public final class Directives {
         string("ignore-warnings", ""),
         string("server_cpulist", "").nullable().immutable(),
         string("bio_cpulist", "").nullable().immutable(),
-        string("aof_rewrite_cpulist", "").nullable().immutable(),
+        // Kiln's rewrite base is written by the snapshot writer: bgsave_cpulist pins it
+        string("aof_rewrite_cpulist", "").nullable().immutable().check(v -> v.isEmpty() ? null
+            : "aof_rewrite_cpulist is not supported by Kiln (the rewrite's base is written by "
+                + "the snapshot writer: use bgsave_cpulist)"),
         string("bgsave_cpulist", "").nullable().immutable(),
         flags("shutdown-on-sigint", "default", "default", "save", "nosave", "now", "force"),
         flags("shutdown-on-sigterm", "default", "default", "save", "nosave", "now", "force"),

@@ -34,7 +34,6 @@ public final class Effects {
   public static final byte[] PERSIST = ascii("PERSIST");
   public static final byte[] SREM = ascii("SREM");
   public static final byte[] HSET = ascii("HSET");
-  public static final byte[] COUNT = ascii("COUNT");
 
   /** Something reads the stream: effects are recorded only then. */
   public boolean enabled;

@@ -59,8 +59,6 @@ public final class Aof {
     public volatile long delayedFsync;
     /** Null while writes succeed; the error text of the last failure otherwise. */
     public volatile String writeError;
-    /** Bytes of the file known to be on disk (the last fsync's size). */
-    public volatile long syncedSize;
   }
 
   /** Registers the pass-by-reference codecs (once per Vert.x instance). */

@@ -137,7 +137,6 @@ public final class AofWriter extends VerticleBase {
     }
     syncedSize = size;
     status.currentSize = size;
-    status.syncedSize = size;
     meters.size.set(size);
     policy = config.getString("appendfsync");
     io.vertx.core.Context own = context;
@@ -564,7 +563,6 @@ public final class AofWriter extends VerticleBase {
 
   private void synced(long upTo) {
     syncedSize = Math.max(syncedSize, upTo);
-    status.syncedSize = syncedSize;
     lastFsyncNanos = System.nanoTime();
     if (syncedOffsetFile != null) {
       try {

@@ -210,7 +210,7 @@ public final class Blocking {
             if (w.client.isClosing()) {
               unblock(w);
             } else if (w.handler.serve(ref.db(), ref.key())) {
-              w.client.home.gate().served(w.client, ref.db().id, ref.key());
+              w.client.home.gate().served(w.client);
               unblock(w);
               wake(w.client);
             } else if (ref.db().peek(ref.key()) == null) {

@@ -93,6 +93,9 @@ final class ReplyGate {
 
   /** The batch a command's reply must wait for by rules 1-3, 0 for none. */
   private long waitFor(CommandSpec cmd, byte[][] argv, int db, boolean recorded) {
+    if (!recorded && lastWriteSeq <= syncedSeq) {
+      return 0; // nothing is waiting for an fsync: no key lookup, no allocation
+    }
     int[] keys = keyPositions(cmd, argv);
     if (recorded) {
       lastWriteSeq = collectingSeq;
@@ -103,9 +106,6 @@ final class ReplyGate {
         unsynced.put(new KeyRef(db, argv[k]), collectingSeq);
       }
       return collectingSeq;
-    }
-    if (lastWriteSeq <= syncedSeq) {
-      return 0;
     }
     if (keys.length == 0) {
       return cmd.has(CommandSpec.READONLY) ? lastWriteSeq : 0;
@@ -125,17 +125,16 @@ final class ReplyGate {
   }
 
   /**
-   * Blocked client {@code c} was served a pop of {@code key} of {@code db} (rule 1). A served
+   * Blocked client {@code c} was served a pop (rule 1). A served
    * move also wrote its destination, which the key specs of the command do not tell here: every
    * read waits for this batch, as after a keyless write.
    */
-  void served(Client c, int db, byte[] key) {
+  void served(Client c) {
     if (!active) {
       return;
     }
     lastWriteSeq = collectingSeq;
-    everythingSeq = collectingSeq;
-    unsynced.put(new KeyRef(db, key), collectingSeq);
+    everythingSeq = collectingSeq; // covers the popped key too
     if (c.holdUntil < collectingSeq) {
       c.holdUntil = collectingSeq;
     }

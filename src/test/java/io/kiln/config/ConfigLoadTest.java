@@ -157,6 +157,16 @@ class ConfigLoadTest {
   }
 
   @Test
+  void aofRewriteCpulistIsRefusedRatherThanIgnored() throws Exception {
+    String path = file("cpu.conf", "aof_rewrite_cpulist 1-3");
+    assertThatThrownBy(() -> Config.load(path, List.of()))
+        .hasMessageContaining("'aof_rewrite_cpulist' bad value '1-3'")
+        .hasMessageContaining("use bgsave_cpulist");
+    assertThat(Config.load(file("cpu0.conf", "aof_rewrite_cpulist \"\""), List.of())
+        .getString("aof_rewrite_cpulist")).isEmpty();
+  }
+
+  @Test
   void appendOnlyYesLoads() throws Exception {
     assertThat(Config.load(file("aof.conf", "appendonly yes"), List.of()).getBool("appendonly"))
         .isTrue();
