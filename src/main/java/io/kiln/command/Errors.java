@@ -58,6 +58,12 @@ public final class Errors {
       + "server.";
 
   public static final String AOF_NOT_ON = "ERR The append only file is not enabled";
+  public static final String WAITAOF_APPENDONLY_OFF = "ERR WAITAOF cannot be used when numlocal "
+      + "is set but appendonly is disabled.";
+  public static final String NOT_POSITIVE = "ERR value is out of range, must be positive";
+  public static final String TIMEOUT_NOT_INTEGER = "ERR timeout is not an integer or out of range";
+  public static final String TIMEOUT_NEGATIVE = "ERR timeout is negative";
+  public static final String TIMEOUT_OUT_OF_RANGE = "ERR timeout is out of range";
   public static final String AOF_REWRITE_IN_PROGRESS =
       "ERR Background append only file rewriting already in progress";
   public static final String BGSAVE_DURING_AOF_REWRITE = "ERR An AOF log rewriting in progress: "

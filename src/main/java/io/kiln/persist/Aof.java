@@ -28,10 +28,11 @@ public final class Aof {
 
   /**
    * To shard {@code shard}: every batch up to {@code seq} is written ({@code appendfsync} no or
-   * everysec) or written and fsynced (always); {@code error} is null when the last write and
+   * everysec) or written and fsynced (always), and every batch up to {@code fsyncedSeq} is
+   * fsynced whatever the policy (WAITAOF); {@code error} is null when the last write and
    * fsync succeeded, else the reason writes are refused (MISCONF) until one succeeds again.
    */
-  public record Ack(long seq, String error) {}
+  public record Ack(long seq, long fsyncedSeq, String error) {}
 
   /**
    * A rewrite starts (BGREWRITEAOF): shard {@code shard}'s batches after {@code cutSeq} are kept

@@ -75,6 +75,9 @@ public final class AofWriter extends VerticleBase {
   /** Per shard: the last batch written, and the last acknowledged. */
   private final Map<Integer, Long> written = new HashMap<>();
   private final Map<Integer, Long> acked = new HashMap<>();
+  /** Per shard: the last batch known fsynced (WAITAOF), and the last such told to the shard. */
+  private final Map<Integer, Long> fsynced = new HashMap<>();
+  private final Map<Integer, Long> fsyncedTold = new HashMap<>();
   private long size;
   private long syncedSize;
   private volatile String policy;
@@ -178,7 +181,7 @@ public final class AofWriter extends VerticleBase {
       writeOut();
       if (channel != null && size > syncedSize) {
         channel.force(false);
-        synced(size);
+        synced(size, written);
       }
     } catch (IOException e) {
       log.warn("Error writing the AOF file at shutdown: {}", e.getMessage());
@@ -291,7 +294,7 @@ public final class AofWriter extends VerticleBase {
       }
       meters.fsync.record(System.nanoTime() - t0, TimeUnit.NANOSECONDS);
       meters.fsyncs.increment();
-      synced(size);
+      synced(size, written);
     }
     if (status.writeError != null) {
       status.writeError = null;
@@ -425,7 +428,7 @@ public final class AofWriter extends VerticleBase {
         log.info("Background AOF rewrite done: the append only file is on");
       }
       syncedSize = size; // a new, smaller file: all of it fsynced (synced() keeps the maximum)
-      synced(size);
+      synced(size, written);
       status.baseSize = baseSize;
       status.currentSize = size;
       meters.size.set(size);
@@ -529,6 +532,7 @@ public final class AofWriter extends VerticleBase {
     fsyncRunning = true;
     status.fsyncPending = true;
     long target = size;
+    Map<Integer, Long> targetSeqs = new HashMap<>(written); // the batches the fsync covers
     io.vertx.core.Context ctx = context;
     fsyncThread.execute(() -> {
       long t0 = System.nanoTime();
@@ -555,14 +559,17 @@ public final class AofWriter extends VerticleBase {
         }
         meters.fsync.record(took, TimeUnit.NANOSECONDS);
         meters.fsyncs.increment();
-        synced(target);
+        synced(target, targetSeqs);
         pump();
+        ackAll(false); // WAITAOF waits for this fsync
       });
     });
   }
 
-  private void synced(long upTo) {
+  /** The file is fsynced up to {@code upTo}, which holds the batches {@code seqs} (per shard). */
+  private void synced(long upTo, Map<Integer, Long> seqs) {
     syncedSize = Math.max(syncedSize, upTo);
+    seqs.forEach((shard, seq) -> fsynced.merge(shard, seq, Math::max));
     lastFsyncNanos = System.nanoTime();
     if (syncedOffsetFile != null) {
       try {
@@ -587,9 +594,12 @@ public final class AofWriter extends VerticleBase {
     String error = status.writeError;
     for (Map.Entry<Integer, Long> e : written.entrySet()) {
       long seq = durable ? e.getValue() : acked.getOrDefault(e.getKey(), 0L);
-      if (force || seq > acked.getOrDefault(e.getKey(), 0L)) {
+      long synced = fsynced.getOrDefault(e.getKey(), 0L);
+      if (force || seq > acked.getOrDefault(e.getKey(), 0L)
+          || synced > fsyncedTold.getOrDefault(e.getKey(), 0L)) {
         acked.put(e.getKey(), seq);
-        vertx.eventBus().send(Aof.ACKS + e.getKey(), new Aof.Ack(seq, error));
+        fsyncedTold.put(e.getKey(), synced);
+        vertx.eventBus().send(Aof.ACKS + e.getKey(), new Aof.Ack(seq, synced, error));
       }
     }
   }

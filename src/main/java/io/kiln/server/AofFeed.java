@@ -35,8 +35,15 @@ public final class AofFeed {
   private long lastAcked;
   /** Completed once everything recorded is reported written ({@link #flushed}). */
   private io.vertx.core.Promise<Void> flushing;
+  /** Every batch up to this one is fsynced, whatever the policy (WAITAOF). */
+  private long fsyncedSeq;
+  /** WAITAOF's blocked clients, each with the batch of its last write. */
+  private final java.util.Map<Client, Long> waitingFsync = new java.util.LinkedHashMap<>();
+  private final Blocking blocking;
 
-  AofFeed(int shardIndex, Effects effects, ReplyGate gate, EventBus bus, Context context) {
+  AofFeed(int shardIndex, Effects effects, ReplyGate gate, EventBus bus, Context context,
+      Blocking blocking) {
+    this.blocking = blocking;
     this.shardIndex = shardIndex;
     this.effects = effects;
     this.gate = gate;
@@ -53,11 +60,44 @@ public final class AofFeed {
     effects.enabled = true;
   }
 
-  /** Stops recording (CONFIG SET appendonly no), once {@link #flushed}. Event loop. */
+  /**
+   * Stops recording (CONFIG SET appendonly no), once {@link #flushed}; WAITAOF's waiters get
+   * Redis's error. Event loop.
+   */
   void stop() {
     effects.enabled = false;
     gate.active = false;
     acks.unregister();
+    for (Client c : new java.util.ArrayList<>(waitingFsync.keySet())) {
+      waitingFsync.remove(c);
+      blocking.unblockClient(c, io.kiln.command.Errors.WAITAOF_APPENDONLY_OFF);
+    }
+  }
+
+  /** True when every batch up to {@code seq} is fsynced (WAITAOF's local count). */
+  public boolean fsynced(long seq) {
+    return seq <= fsyncedSeq;
+  }
+
+  /**
+   * WAITAOF: {@code c} waits (blocked, {@code deadlineMs} 0 for ever) until its last write, in
+   * batch {@code seq}, is fsynced; then, or at the deadline, {@code reply} answers with the
+   * local count at that moment. Event loop.
+   */
+  public void waitFsync(Client c, long seq, long deadlineMs, Runnable reply) {
+    waitingFsync.put(c, seq);
+    blocking.block(c, new byte[0][], deadlineMs, new Blocking.Handler() {
+      @Override
+      public boolean serve(io.kiln.keyspace.Db db, byte[] key) {
+        return false; // no keys: woken by an fsync, the deadline or CLIENT UNBLOCK
+      }
+
+      @Override
+      public void timedOut() {
+        waitingFsync.remove(c);
+        reply.run();
+      }
+    });
   }
 
   /** CONFIG SET appendfsync. Event loop. */
@@ -122,7 +162,28 @@ public final class AofFeed {
       ship();
     }
     gate.synced(ack.seq());
+    if (ack.fsyncedSeq() > fsyncedSeq) {
+      fsyncedSeq = ack.fsyncedSeq();
+      releaseFsyncWaiters();
+    }
     checkFlushed();
+  }
+
+  /** A closed client stops waiting. */
+  void forget(Client c) {
+    waitingFsync.remove(c);
+  }
+
+  private void releaseFsyncWaiters() {
+    if (waitingFsync.isEmpty()) {
+      return;
+    }
+    for (var e : new java.util.ArrayList<>(waitingFsync.entrySet())) {
+      if (e.getValue() <= fsyncedSeq) {
+        waitingFsync.remove(e.getKey());
+        blocking.unblockClient(e.getKey(), null); // replies with the count, now 1
+      }
+    }
   }
 
   /**

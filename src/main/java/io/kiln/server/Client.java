@@ -83,6 +83,8 @@ public final class Client implements Watcher {
    * replies stay in {@link #out} while it is not durable.
    */
   long holdUntil;
+  /** The batch holding this client's last write (WAITAOF waits for its fsync). */
+  long lastWriteSeq;
   /** A connection without a socket that replays the append-only file (replies are dropped). */
   private final boolean replay;
   /** Socket reads handled and socket writes issued (tests check one write per read batch). */
@@ -185,6 +187,11 @@ public final class Client implements Watcher {
   }
 
   /** Read batches received so far (read on the event loop; tests read it when idle). */
+  /** The AOF batch of this client's last write, 0 if it wrote none (WAITAOF). */
+  public long lastWriteSeq() {
+    return lastWriteSeq;
+  }
+
   public long socketReads() {
     return socketReads;
   }

@@ -72,6 +72,9 @@ final class ReplyGate {
    * recorded an effect): raises the batch the client's replies wait for when the rule says so.
    */
   void after(Client c, CommandSpec cmd, byte[][] argv, int db, boolean recorded) {
+    if (recorded) {
+      c.lastWriteSeq = collectingSeq;
+    }
     if (!active || (cmd.parent == null && cmd.name.equals("exec"))) {
       return; // EXEC's commands went through here one by one
     }
@@ -130,6 +133,7 @@ final class ReplyGate {
    * read waits for this batch, as after a keyless write.
    */
   void served(Client c) {
+    c.lastWriteSeq = collectingSeq;
     if (!active) {
       return;
     }

@@ -168,7 +168,8 @@ public final class ShardVerticle extends VerticleBase {
    * once the dataset is loaded). Event loop.
    */
   public void startAof() {
-    aofFeed = new AofFeed(index, shard.effects, gate, vertx.eventBus(), context);
+    aofFeed = new AofFeed(index, shard.effects, gate, vertx.eventBus(), context,
+        blocking);
     aofRewrite = new AofRewrite(kiln, this, aofFeed);
     aofFeed.start(kiln.config().getString("appendfsync"));
   }
@@ -226,6 +227,11 @@ public final class ShardVerticle extends VerticleBase {
       snapshotter.abort();
     }
     return aofFeed.flushed();
+  }
+
+  /** The AOF's feed (WAITAOF waits on its fsyncs), or null while the AOF is off. */
+  public AofFeed aofFeed() {
+    return aofFeed;
   }
 
   /** BGREWRITEAOF's runner, or null while the AOF is off. */
@@ -447,6 +453,9 @@ public final class ShardVerticle extends VerticleBase {
     }
     monitors.remove(c);
     blocking.remove(c);
+    if (aofFeed != null) {
+      aofFeed.forget(c);
+    }
     pubsub.removeAll(c);
   }
 
