@@ -8,7 +8,10 @@ import java.nio.file.Path;
 /**
  * The AOF base job: writes the dataset, captured by the shard's {@link CaptureEngine}, as the
  * base of an append-only file into a temp file beside its target, renamed over it at the end:
- * RDB bytes, which load as the AOF's preamble ({@link Snapshot.RdbFile}). Used by BGREWRITEAOF, the automatic rewrite and
+ * RDB bytes, which load as the AOF's preamble, under {@code aof-use-rdb-preamble yes}
+ * ({@link Snapshot.RdbFile}); the commands that rebuild the dataset under {@code no}
+ * ({@link Snapshot.AofCommands}, {@link CommandSink}). The directive is read at each start, so
+ * CONFIG SET takes effect at the next rewrite. Used by BGREWRITEAOF, the automatic rewrite and
  * CONFIG SET appendonly yes ({@code AofRewrite}), and by a start that writes the AOF from
  * dump.rdb or a Redis 7 directory ({@link AofStartup}).
  *
@@ -43,9 +46,12 @@ public final class AofBase {
     // a base is synced as it grows by the AOF's own directive
     boolean incrementalFsync = config.getBool("aof-rewrite-incremental-fsync");
     long keySaveDelay = config.getLong("rdb-key-save-delay");
-    Future<Snapshot.Done> result = engine.start(new Snapshot.RdbFile(temp, target.toString(),
-        config.getBool("rdbcompression"), config.getBool("rdbchecksum"), incrementalFsync,
-        keySaveDelay));
+    Snapshot.Target sink = config.getBool("aof-use-rdb-preamble")
+        ? new Snapshot.RdbFile(temp, target.toString(), config.getBool("rdbcompression"),
+            config.getBool("rdbchecksum"), incrementalFsync, keySaveDelay)
+        : new Snapshot.AofCommands(temp, target.toString(),
+            config.getBool("aof-timestamp-enabled"), incrementalFsync, keySaveDelay);
+    Future<Snapshot.Done> result = engine.start(sink);
     Snapshotter.startPause(kiln, t0);
     return result;
   }

@@ -13,9 +13,9 @@ import java.io.IOException;
  * the key, the captured value (a string's bytes, or what {@link RedisValue#capture} made of a
  * collection: see {@link #unpack}) and its expiry in Unix ms (0: none).
  *
- * <p>The sink: {@link RdbSink} (dump.rdb, an AOF's RDB preamble, the rehearsal's file). A
- * replica's full sync would be one more: the RDB encoding into the replica's stream instead of a
- * file.
+ * <p>The sinks: {@link RdbSink} (dump.rdb, an AOF's RDB preamble, the rehearsal's file) and
+ * {@link CommandSink} (an AOF's base as commands). A replica's full sync would be one more: the
+ * RDB encoding into the replica's stream instead of a file.
  *
  * <p>Owned by the snapshot writer's thread.
  */

@@ -61,6 +61,21 @@ public final class Snapshot {
   }
 
   /**
+   * An AOF's base written as the commands that rebuild the dataset (aof-use-rdb-preamble no)
+   * into {@code tempPath}, renamed over {@code finalPath}; {@code timestamp}: it starts with a
+   * "#TS:" annotation (aof-timestamp-enabled).
+   */
+  public record AofCommands(String tempPath, String finalPath, boolean timestamp,
+      boolean incrementalFsync, long keySaveDelayMicros) implements Target {
+    @Override
+    public CaptureSink open(Begin begin) throws IOException {
+      SnapshotFile file = SnapshotFile.create(Path.of(tempPath), Path.of(finalPath),
+          incrementalFsync ? SnapshotFile.AUTOSYNC_BYTES : 0);
+      return CommandSink.open(file, timestamp);
+    }
+  }
+
+  /**
    * Captured keys to append, in order, as parallel arrays (no object per key): for each, the
    * database it belonged to at the snapshot's start, the key, the captured value (a string's
    * array, or what {@code RedisValue.capture} made of a collection: its RDB form or a private

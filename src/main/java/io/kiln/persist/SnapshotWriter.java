@@ -16,7 +16,7 @@ import org.slf4j.LoggerFactory;
  * The snapshot writer: a worker verticle (its own single-thread pool, so a save never delays the
  * AOF's fsync) that feeds each capture's entries to the sink its {@link Snapshot.Target} opens:
  * the encoding, compression, checksum and I/O of a capture all happen here, off the event loop
- * ({@link RdbSink}). One capture at a time: a Begin discards whatever an
+ * ({@link RdbSink}, {@link CommandSink}). One capture at a time: a Begin discards whatever an
  * earlier one left open. A failed or aborted capture's sink removes what it wrote.
  *
  * <p>Owned by its worker thread; messages arrive in order, one at a time.

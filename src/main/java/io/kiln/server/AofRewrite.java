@@ -14,9 +14,9 @@ import org.slf4j.LoggerFactory;
  * come meanwhile kept in the writer's rewrite buffer and replayed after it. At the capture point
  * the shard's feed cuts its stream ({@link AofFeed#cut}) in the same event-loop task as the
  * capture starts, so every effect is either in the base or in the buffer, never both; the
- * snapshot writer writes the base ({@link AofBase}: RDB bytes, which load as the AOF's preamble)
- * into a temp file and the AOF writer appends the buffer, fsyncs and renames it over the live
- * file. Until then
+ * snapshot writer writes the base ({@link AofBase}: RDB bytes, which load as the AOF's preamble,
+ * or commands under aof-use-rdb-preamble no) into a temp file and the AOF writer appends the
+ * buffer, fsyncs and renames it over the live file. Until then
  * the live file receives every write. A rewrite asked for while a snapshot runs is scheduled and
  * starts when it ends, as in Redis.
  *
