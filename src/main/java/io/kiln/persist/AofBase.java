@@ -46,12 +46,12 @@ public final class AofBase {
     // a base is synced as it grows by the AOF's own directive
     boolean incrementalFsync = config.getBool("aof-rewrite-incremental-fsync");
     long keySaveDelay = config.getLong("rdb-key-save-delay");
-    Snapshot.Target sink = config.getBool("aof-use-rdb-preamble")
+    Snapshot.Target base = config.getBool("aof-use-rdb-preamble")
         ? new Snapshot.RdbFile(temp, target.toString(), config.getBool("rdbcompression"),
             config.getBool("rdbchecksum"), incrementalFsync, keySaveDelay)
         : new Snapshot.AofCommands(temp, target.toString(),
             config.getBool("aof-timestamp-enabled"), incrementalFsync, keySaveDelay);
-    Future<Snapshot.Done> result = engine.start(sink);
+    Future<Snapshot.Done> result = engine.start(base);
     Snapshotter.startPause(kiln, t0);
     return result;
   }

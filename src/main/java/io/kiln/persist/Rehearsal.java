@@ -39,7 +39,9 @@ import org.slf4j.LoggerFactory;
  * INFO's persistence fields, the fork latency event, the meters and the log never see a
  * rehearsal, and a real BGSAVE may run beside it (its own capture engine, writer and worker
  * thread); it does share the event loop with the clients, in slices, and INFO's used_memory
- * counts its made-up keys (10-20 MB) while it runs.
+ * counts its made-up keys (10-20 MB) while it runs. It is a job of the capture machinery like
+ * the real saves: a {@link CaptureEngine} of its own over the made-up keyspace, a writer of its
+ * own, and a target of its own ({@link TempRdb}).
  *
  * <p>The made-up keyspace is built on a common-pool thread and then only touched by the shard's
  * event loop (the walk); the writer runs on a worker of its own, undeployed at the end, or
@@ -167,9 +169,9 @@ public final class Rehearsal {
               try {
                 engine = new CaptureEngine(shard, kiln.vertx(), ADDRESS, BATCH_ENTRIES);
                 Config config = kiln.config();
-                Sink sink = new Sink(temp, config.getBool("rdbcompression"),
+                TempRdb file = new TempRdb(temp, config.getBool("rdbcompression"),
                     config.getBool("rdbchecksum"), config.getBool("rdb-save-incremental-fsync"));
-                pass(shard, sink).compose(d -> pass(shard, sink)).map(Snapshot.Done::keys)
+                pass(shard, file).compose(d -> pass(shard, file)).map(Snapshot.Done::keys)
                     .andThen(ar -> engine = null).onComplete(passes);
               } catch (RuntimeException e) {
                 engine = null;
@@ -188,11 +190,11 @@ public final class Rehearsal {
    * save: overwrites in place and with a new array, deletes and new keys, every millisecond,
    * so the write path's capture (and the walk meeting keys a write captured) is compiled too.
    */
-  private Future<Snapshot.Done> pass(Shard shard, Sink sink) {
+  private Future<Snapshot.Done> pass(Shard shard, TempRdb file) {
     if (stopping) {
       return Future.failedFuture("stopped");
     }
-    Future<Snapshot.Done> saved = engine.start(sink);
+    Future<Snapshot.Done> saved = engine.start(file);
     int[] next = {0};
     writeTimer = kiln.vertx().setPeriodic(1, id -> {
       for (int i = 0; i < WRITES_PER_MS; i++) {
@@ -229,7 +231,7 @@ public final class Rehearsal {
    * in smaller steps, as often as a large file would ({@link #BUFFER_BYTES},
    * {@link #SYNC_EVERY_BYTES}). Its failures are nobody's concern but its own.
    */
-  record Sink(String tempPrefix, boolean compression, boolean checksum,
+  record TempRdb(String tempPrefix, boolean compression, boolean checksum,
       boolean incrementalFsync) implements Snapshot.Target {
     @Override
     public CaptureSink open(Snapshot.Begin begin) throws IOException {

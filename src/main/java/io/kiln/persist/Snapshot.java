@@ -3,7 +3,6 @@ package io.kiln.persist;
 import io.kiln.rdb.RdbWriter;
 import io.vertx.core.eventbus.EventBus;
 import java.io.IOException;
-import java.nio.file.Path;
 import java.util.List;
 
 /**
@@ -53,10 +52,8 @@ public final class Snapshot {
       boolean incrementalFsync, long keySaveDelayMicros) implements Target {
     @Override
     public CaptureSink open(Begin begin) throws IOException {
-      SnapshotFile file = SnapshotFile.create(Path.of(tempPath), Path.of(finalPath),
-          incrementalFsync ? SnapshotFile.AUTOSYNC_BYTES : 0);
-      return RdbSink.open(file, new RdbWriter.Options().compression(compression)
-          .checksum(checksum), begin);
+      return RdbSink.open(SnapshotFile.create(tempPath, finalPath, incrementalFsync),
+          new RdbWriter.Options().compression(compression).checksum(checksum), begin);
     }
   }
 
@@ -69,9 +66,8 @@ public final class Snapshot {
       boolean incrementalFsync, long keySaveDelayMicros) implements Target {
     @Override
     public CaptureSink open(Begin begin) throws IOException {
-      SnapshotFile file = SnapshotFile.create(Path.of(tempPath), Path.of(finalPath),
-          incrementalFsync ? SnapshotFile.AUTOSYNC_BYTES : 0);
-      return CommandSink.open(file, timestamp);
+      return CommandSink.open(SnapshotFile.create(tempPath, finalPath, incrementalFsync),
+          timestamp);
     }
   }
 

@@ -44,13 +44,19 @@ final class SnapshotFile {
     this.syncStep = syncStep;
   }
 
-  /** A file written at {@code temp} (truncated if it exists), renamed over {@code target}. */
-  static SnapshotFile create(Path temp, Path target, long syncStep) throws IOException {
+  /**
+   * A file written at {@code temp} (truncated if it exists), renamed over {@code target};
+   * {@code incrementalFsync}: synced every {@link #AUTOSYNC_BYTES} as it grows.
+   */
+  static SnapshotFile create(String temp, String target, boolean incrementalFsync)
+      throws IOException {
+    Path path = Path.of(temp);
     try {
-      return new SnapshotFile(temp, target, FileChannel.open(temp, StandardOpenOption.CREATE,
-          StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING), syncStep);
+      return new SnapshotFile(path, Path.of(target), FileChannel.open(path,
+          StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+          StandardOpenOption.TRUNCATE_EXISTING), incrementalFsync ? AUTOSYNC_BYTES : 0);
     } catch (IOException e) {
-      throw openFailed(temp, e);
+      throw openFailed(path, e);
     }
   }
 
