@@ -265,10 +265,10 @@ public final class Info {
     field(sb, "current_cow_peak", 0);
     field(sb, "current_cow_size", 0);
     field(sb, "current_cow_size_age", 0);
-    field(sb, "current_fork_perc", p.bgsaveInProgress() && p.currentSaveKeysTotal > 0
-        ? fixed(100.0 * p.currentSaveKeysProcessed / p.currentSaveKeysTotal, 2) : "0.00");
-    field(sb, "current_save_keys_processed", p.currentSaveKeysProcessed);
-    field(sb, "current_save_keys_total", p.currentSaveKeysTotal);
+    field(sb, "current_fork_perc", p.bgsaveInProgress() && p.currentSaveKeysTotal() > 0
+        ? fixed(100.0 * p.currentSaveKeysProcessed() / p.currentSaveKeysTotal(), 2) : "0.00");
+    field(sb, "current_save_keys_processed", p.currentSaveKeysProcessed());
+    field(sb, "current_save_keys_total", p.currentSaveKeysTotal());
     field(sb, "rdb_changes_since_last_save", c.shard.dirty);
     field(sb, "rdb_bgsave_in_progress", p.bgsaveInProgress() ? 1 : 0);
     field(sb, "rdb_last_save_time", p.lastSaveSec);

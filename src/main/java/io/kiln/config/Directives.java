@@ -118,9 +118,7 @@ public final class Directives {
         integer("auto-aof-rewrite-percentage", 0, INT_MAX, 100).honoured(),
         memory("auto-aof-rewrite-min-size", 0, LONG_MAX, 64L * 1024 * 1024).honoured(),
         bool("aof-load-truncated", true).honoured(),
-        bool("aof-use-rdb-preamble", true).honoured().check(v -> v.equals("no")
-            ? "aof-use-rdb-preamble no is not supported yet by Kiln (a rewritten AOF always "
-                + "starts with an RDB preamble)" : null),
+        bool("aof-use-rdb-preamble", true).honoured(),
         bool("aof-timestamp-enabled", false).honoured(),
         bool("aof-rewrite-incremental-fsync", true).honoured(),
         bool("aof-disable-auto-gc", false),

@@ -128,7 +128,7 @@ public final class AofStartup {
       }
       log.info("Creating the append only file {} from {}", aofFile, source);
       Promise<Void> written = Promise.promise();
-      verticle.execute(() -> verticle.snapshotter().saveAofBase(aofFile).onComplete(ar -> {
+      verticle.execute(() -> verticle.aofBase().write(aofFile).onComplete(ar -> {
         if (ar.succeeded()) {
           written.complete();
         } else {

@@ -26,8 +26,8 @@ public final class PersistenceInfo {
   /** Start of the running BGSAVE in ms since epoch, or -1 when none runs. */
   public long bgsaveStartMs = -1;
   public long saves;
-  public long currentSaveKeysProcessed;
-  public long currentSaveKeysTotal;
+  /** The capture engine of the shard that runs persistence: the running capture's progress. */
+  public CaptureEngine capture;
   /** The snapshot's start pause in microseconds: Kiln's counterpart of Redis's fork time. */
   public long latestForkUsec;
   public long totalForks;
@@ -48,5 +48,15 @@ public final class PersistenceInfo {
 
   public boolean bgsaveInProgress() {
     return bgsaveStartMs >= 0;
+  }
+
+  /** Keys the running capture (a save's or an AOF base's) has captured so far; 0 when none. */
+  public long currentSaveKeysProcessed() {
+    return capture == null ? 0 : capture.keysProcessed();
+  }
+
+  /** Keys in the dataset when the running capture began; 0 when none runs. */
+  public long currentSaveKeysTotal() {
+    return capture == null ? 0 : capture.keysTotal();
   }
 }

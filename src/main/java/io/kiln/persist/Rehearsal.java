@@ -5,6 +5,7 @@ import io.kiln.config.Config;
 import io.kiln.keyspace.Db;
 import io.kiln.keyspace.Shard;
 import io.kiln.rdb.RdbValue;
+import io.kiln.rdb.RdbWriter;
 import io.kiln.types.Values;
 import io.vertx.core.Context;
 import io.vertx.core.DeploymentOptions;
@@ -12,6 +13,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.ThreadingModel;
 import io.vertx.core.Vertx;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -35,9 +37,11 @@ import org.slf4j.LoggerFactory;
  * header's aux fields). Small batches, writes and syncs make each step as hot as in a real save
  * of millions of keys; C2 then spends 0.28 s in the first save under writes instead of 1.39 s.
  * INFO's persistence fields, the fork latency event, the meters and the log never see a
- * rehearsal, and a real BGSAVE may run beside it (its own snapshotter, writer and worker
+ * rehearsal, and a real BGSAVE may run beside it (its own capture engine, writer and worker
  * thread); it does share the event loop with the clients, in slices, and INFO's used_memory
- * counts its made-up keys (10-20 MB) while it runs.
+ * counts its made-up keys (10-20 MB) while it runs. It is a job of the capture machinery like
+ * the real saves: a {@link CaptureEngine} of its own over the made-up keyspace, a writer of its
+ * own, and a target of its own ({@link TempRdb}).
  *
  * <p>The made-up keyspace is built on a common-pool thread and then only touched by the shard's
  * event loop (the walk); the writer runs on a worker of its own, undeployed at the end, or
@@ -80,8 +84,8 @@ public final class Rehearsal {
   private final Promise<Long> passes = Promise.promise();
   /** {@link #stop} was called: no pass starts any more. */
   private boolean stopping;
-  /** The passes' snapshotter while they run (it holds the made-up keyspace), else null. */
-  private Snapshotter snapshotter;
+  /** The passes' capture engine while they run (it holds the made-up keyspace), else null. */
+  private CaptureEngine engine;
   /** The running pass's write timer (-1: none). */
   private long writeTimer = -1;
 
@@ -114,8 +118,8 @@ public final class Rehearsal {
       loop.runOnContext(v -> {
         stopping = true;
         endPass();
-        if (snapshotter != null) {
-          snapshotter.abort();
+        if (engine != null) {
+          engine.abort();
         } else {
           passes.tryFail("stopped"); // the made-up keyspace is still being built
         }
@@ -163,12 +167,14 @@ public final class Rehearsal {
                 return;
               }
               try {
-                snapshotter = new Snapshotter(kiln, shard, kiln.vertx(), ADDRESS, BATCH_ENTRIES,
-                    true);
-                pass(shard, temp).compose(d -> pass(shard, temp)).map(Snapshot.Done::keys)
-                    .andThen(ar -> snapshotter = null).onComplete(passes);
+                engine = new CaptureEngine(shard, kiln.vertx(), ADDRESS, BATCH_ENTRIES);
+                Config config = kiln.config();
+                TempRdb file = new TempRdb(temp, config.getBool("rdbcompression"),
+                    config.getBool("rdbchecksum"), config.getBool("rdb-save-incremental-fsync"));
+                pass(shard, file).compose(d -> pass(shard, file)).map(Snapshot.Done::keys)
+                    .andThen(ar -> engine = null).onComplete(passes);
               } catch (RuntimeException e) {
-                snapshotter = null;
+                engine = null;
                 passes.tryFail(e);
               }
             });
@@ -184,11 +190,11 @@ public final class Rehearsal {
    * save: overwrites in place and with a new array, deletes and new keys, every millisecond,
    * so the write path's capture (and the walk meeting keys a write captured) is compiled too.
    */
-  private Future<Snapshot.Done> pass(Shard shard, String temp) {
+  private Future<Snapshot.Done> pass(Shard shard, TempRdb file) {
     if (stopping) {
       return Future.failedFuture("stopped");
     }
-    Future<Snapshot.Done> saved = snapshotter.save(temp, null, true, 0);
+    Future<Snapshot.Done> saved = engine.start(file);
     int[] next = {0};
     writeTimer = kiln.vertx().setPeriodic(1, id -> {
       for (int i = 0; i < WRITES_PER_MS; i++) {
@@ -216,6 +222,30 @@ public final class Rehearsal {
       case 1 -> db.set(key, bytes("new:" + n), false);         // a new array
       case 2 -> db.delete(key);
       default -> db.set(bytes("rehearsal:new:" + n % 4096), bytes("v"), false); // bounded
+    }
+  }
+
+  /**
+   * The rehearsal's target: an RDB file of its own in the temp dir ({@code tempPrefix}'s: a new
+   * name, owner only), removed at the end. It goes through the same code as a real save's file,
+   * in smaller steps, as often as a large file would ({@link #BUFFER_BYTES},
+   * {@link #SYNC_EVERY_BYTES}). Its failures are nobody's concern but its own.
+   */
+  record TempRdb(String tempPrefix, boolean compression, boolean checksum,
+      boolean incrementalFsync) implements Snapshot.Target {
+    @Override
+    public CaptureSink open(Snapshot.Begin begin) throws IOException {
+      SnapshotFile file = SnapshotFile.createTemp(Path.of(tempPrefix), ".rdb",
+          incrementalFsync ? SYNC_EVERY_BYTES : 0);
+      RdbWriter.Options options = new RdbWriter.Options().compression(compression)
+          .checksum(checksum);
+      options.bufferBytes = BUFFER_BYTES;
+      return RdbSink.open(file, options, begin);
+    }
+
+    @Override
+    public boolean quiet() {
+      return true;
     }
   }
 

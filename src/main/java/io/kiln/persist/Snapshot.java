@@ -1,12 +1,15 @@
 package io.kiln.persist;
 
+import io.kiln.rdb.RdbWriter;
 import io.vertx.core.eventbus.EventBus;
+import java.io.IOException;
 import java.util.List;
 
 /**
- * The messages between a shard's {@link Snapshotter} (event loop) and the {@link SnapshotWriter}
- * (worker) over the event bus, passed by reference. Everything in them is immutable: entries hold
- * values captured at the snapshot's point in time (copies, or strings never changed in place).
+ * The messages between a shard's {@link CaptureEngine} (event loop) and the {@link SnapshotWriter}
+ * (worker) over the event bus, passed by reference, and the {@link Target}s a capture goes to.
+ * Everything in them is immutable: entries hold values captured at the capture's point in time
+ * (copies, or strings never changed in place).
  */
 public final class Snapshot {
   private Snapshot() {}
@@ -15,16 +18,56 @@ public final class Snapshot {
   public static final String ADDRESS = "kiln.snapshot";
 
   /**
-   * Opens the temp file and writes the header. {@code incrementalFsync}: rdb-save-incremental-fsync,
-   * sync the file every {@link SnapshotWriter#AUTOSYNC_BYTES} as it grows. A null
-   * {@code finalPath} is a {@link Rehearsal}: {@code tempPath} is then the prefix of a new file in
-   * the temp dir, removed when finished.
+   * A capture begins: the writer opens {@code target}'s sink. {@code dbSizes} and
+   * {@code dbExpires}: each database's keys and keys with a TTL at the start (RDB's RESIZEDB).
    */
-  public record Begin(String tempPath, String finalPath, boolean compression, boolean checksum,
-      boolean incrementalFsync, long[] dbSizes, long[] dbExpires, long keySaveDelayMicros) {
-    /** A {@link Rehearsal}'s save. */
-    boolean rehearsal() {
-      return finalPath == null;
+  public record Begin(Target target, long[] dbSizes, long[] dbExpires) {}
+
+  /**
+   * Where a capture goes, as its job chose it on the event loop (immutable): the writer opens
+   * its {@link CaptureSink} at the Begin, on the writer's thread. A new destination (a replica's
+   * stream) is a new target with its own sink; the engine and the writer stay as they are.
+   */
+  public interface Target {
+    /** Opens the sink (creates its file, writes its header). The snapshot writer's thread. */
+    CaptureSink open(Begin begin) throws IOException;
+
+    /** rdb-key-save-delay, a testing knob: microseconds the writer waits after each key. */
+    default long keySaveDelayMicros() {
+      return 0;
+    }
+
+    /** A {@link Rehearsal}'s: its failures are nobody's concern (logged at debug level only). */
+    default boolean quiet() {
+      return false;
+    }
+  }
+
+  /**
+   * An RDB file written into {@code tempPath} and renamed over {@code finalPath}: dump.rdb
+   * (SAVE, BGSAVE), or an AOF's base with an RDB preamble. {@code incrementalFsync}: sync the
+   * file every {@link SnapshotFile#AUTOSYNC_BYTES} as it grows.
+   */
+  public record RdbFile(String tempPath, String finalPath, boolean compression, boolean checksum,
+      boolean incrementalFsync, long keySaveDelayMicros) implements Target {
+    @Override
+    public CaptureSink open(Begin begin) throws IOException {
+      return RdbSink.open(SnapshotFile.create(tempPath, finalPath, incrementalFsync),
+          new RdbWriter.Options().compression(compression).checksum(checksum), begin);
+    }
+  }
+
+  /**
+   * An AOF's base written as the commands that rebuild the dataset (aof-use-rdb-preamble no)
+   * into {@code tempPath}, renamed over {@code finalPath}; {@code timestamp}: it starts with a
+   * "#TS:" annotation (aof-timestamp-enabled).
+   */
+  public record AofCommands(String tempPath, String finalPath, boolean timestamp,
+      boolean incrementalFsync, long keySaveDelayMicros) implements Target {
+    @Override
+    public CaptureSink open(Begin begin) throws IOException {
+      return CommandSink.open(SnapshotFile.create(tempPath, finalPath, incrementalFsync),
+          timestamp);
     }
   }
 
@@ -66,19 +109,19 @@ public final class Snapshot {
     }
   }
 
-  /** Ends the file: EOF, checksum, fsync, rename over the final path, fsync the directory. */
+  /** Ends the capture: the sink finishes (a file: EOF, fsync, rename, fsync the directory). */
   public record Finish() {}
 
-  /** Gives up: closes and removes the temp file. */
+  /** Gives up: the sink discards what it wrote (a file: closed and removed). */
   public record Abort() {}
 
   /**
    * Does nothing: sent once at startup so that the event bus's request path and the reply
-   * handlers are loaded and linked then, not inside the first save's start pause.
+   * handlers are loaded and linked then, not inside the first capture's start pause.
    */
   public record Warm() {}
 
-  /** What a finished snapshot wrote. */
+  /** What a finished capture's sink wrote. */
   public record Done(long bytes, long keys) {}
 
   /** Registers the pass-by-reference codecs (once per Vert.x instance). */

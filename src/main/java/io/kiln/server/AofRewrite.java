@@ -2,6 +2,7 @@ package io.kiln.server;
 
 import io.kiln.Kiln;
 import io.kiln.persist.Aof;
+import io.kiln.persist.AofBase;
 import io.kiln.persist.PersistenceInfo;
 import io.vertx.core.Future;
 import java.nio.file.Path;
@@ -12,9 +13,10 @@ import org.slf4j.LoggerFactory;
  * BGREWRITEAOF: a new AOF from a point-in-time capture of the dataset, with the writes that
  * come meanwhile kept in the writer's rewrite buffer and replayed after it. At the capture point
  * the shard's feed cuts its stream ({@link AofFeed#cut}) in the same event-loop task as the
- * snapshot starts, so every effect is either in the base or in the buffer, never both; the
- * snapshot writer writes the base (RDB bytes, which load as the AOF's preamble) into a temp file
- * and the AOF writer appends the buffer, fsyncs and renames it over the live file. Until then
+ * capture starts, so every effect is either in the base or in the buffer, never both; the
+ * snapshot writer writes the base ({@link AofBase}: RDB bytes, which load as the AOF's preamble,
+ * or commands under aof-use-rdb-preamble no) into a temp file and the AOF writer appends the
+ * buffer, fsyncs and renames it over the live file. Until then
  * the live file receives every write. A rewrite asked for while a snapshot runs is scheduled and
  * starts when it ends, as in Redis.
  *
@@ -102,7 +104,7 @@ public final class AofRewrite {
     String base = dir.resolve("temp-rewriteaof-bg-" + ProcessHandle.current().pid() + ".aof")
         .toString();
     feed.cut(base);
-    Future<Long> done = home.snapshotter().saveAofBase(Path.of(base)).compose(written -> {
+    Future<Long> done = home.aofBase().write(Path.of(base)).compose(written -> {
       log.info("Background AOF rewrite terminated with success");
       return kiln.vertx().eventBus().<Long>request(Aof.ADDRESS, new Aof.RewriteFinish(base))
           .map(m -> m.body());

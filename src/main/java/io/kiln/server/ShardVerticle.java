@@ -5,6 +5,8 @@ import io.kiln.command.CommandSpec;
 import io.kiln.command.Info;
 import io.kiln.config.Config;
 import io.kiln.keyspace.Shard;
+import io.kiln.persist.AofBase;
+import io.kiln.persist.CaptureEngine;
 import io.kiln.persist.Snapshotter;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
@@ -36,7 +38,10 @@ public final class ShardVerticle extends VerticleBase {
   private final Map<Long, Client> clients = new LinkedHashMap<>();
   private final List<Client> monitors = new ArrayList<>();
   private final SlowLog slowLog = new SlowLog();
+  /** The shard's one capture engine, and its jobs: the RDB file and the AOF's base. */
+  private CaptureEngine capture;
   private Snapshotter snapshotter;
+  private AofBase aofBase;
   private final ReplyGate gate = new ReplyGate();
   /** Feeds the effects to the AOF writer, and its rewrites; null while appendonly is off. */
   private AofFeed aofFeed;
@@ -243,6 +248,11 @@ public final class ShardVerticle extends VerticleBase {
     return snapshotter;
   }
 
+  /** The job that writes an AOF's base from a capture of this shard. */
+  public AofBase aofBase() {
+    return aofBase;
+  }
+
   /** True while SAVE holds every client of this shard. */
   public boolean clientsHeld() {
     return clientsHeld;
@@ -295,7 +305,10 @@ public final class ShardVerticle extends VerticleBase {
     Config config = kiln.config();
     shard = new Shard(index, config.getInt("databases"));
     watchHotDirectives(config);
-    snapshotter = new Snapshotter(kiln, shard, vertx);
+    capture = new CaptureEngine(shard, vertx);
+    kiln.persistence().capture = capture;
+    snapshotter = new Snapshotter(kiln, shard, capture);
+    aofBase = new AofBase(kiln, capture);
     blocking = new Blocking(vertx);
     pubsub = new PubSub(this);
     shard.notifySink = this::publishKeyspaceEvent;

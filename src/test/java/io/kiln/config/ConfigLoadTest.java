@@ -137,11 +137,9 @@ class ConfigLoadTest {
   }
 
   @Test
-  void aofWithoutAnRdbPreambleIsRefusedUntilKilnWritesOne() throws Exception {
-    String path = file("preamble.conf", "aof-use-rdb-preamble no");
-    assertThatThrownBy(() -> Config.load(path, List.of()))
-        .hasMessage(path + ":1: 'aof-use-rdb-preamble' bad value 'no': aof-use-rdb-preamble no "
-            + "is not supported yet by Kiln (a rewritten AOF always starts with an RDB preamble)");
+  void aofWithoutAnRdbPreambleIsAccepted() throws Exception {
+    Config c = Config.load(file("preamble.conf", "aof-use-rdb-preamble no"), List.of());
+    assertThat(c.getBool("aof-use-rdb-preamble")).isFalse();
   }
 
   @Test

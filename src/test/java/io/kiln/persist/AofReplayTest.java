@@ -11,6 +11,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.kiln.support.RespClient;
 import io.kiln.support.TestKiln;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -21,6 +22,7 @@ import java.util.TreeMap;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
@@ -59,12 +61,14 @@ class AofReplayTest {
     }
   }
 
+  /** The rewrites' bases as an RDB preamble (yes) and as commands (no). */
   @ParameterizedTest
-  @ValueSource(strings = {"always", "everysec", "no"})
-  void replayEqualsStateWithRewritesInTheMiddle(String policy) throws Exception {
+  @CsvSource({"always, yes", "everysec, yes", "no, yes", "always, no", "everysec, no", "no, no"})
+  void replayEqualsStateWithRewritesInTheMiddle(String policy, String preamble) throws Exception {
     Snapshot before;
     try (TestKiln kiln = TestKiln.start(config(dir, "appendonly", "yes", "appendfsync", policy,
-        "enable-debug-command", "yes", "rdb-key-save-delay", "100"));
+        "aof-use-rdb-preamble", preamble, "enable-debug-command", "yes",
+        "rdb-key-save-delay", "100"));
         RespClient a = kiln.client(); RespClient b = kiln.client()) {
       kiln.awaitRehearsal();
       Stream stream = new Stream(new Random(SEED ^ 0x4E3), a, b);
@@ -80,6 +84,9 @@ class AofReplayTest {
           && info(a, "aof_rewrite_in_progress").equals("0"));
       before = settle(a);
     }
+    assertThat(new String(Files.readAllBytes(dir.resolve("appendonly.aof")), 0, 5,
+        StandardCharsets.ISO_8859_1)).as("the last rewrite's base")
+        .isEqualTo(preamble.equals("yes") ? "REDIS" : "*2\r\n$");
     try (TestKiln kiln = TestKiln.start(config(dir, "appendonly", "yes", "appendfsync", policy,
         "enable-debug-command", "yes")); RespClient a = kiln.client()) {
       Snapshot after = Snapshot.of(a);

@@ -18,6 +18,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * BGREWRITEAOF: a new file from a capture plus the rewrite buffer, renamed over the live one;
@@ -27,12 +29,17 @@ class AofRewriteTest {
   @TempDir
   Path dir;
 
-  @Test
-  void aRewriteShrinksTheFileAndKeepsTheData() throws Exception {
+  /** The first bytes of a base written as commands: the SELECT of its first key's database. */
+  static final String COMMANDS = "*2\r\n$6\r\nSELECT\r\n";
+
+  @ParameterizedTest
+  @ValueSource(strings = {"yes", "no"})
+  void aRewriteShrinksTheFileAndKeepsTheData(String preamble) throws Exception {
     String digest;
     Path aof = dir.resolve("appendonly.aof");
     try (TestKiln kiln = TestKiln.start(config(dir, "appendonly", "yes",
-        "enable-debug-command", "yes")); RespClient c = kiln.client()) {
+        "aof-use-rdb-preamble", preamble, "enable-debug-command", "yes"));
+        RespClient c = kiln.client()) {
       for (int i = 0; i < 500; i++) {
         c.send("INCR", "n");
         c.send("RPUSH", "l", "e" + i);
@@ -51,8 +58,21 @@ class AofRewriteTest {
       assertThat(info(c, "aof_rewrite_in_progress")).isEqualTo("0");
       assertThat(info(c, "aof_last_bgrewrite_status")).isEqualTo("ok");
       assertThat(Files.size(aof)).isLessThan(before / 4);
-      assertThat(new String(Files.readAllBytes(aof), 0, 5, StandardCharsets.US_ASCII))
-          .as("an RDB preamble").isEqualTo("REDIS");
+      String text = Files.readString(aof, StandardCharsets.ISO_8859_1);
+      if (preamble.equals("yes")) {
+        assertThat(text).as("an RDB preamble").startsWith("REDIS");
+      } else {
+        // as Redis's rewriteAppendOnlyFileRio: the 500 elements in RPUSHes of 64 at most
+        assertThat(text).as("commands").startsWith(COMMANDS + "$1\r\n0\r\n");
+        assertThat(count(text, "*66\r\n$5\r\nRPUSH\r\n$1\r\nl\r\n$2\r\ne0\r\n$2\r\ne1\r\n"))
+            .isEqualTo(1);
+        assertThat(count(text, "*66\r\n$5\r\nRPUSH\r\n$1\r\nl\r\n")).isEqualTo(7);
+        assertThat(count(text, "*54\r\n$5\r\nRPUSH\r\n$1\r\nl\r\n$4\r\ne448\r\n"))
+            .isEqualTo(1);
+        assertThat(text).contains("*3\r\n$3\r\nSET\r\n$1\r\nn\r\n$3\r\n500\r\n")
+            .contains("*3\r\n$9\r\nPEXPIREAT\r\n$3\r\nttl\r\n")
+            .contains(COMMANDS + "$1\r\n3\r\n*3\r\n$3\r\nSET\r\n$3\r\nin3\r\n$1\r\nx\r\n");
+      }
       assertThat(c.call("SET", "after", "1")).isEqualTo("+OK\r\n"); // appended to the new file
       digest = c.call("DEBUG", "DIGEST");
     }
@@ -171,10 +191,12 @@ class AofRewriteTest {
     }
   }
 
-  @Test
-  void theFileIsRewrittenWhenItDoubledPastTheMinimumSize() throws Exception {
+  @ParameterizedTest
+  @ValueSource(strings = {"yes", "no"})
+  void theFileIsRewrittenWhenItDoubledPastTheMinimumSize(String preamble) throws Exception {
     try (TestKiln kiln = TestKiln.start(config(dir, "appendonly", "yes",
-        "auto-aof-rewrite-percentage", "100", "auto-aof-rewrite-min-size", "20kb"));
+        "aof-use-rdb-preamble", preamble, "auto-aof-rewrite-percentage", "100",
+        "auto-aof-rewrite-min-size", "20kb"));
         RespClient c = kiln.client()) {
       for (int i = 0; i < 1000; i++) {
         c.send("INCR", "n"); // ~30 KB of commands for one small key
@@ -186,15 +208,22 @@ class AofRewriteTest {
       assertThat(Long.parseLong(info(c, "aof_current_size"))).isLessThan(20 * 1024);
       assertThat(info(c, "aof_base_size")).isEqualTo(info(c, "aof_current_size"));
       assertThat(c.call("GET", "n")).isEqualTo("$4\r\n1000\r\n");
+      String text = Files.readString(dir.resolve("appendonly.aof"), StandardCharsets.ISO_8859_1);
+      if (preamble.equals("yes")) {
+        assertThat(text).startsWith("REDIS");
+      } else {
+        assertThat(text).startsWith(COMMANDS + "$1\r\n0\r\n*3\r\n$3\r\nSET\r\n$1\r\nn\r\n");
+      }
     }
   }
 
-  @Test
-  void configSetAppendonlySwitchesTheFileOnFromARewriteAndOff() throws Exception {
+  @ParameterizedTest
+  @ValueSource(strings = {"yes", "no"})
+  void configSetAppendonlySwitchesTheFileOnFromARewriteAndOff(String preamble) throws Exception {
     Path aof = dir.resolve("appendonly.aof");
     long acked = 0;
-    try (TestKiln kiln = TestKiln.start(config(dir, "rdb-key-save-delay", "100"));
-        RespClient c = kiln.client()) {
+    try (TestKiln kiln = TestKiln.start(config(dir, "rdb-key-save-delay", "100",
+        "aof-use-rdb-preamble", preamble)); RespClient c = kiln.client()) {
       for (int i = 0; i < 1000; i++) {
         c.send("SET", "k" + i, "v");
       }
@@ -208,7 +237,7 @@ class AofRewriteTest {
       }
       assertThat(acked).as("writes while the first file was written").isPositive();
       assertThat(new String(Files.readAllBytes(aof), 0, 5, StandardCharsets.US_ASCII))
-          .isEqualTo("REDIS");
+          .isEqualTo(preamble.equals("yes") ? "REDIS" : COMMANDS.substring(0, 5));
       assertThat(c.call("INCR", "c")).isEqualTo(":" + (++acked) + "\r\n");
 
       assertThat(c.call("CONFIG", "SET", "appendonly", "no")).isEqualTo("+OK\r\n");
@@ -223,6 +252,86 @@ class AofRewriteTest {
       assertThat(c.call("GET", "c")).isEqualTo(
           "$" + Long.toString(acked).length() + "\r\n" + acked + "\r\n"); // each write once
       assertThat(c.call("GET", "not-in-the-file")).isEqualTo("$-1\r\n");
+    }
+  }
+
+  @Test
+  void configSetAofUseRdbPreambleTakesEffectAtTheNextRewrite() throws Exception {
+    Path aof = dir.resolve("appendonly.aof");
+    String digest;
+    try (TestKiln kiln = TestKiln.start(config(dir, "appendonly", "yes",
+        "enable-debug-command", "yes")); RespClient c = kiln.client()) {
+      c.call("RPUSH", "l", "a", "b");
+      c.call("SET", "s", "v", "EX", "3600");
+      c.call("BGREWRITEAOF");
+      await(() -> info(c, "aof_rewrites").equals("1"), "the first rewrite");
+      assertThat(Files.readString(aof, StandardCharsets.ISO_8859_1)).startsWith("REDIS");
+
+      assertThat(c.call("CONFIG", "SET", "aof-use-rdb-preamble", "no")).isEqualTo("+OK\r\n");
+      assertThat(c.call("CONFIG", "GET", "aof-use-rdb-preamble"))
+          .isEqualTo("*2\r\n$20\r\naof-use-rdb-preamble\r\n$2\r\nno\r\n");
+      c.call("SADD", "t", "x");
+      assertThat(Files.readString(aof, StandardCharsets.ISO_8859_1)).as("until the next rewrite")
+          .startsWith("REDIS");
+      c.call("BGREWRITEAOF");
+      await(() -> info(c, "aof_rewrites").equals("2"), "the second rewrite");
+      assertThat(Files.readString(aof, StandardCharsets.ISO_8859_1)).startsWith(COMMANDS)
+          .contains("*4\r\n$5\r\nRPUSH\r\n$1\r\nl\r\n$1\r\na\r\n$1\r\nb\r\n")
+          .contains("*3\r\n$4\r\nSADD\r\n$1\r\nt\r\n$1\r\nx\r\n");
+      c.call("SET", "after", "1");
+      digest = c.call("DEBUG", "DIGEST");
+    }
+    assertThat(checkAof(aof)).contains("is valid");
+    try (TestKiln kiln = TestKiln.start(config(dir, "appendonly", "yes",
+        "enable-debug-command", "yes")); RespClient c = kiln.client()) {
+      assertThat(c.call("DEBUG", "DIGEST")).isEqualTo(digest);
+    }
+  }
+
+  @Test
+  void aBaseOfCommandsStartsWithATimestampWhenAnnotationsAreOn() throws Exception {
+    Path aof = dir.resolve("appendonly.aof");
+    long before = System.currentTimeMillis() / 1000;
+    try (TestKiln kiln = TestKiln.start(config(dir, "appendonly", "yes",
+        "aof-use-rdb-preamble", "no", "aof-timestamp-enabled", "yes"));
+        RespClient c = kiln.client()) {
+      c.call("SET", "k", "v");
+      c.call("BGREWRITEAOF");
+      await(() -> info(c, "aof_rewrites").equals("1"), "the rewrite");
+      String text = Files.readString(aof, StandardCharsets.ISO_8859_1);
+      assertThat(text).startsWith("#TS:");
+      long ts = Long.parseLong(text.substring(4, text.indexOf("\r\n")));
+      assertThat(ts).isBetween(before, System.currentTimeMillis() / 1000);
+      assertThat(text.substring(text.indexOf("\r\n") + 2)).startsWith(COMMANDS);
+    }
+    assertThat(checkAof(aof)).contains("is valid");
+    try (TestKiln kiln = TestKiln.start(config(dir, "appendonly", "yes"));
+        RespClient c = kiln.client()) {
+      assertThat(c.call("GET", "k")).isEqualTo("$1\r\nv\r\n");
+    }
+  }
+
+  @Test
+  void aDumpLoadedAtStartupBecomesABaseOfCommandsWithoutAPreamble() throws Exception {
+    long expireAt = System.currentTimeMillis() + 3_600_000;
+    LoadSupport.write(dir.resolve("dump.rdb"), new LoadSupport.Key(0, "a", "1", -1),
+        new LoadSupport.Key(4, "b", "2", expireAt));
+    Path aof = dir.resolve("appendonly.aof");
+    try (TestKiln kiln = TestKiln.start(config(dir, "appendonly", "yes",
+        "aof-use-rdb-preamble", "no")); RespClient c = kiln.client()) {
+      assertThat(Files.readString(aof, StandardCharsets.ISO_8859_1)).isEqualTo(COMMANDS
+          + "$1\r\n0\r\n*3\r\n$3\r\nSET\r\n$1\r\na\r\n$1\r\n1\r\n"
+          + COMMANDS + "$1\r\n4\r\n*3\r\n$3\r\nSET\r\n$1\r\nb\r\n$1\r\n2\r\n"
+          + "*3\r\n$9\r\nPEXPIREAT\r\n$1\r\nb\r\n$13\r\n" + expireAt + "\r\n");
+      c.call("SET", "c", "3");
+    }
+    Files.delete(dir.resolve("dump.rdb")); // the AOF alone
+    try (TestKiln kiln = TestKiln.start(config(dir, "appendonly", "yes"));
+        RespClient c = kiln.client()) {
+      assertThat(c.call("GET", "a")).isEqualTo("$1\r\n1\r\n");
+      assertThat(c.call("GET", "c")).isEqualTo("$1\r\n3\r\n");
+      c.call("SELECT", "4");
+      assertThat(c.call("PEXPIRETIME", "b")).isEqualTo(":" + expireAt + "\r\n");
     }
   }
 
@@ -310,6 +419,14 @@ class AofRewriteTest {
             .as("no temp file survives a restart").noneMatch(n -> n.startsWith("temp-"));
       }
     }
+  }
+
+  private static int count(String text, String part) {
+    int n = 0;
+    for (int i = text.indexOf(part); i >= 0; i = text.indexOf(part, i + 1)) {
+      n++;
+    }
+    return n;
   }
 
   /** Kiln's check-aof (it agrees with redis-check-aof: AofCheckTest). */
