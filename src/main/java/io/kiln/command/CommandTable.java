@@ -40,6 +40,7 @@ public final class CommandTable {
     t.family("generic", SortCommands::register);
     t.family("hyperloglog", HyperLogLogCommands::register);
     t.family("pubsub", PubSubCommands::register);
+    t.family("scripting", ScriptCommands::register);
     return t;
   }
 

@@ -57,6 +57,15 @@ public final class Errors {
       + "otherwise you need to set this option in the configuration file, and then restart the "
       + "server.";
 
+  public static final String NOTBUSY = "NOTBUSY No scripts in execution right now.";
+  public static final String UNKILLABLE = "UNKILLABLE Sorry the script already executed write "
+      + "commands against the dataset. You can either wait the script termination or kill the "
+      + "server in a hard way using the SHUTDOWN NOSAVE command.";
+  public static final String BUSY_EVAL = "BUSY Redis is busy running a script. You can only "
+      + "call SCRIPT KILL or SHUTDOWN NOSAVE.";
+  public static final String BUSY_FUNCTION = "BUSY Redis is busy running a script. You can only "
+      + "call FUNCTION KILL or SHUTDOWN NOSAVE.";
+  public static final String NOSCRIPT = "NOSCRIPT No matching script. Please use EVAL.";
   public static final String AOF_NOT_ON = "ERR The append only file is not enabled";
   public static final String WAITAOF_APPENDONLY_OFF = "ERR WAITAOF cannot be used when numlocal "
       + "is set but appendonly is disabled.";

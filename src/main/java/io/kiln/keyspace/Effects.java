@@ -37,6 +37,8 @@ public final class Effects {
 
   /** Something reads the stream: effects are recorded only then. */
   public boolean enabled;
+  /** A script's redis.set_repl without REPL_AOF: its commands record nothing meanwhile. */
+  public boolean muted;
   /** Told of every effect recorded (the consumer schedules the batch's hand-over). */
   public Runnable onRecord = () -> { };
   private byte[] buf = new byte[16 * 1024];
@@ -113,6 +115,7 @@ public final class Effects {
     if (transactionOpened) {
       transactionOpened = false;
       encode(EXEC);
+      onRecord.run(); // a batch held back while a script was paused goes now
     }
   }
 
@@ -131,8 +134,8 @@ public final class Effects {
    * the batch is empty. An open transaction is never split: call between event-loop tasks.
    */
   public byte[] take() {
-    if (len == 0) {
-      return null;
+    if (len == 0 || transactionOpened) {
+      return null; // (an open MULTI, a script paused between slices, goes whole, later)
     }
     byte[] out = Arrays.copyOf(buf, len);
     len = 0;
@@ -149,6 +152,9 @@ public final class Effects {
   }
 
   private void append(int db, byte[]... argv) {
+    if (muted) {
+      return;
+    }
     onRecord.run();
     if (inTransaction && !transactionOpened) {
       transactionOpened = true;

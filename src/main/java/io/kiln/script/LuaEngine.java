@@ -66,6 +66,9 @@ public final class LuaEngine implements AutoCloseable {
   private final int seal;
   /** The setup's memory(): collectgarbage('count') in bytes. */
   private final int memoryCount;
+  /** The setup's arm(): the hook back to counting instructions (after a kill, it ran per line). */
+  private final int arm;
+  private boolean armed = true;
   private final Rand48 random = new Rand48();
   private Host host;
   /** redis.setresp of the running script: 2 or 3. */
@@ -111,10 +114,11 @@ public final class LuaEngine implements AutoCloseable {
       decoder = lua.ref();
       load(LuaSetup.SOURCE, "@kiln");
       lua.insert(-2);
-      lua.pCall(1, 3); // returns the error handler, seal and memory
+      lua.pCall(1, 4); // returns the error handler, seal, memory and arm
     } catch (LuaException e) {
       throw new IllegalStateException("the Lua setup failed: " + e.getMessage(), e);
     }
+    arm = lua.ref();
     memoryCount = lua.ref();
     seal = lua.ref();
     errorHandler = lua.ref();
@@ -182,6 +186,11 @@ public final class LuaEngine implements AutoCloseable {
     this.host = host;
     this.resp = 2;
     int top = lua.getTop();
+    if (!armed) {
+      lua.refGet(arm);
+      natives.lua_pcall(ptr, 0, 0, 0);
+      armed = true;
+    }
     try {
       lua.refGet(errorHandler);
       natives.luaJ_getfield(ptr, LUA_REGISTRY, name);
@@ -282,6 +291,7 @@ public final class LuaEngine implements AutoCloseable {
     if (error == null) {
       return 0;
     }
+    armed = false;
     lua.push(error);
     return 1;
   }

@@ -196,15 +196,23 @@ final class LuaSetup {
         return setmetatable0(t, m)
       end)
 
-      -- the clock and SCRIPT KILL, every few thousand instructions
-      sethook(function()
+      -- the clock and SCRIPT KILL, every few thousand instructions; once killed, on every line
+      -- (a pcall in a loop cannot swallow it), until arm() at the next script
+      local hook
+      hook = function()
         local e = ktick()
-        if e then error(e, 0) end
-      end, '', %d)
+        if e then
+          sethook(hook, 'l', 0)
+          error(e, 0)
+        end
+      end
+      local function arm() sethook(hook, '', %d) end
+      arm()
 
       local collect = collectgarbage
       return handler,
         function(f) setfenv(f, env) return f end,
-        function() return floor(collect('count') * 1024) end
+        function() return floor(collect('count') * 1024) end,
+        arm
       """.formatted(LuaEngine.VERSION, LuaEngine.VERSION_NUM, LuaEngine.HOOK_INSTRUCTIONS);
 }

@@ -83,6 +83,8 @@ public final class Client implements Watcher {
    * replies stay in {@link #out} while it is not durable.
    */
   long holdUntil;
+  /** The connection of the shard's scripts ({@link #scripter}). */
+  private boolean script;
   /** The batch holding this client's last write (WAITAOF waits for its fsync). */
   long lastWriteSeq;
   /** A connection without a socket that replays the append-only file (replies are dropped). */
@@ -126,6 +128,27 @@ public final class Client implements Watcher {
   /** A connection for replaying the append-only file: commands run, replies are dropped. */
   public static Client replayer(Kiln kiln, ShardVerticle home) {
     return new Client(kiln, home);
+  }
+
+  /**
+   * The connection a shard's scripts run their commands on ({@link Scripting}): no socket, its
+   * replies read back by the script; atomic as inside EXEC (nothing blocks, blocked clients are
+   * served after the script).
+   */
+  static Client scripter(Kiln kiln, ShardVerticle home) {
+    Client c = new Client(kiln, home);
+    c.script = true;
+    return c;
+  }
+
+  /** True for the connection of a shard's scripts. */
+  public boolean isScript() {
+    return script;
+  }
+
+  /** True for the connection that replays the AOF. */
+  public boolean isReplay() {
+    return replay && !script;
   }
 
   /**
@@ -272,8 +295,8 @@ public final class Client implements Watcher {
 
   /** Sends what the batch wrote, in one socket write; closes afterwards if asked to. */
   public void flush() {
-    if (closed) {
-      return;
+    if (closed || home.scripting().deferFlush(this)) {
+      return; // (a script wrote to this client: its event loop sends it after the slice)
     }
     if (replay) {
       out.truncate(0);
@@ -357,7 +380,7 @@ public final class Client implements Watcher {
 
   /** True while EXEC runs the queued commands (a command there must reply at once). */
   public boolean inExec() {
-    return inExec;
+    return inExec || script;
   }
 
   /** Closes after the replies written so far are sent (QUIT, protocol errors, CLIENT KILL). */
@@ -411,6 +434,10 @@ public final class Client implements Watcher {
     }
     if (!authenticated && !cmd.has(CommandSpec.NO_AUTH)) {
       reject(cmd, Errors.NOAUTH);
+      return;
+    }
+    if (home.scripting().answeringBusy() && !cmd.has(CommandSpec.ALLOW_BUSY)) {
+      reject(cmd, home.scripting().busyError());
       return;
     }
     if (multi != null && cmd.has(CommandSpec.NO_MULTI)) {

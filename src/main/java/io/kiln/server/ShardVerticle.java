@@ -48,6 +48,7 @@ public final class ShardVerticle extends VerticleBase {
   private AofRewrite aofRewrite;
   private Blocking blocking;
   private PubSub pubsub;
+  private Scripting scripting;
   private boolean clientsHeld;
   private long cronTimer = -1;
   private long hostTimer = -1;
@@ -72,6 +73,16 @@ public final class ShardVerticle extends VerticleBase {
   /** The clients blocked on keys of this shard (BLPOP & co). */
   public Blocking blocking() {
     return blocking;
+  }
+
+  /** This shard's scripts (EVAL, SCRIPT) and their interpreter. */
+  public Scripting scripting() {
+    return scripting;
+  }
+
+  /** The shard's number. */
+  public int index() {
+    return index;
   }
 
   /** The pub/sub registry of this shard's clients. */
@@ -311,6 +322,7 @@ public final class ShardVerticle extends VerticleBase {
     aofBase = new AofBase(kiln, capture);
     blocking = new Blocking(vertx);
     pubsub = new PubSub(this);
+    scripting = new Scripting(kiln, this);
     shard.notifySink = this::publishKeyspaceEvent;
     shard.valueAdded = blocking::signal;
     scheduleCron();
@@ -480,6 +492,13 @@ public final class ShardVerticle extends VerticleBase {
       // (not while the AOF is replayed: its pops are in the file; after it, the next command
       // serves them from the loaded data).
       blocking.handleReady();
+    }
+    if (c.isScript()) {
+      // a script's own commands: no slowlog or latency entry (its EVAL gets them)
+      if (!monitors.isEmpty() && !cmd.has(CommandSpec.SKIP_MONITOR) && !cmd.has(CommandSpec.ADMIN)) {
+        feedMonitors(c, redacted(cmd, argv));
+      }
+      return;
     }
     if (slowlogSlowerThan >= 0 && micros >= slowlogSlowerThan
         && !cmd.has(CommandSpec.SKIP_SLOWLOG)) {

@@ -1,0 +1,405 @@
+package io.kiln.server;
+
+import io.kiln.Kiln;
+import io.kiln.command.CommandSpec;
+import io.kiln.command.Errors;
+import io.kiln.resp.Numbers;
+import io.kiln.resp.RespWriter;
+import io.kiln.script.LuaEngine;
+import io.kiln.script.ScriptThread;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The scripts of one shard: the cache of EVAL's scripts, the Lua interpreter (on the shard's
+ * {@link ScriptThread}), the commands scripts call (through a connection of their own, with
+ * Redis's checks for scripts), their effects (one MULTI ... EXEC), and the busy state of a long
+ * script: other clients wait, then, past {@code busy-reply-threshold}, get -BUSY while SCRIPT
+ * KILL and SHUTDOWN NOSAVE still work.
+ *
+ * <p>Threads: the public methods run on the shard's event loop; {@link Host} runs on the script
+ * thread while the event loop waits for it (one of them at a time touches the shard).
+ */
+public final class Scripting {
+  private static final Logger log = LoggerFactory.getLogger(Scripting.class);
+
+  /** What a script run produced, delivered on the event loop. */
+  public interface Done {
+    void done(byte[] reply);
+  }
+
+  private final Kiln kiln;
+  private final ShardVerticle home;
+  private final ScriptThread thread;
+  /** EVAL's scripts by SHA1 (SCRIPT LOAD, EVAL): event loop. */
+  private final Map<String, byte[]> bodies = new LinkedHashMap<>();
+  private long bodiesBytes;
+  /** The interpreter: created, used and closed on the script thread. */
+  private LuaEngine engine;
+  /** Its memory after the last run (INFO used_memory_lua), written by the script thread. */
+  private volatile long luaMemory;
+  private final Client scripter;
+  private final Host host = new Host();
+  /** Clients whose output a script produced (PUBLISH): flushed by the loop after the slice. */
+  private final List<Client> deferredFlush = new ArrayList<>();
+
+  // the running script (event loop, read by the script thread during its slice)
+  private Run running;
+
+  Scripting(Kiln kiln, ShardVerticle home) {
+    this.kiln = kiln;
+    this.home = home;
+    this.thread = new ScriptThread("kiln-lua-" + home.index());
+    this.scripter = Client.scripter(kiln, home);
+  }
+
+  /** One script run: its caller, flags and progress. */
+  private final class Run {
+    final Client caller;
+    final String name;
+    final boolean readOnly;
+    final byte[][] keys;
+    final byte[][] args;
+    final boolean compile;
+    final byte[] body;
+    final Done done;
+    final long startNanos = System.nanoTime();
+    final RespWriter reply = new RespWriter();
+    volatile boolean killRequested;
+    /** It changed data: SCRIPT KILL cannot stop it any more. */
+    volatile boolean wrote;
+    /** The body did not compile (EVAL): not cached. */
+    boolean compileFailed;
+    int replFlags = 3;
+    boolean paused;
+
+    Run(Client caller, String name, byte[] body, boolean compile, boolean readOnly, byte[][] keys,
+        byte[][] args, Done done) {
+      this.caller = caller;
+      this.name = name;
+      this.body = body;
+      this.compile = compile;
+      this.readOnly = readOnly;
+      this.keys = keys;
+      this.args = args;
+      this.done = done;
+    }
+  }
+
+  // ---- the cache ----
+
+  /** The cached script {@code sha} (SCRIPT EXISTS, EVALSHA), or null. */
+  public byte[] body(String sha) {
+    return bodies.get(sha);
+  }
+
+  /** INFO: scripts cached and the bytes of their bodies. */
+  public int cachedCount() {
+    return bodies.size();
+  }
+
+  public long cachedBytes() {
+    return bodiesBytes;
+  }
+
+  /** INFO used_memory_lua. */
+  public long luaMemory() {
+    return luaMemory;
+  }
+
+  /**
+   * SCRIPT LOAD (and EVAL's first run): compiles {@code body} and caches it; null, or the
+   * compile error ("ERR Error compiling script (new function): user_script:1: ...").
+   */
+  public String load(byte[] body) {
+    String sha = LuaEngine.sha1hex(body);
+    if (bodies.containsKey(sha)) {
+      return null;
+    }
+    String[] error = new String[1];
+    thread.start(() -> error[0] = compile(sha, body), false);
+    if (error[0] == null) {
+      remember(sha, body);
+    }
+    return error[0];
+  }
+
+  private void remember(String sha, byte[] body) {
+    if (bodies.put(sha, body) == null) {
+      bodiesBytes += body.length;
+    }
+  }
+
+  /** Script thread: the body compiled into the interpreter as f_SHA. */
+  private String compile(String sha, byte[] body) {
+    LuaEngine e = engine();
+    String error = e.compile("f_" + sha, stripShebang(body), "@user_script");
+    return error == null ? null : "ERR Error compiling script (new function): " + error;
+  }
+
+  /** A "#!lua ..." first line is not Lua: it is replaced by an empty one (lines keep counting). */
+  private static byte[] stripShebang(byte[] body) {
+    if (body.length < 2 || body[0] != '#' || body[1] != '!') {
+      return body;
+    }
+    int nl = 0;
+    while (nl < body.length && body[nl] != '\n') {
+      nl++;
+    }
+    return java.util.Arrays.copyOfRange(body, nl, body.length);
+  }
+
+  /** SCRIPT FLUSH: forgets every script and starts a new interpreter. */
+  public void flush() {
+    bodies.clear();
+    bodiesBytes = 0;
+    thread.start(() -> {
+      if (engine != null) {
+        engine.close();
+        engine = null;
+      }
+      luaMemory = 0;
+    }, false);
+  }
+
+  private LuaEngine engine() {
+    if (engine == null) {
+      engine = new LuaEngine();
+    }
+    return engine;
+  }
+
+  // ---- running ----
+
+  /** True while a script runs or is paused between slices. */
+  public boolean busy() {
+    return running != null;
+  }
+
+  /**
+   * True when a script has run longer than busy-reply-threshold: other clients get -BUSY
+   * (SCRIPT KILL, SHUTDOWN NOSAVE and the allow_busy commands excepted).
+   */
+  public boolean answeringBusy() {
+    Run r = running;
+    return r != null && r.paused && System.nanoTime() - r.startNanos
+        >= TimeUnit.MILLISECONDS.toNanos(kiln.config().getLong("busy-reply-threshold"));
+  }
+
+  /**
+   * Runs the script cached (or given in {@code body}, compiled first) as {@code sha} for
+   * {@code caller}; {@code done} gets its reply, at once when it ended within its first slice,
+   * else after later slices (the caller is suspended meanwhile). Event loop.
+   */
+  public void run(Client caller, String sha, byte[] body, boolean readOnly, byte[][] keys,
+      byte[][] args, Done done) {
+    boolean compile = body != null && !bodies.containsKey(sha);
+    Run r = new Run(caller, sha, body, compile, readOnly, keys, args, done);
+    running = r;
+    io.kiln.keyspace.Effects effects = home.shard().effects;
+    effects.beginTransaction();
+    boolean ended = thread.start(() -> execute(r), !caller.inExec() && !caller.isReplay());
+    afterSlice();
+    if (ended) {
+      finish(r);
+      return;
+    }
+    r.paused = true;
+    caller.suspend();
+    home.holdClients();
+    scheduleSlice(r);
+  }
+
+  /** Script thread: compiles if needed, then runs. */
+  private void execute(Run r) {
+    if (r.compile) {
+      String error = compile(r.name, r.body);
+      if (error != null) {
+        r.compileFailed = true;
+        r.reply.error(error);
+        return;
+      }
+    }
+    r.reply.protocol(r.caller.out.protocol());
+    scripter.select(r.caller.db().id);
+    engine().run(host, "f_" + r.name, r.name, r.keys, r.args, false, r.reply);
+    luaMemory = engine.memory();
+  }
+
+  private void scheduleSlice(Run r) {
+    // scheduled, not queued: the loop polls its sockets before the next slice (see the
+    // snapshot walk's note on Netty's task queue)
+    io.vertx.core.internal.ContextInternal ctx = (io.vertx.core.internal.ContextInternal) home.context();
+    ctx.nettyEventLoop().schedule(() -> ctx.emit(x -> nextSlice(r)), 0, TimeUnit.NANOSECONDS);
+  }
+
+  private void nextSlice(Run r) {
+    if (answeringBusy() && home.clientsHeld()) {
+      home.releaseClients(); // they get -BUSY now, and SCRIPT KILL is heard
+    }
+    boolean ended = thread.resume();
+    afterSlice();
+    if (!ended) {
+      scheduleSlice(r);
+      return;
+    }
+    finish(r);
+    if (home.clientsHeld()) {
+      home.releaseClients();
+    }
+    r.caller.flush();
+    r.caller.resume();
+  }
+
+  /** After each slice: output a script produced for other clients goes out now, in order. */
+  private void afterSlice() {
+    if (!deferredFlush.isEmpty()) {
+      List<Client> list = new ArrayList<>(deferredFlush);
+      deferredFlush.clear();
+      for (Client c : list) {
+        c.flush();
+      }
+    }
+  }
+
+  private void finish(Run r) {
+    running = null;
+    home.shard().effects.endTransaction();
+    if (r.compile && !r.compileFailed) {
+      remember(r.name, r.body);
+    }
+    byte[] bytes = r.reply.isEmpty() ? new byte[0] : r.reply.take().getBytes();
+    r.done.done(bytes);
+  }
+
+  /** The -BUSY text for the running script's kind (EVAL's or a function's). */
+  public String busyError() {
+    return Errors.BUSY_EVAL;
+  }
+
+  /** SCRIPT KILL: null when the running script will stop, else the error to answer. */
+  public String kill() {
+    Run r = running;
+    if (r == null) {
+      return Errors.NOTBUSY;
+    }
+    if (r.wrote) {
+      return Errors.UNKILLABLE;
+    }
+    r.killRequested = true;
+    return null;
+  }
+
+  /** True when {@code c}'s output must wait for the end of the slice (a script is writing it). */
+  boolean deferFlush(Client c) {
+    if (Thread.currentThread() != scriptThreadRef) {
+      return false;
+    }
+    if (!deferredFlush.contains(c)) {
+      deferredFlush.add(c);
+    }
+    return true;
+  }
+
+  private volatile Thread scriptThreadRef;
+
+  // ---- the script thread's side ----
+
+  /** What a running script asks of the server. Script thread, while the event loop waits. */
+  private final class Host implements LuaEngine.Host {
+    @Override
+    public byte[] call(byte[][] argv, boolean resp3) {
+      if (scriptThreadRef == null) {
+        scriptThreadRef = Thread.currentThread();
+      }
+      thread.checkSlice();
+      Run r = running;
+      String name = Numbers.ascii(argv[0]).toLowerCase(Locale.ROOT);
+      CommandSpec cmd = kiln.commands().lookup(name);
+      if (cmd != null && cmd.isContainer() && argv.length > 1) {
+        CommandSpec sub = cmd.subcommand(Numbers.ascii(argv[1]).toLowerCase(Locale.ROOT));
+        cmd = sub == null ? null : sub;
+      }
+      if (cmd == null) {
+        return error("ERR Unknown Redis command called from script");
+      }
+      if (!cmd.arityOk(argv.length)) {
+        return error("ERR Wrong number of args calling Redis command from script");
+      }
+      if (cmd.has(CommandSpec.NOSCRIPT)) {
+        return error("ERR This Redis command is not allowed from script");
+      }
+      if (cmd.has(CommandSpec.WRITE)) {
+        if (r.readOnly) {
+          return error("ERR Write commands are not allowed from read-only scripts.");
+        }
+        String aofError = home.aofWriteError();
+        if (aofError != null) {
+          return error(Errors.misconfAof(aofError).substring(0));
+        }
+      }
+      io.kiln.keyspace.Effects effects = home.shard().effects;
+      boolean mute = (r.replFlags & 1) == 0;
+      effects.muted = mute;
+      long dirty = home.shard().dirty;
+      scripter.out.protocol(resp3 ? 3 : 2);
+      scripter.call(cmd, argv);
+      effects.muted = false;
+      if (home.shard().dirty != dirty) {
+        r.wrote = true;
+      }
+      byte[] reply = scripter.out.take().getBytes();
+      return reply;
+    }
+
+    private byte[] error(String message) {
+      return ("-" + message + "\r\n").getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
+    }
+
+    @Override
+    public String tick() {
+      if (scriptThreadRef == null) {
+        scriptThreadRef = Thread.currentThread();
+      }
+      Run r = running;
+      if (r != null && r.killRequested) {
+        return "Script killed by user with SCRIPT KILL...";
+      }
+      thread.checkSlice();
+      if (r != null && r.killRequested) {
+        return "Script killed by user with SCRIPT KILL...";
+      }
+      return null;
+    }
+
+    @Override
+    public void log(int level, String message) {
+      switch (level) {
+        case 0 -> log.debug("{}", message);
+        case 1 -> log.debug("{}", message);
+        case 2 -> log.info("{}", message);
+        default -> log.warn("{}", message);
+      }
+    }
+
+    @Override
+    public void replicate(int flags) {
+      Run r = running;
+      if (r != null) {
+        r.replFlags = flags;
+      }
+    }
+
+    @Override
+    public Boolean aclCheck(byte[][] argv) {
+      CommandSpec cmd = kiln.commands().lookup(Numbers.ascii(argv[0]).toLowerCase(Locale.ROOT));
+      return cmd == null ? null : Boolean.TRUE;
+    }
+  }
+}
