@@ -18,6 +18,9 @@ public final class ScriptCommands {
 
   static final String NUMKEYS_NEGATIVE = "ERR Number of keys can't be negative";
   static final String NUMKEYS_TOO_MANY = "ERR Number of keys can't be greater than number of args";
+  static final String DEBUGGER = "ERR Kiln has no Lua debugger: SCRIPT DEBUG YES and SYNC are "
+      + "not supported";
+  static final String DEBUG_MODE = "ERR Use SCRIPT DEBUG YES/SYNC/NO";
   static final String FLUSH_MODE = "ERR SCRIPT FLUSH only support SYNC|ASYNC option";
 
   /** The shebang flags Redis 7.0 knows. */
@@ -26,6 +29,8 @@ public final class ScriptCommands {
 
   private static final String[] SCRIPT_HELP = {
       "SCRIPT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+      "DEBUG (YES|SYNC|NO)",
+      "    Set the debug mode for subsequent scripts executed.",
       "EXISTS <sha1> [<sha1> ...]",
       "    Return information about the existence of the scripts in the script cache.",
       "FLUSH [ASYNC|SYNC]",
@@ -53,6 +58,7 @@ public final class ScriptCommands {
     t.sub(script, "load", 3, "noscript stale", 0, 0, 0, ScriptCommands::load);
     t.sub(script, "exists", -3, "noscript", 0, 0, 0, ScriptCommands::exists);
     t.sub(script, "flush", -2, "noscript", 0, 0, 0, ScriptCommands::flush);
+    t.sub(script, "debug", 3, "noscript", 0, 0, 0, ScriptCommands::debug);
     t.sub(script, "kill", 2, "noscript allow_busy", 0, 0, 0, ScriptCommands::kill);
     t.sub(script, "help", 2, "loading stale", 0, 0, 0,
         (c, a) -> ServerCommands.help(c, SCRIPT_HELP));
@@ -172,6 +178,20 @@ public final class ScriptCommands {
     }
     c.home.scripting().flush();
     c.ok();
+  }
+
+  /**
+   * SCRIPT DEBUG: NO is what every script already is; Kiln has no Lua debugger, so YES and SYNC
+   * are refused rather than accepted and ignored.
+   */
+  static void debug(Client c, byte[][] argv) {
+    if (Args.is(argv[2], "no")) {
+      c.ok();
+    } else if (Args.is(argv[2], "yes") || Args.is(argv[2], "sync")) {
+      c.error(DEBUGGER);
+    } else {
+      c.error(DEBUG_MODE);
+    }
   }
 
   /** SCRIPT KILL: stops the running script if it has not written yet. */

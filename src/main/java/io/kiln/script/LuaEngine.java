@@ -249,7 +249,11 @@ public final class LuaEngine implements AutoCloseable {
       if (t != LUA_TSTRING && t != LUA_TNUMBER) {
         return error("ERR Lua redis lib command arguments must be strings or integers", raise);
       }
-      argv[i - 1] = LuaBytes.read(lua, i);
+      // a number goes as Redis formats it ("%.17g": 0.1 is 0.10000000000000001, 3.0 is 3)
+      argv[i - 1] = t == LUA_TNUMBER
+          ? io.kiln.resp.Numbers.formatG17(natives.lua_tonumber(ptr, i))
+              .getBytes(StandardCharsets.US_ASCII)
+          : LuaBytes.read(lua, i);
     }
     byte[] reply = host.call(argv, resp == 3);
     if (raise && reply.length > 0 && reply[0] == '-') {
@@ -313,16 +317,18 @@ public final class LuaEngine implements AutoCloseable {
 
   private int aclCheck() {
     int n = lua.getTop();
+    if (n == 0) {
+      throw new Raised("ERR Please specify at least one argument for this redis lib call");
+    }
     byte[][] argv = new byte[n][];
     for (int i = 1; i <= n; i++) {
       argv[i - 1] = LuaBytes.read(lua, i);
     }
     Boolean ok = host.aclCheck(argv);
     if (ok == null) {
-      lua.pushNil();
-    } else {
-      lua.push(ok);
+      throw new Raised("ERR Invalid command passed to redis.acl_check_cmd()");
     }
+    lua.push(ok);
     return 1;
   }
 

@@ -106,14 +106,7 @@ final class LuaSetup {
       redis.replicate_commands = function() return true end
       redis.breakpoint = function() return false end
       redis.debug = function() end
-      redis.acl_check_cmd = function(...)
-        if select('#', ...) == 0 then
-          error('ERR Please specify at least one argument for this redis lib call', 0)
-        end
-        local ok = K.aclcheck(...)
-        if ok == nil then error('ERR Invalid command passed to redis.acl_check_cmd()', 0) end
-        return ok
-      end
+      redis.acl_check_cmd = K.aclcheck
       redis.LOG_DEBUG, redis.LOG_VERBOSE, redis.LOG_NOTICE, redis.LOG_WARNING = 0, 1, 2, 3
       redis.REPL_NONE, redis.REPL_AOF, redis.REPL_SLAVE, redis.REPL_REPLICA, redis.REPL_ALL =
           0, 1, 2, 2, 3
@@ -181,9 +174,15 @@ final class LuaSetup {
       protected[globals] = true
       real[env] = globals
       -- iterating a proxy iterates what it stands for
+      -- (luajava keeps the last Java exception in the global __jthrowable__: never shown)
       local next0, ipairs0 = next, ipairs
-      rawset(globals, 'next', function(t, k) return next0(real[t] or t, k) end)
-      rawset(globals, 'pairs', function(t) return next0, real[t] or t, nil end)
+      local function nextOf(t, k)
+        local k2, v = next0(t, k)
+        if k2 == '__jthrowable__' and t == globals then return next0(t, k2) end
+        return k2, v
+      end
+      rawset(globals, 'next', function(t, k) return nextOf(real[t] or t, k) end)
+      rawset(globals, 'pairs', function(t) return nextOf, real[t] or t, nil end)
       rawset(globals, 'ipairs', function(t) return ipairs0(real[t] or t) end)
       rawset(globals, '_G', env)
       local rawset0, setmetatable0 = rawset, setmetatable
