@@ -18,8 +18,8 @@ import java.util.concurrent.locks.LockSupport;
  * loop serves other clients: the shard's data, connections and timers belong to the loop; the
  * slice keeps one owner at a time.
  *
- * <p>Threads: {@link #start}, {@link #resume} and {@link #kill} on the shard's event loop;
- * {@link #checkSlice} on the script thread.
+ * <p>Threads: {@link #start} and {@link #resume} on the shard's event loop; {@link #checkSlice}
+ * and {@link #newSlice} on the script thread.
  */
 public final class ScriptThread {
   /** Longest time the event loop waits for a script before serving its sockets again. */
@@ -113,6 +113,11 @@ public final class ScriptThread {
     while (state != RUNNING) {
       LockSupport.park(this);
     }
+    sliceEnd = System.nanoTime() + SLICE_NANOS;
+  }
+
+  /** Script thread: the running script's slice starts now. */
+  public void newSlice() {
     sliceEnd = System.nanoTime() + SLICE_NANOS;
   }
 

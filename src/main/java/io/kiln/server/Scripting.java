@@ -228,7 +228,9 @@ public final class Scripting {
     }
     r.reply.protocol(r.caller.out.protocol());
     scripter.select(r.caller.db().id);
-    engine().run(host, "f_" + r.name, r.name, r.keys, r.args, false, r.reply);
+    engine();
+    thread.newSlice(); // (creating the interpreter or compiling is not the script's time)
+    engine.run(host, "f_" + r.name, r.name, r.keys, r.args, false, r.reply);
     luaMemory = engine.memory();
   }
 
@@ -250,6 +252,13 @@ public final class Scripting {
       return;
     }
     finish(r);
+    // what the caller's command would have done after the handler, had it ended in one slice
+    if (r.wrote) {
+      home.gate().served(r.caller); // appendfsync always: its reply waits for its writes
+    }
+    if (!r.caller.inExec()) {
+      home.blocking().handleReady(); // keys the script pushed to serve blocked clients now
+    }
     if (home.clientsHeld()) {
       home.releaseClients();
     }

@@ -32,6 +32,16 @@ public final class RespClient implements AutoCloseable {
     }
   }
 
+  /** Waits up to {@code ms} for a reply from now on (5 s by default). */
+  public RespClient timeout(int ms) {
+    try {
+      socket.setSoTimeout(ms);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return this;
+  }
+
   /** Sends one command and returns its raw reply as text (bytes as ISO-8859-1). */
   public String call(String... args) {
     send(args);
