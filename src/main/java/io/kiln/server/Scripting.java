@@ -104,8 +104,9 @@ public final class Scripting {
     return bodies.size();
   }
 
+  /** The cache's bytes: each script's body and its name, as Redis counts them. */
   public long cachedBytes() {
-    return bodiesBytes;
+    return bodiesBytes + 40L * bodies.size();
   }
 
   /** INFO used_memory_lua. */

@@ -150,4 +150,20 @@ class ScriptingTest {
       assertThat(c.call("GET", "in3")).isEqualTo("$1\r\nx\r\n");
     }
   }
+
+  @Test
+  void infoCountsCachedScriptsAndScriptFlushFreesThem() throws Exception {
+    try (TestKiln kiln = TestKiln.start(); RespClient c = kiln.client()) {
+      c.call("SCRIPT", "LOAD", "return 1");
+      c.call("EVAL", "return 2", "0");
+      String info = c.call("INFO", "memory");
+      assertThat(info).contains("number_of_cached_scripts:2\r\n")
+          .doesNotContain("used_memory_lua:0\r\n").doesNotContain("used_memory_scripts:0\r\n");
+      assertThat(c.call("SCRIPT", "FLUSH")).isEqualTo("+OK\r\n");
+      assertThat(c.call("INFO", "memory")).contains("number_of_cached_scripts:0\r\n")
+          .contains("used_memory_scripts_eval:0\r\n");
+      assertThat(c.call("EVALSHA", LuaEngine.sha1hex("return 1".getBytes()), "0"))
+          .startsWith("-NOSCRIPT");
+    }
+  }
 }
