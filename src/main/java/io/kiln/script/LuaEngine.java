@@ -1,6 +1,10 @@
 package io.kiln.script;
 
 import io.kiln.resp.RespWriter;
+import io.kiln.script.lib.Bit;
+import io.kiln.script.lib.CJson;
+import io.kiln.script.lib.CMsgpack;
+import io.kiln.script.lib.Struct;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -112,6 +116,10 @@ public final class LuaEngine implements AutoCloseable {
       lua.pushValue(-1);
       lua.setField(-3, "decode");
       decoder = lua.ref();
+      CJson.open(lua, decoder);
+      CMsgpack.open(lua, decoder);
+      Bit.open(lua, decoder);
+      Struct.open(lua, decoder);
       load(LuaSetup.SOURCE, "@kiln");
       lua.insert(-2);
       lua.pCall(1, 4); // returns the error handler, seal, memory and arm
