@@ -196,7 +196,7 @@ public final class ScriptCommands {
 
   /** SCRIPT KILL: stops the running script if it has not written yet. */
   static void kill(Client c, byte[][] argv) {
-    String error = c.home.scripting().kill();
+    String error = c.home.scripting().kill(true);
     if (error != null) {
       c.error(error);
     } else {

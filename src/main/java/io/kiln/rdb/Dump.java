@@ -3,6 +3,8 @@ package io.kiln.rdb;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * DUMP / RESTORE payloads exactly as Redis 7.0 makes them: the value's RDB type byte and body,
@@ -18,6 +20,56 @@ public final class Dump {
   /** Redis's reply for a payload whose body does not parse. */
   public static final String ERR_BAD_DATA = "ERR Bad data format";
 
+  /** Serializes the function libraries {@code codes} as FUNCTION DUMP does. */
+  public static byte[] serializeFunctions(List<byte[]> codes, RdbWriter.Options options) {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    RdbWriter w = new RdbWriter(bytes, options);
+    try {
+      for (byte[] code : codes) {
+        w.writeFunction(code);
+      }
+      w.flush();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e); // cannot happen on a byte array
+    }
+    return withFooter(bytes.toByteArray());
+  }
+
+  /**
+   * The libraries of a FUNCTION RESTORE payload, in order, up to the first record that does
+   * not read (then {@code error} is Redis's text for it, without "ERR "); or only an error when
+   * the footer is wrong. Redis creates each library as it reads it, so a library's own error
+   * comes before a later record's.
+   */
+  public record FunctionRecords(List<byte[]> codes, String error) {}
+
+  public static FunctionRecords readFunctions(byte[] payload) {
+    if (!verify(payload)) {
+      return new FunctionRecords(List.of(), ERR_VERSION_OR_CHECKSUM.substring(4));
+    }
+    List<byte[]> codes = new ArrayList<>();
+    // the records are read from the whole payload (a record may run into the footer, as in
+    // Redis), while more than the footer's 10 bytes are left
+    RdbReader r = new RdbReader(payload, payload.length);
+    while (payload.length - r.offset() > 10) {
+      int type;
+      try {
+        type = r.readType();
+      } catch (RdbException e) {
+        return new FunctionRecords(codes, "can not read data type");
+      }
+      if (type != Rdb.OPCODE_FUNCTION && type != Rdb.OPCODE_FUNCTION2) {
+        return new FunctionRecords(codes, "given type is not a function");
+      }
+      try {
+        codes.add(r.readFunction(type, true));
+      } catch (RdbException e) {
+        return new FunctionRecords(codes, e.getMessage());
+      }
+    }
+    return new FunctionRecords(codes, null);
+  }
+
   /** Serializes one value as DUMP does. */
   public static byte[] serialize(RdbValue value, RdbWriter.Options options) {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
@@ -30,7 +82,11 @@ public final class Dump {
     } catch (IOException e) {
       throw new UncheckedIOException(e); // cannot happen on a byte array
     }
-    byte[] body = bytes.toByteArray();
+    return withFooter(bytes.toByteArray());
+  }
+
+  /** {@code body}, then the RDB version (2 bytes) and the CRC-64 of both (8 bytes, LE). */
+  private static byte[] withFooter(byte[] body) {
     byte[] out = new byte[body.length + 10];
     System.arraycopy(body, 0, out, 0, body.length);
     out[body.length] = (byte) Rdb.VERSION;

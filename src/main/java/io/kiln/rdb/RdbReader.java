@@ -42,6 +42,12 @@ public final class RdbReader {
     /** RESIZEDB: the key and expiry counts of database {@code db} (the one last selected). */
     default void resizeDb(int db, long dbSize, long expiresSize) throws RdbException {}
 
+    /**
+     * A function library (opcode FUNCTION2, or the FUNCTION of Redis 7.0's release candidates,
+     * made the same "#!ENGINE name=LIB" code): its code, as FUNCTION LOAD takes it.
+     */
+    default void function(byte[] code) throws RdbException {}
+
     /** Module aux data that was skipped (only when {@link #skipModuleAux} is on). */
     default void moduleAux(String moduleName, long when) throws RdbException {}
 
@@ -223,8 +229,11 @@ public final class RdbReader {
           v.moduleAux(name, when);
           continue;
         }
-        case Rdb.OPCODE_FUNCTION, Rdb.OPCODE_FUNCTION2 -> throw fail(
-            "The RDB file contains functions (opcode " + type + "), which Kiln does not support");
+        case Rdb.OPCODE_FUNCTION, Rdb.OPCODE_FUNCTION2 -> {
+          doing = "read-functions";
+          v.function(readFunction(type));
+          continue;
+        }
         default -> {
           doing = "read-key";
           currentType = type;
@@ -262,6 +271,54 @@ public final class RdbReader {
       }
     }
     v.eof(verified);
+  }
+
+  /**
+   * The body of a function record of opcode {@code type}: FUNCTION2's library code, or the
+   * name, engine, optional description and code of the release candidates' FUNCTION, made the
+   * code it stands for ("#!ENGINE name=NAME\n" then the code, the description dropped), as
+   * Redis loads it.
+   */
+  byte[] readFunction(int type) throws RdbException {
+    return readFunction(type, false);
+  }
+
+  /** {@code redisTexts}: a record that does not read fails with Redis's words for the part. */
+  byte[] readFunction(int type, boolean redisTexts) throws RdbException {
+    if (type == Rdb.OPCODE_FUNCTION2) {
+      return functionPart("Failed loading library payload", redisTexts);
+    }
+    byte[] name = functionPart("Failed loading library name", redisTexts);
+    byte[] engine = functionPart("Failed loading engine name", redisTexts);
+    long hasDescription;
+    try {
+      hasDescription = readLength("a function library's description indicator");
+    } catch (RdbException e) {
+      throw redisTexts ? new RdbException("Failed loading library description indicator") : e;
+    }
+    if (hasDescription != 0) {
+      functionPart("Failed loading library description", redisTexts);
+    }
+    byte[] blob = functionPart("Failed loading library blob", redisTexts);
+    byte[] head = ("#!" + new String(engine, StandardCharsets.ISO_8859_1) + " name="
+        + new String(name, StandardCharsets.ISO_8859_1) + "\n")
+        .getBytes(StandardCharsets.ISO_8859_1);
+    byte[] code = Arrays.copyOf(head, head.length + blob.length);
+    System.arraycopy(blob, 0, code, head.length, blob.length);
+    return code;
+  }
+
+  private byte[] functionPart(String redisText, boolean redisTexts) throws RdbException {
+    try {
+      return readString("a function library (" + redisText.substring(15) + ")");
+    } catch (RdbException e) {
+      throw redisTexts ? new RdbException(redisText) : e;
+    }
+  }
+
+  /** One opcode byte of a FUNCTION DUMP payload. */
+  int readType() throws RdbException {
+    return readByte("a data type");
   }
 
   /** Reads one type byte and value of a DUMP payload (without footer). */

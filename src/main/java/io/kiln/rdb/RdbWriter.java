@@ -175,6 +175,12 @@ public final class RdbWriter {
     writeString(value);
   }
 
+  /** Writes a function library: the FUNCTION2 opcode, then its code (FUNCTION LOAD's). */
+  public void writeFunction(byte[] code) throws IOException {
+    b(Rdb.OPCODE_FUNCTION2);
+    writeString(code);
+  }
+
   /** Writes EOF and the CRC-64 trailer (zeros when checksums are off), then flushes. */
   public void writeEof() throws IOException {
     b(Rdb.OPCODE_EOF);

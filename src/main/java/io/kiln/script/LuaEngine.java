@@ -9,7 +9,9 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
 import java.util.HexFormat;
+import java.util.List;
 import party.iroiro.luajava.Lua;
 import party.iroiro.luajava.LuaException;
 import party.iroiro.luajava.LuaNatives;
@@ -29,6 +31,12 @@ import party.iroiro.luajava.lua51.Lua51;
  * Lua 5.1 runs a CPU-bound loop at Redis's speed (LuaJ 2-2.5x slower), and its count hook is how
  * Redis stops a long script (LuaJ's compiled mode cannot be stopped at all). The cost: native
  * code in the jar (Linux x86-64, glibc) and a JNI crossing per {@code redis.call}.
+ *
+ * <p>Two kinds: EVAL's interpreter ({@link #LuaEngine()}) and the functions' one
+ * ({@link #forFunctions}), a state of its own as in Redis (SCRIPT FLUSH does not touch functions,
+ * FUNCTION FLUSH not the scripts), where a library's code runs in FUNCTION LOAD's environment
+ * ({@link #loadLibrary}) and the functions it registered are called with KEYS and ARGV as their
+ * two arguments ({@link #call}).
  *
  * <p>Owned by the shard's script thread ({@link ScriptThread}): the state is created, used and
  * closed there only.
@@ -72,14 +80,39 @@ public final class LuaEngine implements AutoCloseable {
   private final int memoryCount;
   /** The setup's arm(): the hook back to counting instructions (after a kill, it ran per line). */
   private final int arm;
+  /** The setup's beginLoad() and endLoad() (functions only): FUNCTION LOAD's globals on, off. */
+  private final int beginLoad;
+  private final int endLoad;
+  private final boolean functions;
   private boolean armed = true;
-  private final Rand48 random = new Rand48();
+  private final Rand48 random;
+  /** What the library being loaded registered so far (functions only, during a load). */
+  private List<Registered> loading;
   private Host host;
   /** redis.setresp of the running script: 2 or 3. */
   private int resp = 2;
 
   /** A fresh interpreter (SCRIPT FLUSH makes another). Script thread. */
   public LuaEngine() {
+    this(false, new Rand48());
+  }
+
+  /**
+   * EVAL's interpreter whose math.random draws from {@code random}: in Redis one generator
+   * serves scripts and functions, and SCRIPT FLUSH does not reset it. Script thread.
+   */
+  public static LuaEngine forScripts(Rand48 random) {
+    return new LuaEngine(false, random);
+  }
+
+  /** An interpreter for functions (FUNCTION LOAD, FCALL). Script thread. */
+  public static LuaEngine forFunctions(Rand48 random) {
+    return new LuaEngine(true, random);
+  }
+
+  private LuaEngine(boolean functions, Rand48 random) {
+    this.random = random;
+    this.functions = functions;
     lua = new Lua51();
     natives = lua.getLuaNatives();
     ptr = lua.getPointer();
@@ -110,6 +143,7 @@ public final class LuaEngine implements AutoCloseable {
       random.seed((int) (long) lua.toNumber(1));
       return 0;
     });
+    field("register", l -> register());
     try {
       lua.load(LuaBytes.DECODER);
       lua.pCall(0, 1);
@@ -122,10 +156,13 @@ public final class LuaEngine implements AutoCloseable {
       Struct.open(lua, decoder);
       load(LuaSetup.SOURCE, "@kiln");
       lua.insert(-2);
-      lua.pCall(1, 4); // returns the error handler, seal, memory and arm
+      lua.push(functions);
+      lua.pCall(2, 6); // returns the error handler, seal, memory, arm, beginLoad and endLoad
     } catch (LuaException e) {
       throw new IllegalStateException("the Lua setup failed: " + e.getMessage(), e);
     }
+    endLoad = lua.ref();
+    beginLoad = lua.ref();
     arm = lua.ref();
     memoryCount = lua.ref();
     seal = lua.ref();
@@ -191,17 +228,32 @@ public final class LuaEngine implements AutoCloseable {
    */
   public void run(Host host, String name, String scriptName, byte[][] keys, byte[][] args,
       boolean asArguments, RespWriter out) {
+    invoke(host, name, 0, scriptName, keys, args, asArguments, out);
+  }
+
+  /**
+   * Calls the function whose callback is registered as {@code ref} (FCALL) with KEYS and ARGV
+   * as its two arguments, writing its result or error into {@code out} as Redis does;
+   * {@code functionName} names it in error texts.
+   */
+  public void call(Host host, int ref, String functionName, byte[][] keys, byte[][] args,
+      RespWriter out) {
+    invoke(host, null, ref, functionName, keys, args, true, out);
+  }
+
+  private void invoke(Host host, String name, int ref, String scriptName, byte[][] keys,
+      byte[][] args, boolean asArguments, RespWriter out) {
     this.host = host;
     this.resp = 2;
     int top = lua.getTop();
-    if (!armed) {
-      lua.refGet(arm);
-      natives.lua_pcall(ptr, 0, 0, 0);
-      armed = true;
-    }
+    rearm();
     try {
       lua.refGet(errorHandler);
-      natives.luaJ_getfield(ptr, LUA_REGISTRY, name);
+      if (name != null) {
+        natives.luaJ_getfield(ptr, LUA_REGISTRY, name);
+      } else {
+        lua.refGet(ref);
+      }
       int nargs = 0;
       if (asArguments) {
         pushArray(keys);
@@ -223,6 +275,111 @@ public final class LuaEngine implements AutoCloseable {
       lua.setTop(top);
       this.host = null;
     }
+  }
+
+  /** The hook back to counting instructions (after a kill or a load's timeout it ran per line). */
+  private void rearm() {
+    if (!armed) {
+      lua.refGet(arm);
+      natives.lua_pcall(ptr, 0, 0, 0);
+      armed = true;
+    }
+  }
+
+  // ---- functions ----
+
+  /**
+   * A function a library registered: its name, description (null: none), flags (Redis's script
+   * flags as bits: 1 no-writes, 2 allow-oom, 4 allow-stale, 8 no-cluster, 16
+   * allow-cross-slot-keys) and the registry reference of its callback.
+   */
+  public record Registered(String name, byte[] description, int flags, int ref) {}
+
+  /** What a library's load gave: the functions it registered, or Redis's error text. */
+  public record Loaded(String error, List<Registered> functions) {}
+
+  /**
+   * Runs a library's code (its shebang line already made an empty line, so that lines count
+   * from the file's first) in FUNCTION LOAD's environment, where it registers its functions;
+   * {@code host} watches the clock ({@link Host#tick}: "FUNCTION LOAD timeout") and logs. On
+   * an error, what it registered is released and the error is Redis's: "Error compiling
+   * function: ..." or "Error registering functions: ...". Functions interpreter only.
+   */
+  public Loaded loadLibrary(Host host, byte[] code) {
+    if (!functions) {
+      throw new IllegalStateException("not a functions interpreter");
+    }
+    this.host = host;
+    this.resp = 2;
+    int top = lua.getTop();
+    rearm();
+    List<Registered> registered = new ArrayList<>();
+    loading = registered;
+    try {
+      ByteBuffer buf = ByteBuffer.allocateDirect(Math.max(1, code.length));
+      buf.put(code).flip();
+      if (natives.luaJ_loadbuffer(ptr, buf, code.length, "@user_function") != 0) {
+        return new Loaded("Error compiling function: " + LuaBytes.readString(lua, -1),
+            List.of());
+      }
+      lua.refGet(seal);
+      lua.insert(-2);
+      natives.lua_pcall(ptr, 1, 1, 0);
+      lua.refGet(beginLoad);
+      natives.lua_pcall(ptr, 0, 0, 0);
+      int err = natives.lua_pcall(ptr, 0, 0, 0);
+      lua.refGet(endLoad);
+      natives.lua_pcall(ptr, 0, 0, 0);
+      if (err != 0) {
+        release(registered);
+        return new Loaded("Error registering functions: " + loadError(lua.getTop()),
+            List.of());
+      }
+      return new Loaded(null, registered);
+    } finally {
+      loading = null;
+      lua.setTop(top);
+      this.host = null;
+    }
+  }
+
+  /**
+   * The message of an error a library's code raised, as Redis reads it with no error handler:
+   * a string is "ERR " + it (one raised from Java has its code), a table its err field.
+   */
+  private String loadError(int at) {
+    int type = natives.lua_type(ptr, at);
+    if (type == LUA_TSTRING || type == LUA_TNUMBER) {
+      String s = LuaBytes.readString(lua, at);
+      return !s.isEmpty() && s.charAt(0) == '\u0001' ? s.substring(1) : "ERR " + s;
+    }
+    if (type == LUA_TTABLE) {
+      natives.luaJ_getfield(ptr, at, "err");
+      int t = natives.lua_type(ptr, -1);
+      String s = t == LUA_TSTRING || t == LUA_TNUMBER ? LuaBytes.readString(lua, -1) : null;
+      lua.pop(1);
+      if (s != null) {
+        return s;
+      }
+    }
+    return "(null)"; // what Redis's formatting prints for a missing message
+  }
+
+  /** Forgets the callbacks of {@code functions} (a library deleted, replaced or not loaded). */
+  public void release(List<Registered> functions) {
+    for (Registered r : functions) {
+      lua.unref(r.ref());
+    }
+  }
+
+  /** redis.register_function's Java side: (name, description or nil, flags, callback). */
+  private int register() {
+    String name = LuaBytes.readString(lua, 1);
+    byte[] description = natives.lua_type(ptr, 2) == LUA_TNIL ? null : LuaBytes.read(lua, 2);
+    int flags = (int) lua.toNumber(3);
+    lua.pushValue(4);
+    loading.add(new Registered(name, description, flags, lua.ref()));
+    return 0;
   }
 
   /** Bytes the interpreter uses (INFO used_memory_lua). */
@@ -359,7 +516,9 @@ public final class LuaEngine implements AutoCloseable {
 
   static final int LUA_REGISTRY = -10000;
   static final int LUA_GLOBALS = -10002;
+  static final int LUA_TNIL = 0;
   static final int LUA_TNUMBER = 3;
   static final int LUA_TSTRING = 4;
+  static final int LUA_TTABLE = 5;
   static final int LUA_TFUNCTION = 6;
 }

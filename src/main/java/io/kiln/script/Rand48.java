@@ -4,11 +4,13 @@ package io.kiln.script;
  * The 48-bit linear congruential generator of POSIX drand48 (multiplier 0x5DEECE66D, addend
  * 11, initial state 0x1234ABCD330E), which Redis's Lua uses for math.random: scripts that seed
  * it, or count on its first numbers, see the same sequence as on Redis. Owned by the script
- * thread.
+ * thread; one per shard serves its scripts and its functions, as Redis's one generator does.
  */
-final class Rand48 {
+public final class Rand48 {
   private static final long MASK = (1L << 48) - 1;
   private long state = 0x1234ABCD330EL;
+
+  public Rand48() {}
 
   /** math.randomseed: the seed's 32 bits above the fixed low word 0x330E. */
   void seed(int seed) {

@@ -444,7 +444,8 @@ public final class Client implements Watcher {
       reject(cmd, "ERR Command not allowed inside a transaction");
       return;
     }
-    if ((cmd.has(CommandSpec.WRITE) || cmd.name.equals("ping")) && !replay) {
+    if ((cmd.has(CommandSpec.WRITE) || cmd.name.equals("ping")
+        || io.kiln.command.FunctionCommands.callMayWrite(this, cmd, argv)) && !replay) {
       if (writesDeniedByDiskError()) {
         reject(cmd, Errors.MISCONF_RDB);
         return;
@@ -574,7 +575,7 @@ public final class Client implements Watcher {
   }
 
   /** Redis's stop-writes-on-bgsave-error: the last save failed and save points are set. */
-  private boolean writesDeniedByDiskError() {
+  public boolean writesDeniedByDiskError() {
     return !kiln.persistence().lastBgsaveOk && kiln.config().getBool("stop-writes-on-bgsave-error")
         && !kiln.config().savePoints().isEmpty();
   }

@@ -6,6 +6,7 @@ import io.kiln.command.Errors;
 import io.kiln.resp.Numbers;
 import io.kiln.resp.RespWriter;
 import io.kiln.script.LuaEngine;
+import io.kiln.script.Rand48;
 import io.kiln.script.ScriptThread;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -21,7 +22,9 @@ import org.slf4j.LoggerFactory;
  * {@link ScriptThread}), the commands scripts call (through a connection of their own, with
  * Redis's checks for scripts), their effects (one MULTI ... EXEC), and the busy state of a long
  * script: other clients wait, then, past {@code busy-reply-threshold}, get -BUSY while SCRIPT
- * KILL and SHUTDOWN NOSAVE still work.
+ * KILL and SHUTDOWN NOSAVE still work. Functions (FCALL) run the same way, from an interpreter
+ * of their own whose libraries {@link Functions} keeps; -BUSY and the KILL commands then speak
+ * of FUNCTION KILL, as Redis's.
  *
  * <p>Threads: the public methods run on the shard's event loop; {@link Host} runs on the script
  * thread while the event loop waits for it (one of them at a time touches the shard).
@@ -44,6 +47,12 @@ public final class Scripting {
   private LuaEngine engine;
   /** Its memory after the last run (INFO used_memory_lua), written by the script thread. */
   private volatile long luaMemory;
+  /** The functions' interpreter (script thread) and its memory after the last load or call. */
+  private LuaEngine functionsEngine;
+  private volatile long functionsMemory;
+  /** math.random's generator, one for scripts and functions as in Redis (script thread). */
+  private final Rand48 random = new Rand48();
+  private final Functions functions = new Functions(this);
   private final Client scripter;
   private final Host host = new Host();
   /** Clients whose output a script produced (PUBLISH): flushed by the loop after the slice. */
@@ -62,6 +71,10 @@ public final class Scripting {
   /** One script run: its caller, flags and progress. */
   private final class Run {
     final Client caller;
+    /** FCALL's function, or null for EVAL's script. */
+    Functions.Function function;
+    /** The caller's command (FUNCTION STATS shows it). */
+    byte[][] argv;
     final String name;
     final boolean readOnly;
     final byte[][] keys;
@@ -171,9 +184,101 @@ public final class Scripting {
 
   private LuaEngine engine() {
     if (engine == null) {
-      engine = new LuaEngine();
+      engine = LuaEngine.forScripts(random);
     }
     return engine;
+  }
+
+  // ---- functions ----
+
+  /** The shard's function libraries. */
+  public Functions functions() {
+    return functions;
+  }
+
+  /** INFO used_memory_vm_functions. */
+  public long functionsMemory() {
+    return functionsMemory;
+  }
+
+  private LuaEngine functionsEngine() {
+    if (functionsEngine == null) {
+      functionsEngine = LuaEngine.forFunctions(random);
+    }
+    return functionsEngine;
+  }
+
+  /**
+   * Runs a library's code (after its shebang line) in the functions' interpreter, on the
+   * script thread while the loop waits, stopped past {@code timeoutMs} (0: never).
+   */
+  LuaEngine.Loaded loadLibrary(byte[] code, long timeoutMs) {
+    LuaEngine.Loaded[] out = new LuaEngine.Loaded[1];
+    LoadHost loadHost = new LoadHost(timeoutMs);
+    thread.start(() -> {
+      LuaEngine e = functionsEngine();
+      out[0] = e.loadLibrary(loadHost, code);
+      functionsMemory = e.memory();
+    }, false);
+    return out[0] != null ? out[0]
+        : new LuaEngine.Loaded("Error registering functions: internal error", List.of());
+  }
+
+  /** Forgets callbacks that no library holds any more. */
+  void releaseFunctions(List<LuaEngine.Registered> callbacks) {
+    if (callbacks.isEmpty()) {
+      return;
+    }
+    thread.start(() -> {
+      if (functionsEngine != null) {
+        functionsEngine.release(callbacks);
+      }
+    }, false);
+  }
+
+  /** FUNCTION FLUSH: the functions' interpreter is closed; the next load starts a fresh one. */
+  void resetFunctions() {
+    thread.start(() -> {
+      if (functionsEngine != null) {
+        functionsEngine.close();
+        functionsEngine = null;
+      }
+      functionsMemory = 0;
+    }, false);
+  }
+
+  /** The script thread's side of a library's load: the clock of FUNCTION LOAD, and logging. */
+  private final class LoadHost implements LuaEngine.Host {
+    private final long deadline;
+
+    LoadHost(long timeoutMs) {
+      deadline = timeoutMs <= 0 ? Long.MAX_VALUE
+          : System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
+    }
+
+    @Override
+    public byte[] call(byte[][] argv, boolean resp3) {
+      throw new IllegalStateException("no commands while a library loads");
+    }
+
+    @Override
+    public String tick() {
+      return System.nanoTime() > deadline ? "FUNCTION LOAD timeout" : null;
+    }
+
+    @Override
+    public void log(int level, String message) {
+      host.log(level, message);
+    }
+
+    @Override
+    public void replicate(int flags) {
+    }
+
+    @Override
+    public Boolean aclCheck(byte[][] argv) {
+      return null;
+    }
   }
 
   // ---- running ----
@@ -201,7 +306,24 @@ public final class Scripting {
   public void run(Client caller, String sha, byte[] body, boolean readOnly, byte[][] keys,
       byte[][] args, Done done) {
     boolean compile = body != null && !bodies.containsKey(sha);
-    Run r = new Run(caller, sha, body, compile, readOnly, keys, args, done);
+    start(new Run(caller, sha, body, compile, readOnly, keys, args, done));
+  }
+
+  /**
+   * FCALL: runs {@code function} for {@code caller} (whose command is {@code argv}) as
+   * {@link #run} runs a script: in slices, busy past the threshold, its effects in one
+   * transaction. Event loop.
+   */
+  public void runFunction(Client caller, Functions.Function function, byte[][] argv,
+      boolean readOnly, byte[][] keys, byte[][] args, Done done) {
+    Run r = new Run(caller, function.name, null, false, readOnly, keys, args, done);
+    r.function = function;
+    r.argv = argv;
+    start(r);
+  }
+
+  private void start(Run r) {
+    Client caller = r.caller;
     running = r;
     io.kiln.keyspace.Effects effects = home.shard().effects;
     effects.beginTransaction();
@@ -229,6 +351,13 @@ public final class Scripting {
     }
     r.reply.protocol(r.caller.out.protocol());
     scripter.select(r.caller.db().id);
+    if (r.function != null) {
+      LuaEngine e = functionsEngine();
+      thread.newSlice();
+      e.call(host, r.function.registered.ref(), r.name, r.keys, r.args, r.reply);
+      functionsMemory = e.memory();
+      return;
+    }
     engine();
     thread.newSlice(); // (creating the interpreter or compiling is not the script's time)
     engine.run(host, "f_" + r.name, r.name, r.keys, r.args, false, r.reply);
@@ -290,11 +419,15 @@ public final class Scripting {
 
   /** The -BUSY text for the running script's kind (EVAL's or a function's). */
   public String busyError() {
-    return Errors.BUSY_EVAL;
+    Run r = running;
+    return r != null && r.function != null ? Errors.BUSY_FUNCTION : Errors.BUSY_EVAL;
   }
 
-  /** SCRIPT KILL: null when the running script will stop, else the error to answer. */
-  public String kill() {
+  /**
+   * SCRIPT KILL ({@code eval}) and FUNCTION KILL: null when the running script will stop, else
+   * the error to answer (each kills only its own kind).
+   */
+  public String kill(boolean eval) {
     Run r = running;
     if (r == null) {
       return Errors.NOTBUSY;
@@ -302,8 +435,38 @@ public final class Scripting {
     if (r.wrote) {
       return Errors.UNKILLABLE;
     }
+    if (eval && r.function != null) {
+      return Errors.BUSY_FUNCTION;
+    }
+    if (!eval && r.function == null) {
+      return Errors.BUSY_EVAL;
+    }
     r.killRequested = true;
     return null;
+  }
+
+  /** True while an EVAL script runs (FUNCTION STATS answers -BUSY then). */
+  public boolean evalRunning() {
+    Run r = running;
+    return r != null && r.function == null;
+  }
+
+  /** The running function, or null (FUNCTION STATS). */
+  public Functions.Function runningFunction() {
+    Run r = running;
+    return r == null ? null : r.function;
+  }
+
+  /** The command of the running function's caller (FUNCTION STATS). */
+  public byte[][] runningCommand() {
+    Run r = running;
+    return r == null ? null : r.argv;
+  }
+
+  /** Milliseconds the running script has run (FUNCTION STATS' duration_ms). */
+  public long runningMillis() {
+    Run r = running;
+    return r == null ? 0 : (System.nanoTime() - r.startNanos) / 1_000_000;
   }
 
   /** True when {@code c}'s output must wait for the end of the slice (a script is writing it). */
