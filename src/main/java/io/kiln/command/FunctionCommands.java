@@ -1,6 +1,7 @@
 package io.kiln.command;
 
 import io.kiln.resp.Numbers;
+import io.kiln.script.LuaEngine;
 import io.kiln.server.Client;
 import io.kiln.server.Functions;
 import io.kiln.server.Scripting;
@@ -170,13 +171,24 @@ public final class FunctionCommands {
     }
     // the AOF's FUNCTION LOAD runs whatever it takes, as Redis's for a client it must obey
     long timeout = c.isReplay() ? 0 : Functions.LOAD_TIMEOUT_MS;
-    Object r = c.home.scripting().functions().load(argv[i], replace, timeout);
-    if (r instanceof String error) {
-      c.error("ERR " + error);
-      return;
-    }
+    int db = c.db().id;
+    c.home.scripting().functions().load(c, argv[i], replace, timeout, r -> {
+      if (r instanceof String error) {
+        c.error("ERR " + error);
+        return;
+      }
+      changed(c, db, argv);
+      c.out.bulk(((Functions.Library) r).name.getBytes(StandardCharsets.ISO_8859_1));
+    });
+  }
+
+  /**
+   * The libraries changed: the command is its own effect, recorded here also when it ends
+   * after the handler (its library's code ran past a slice).
+   */
+  private static void changed(Client c, int db, byte[][] argv) {
     c.shard.dirty++;
-    c.out.bulk(((Functions.Library) r).name.getBytes(StandardCharsets.ISO_8859_1));
+    c.shard.effects.rewrite(db, argv);
   }
 
   /** FUNCTION DELETE library. */
@@ -234,9 +246,9 @@ public final class FunctionCommands {
         c.out.bulk(f.description); // null: a null reply
         c.out.bulk("flags");
         c.out.set(Integer.bitCount(f.flags));
-        for (int b = 0; b < Functions.FLAG_NAMES.size(); b++) {
+        for (int b = 0; b < LuaEngine.FLAG_NAMES.length; b++) {
           if ((f.flags & (1 << b)) != 0) {
-            c.out.simple(Functions.FLAG_NAMES.get(b));
+            c.out.simple(LuaEngine.FLAG_NAMES[b]);
           }
         }
       }
@@ -271,13 +283,15 @@ public final class FunctionCommands {
         return;
       }
     }
-    String error = c.home.scripting().functions().restore(argv[2], policy);
-    if (error != null) {
-      c.error("ERR " + error);
-      return;
-    }
-    c.shard.dirty++;
-    c.ok();
+    int db = c.db().id;
+    c.home.scripting().functions().restore(c, argv[2], policy, error -> {
+      if (error != null) {
+        c.error("ERR " + error);
+        return;
+      }
+      changed(c, db, argv);
+      c.ok();
+    });
   }
 
   /** FUNCTION FLUSH [ASYNC|SYNC]: both forget every library at once. */

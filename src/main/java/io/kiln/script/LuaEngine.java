@@ -88,6 +88,7 @@ public final class LuaEngine implements AutoCloseable {
   private final Rand48 random;
   /** What the library being loaded registered so far (functions only, during a load). */
   private List<Registered> loading;
+  private java.util.Set<String> loadingNames;
   private Host host;
   /** redis.setresp of the running script: 2 or 3. */
   private int resp = 2;
@@ -315,6 +316,7 @@ public final class LuaEngine implements AutoCloseable {
     rearm();
     List<Registered> registered = new ArrayList<>();
     loading = registered;
+    loadingNames = new java.util.HashSet<>();
     try {
       ByteBuffer buf = ByteBuffer.allocateDirect(Math.max(1, code.length));
       buf.put(code).flip();
@@ -338,6 +340,7 @@ public final class LuaEngine implements AutoCloseable {
       return new Loaded(null, registered);
     } finally {
       loading = null;
+      loadingNames = null;
       lua.setTop(top);
       this.host = null;
     }
@@ -372,14 +375,174 @@ public final class LuaEngine implements AutoCloseable {
     }
   }
 
-  /** redis.register_function's Java side: (name, description or nil, flags, callback). */
+  /**
+   * redis.register_function(name, callback) or redis.register_function{function_name = ...,
+   * callback = ..., flags = {...}, description = ...}, with Redis's checks and error texts (a
+   * name or description may be a number, keys and flags are compared in any case); records
+   * the function in the library being loaded. A C function, as Redis's: its errors are placed
+   * on the caller's line. Tables are read raw (no metamethod runs from here).
+   */
   private int register() {
-    String name = LuaBytes.readString(lua, 1);
-    byte[] description = natives.lua_type(ptr, 2) == LUA_TNIL ? null : LuaBytes.read(lua, 2);
-    int flags = (int) lua.toNumber(3);
-    lua.pushValue(4);
-    loading.add(new Registered(name, description, flags, lua.ref()));
+    if (loading == null) {
+      throw registerError("redis.register_function can only be called on FUNCTION LOAD command");
+    }
+    int n = lua.getTop();
+    if (n < 1 || n > 2) {
+      throw registerError("wrong number of arguments to redis.register_function");
+    }
+    String name = null;
+    byte[] description = null;
+    int flags = 0;
+    int callback = LUA_NOREF;
+    if (n == 1) {
+      if (natives.lua_type(ptr, 1) != LUA_TTABLE) {
+        throw registerError("calling redis.register_function with a single argument is only "
+            + "applicable to Lua table (representing named arguments).");
+      }
+      try {
+        lua.pushNil();
+        while (natives.lua_next(ptr, 1) != 0) {
+          if (!isString(-2)) {
+            throw registerError("named argument key given to redis.register_function is not a "
+                + "string");
+          }
+          String key = cString(LuaBytes.readString(lua, -2));
+          if (key.equalsIgnoreCase("function_name")) {
+            if (!isString(-1)) {
+              throw registerError("function_name argument given to redis.register_function must "
+                  + "be a string");
+            }
+            name = LuaBytes.readString(lua, -1);
+          } else if (key.equalsIgnoreCase("description")) {
+            if (!isString(-1)) {
+              throw registerError("description argument given to redis.register_function must "
+                  + "be a string");
+            }
+            description = LuaBytes.read(lua, -1);
+          } else if (key.equalsIgnoreCase("callback")) {
+            if (!isFunction(-1)) {
+              throw registerError("callback argument given to redis.register_function must be "
+                  + "a function");
+            }
+            lua.pushValue(-1);
+            if (callback != LUA_NOREF) {
+              lua.unref(callback);
+            }
+            callback = lua.ref();
+          } else if (key.equalsIgnoreCase("flags")) {
+            if (natives.lua_type(ptr, -1) != LUA_TTABLE) {
+              throw registerError("flags argument to redis.register_function must be a table "
+                  + "representing function flags");
+            }
+            flags = readFlags(lua.getTop());
+            if (flags < 0) {
+              throw registerError("unknown flag given");
+            }
+          } else {
+            throw registerError("unknown argument given to redis.register_function");
+          }
+          lua.pop(1);
+        }
+        if (name == null) {
+          throw registerError("redis.register_function must get a function name argument");
+        }
+        if (callback == LUA_NOREF) {
+          throw registerError("redis.register_function must get a callback argument");
+        }
+      } catch (Raised e) {
+        if (callback != LUA_NOREF) {
+          lua.unref(callback);
+        }
+        throw e;
+      }
+    } else {
+      if (!isString(1)) {
+        throw registerError("first argument to redis.register_function must be a string");
+      }
+      if (!isFunction(2)) {
+        throw registerError("second argument to redis.register_function must be a function");
+      }
+      name = LuaBytes.readString(lua, 1);
+      lua.pushValue(2);
+      callback = lua.ref();
+    }
+    String error = null;
+    if (!validName(name)) {
+      error = "Library names can only contain letters, numbers, or underscores(_) and must be at "
+          + "least one character long";
+    } else if (!loadingNames.add(name)) {
+      error = "Function already exists in the library";
+    }
+    if (error != null) {
+      lua.unref(callback);
+      throw registerError(error);
+    }
+    loading.add(new Registered(name, description, flags, callback));
     return 0;
+  }
+
+  /** The flags table at {@code t}: its items 1, 2, ... up to the first nil; -1 for a bad one. */
+  private int readFlags(int t) {
+    int bits = 0;
+    for (int j = 1; ; j++) {
+      natives.luaJ_rawgeti(ptr, t, j);
+      int type = natives.lua_type(ptr, -1);
+      if (type == LUA_TNIL) {
+        lua.pop(1);
+        return bits;
+      }
+      int bit = -1;
+      if (type == LUA_TSTRING || type == LUA_TNUMBER) {
+        String flag = cString(LuaBytes.readString(lua, -1));
+        for (int b = 0; b < FLAG_NAMES.length; b++) {
+          if (FLAG_NAMES[b].equalsIgnoreCase(flag)) {
+            bit = 1 << b;
+          }
+        }
+      }
+      lua.pop(1);
+      if (bit < 0) {
+        return -1;
+      }
+      bits |= bit;
+    }
+  }
+
+  /** Redis's script flags in its order: bit i of a function's flags is FLAG_NAMES[i]. */
+  public static final String[] FLAG_NAMES = {"no-writes", "allow-oom", "allow-stale",
+      "no-cluster", "allow-cross-slot-keys"};
+
+  private boolean isString(int index) {
+    int t = natives.lua_type(ptr, index);
+    return t == LUA_TSTRING || t == LUA_TNUMBER;
+  }
+
+  private boolean isFunction(int index) {
+    return natives.lua_type(ptr, index) == LUA_TFUNCTION;
+  }
+
+  /** A library or function name: letters, digits and underscores, at least one. */
+  public static boolean validName(String name) {
+    if (name.isEmpty()) {
+      return false;
+    }
+    for (int i = 0; i < name.length(); i++) {
+      char c = name.charAt(i);
+      if (!(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_')) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** What C's string functions see of {@code s}: up to its first NUL. */
+  private static String cString(String s) {
+    int nul = s.indexOf('\0');
+    return nul < 0 ? s : s.substring(0, nul);
+  }
+
+  private static Raised registerError(String message) {
+    return new Raised("ERR " + message);
   }
 
   /** Bytes the interpreter uses (INFO used_memory_lua). */
@@ -516,6 +679,7 @@ public final class LuaEngine implements AutoCloseable {
 
   static final int LUA_REGISTRY = -10000;
   static final int LUA_GLOBALS = -10002;
+  static final int LUA_NOREF = -2;
   static final int LUA_TNIL = 0;
   static final int LUA_TNUMBER = 3;
   static final int LUA_TSTRING = 4;

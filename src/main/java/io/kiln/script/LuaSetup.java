@@ -186,6 +186,22 @@ final class LuaSetup {
       rawset(globals, 'pairs', function(t) return nextOf, real[t] or t, nil end)
       rawset(globals, 'ipairs', function(t) return ipairs0(real[t] or t) end)
       rawset(globals, '_G', env)
+      -- pcall gives an error raised as an error table (or from Java) as its message, as
+      -- Redis's pcall does (local ok, e = pcall(redis.call, ...): e is 'ERR ...')
+      do
+        local pcall = pcall
+        local function result(ok, ...)
+          if ok then return ok, ... end
+          local e = ...
+          if type(e) == 'string' and e:byte(1) == 1 then return false, e:sub(2) end
+          if type(e) == 'table' then
+            local m = e.err
+            if type(m) == 'string' or type(m) == 'number' then return false, m end
+          end
+          return false, ...
+        end
+        rawset(globals, 'pcall', function(...) return result(pcall(...)) end)
+      end
       local rawset0, setmetatable0 = rawset, setmetatable
       rawset(globals, 'rawset', function(t, k, v)
         if protected[t] then error(RO, 0) end
@@ -214,99 +230,13 @@ final class LuaSetup {
       -- hold only redis.register_function, redis.log, the LOG_ constants and the version (any
       -- other name is a nonexistent global); the functions it registers see the usual globals
       -- when they run, as they share the library's environment, whose lookup is switched.
+      -- (register_function is Java's, a C function as Redis's: an error it raises is placed on
+      -- the caller's line even when it was tail-called.)
       local beginLoad, endLoad
       if functionsMode then
         local r = real[rawget(globals, 'redis')]
         r.replicate_commands, r.breakpoint, r.debug = nil, nil, nil
-        local lower, find = string.lower, string.find
-        local kregister = K.register
-        local loading -- the names the library being loaded registered, or nil
-        local function fail(msg) error({err = 'ERR ' .. msg}, 0) end
-        local function isstring(v) local t = type(v) return t == 'string' or t == 'number' end
-        local flagNames = {['no-writes'] = 1, ['allow-oom'] = 2, ['allow-stale'] = 4,
-          ['no-cluster'] = 8, ['allow-cross-slot-keys'] = 16}
-        local function readFlags(t)
-          local bits, seen, j = 0, {}, 1
-          while true do
-            local f = t[j]
-            if f == nil then return bits end
-            if not isstring(f) then return nil end
-            local bit = flagNames[lower(tostring(f))]
-            if not bit then return nil end
-            if not seen[bit] then
-              seen[bit] = true
-              bits = bits + bit
-            end
-            j = j + 1
-          end
-        end
-        local function register(...)
-          if not loading then
-            fail('redis.register_function can only be called on FUNCTION LOAD command')
-          end
-          local n = select('#', ...)
-          if n < 1 or n > 2 then fail('wrong number of arguments to redis.register_function') end
-          local name, desc, callback, flags
-          if n == 1 then
-            local t = ...
-            if type(t) ~= 'table' then
-              fail('calling redis.register_function with a single argument is only applicable '
-                .. 'to Lua table (representing named arguments).')
-            end
-            flags = 0
-            for k, v in next0, t do
-              if not isstring(k) then
-                fail('named argument key given to redis.register_function is not a string')
-              end
-              local key = lower(tostring(k))
-              if key == 'function_name' then
-                if not isstring(v) then
-                  fail('function_name argument given to redis.register_function must be a string')
-                end
-                name = tostring(v)
-              elseif key == 'description' then
-                if not isstring(v) then
-                  fail('description argument given to redis.register_function must be a string')
-                end
-                desc = tostring(v)
-              elseif key == 'callback' then
-                if type(v) ~= 'function' then
-                  fail('callback argument given to redis.register_function must be a function')
-                end
-                callback = v
-              elseif key == 'flags' then
-                if type(v) ~= 'table' then
-                  fail('flags argument to redis.register_function must be a table representing '
-                    .. 'function flags')
-                end
-                flags = readFlags(v)
-                if not flags then fail('unknown flag given') end
-              else
-                fail('unknown argument given to redis.register_function')
-              end
-            end
-            if not name then fail('redis.register_function must get a function name argument') end
-            if not callback then fail('redis.register_function must get a callback argument') end
-          else
-            local f
-            name, f = ...
-            if not isstring(name) then
-              fail('first argument to redis.register_function must be a string')
-            end
-            if type(f) ~= 'function' then
-              fail('second argument to redis.register_function must be a function')
-            end
-            name, callback, flags = tostring(name), f, 0
-          end
-          if not find(name, '^[a-zA-Z0-9_]+$') then
-            fail('Library names can only contain letters, numbers, or underscores(_) and must be '
-              .. 'at least one character long')
-          end
-          if loading[name] then fail('Function already exists in the library') end
-          loading[name] = true
-          kregister(name, desc, flags, callback)
-        end
-        local api = {register_function = register, log = r.log, LOG_DEBUG = 0, LOG_VERBOSE = 1,
+        local api = {register_function = K.register, log = r.log, LOG_DEBUG = 0, LOG_VERBOSE = 1,
           LOG_NOTICE = 2, LOG_WARNING = 3, REDIS_VERSION = r.REDIS_VERSION,
           REDIS_VERSION_NUM = r.REDIS_VERSION_NUM}
         local apiProxy = setmetatable({}, {
@@ -324,8 +254,8 @@ final class LuaSetup {
         local loadGlobals = setmetatable({redis = apiProxy}, {__index = function(_, k)
           error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2)
         end, __newindex = function() error(RO, 2) end, __metatable = false})
-        beginLoad = function() loading = {} envMeta.__index = loadGlobals end
-        endLoad = function() loading = nil envMeta.__index = globals end
+        beginLoad = function() envMeta.__index = loadGlobals end
+        endLoad = function() envMeta.__index = globals end
       end
 
       local collect = collectgarbage

@@ -26,21 +26,25 @@ import java.util.TreeMap;
  * changed in place ({@link #codes}), which a capture takes at its start; a dump.rdb or an AOF
  * puts them back through {@link #create} as FUNCTION LOAD would, with no time limit.
  *
- * <p>Owned by the shard's event loop; the Lua side of each operation runs on the script thread
- * while the loop waits ({@link Scripting#loadLibrary}).
+ * <p>Owned by the shard's event loop. A library's code runs on the script thread, in slices
+ * as a script does while the loop waits and serves sockets, the other clients held (never
+ * -BUSY: Redis serves nobody while a library loads): the steps that run it (LOAD, RESTORE)
+ * run there whole ({@link Scripting#runJob}), so that the libraries are only ever touched by
+ * one thread at a time, the other one waiting.
  */
 public final class Functions {
   /** FUNCTION LOAD's time limit for a library's code, as Redis's (ms). */
   public static final long LOAD_TIMEOUT_MS = 500;
 
-  /** Redis's script flags, as bits in its order (FUNCTION LIST lists them in this order). */
+  /**
+   * Redis's script flags, as bits in its order ({@link LuaEngine#FLAG_NAMES}: FUNCTION LIST
+   * lists them in this order).
+   */
   public static final int NO_WRITES = 1;
   public static final int ALLOW_OOM = 2;
   public static final int ALLOW_STALE = 4;
   public static final int NO_CLUSTER = 8;
   public static final int ALLOW_CROSS_SLOT_KEYS = 16;
-  public static final List<String> FLAG_NAMES = List.of("no-writes", "allow-oom",
-      "allow-stale", "no-cluster", "allow-cross-slot-keys");
 
   static final String BAD_NAME = "Library names can only contain letters, numbers, or "
       + "underscores(_) and must be at least one character long";
@@ -160,16 +164,21 @@ public final class Functions {
   // ---- changes ----
 
   /**
-   * FUNCTION LOAD [REPLACE]: creates the library {@code code} describes, replacing the one of
-   * its name when {@code replace}; {@code timeoutMs} (0: none) stops code that runs too long.
-   * Returns the library, or Redis's error text (without its "ERR ").
+   * FUNCTION LOAD [REPLACE] for {@code caller}: creates the library {@code code} describes,
+   * replacing the one of its name when {@code replace}; {@code timeoutMs} (0: none) stops code
+   * that runs too long. {@code done} gets the library or Redis's error text (without "ERR "),
+   * at once or, when the code ran past a slice, later (the caller suspended meanwhile).
    */
-  public Object load(byte[] code, boolean replace, long timeoutMs) {
-    Object result = create(code, replace, current, timeoutMs);
-    if (result instanceof Library) {
-      changed();
-    }
-    return result;
+  public void load(Client caller, byte[] code, boolean replace, long timeoutMs,
+      java.util.function.Consumer<Object> done) {
+    Object[] result = new Object[1];
+    scripting.runJob(caller, () -> result[0] = create(code, replace, current, timeoutMs), () -> {
+      Object r = result[0] != null ? result[0] : "Error registering functions: internal error";
+      if (r instanceof Library) {
+        changed();
+      }
+      done.accept(r);
+    });
   }
 
   /** FUNCTION DELETE: false when there is no library of that (exact) name. */
@@ -179,7 +188,8 @@ public final class Functions {
       return false;
     }
     current.unlink(l);
-    scripting.releaseFunctions(callbacks(l));
+    List<LuaEngine.Registered> gone = callbacks(l);
+    scripting.runUnsliced(() -> scripting.release(gone));
     changed();
     return true;
   }
@@ -197,7 +207,7 @@ public final class Functions {
   /**
    * Runs a library's code and, when it registered functions that collide with none of
    * {@code ctx}'s, links it there (Redis's functionsCreateWithLibraryCtx). Returns the library
-   * or the error text.
+   * or the error text. Script thread.
    */
   private Object create(byte[] code, boolean replace, Ctx ctx, long timeoutMs) {
     String[] meta = new String[2]; // engine, name
@@ -207,7 +217,7 @@ public final class Functions {
       return error;
     }
     String name = meta[1];
-    if (!validName(name)) {
+    if (!LuaEngine.validName(name)) {
       return BAD_NAME;
     }
     if (!meta[0].equalsIgnoreCase("lua")) {
@@ -221,6 +231,9 @@ public final class Functions {
       ctx.unlink(old);
     }
     LuaEngine.Loaded loaded = scripting.loadLibrary(body[0], timeoutMs);
+    if (loaded == null) {
+      loaded = new LuaEngine.Loaded("Error registering functions: internal error", List.of());
+    }
     error = loaded.error();
     if (error == null && loaded.functions().isEmpty()) {
       error = "No functions registered";
@@ -233,7 +246,7 @@ public final class Functions {
         }
       }
       if (error != null) {
-        scripting.releaseFunctions(loaded.functions());
+        scripting.release(loaded.functions());
       }
     }
     if (error != null) {
@@ -248,7 +261,7 @@ public final class Functions {
     }
     ctx.link(lib);
     if (old != null) {
-      scripting.releaseFunctions(callbacks(old));
+      scripting.release(callbacks(old));
     }
     return lib;
   }
@@ -310,20 +323,6 @@ public final class Functions {
     return new String(b, StandardCharsets.ISO_8859_1);
   }
 
-  /** Letters, digits and underscores, at least one (library and function names). */
-  static boolean validName(String name) {
-    if (name.isEmpty()) {
-      return false;
-    }
-    for (int i = 0; i < name.length(); i++) {
-      char c = name.charAt(i);
-      if (!(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_')) {
-        return false;
-      }
-    }
-    return true;
-  }
-
   // ---- DUMP, RESTORE and persistence ----
 
   /** FUNCTION DUMP: every library as an RDB function record, then RDB version and CRC64. */
@@ -335,38 +334,48 @@ public final class Functions {
   public enum Policy { FLUSH, APPEND, REPLACE }
 
   /**
-   * FUNCTION RESTORE payload: the payload's libraries are created apart (none of them may
-   * collide with another), then replace all (FLUSH) or join the current ones (APPEND: a library
-   * of the same name fails it; REPLACE: replaces that library). Null, or the error text.
+   * FUNCTION RESTORE payload for {@code caller}: the payload's libraries are created apart
+   * (none of them may collide with another), then replace all (FLUSH) or join the current ones
+   * (APPEND: a library of the same name fails it; REPLACE: replaces that library). {@code done}
+   * gets null or the error text, at once or later as for {@link #load}.
    */
-  public String restore(byte[] payload, Policy policy) {
+  public void restore(Client caller, byte[] payload, Policy policy,
+      java.util.function.Consumer<String> done) {
+    String[] error = {"internal error"};
+    scripting.runJob(caller, () -> error[0] = restore(payload, policy), () -> {
+      if (error[0] == null) {
+        changed();
+      }
+      done.accept(error[0]);
+    });
+  }
+
+  /** Script thread. */
+  private String restore(byte[] payload, Policy policy) {
     Dump.FunctionRecords records = Dump.readFunctions(payload);
     Ctx fresh = new Ctx();
     for (byte[] code : records.codes()) {
       Object r = create(code, false, fresh, 0);
       if (r instanceof String error) {
-        scripting.releaseFunctions(fresh.callbacks());
+        scripting.release(fresh.callbacks());
         return error;
       }
     }
     if (records.error() != null) {
-      scripting.releaseFunctions(fresh.callbacks());
+      scripting.release(fresh.callbacks());
       return records.error();
     }
     if (policy == Policy.FLUSH) {
       Ctx old = current;
       current = fresh;
-      scripting.releaseFunctions(old.callbacks());
-      changed();
+      scripting.release(old.callbacks());
       return null;
     }
     String error = join(fresh, policy == Policy.REPLACE);
     if (error != null) {
-      scripting.releaseFunctions(fresh.callbacks());
-      return error;
+      scripting.release(fresh.callbacks());
     }
-    changed();
-    return null;
+    return error;
   }
 
   /** Moves {@code src}'s libraries into the current ones, all or none (Redis's libraryJoin). */
@@ -401,20 +410,23 @@ public final class Functions {
     for (Library l : src.libraries.values()) {
       current.link(l);
     }
-    List<LuaEngine.Registered> gone = new ArrayList<>();
     for (Library old : replaced) {
-      gone.addAll(callbacks(old));
+      scripting.release(callbacks(old));
     }
-    scripting.releaseFunctions(gone);
     return null;
   }
 
   /**
    * A library read from a dump.rdb or an AOF's RDB preamble: created as FUNCTION LOAD would,
-   * without a time limit. Null, or the error text.
+   * without a time limit, the event loop waiting for it. Null, or the error text.
    */
   public String loadPersisted(byte[] code) {
-    Object r = load(code, false, 0);
-    return r instanceof String error ? error : null;
+    Object[] result = new Object[1];
+    scripting.runUnsliced(() -> result[0] = create(code, false, current, 0));
+    if (result[0] instanceof Library) {
+      changed();
+      return null;
+    }
+    return result[0] instanceof String error ? error : "internal error";
   }
 }

@@ -209,42 +209,80 @@ public final class Scripting {
   }
 
   /**
-   * Runs a library's code (after its shebang line) in the functions' interpreter, on the
-   * script thread while the loop waits, stopped past {@code timeoutMs} (0: never).
+   * Runs a library's code (after its shebang line) in the functions' interpreter, stopped past
+   * {@code timeoutMs} (0: never). Script thread (inside {@link #runJob} or
+   * {@link #runUnsliced}).
    */
   LuaEngine.Loaded loadLibrary(byte[] code, long timeoutMs) {
-    LuaEngine.Loaded[] out = new LuaEngine.Loaded[1];
-    LoadHost loadHost = new LoadHost(timeoutMs);
-    thread.start(() -> {
-      LuaEngine e = functionsEngine();
-      out[0] = e.loadLibrary(loadHost, code);
-      functionsMemory = e.memory();
-    }, false);
-    return out[0] != null ? out[0]
-        : new LuaEngine.Loaded("Error registering functions: internal error", List.of());
+    LuaEngine e = functionsEngine();
+    LuaEngine.Loaded loaded = e.loadLibrary(new LoadHost(timeoutMs), code);
+    functionsMemory = e.memory();
+    return loaded;
   }
 
-  /** Forgets callbacks that no library holds any more. */
-  void releaseFunctions(List<LuaEngine.Registered> callbacks) {
-    if (callbacks.isEmpty()) {
-      return;
+  /** Forgets callbacks that no library holds any more. Script thread. */
+  void release(List<LuaEngine.Registered> callbacks) {
+    if (functionsEngine != null && !callbacks.isEmpty()) {
+      functionsEngine.release(callbacks);
     }
-    thread.start(() -> {
-      if (functionsEngine != null) {
-        functionsEngine.release(callbacks);
-      }
-    }, false);
   }
 
   /** FUNCTION FLUSH: the functions' interpreter is closed; the next load starts a fresh one. */
   void resetFunctions() {
-    thread.start(() -> {
+    runUnsliced(() -> {
       if (functionsEngine != null) {
         functionsEngine.close();
         functionsEngine = null;
       }
       functionsMemory = 0;
-    }, false);
+    });
+  }
+
+  /** Runs {@code work} on the script thread, the event loop waiting for its end. */
+  void runUnsliced(Runnable work) {
+    thread.start(work, false);
+  }
+
+  /**
+   * Runs {@code work} (a library's load: FUNCTION LOAD, FUNCTION RESTORE) on the script thread
+   * in slices, as a script runs: when it outlasts a slice the caller is suspended, the other
+   * clients are held (a load never makes -BUSY, as in Redis, which serves nobody meanwhile)
+   * and the loop goes on serving its sockets between slices; then {@code done} runs on the
+   * loop. Inside EXEC or the AOF's replay it runs whole. Event loop.
+   */
+  void runJob(Client caller, Runnable work, Runnable done) {
+    boolean ended = thread.start(work, !caller.inExec() && !caller.isReplay());
+    if (ended) {
+      done.run();
+      return;
+    }
+    caller.suspend();
+    home.holdClients();
+    scheduleJob(caller, done);
+  }
+
+  private void scheduleJob(Client caller, Runnable done) {
+    io.vertx.core.internal.ContextInternal ctx =
+        (io.vertx.core.internal.ContextInternal) home.context();
+    ctx.nettyEventLoop().schedule(() -> ctx.emit(x -> nextJobSlice(caller, done)), 0,
+        TimeUnit.NANOSECONDS);
+  }
+
+  private void nextJobSlice(Client caller, Runnable done) {
+    if (!thread.resume()) {
+      scheduleJob(caller, done);
+      return;
+    }
+    long dirty = home.shard().dirty;
+    done.run();
+    if (home.shard().dirty != dirty) {
+      home.gate().served(caller); // appendfsync always: its reply waits for its write
+    }
+    if (home.clientsHeld()) {
+      home.releaseClients();
+    }
+    caller.flush();
+    caller.resume();
   }
 
   /** The script thread's side of a library's load: the clock of FUNCTION LOAD, and logging. */
@@ -263,7 +301,11 @@ public final class Scripting {
 
     @Override
     public String tick() {
-      return System.nanoTime() > deadline ? "FUNCTION LOAD timeout" : null;
+      if (System.nanoTime() > deadline) {
+        return "FUNCTION LOAD timeout";
+      }
+      thread.checkSlice();
+      return null;
     }
 
     @Override
