@@ -271,6 +271,7 @@ public final class DebugCommands {
             "ERR Error trying to save the DB")))
         .compose(saved -> {
           c.shard.flushAll();
+          c.home.scripting().functions().flush(); // emptied with the data, loaded back
           return RdbLoader.start(c.kiln, c.home, file).future()
               .recover(err -> Future.failedFuture(new IllegalStateException(
                   "ERR Error trying to load the RDB dump, check server logs.")));
@@ -302,6 +303,7 @@ public final class DebugCommands {
         .resolve(c.kiln.config().getString("appendfilename"));
     c.home.aofFlushed().compose(v -> {
       c.shard.flushAll();
+      c.home.scripting().functions().flush(); // emptied with the data, loaded back
       return AofLoader.start(c.kiln, c.home, java.util.List.of(file)).future();
     }).onComplete(ar -> {
       c.kiln.persistence().loading = false;

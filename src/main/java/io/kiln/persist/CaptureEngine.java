@@ -19,6 +19,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 
 /**
  * The capture engine: takes point-in-time captures of one shard without fork and without a
@@ -75,6 +76,8 @@ public final class CaptureEngine implements SnapshotCapture {
   /** Keys in the databases at the start, and keys captured so far (0 when none runs). */
   private long keysTotal;
   private long keysProcessed;
+  /** The shard's function libraries now (their codes, an immutable list): none by default. */
+  private Supplier<List<byte[]>> functions = List::of;
 
   // The walk's callbacks, made once here: a lambda is linked the first time its expression runs,
   // which costs milliseconds, and that must not happen inside the start pause.
@@ -110,6 +113,14 @@ public final class CaptureEngine implements SnapshotCapture {
     this.batch = new Snapshot.Batch(batchEntries);
     // Loads the event bus's request and reply path now (it is first used by the first capture).
     bus().request(address, new Snapshot.Warm()).onComplete(ar -> { });
+  }
+
+  /**
+   * Where a capture takes the function libraries from at its start (the shard's, kept as an
+   * immutable list that every change replaces: taking it costs nothing in the start pause).
+   */
+  public void functions(Supplier<List<byte[]>> libraries) {
+    this.functions = libraries;
   }
 
   /** A capture runs: walking, or waiting for its sink to finish. */
@@ -162,7 +173,8 @@ public final class CaptureEngine implements SnapshotCapture {
     done = Promise.promise();
     shard.capture = this;
     Future<Snapshot.Done> result = done.future();
-    bus().request(address, new Snapshot.Begin(target, sizes, expires)).onComplete(afterBegin);
+    bus().request(address, new Snapshot.Begin(target, sizes, expires, functions.get()))
+        .onComplete(afterBegin);
     scheduleWalk();
     return result;
   }

@@ -15,7 +15,8 @@ import java.util.List;
  * (HyperLogLogs are strings), or RPUSH (head first), SADD, ZADD (each score before its member,
  * formatted as C's %.17g) or HMSET with at most {@link #ITEMS_PER_COMMAND} items per command;
  * then a PEXPIREAT for a key with a TTL. With {@code aof-timestamp-enabled} the file starts with a
- * "#TS:" annotation, as Redis's does. An empty dataset is an empty file.
+ * "#TS:" annotation, as Redis's does; then comes a FUNCTION LOAD per function library. An empty
+ * dataset without functions is an empty file.
  *
  * <p>Owned by the snapshot writer's thread.
  */
@@ -32,6 +33,8 @@ final class CommandSink implements CaptureSink {
   private static final byte[] ZADD = ascii("ZADD");
   private static final byte[] HMSET = ascii("HMSET");
   private static final byte[] PEXPIREAT = ascii("PEXPIREAT");
+  private static final byte[] FUNCTION = ascii("FUNCTION");
+  private static final byte[] LOAD = ascii("LOAD");
   private static final byte[] CRLF = {'\r', '\n'};
 
   private final SnapshotFile file;
@@ -49,12 +52,22 @@ final class CommandSink implements CaptureSink {
     this.out = file.stream();
   }
 
-  /** Starts the commands in {@code file} (removed if even that fails). */
-  static CommandSink open(SnapshotFile file, boolean timestamp) throws IOException {
+  /**
+   * Starts the commands in {@code file} (removed if even that fails): the "#TS:" line, then a
+   * FUNCTION LOAD per library, as Redis's rewrite writes them first.
+   */
+  static CommandSink open(SnapshotFile file, boolean timestamp, List<byte[]> functions)
+      throws IOException {
     try {
       CommandSink sink = new CommandSink(file);
       if (timestamp) {
         sink.raw(ascii("#TS:" + System.currentTimeMillis() / 1000 + "\r\n"));
+      }
+      for (byte[] code : functions) {
+        sink.array(3);
+        sink.bulk(FUNCTION);
+        sink.bulk(LOAD);
+        sink.bulk(code);
       }
       return sink;
     } catch (IOException | RuntimeException e) {

@@ -50,8 +50,11 @@ public final class RdbLoader {
   /** Keys whose buckets are read ahead together ({@link #prefetch}). */
   static final int PREFETCH_GROUP = 16;
 
-  /** Keys and progress handed to the event loop in one piece; {@code end} marks the last. */
-  private record Batch(List<Loaded> entries, long offset, boolean end,
+  /**
+   * Keys and progress handed to the event loop in one piece; {@code end} marks the last;
+   * {@code functions}: the function libraries read since the last batch (loaded first).
+   */
+  private record Batch(List<Loaded> entries, List<byte[]> functions, long offset, boolean end,
       long expired) {}
 
   private final Kiln kiln;
@@ -60,6 +63,7 @@ public final class RdbLoader {
   static final int IO_EVERY_SLICES = 16;
   private int slices;
   private final Shard shard;
+  private final io.kiln.server.Functions functions;
   private final Path file;
   /** The RDB preamble of an AOF: the AOF loader goes on from {@link #endOffset}. */
   private final boolean aofPreamble;
@@ -82,6 +86,7 @@ public final class RdbLoader {
     this.aofPreamble = aofPreamble;
     this.ctx = verticle.context();
     this.shard = verticle.shard();
+    this.functions = verticle.scripting().functions();
     this.file = file;
   }
 
@@ -208,6 +213,7 @@ public final class RdbLoader {
     private final long nowMs;
     private final long t0;
     private List<Loaded> batch = new ArrayList<>();
+    private List<byte[]> libraries = new ArrayList<>();
     private long batchBytes;
     private long keys;
     private long expired;
@@ -320,6 +326,12 @@ public final class RdbLoader {
     }
 
     @Override
+    public void function(byte[] code) {
+      libraries.add(code);
+      recordStart = r.offset();
+    }
+
+    @Override
     public void emptyKeySkipped(int db, byte[] key, int rdbType) {
       recordStart = r.offset();
     }
@@ -362,8 +374,9 @@ public final class RdbLoader {
 
     /** Hands the current batch over, waiting while too many are outstanding. */
     void send(boolean end) throws Stopped {
-      Batch b = new Batch(batch, r.offset(), end, expired);
+      Batch b = new Batch(batch, libraries, r.offset(), end, expired);
       batch = new ArrayList<>();
+      libraries = new ArrayList<>();
       batchBytes = 0;
       try {
         while (!inFlight.tryAcquire(100, TimeUnit.MILLISECONDS)) {
@@ -432,6 +445,9 @@ public final class RdbLoader {
           draining = false;
           return;
         }
+        if (!loadFunctions(current.functions())) {
+          return;
+        }
       }
       List<Loaded> entries = current.entries();
       while (pos < entries.size()) {
@@ -480,6 +496,26 @@ public final class RdbLoader {
       }
     }
     shard.db(db).prefetch(groupHashes, k);
+  }
+
+  /**
+   * Creates the function libraries read from the file, as FUNCTION LOAD would (no time limit),
+   * the event loop waiting for each; a library that fails fails the load, as in Redis.
+   */
+  private boolean loadFunctions(List<byte[]> codes) {
+    for (byte[] code : codes) {
+      String error = functions.loadPersisted(code);
+      if (error != null) {
+        log.warn("Failed loading library, {}", error);
+        LoadFailure f = new LoadFailure("Fatal error loading the DB: Failed loading library, "
+            + error + " (" + file + "); run `java -jar kiln.jar check-rdb " + file + "` to "
+            + "inspect it, or move the file aside to start empty. Exiting.", null);
+        log.warn(f.getMessage());
+        failOnLoop(f);
+        return false;
+      }
+    }
+    return true;
   }
 
   private boolean insert(Loaded e, int lruClock) {

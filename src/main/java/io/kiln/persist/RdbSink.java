@@ -5,7 +5,8 @@ import java.io.Flushable;
 import java.io.IOException;
 
 /**
- * A capture written as an RDB file: the header and Redis 7.0's aux fields at the open; before an
+ * A capture written as an RDB file: the header, Redis 7.0's aux fields and the function
+ * libraries (FUNCTION2 records) at the open; before an
  * entry of another database than the last one's, SELECTDB (and, the first time, RESIZEDB with the
  * start's sizes); the key, its expiry and its value (strings on the hot path without a wrapper);
  * EOF and the checksum at the end. It encodes, compresses and checksums; the {@link SnapshotFile}
@@ -44,6 +45,9 @@ final class RdbSink implements CaptureSink {
       Runtime rt = Runtime.getRuntime();
       sink.rdb.writeStandardAux(System.currentTimeMillis() / 1000,
           rt.totalMemory() - rt.freeMemory());
+      for (byte[] code : begin.functions()) {
+        sink.rdb.writeFunction(code); // before the databases, as Redis writes them
+      }
       return sink;
     } catch (IOException | RuntimeException e) {
       file.discard();

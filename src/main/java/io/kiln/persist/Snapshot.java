@@ -19,9 +19,11 @@ public final class Snapshot {
 
   /**
    * A capture begins: the writer opens {@code target}'s sink. {@code dbSizes} and
-   * {@code dbExpires}: each database's keys and keys with a TTL at the start (RDB's RESIZEDB).
+   * {@code dbExpires}: each database's keys and keys with a TTL at the start (RDB's RESIZEDB);
+   * {@code functions}: the function libraries' codes at the start (an immutable list), which a
+   * sink writes before the keys (RDB's FUNCTION2 records, or FUNCTION LOAD commands).
    */
-  public record Begin(Target target, long[] dbSizes, long[] dbExpires) {}
+  public record Begin(Target target, long[] dbSizes, long[] dbExpires, List<byte[]> functions) {}
 
   /**
    * Where a capture goes, as its job chose it on the event loop (immutable): the writer opens
@@ -67,7 +69,7 @@ public final class Snapshot {
     @Override
     public CaptureSink open(Begin begin) throws IOException {
       return CommandSink.open(SnapshotFile.create(tempPath, finalPath, incrementalFsync),
-          timestamp);
+          timestamp, begin.functions());
     }
   }
 

@@ -33,6 +33,7 @@ public final class ScriptThread {
   private static final int DONE = 3;
 
   private final Thread thread;
+  private final Runnable warmUp;
   private volatile int state = IDLE;
   private volatile Thread waiter;
   /** The job to run, written before {@code state} becomes RUNNING. */
@@ -42,6 +43,15 @@ public final class ScriptThread {
   private long sliceEnd;
 
   public ScriptThread(String name) {
+    this(name, () -> { });
+  }
+
+  /**
+   * A script thread that first runs {@code warmUp} on its own (loading Lua's native code takes
+   * 100 ms or more in a fresh JVM: better done before the event loop waits for a first script).
+   */
+  public ScriptThread(String name, Runnable warmUp) {
+    this.warmUp = warmUp;
     thread = new Thread(this::loop, name);
     thread.setDaemon(true);
     thread.start();
@@ -122,6 +132,12 @@ public final class ScriptThread {
   }
 
   private void loop() {
+    try {
+      warmUp.run();
+    } catch (Throwable t) {
+      org.slf4j.LoggerFactory.getLogger(ScriptThread.class)
+          .warn("Warming up the script thread failed: {}", t.toString());
+    }
     while (true) {
       while (state != RUNNING) {
         LockSupport.park(this);

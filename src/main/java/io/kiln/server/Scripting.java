@@ -64,7 +64,8 @@ public final class Scripting {
   Scripting(Kiln kiln, ShardVerticle home) {
     this.kiln = kiln;
     this.home = home;
-    this.thread = new ScriptThread("kiln-lua-" + home.index());
+    // (a throwaway interpreter loads Lua's native code before any script waits for it)
+    this.thread = new ScriptThread("kiln-lua-" + home.index(), () -> new LuaEngine().close());
     this.scripter = Client.scripter(kiln, home);
   }
 

@@ -323,6 +323,7 @@ public final class ShardVerticle extends VerticleBase {
     blocking = new Blocking(vertx);
     pubsub = new PubSub(this);
     scripting = new Scripting(kiln, this);
+    capture.functions(() -> scripting.functions().codes());
     shard.notifySink = this::publishKeyspaceEvent;
     shard.valueAdded = blocking::signal;
     scheduleCron();
