@@ -174,13 +174,23 @@ class RdbOldEncodingsTest {
   }
 
   @Test
+  void functionLibrariesAreReadInBothFormats() throws Exception {
+    RdbTestSupport.Loaded l = RdbTestSupport.read(new Asm(10).u8(Rdb.OPCODE_FUNCTION2)
+        .str("#!lua name=x\nreturn 1")
+        // Redis 7.0's release candidates: name, engine, a description, the code after its shebang
+        .u8(Rdb.OPCODE_FUNCTION).str("old").str("LUA").u8(1).str("desc").str("\nreturn 2")
+        .u8(Rdb.OPCODE_FUNCTION).str("old2").str("LUA").u8(0).str("\nreturn 3").end(true));
+    assertThat(l.functions).containsExactly("#!lua name=x\nreturn 1",
+        "#!LUA name=old\n\nreturn 2", "#!LUA name=old2\n\nreturn 3");
+    assertThat(l.eof).isTrue();
+  }
+
+  @Test
   void unsupportedThingsAreRefusedByName() {
     assertThatThrownBy(() -> RdbTestSupport.read(new Asm(10).u8(Rdb.TYPE_STREAM_LISTPACKS_2)
         .str("st").end(true))).hasMessageContaining("stream (type 19) for key 'st'");
     assertThatThrownBy(() -> RdbTestSupport.read(new Asm(10).u8(Rdb.TYPE_MODULE_2)
         .str("m").end(true))).hasMessageContaining("module value (type 7) for key 'm'");
-    assertThatThrownBy(() -> RdbTestSupport.read(new Asm(10).u8(Rdb.OPCODE_FUNCTION2)
-        .str("#!lua name=x").end(true))).hasMessageContaining("functions (opcode 245)");
     assertThatThrownBy(() -> RdbTestSupport.read(new Asm(12).end(true)))
         .hasMessageContaining("Can't handle RDB format version 12");
     assertThatThrownBy(() -> RdbTestSupport.read(b("RADIS0010\u00ff")))

@@ -91,6 +91,7 @@ final class RdbTestSupport {
     final Map<String, String> aux = new HashMap<>();
     final List<RdbReader.KeyEntry> keys = new ArrayList<>();
     final List<Integer> dbs = new ArrayList<>();
+    final List<String> functions = new ArrayList<>();
     boolean eof;
     boolean verified;
     int version;
@@ -121,6 +122,11 @@ final class RdbTestSupport {
       @Override
       public void selectDb(int db) {
         l.dbs.add(db);
+      }
+
+      @Override
+      public void function(byte[] code) {
+        l.functions.add(s(code));
       }
 
       @Override
