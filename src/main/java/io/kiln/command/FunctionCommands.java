@@ -113,6 +113,7 @@ public final class FunctionCommands {
 
   /** FCALL function numkeys key... arg...; FCALL_RO only calls functions flagged no-writes. */
   static void fcall(Client c, byte[][] argv, boolean readOnly) {
+    c.home.feedMonitorsFirst(c, argv); // before the commands it runs, as Redis's
     Scripting scripts = c.home.scripting();
     Functions.Function f = scripts.functions().lookup(argv[1]);
     if (f == null) {

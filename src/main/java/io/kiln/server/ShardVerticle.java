@@ -597,6 +597,16 @@ public final class ShardVerticle extends VerticleBase {
     blocking.remove(c);
   }
 
+  /**
+   * A command flagged skip_monitor that shows itself to MONITOR before the commands it runs
+   * (FCALL, as Redis's).
+   */
+  public void feedMonitorsFirst(Client c, byte[][] argv) {
+    if (!monitors.isEmpty()) {
+      feedMonitors(c, argv);
+    }
+  }
+
   private void feedMonitors(Client c, byte[][] argv) {
     java.time.Instant now = java.time.Instant.now();
     StringBuilder line = new StringBuilder();
