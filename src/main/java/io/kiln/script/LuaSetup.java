@@ -236,6 +236,7 @@ final class LuaSetup {
       if functionsMode then
         local r = real[rawget(globals, 'redis')]
         r.replicate_commands, r.breakpoint, r.debug = nil, nil, nil
+        rawset(globals, '__redis__err__handler', nil) -- (functions keep it in the registry)
         local api = {register_function = K.register, log = r.log, LOG_DEBUG = 0, LOG_VERBOSE = 1,
           LOG_NOTICE = 2, LOG_WARNING = 3, REDIS_VERSION = r.REDIS_VERSION,
           REDIS_VERSION_NUM = r.REDIS_VERSION_NUM}
