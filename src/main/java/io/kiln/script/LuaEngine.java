@@ -357,7 +357,7 @@ public final class LuaEngine implements AutoCloseable {
       return !s.isEmpty() && s.charAt(0) == '\u0001' ? s.substring(1) : "ERR " + s;
     }
     if (type == LUA_TTABLE) {
-      natives.luaJ_getfield(ptr, at, "err");
+      LuaReplies.rawField(lua, at, "err");
       int t = natives.lua_type(ptr, -1);
       String s = t == LUA_TSTRING || t == LUA_TNUMBER ? LuaBytes.readString(lua, -1) : null;
       lua.pop(1);

@@ -21,9 +21,21 @@ final class LuaReplies {
 
   /** Writes the Lua value at {@code index} as a reply ({@code resp3}: redis.setresp(3)). */
   static void write(Lua lua, int index, RespWriter out, boolean resp3) {
+    write(lua, index, out, resp3, 0);
+  }
+
+  /** Deeper than this a result is refused, as Lua's own stack limit would (8000 slots). */
+  private static final int MAX_DEPTH = 7900;
+
+  private static void write(Lua lua, int index, RespWriter out, boolean resp3, int depth) {
     LuaNatives n = lua.getLuaNatives();
     long p = lua.getPointer();
     int at = index < 0 ? lua.getTop() + index + 1 : index;
+    if (depth > MAX_DEPTH || n.lua_checkstack(p, 4) == 0) {
+      // a table nested too deep (or in itself): Redis stops with this error, as here
+      out.error("ERR reached lua stack limit");
+      return;
+    }
     switch (n.lua_type(p, at)) {
       case 4 -> out.bulk(LuaBytes.read(lua, at)); // string
       case 1 -> { // boolean
@@ -37,12 +49,12 @@ final class LuaReplies {
         }
       }
       case 3 -> out.integer(toLong(n.lua_tonumber(p, at))); // number
-      case 5 -> writeTable(lua, at, out, resp3);
+      case 5 -> writeTable(lua, at, out, resp3, depth);
       default -> out.nullBulk();
     }
   }
 
-  private static void writeTable(Lua lua, int t, RespWriter out, boolean resp3) {
+  private static void writeTable(Lua lua, int t, RespWriter out, boolean resp3, int depth) {
     LuaNatives n = lua.getLuaNatives();
     long p = lua.getPointer();
     String err = stringField(lua, t, "err");
@@ -55,7 +67,7 @@ final class LuaReplies {
       out.simple(ok.replace('\r', ' ').replace('\n', ' '));
       return;
     }
-    n.luaJ_getfield(p, t, "double");
+    rawField(lua, t, "double");
     if (n.lua_type(p, -1) == 3) {
       out.dbl(n.lua_tonumber(p, -1));
       lua.pop(1);
@@ -72,25 +84,25 @@ final class LuaReplies {
       }
       return;
     }
-    n.luaJ_getfield(p, t, "map");
+    rawField(lua, t, "map");
     if (n.lua_type(p, -1) == 5) {
-      writePairs(lua, lua.getTop(), out, resp3, true);
+      writePairs(lua, lua.getTop(), out, resp3, true, depth);
       lua.pop(1);
       return;
     }
     lua.pop(1);
-    n.luaJ_getfield(p, t, "set");
+    rawField(lua, t, "set");
     if (n.lua_type(p, -1) == 5) {
-      writePairs(lua, lua.getTop(), out, resp3, false);
+      writePairs(lua, lua.getTop(), out, resp3, false, depth);
       lua.pop(1);
       return;
     }
     lua.pop(1);
-    n.luaJ_getfield(p, t, "verbatim_string");
+    rawField(lua, t, "verbatim_string");
     if (n.lua_type(p, -1) == 5) {
       int v = lua.getTop();
       String format = stringField(lua, v, "format");
-      n.luaJ_getfield(p, v, "string");
+      rawField(lua, v, "string");
       if (format != null && n.lua_type(p, -1) == 4) {
         byte[] s = LuaBytes.read(lua, -1);
         lua.pop(2);
@@ -121,13 +133,14 @@ final class LuaReplies {
     out.array(count);
     for (int i = 1; i <= count; i++) {
       n.luaJ_rawgeti(p, t, i);
-      write(lua, -1, out, resp3);
+      write(lua, -1, out, resp3, depth + 1);
       lua.pop(1);
     }
   }
 
   /** A map's pairs or a set's keys, in the table's iteration order. */
-  private static void writePairs(Lua lua, int t, RespWriter out, boolean resp3, boolean map) {
+  private static void writePairs(Lua lua, int t, RespWriter out, boolean resp3, boolean map,
+      int depth) {
     LuaNatives n = lua.getLuaNatives();
     long p = lua.getPointer();
     int size = 0;
@@ -146,10 +159,10 @@ final class LuaReplies {
       // the key is written from a copy: converting a number key to a string in place would
       // confuse lua_next
       lua.pushValue(-2);
-      write(lua, -1, out, resp3);
+      write(lua, -1, out, resp3, depth + 1);
       lua.pop(1);
       if (map) {
-        write(lua, -1, out, resp3);
+        write(lua, -1, out, resp3, depth + 1);
       }
       lua.pop(1);
     }
@@ -179,11 +192,21 @@ final class LuaReplies {
     out.error(msg.toString());
   }
 
+  /**
+   * Pushes field {@code name} of the table at absolute index {@code t}, without metamethods: a
+   * script's table may have an __index that raises, and an error raised outside a protected call
+   * would unwind through the JNI frame (Redis reads these fields raw too).
+   */
+  static void rawField(Lua lua, int t, String name) {
+    lua.push(name);
+    lua.getLuaNatives().luaJ_rawget(lua.getPointer(), t);
+  }
+
   /** Field {@code name} of the table at {@code t} when it is a string (or number), else null. */
   private static String stringField(Lua lua, int t, String name) {
     LuaNatives n = lua.getLuaNatives();
     long p = lua.getPointer();
-    n.luaJ_getfield(p, t, name);
+    rawField(lua, t, name);
     int type = n.lua_type(p, -1);
     String s = type == 4 || type == 3 ? LuaBytes.readString(lua, -1) : null;
     lua.pop(1);
@@ -229,6 +252,9 @@ final class LuaReplies {
     }
 
     void value() {
+      if (n.lua_checkstack(p, 3) == 0) {
+        throw new LuaEngine.Raised("ERR reached lua stack limit"); // (Redis stops the server)
+      }
       byte type = b[pos++];
       switch (type) {
         case '+' -> {

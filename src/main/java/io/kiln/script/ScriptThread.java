@@ -52,7 +52,8 @@ public final class ScriptThread {
    */
   public ScriptThread(String name, Runnable warmUp) {
     this.warmUp = warmUp;
-    thread = new Thread(this::loop, name);
+    // a big stack: Lua's C code runs on it, and so does the conversion of deeply nested results
+    thread = new Thread(null, this::loop, name, 64L << 20);
     thread.setDaemon(true);
     thread.start();
   }
