@@ -27,8 +27,9 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * {@code npm ci} (the npm registry must be reachable the first time) and skips itself only
  * where node is absent. On redis-server 7.0 the outcomes must be the expected ones; on Kiln
  * too, once Kiln has what BullMQ's scripts use: streams (XADD, XTRIM, XRANGE, XLEN, XDEL,
- * XREAD: BullMQ's events) and Lua's cmsgpack library (job options). Until then the Kiln half
- * checks what is missing and skips, naming it. Test thread.
+ * XREAD: BullMQ's events log, written by nearly every script) besides Lua's cmsgpack library
+ * (job options). Until then the Kiln half checks what is missing and skips, naming it.
+ * Test thread.
  */
 class BullMqTest {
   @RegisterExtension

@@ -25,13 +25,14 @@ import redis.clients.jedis.JedisPubSub;
 import redis.clients.jedis.exceptions.JedisDataException;
 
 /**
- * A job queue made of Lua scripts, in BullMQ's design (BullMQ itself needs streams and cmsgpack,
- * which Kiln lacks so far: see BullMqTest): a job is a hash, waiting jobs a list, the active
+ * A job queue made of Lua scripts, in BullMQ's design (BullMQ itself needs streams, which Kiln
+ * lacks so far: see BullMqTest): a job is a hash, waiting jobs a list, the active
  * ones another, delayed and retried-later jobs a sorted set by due time, finished ones sorted
  * sets; a worker takes a job with a script that promotes due delayed jobs, moves one job to
  * active (RPOPLPUSH) and locks it (SET PX with the worker's token), and finishes it with a
  * script that checks the lock, retries (at once or after a backoff) until the job's attempts
- * are spent, and PUBLISHes each step. 1,000 jobs, some delayed, some failing once, some always,
+ * are spent, and PUBLISHes each step; a job's options come as JSON (cjson) and are kept packed
+ * with cmsgpack, as BullMQ keeps them. 1,000 jobs, some delayed, some failing once, some always,
  * processed by 4 workers at once over EVALSHA: every job must end as the same function of its
  * number says, processed exactly once per attempt, on Kiln as on a real redis-server 7.0.
  * Test thread and 4 worker threads, each with a connection of its own, plus a subscriber.
@@ -45,15 +46,20 @@ class LuaJobQueueTest {
   static final int WORKERS = 4;
   static final int ATTEMPTS = 3;
 
-  /** KEYS: id counter, wait, delayed. ARGV: prefix, name, data, attempts, delay ms, now ms. */
+  /**
+   * KEYS: id counter, wait, delayed. ARGV: prefix, name, data, options as JSON ({"attempts":3,
+   * "delay":30,"backoff":20}, as BullMQ's client builds them), now ms. The options are kept
+   * in the job's hash packed with cmsgpack, as BullMQ keeps them.
+   */
   static final String ADD = """
+      local opts = cjson.decode(ARGV[4])
       local id = redis.call('INCR', KEYS[1])
       local jobKey = ARGV[1] .. 'job:' .. id
-      redis.call('HSET', jobKey, 'name', ARGV[2], 'data', ARGV[3], 'attempts', ARGV[4],
+      redis.call('HSET', jobKey, 'name', ARGV[2], 'data', ARGV[3], 'opts', cmsgpack.pack(opts),
         'attemptsMade', 0, 'state', 'waiting')
-      local delay = tonumber(ARGV[5])
+      local delay = opts.delay or 0
       if delay > 0 then
-        redis.call('ZADD', KEYS[3], tonumber(ARGV[6]) + delay, id)
+        redis.call('ZADD', KEYS[3], tonumber(ARGV[5]) + delay, id)
         redis.call('HSET', jobKey, 'state', 'delayed')
       else
         redis.call('LPUSH', KEYS[2], id)
@@ -84,8 +90,8 @@ class LuaJobQueueTest {
 
   /**
    * KEYS: active, wait, delayed, completed, failed. ARGV: prefix, id, lock token,
-   * "completed"|"failed", return value or reason, now ms, backoff ms. Returns the job's new
-   * state; an error when the worker does not hold the job's lock.
+   * "completed"|"failed", return value or reason, now ms. Retries as the job's options say.
+   * Returns the job's new state; an error when the worker does not hold the job's lock.
    */
   static final String MOVE_TO_FINISHED = """
       local id = ARGV[2]
@@ -106,8 +112,9 @@ class LuaJobQueueTest {
         redis.call('HSET', jobKey, 'returnvalue', ARGV[5], 'finishedOn', ARGV[6])
       else
         redis.call('HSET', jobKey, 'failedReason', ARGV[5])
-        if made < tonumber(redis.call('HGET', jobKey, 'attempts')) then
-          local backoff = tonumber(ARGV[7])
+        local opts = cmsgpack.unpack(redis.call('HGET', jobKey, 'opts'))
+        if made < opts.attempts then
+          local backoff = opts.backoff or 0
           if backoff > 0 then
             state = 'delayed'
             redis.call('ZADD', KEYS[3], tonumber(ARGV[6]) + backoff, id)
@@ -253,8 +260,11 @@ class LuaJobQueueTest {
 
       long now = System.currentTimeMillis();
       for (int n = 1; n <= JOBS; n++) {
-        admin.evalsha(add, ADD_KEYS, List.of(P, "job", Integer.toString(n),
-            Integer.toString(ATTEMPTS), Long.toString(delayOf(n)), Long.toString(now)));
+        String opts = "{\"attempts\":" + ATTEMPTS
+            + (delayOf(n) > 0 ? ",\"delay\":" + delayOf(n) : "")
+            + (backoffOf(n) > 0 ? ",\"backoff\":" + backoffOf(n) : "") + "}";
+        admin.evalsha(add, ADD_KEYS, List.of(P, "job", Integer.toString(n), opts,
+            Long.toString(now)));
       }
       t.add("added: " + admin.get(P + "id"));
       t.add("counts at the start: " + admin.evalsha(counts, COUNT_KEYS, List.of()));
@@ -285,7 +295,7 @@ class LuaJobQueueTest {
               String state = (String) jedis.evalsha(toFinished, FINISH_KEYS, List.of(P, id, token,
                   failure == null ? "completed" : "failed",
                   failure == null ? Long.toString((long) n * n) : failure,
-                  Long.toString(System.currentTimeMillis()), Long.toString(backoffOf(n))));
+                  Long.toString(System.currentTimeMillis())));
               if (state.equals("completed") || state.equals("failed")) {
                 finished.incrementAndGet();
               }
@@ -330,16 +340,17 @@ class LuaJobQueueTest {
           + " waiting+delayed=" + (count(events, "waiting") + count(events, "delayed")));
 
       // a worker that lost its lock cannot finish the job; its owner can
-      long id = (Long) admin.evalsha(add, ADD_KEYS, List.of(P, "job", "7", "1", "0", "0"));
+      long id = (Long) admin.evalsha(add, ADD_KEYS, List.of(P, "job", "7", "{\"attempts\":1}",
+          "0"));
       List<?> job = (List<?>) admin.evalsha(toActive, ACTIVE_KEYS, List.of(P, "owner", "30000",
           "0", "w"));
       assertThat(job.get(0)).isEqualTo(Long.toString(id));
       assertThatThrownBy(() -> admin.evalsha(toFinished, FINISH_KEYS, List.of(P,
-          Long.toString(id), "intruder", "completed", "x", "0", "0")))
+          Long.toString(id), "intruder", "completed", "x", "0")))
           .isInstanceOf(JedisDataException.class)
           .satisfies(e -> t.add("finish by another worker: " + e.getMessage()));
       t.add("finish by its worker: " + admin.evalsha(toFinished, FINISH_KEYS, List.of(P,
-          Long.toString(id), "owner", "completed", "49", "0", "0")));
+          Long.toString(id), "owner", "completed", "49", "0")));
       return new Result(outcomes, t);
     }
   }
