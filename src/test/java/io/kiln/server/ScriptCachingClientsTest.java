@@ -56,7 +56,7 @@ class ScriptCachingClientsTest {
       return 0
       """;
 
-  /** Every key of KEYS with its value (nil becomes false, which a list ends at in Lua). */
+  /** Every key of KEYS with its value, '(nil)' for a missing one (a nil would end the array). */
   static final String READ_MANY = """
       local out = {}
       for i, k in ipairs(KEYS) do
@@ -215,7 +215,8 @@ class ScriptCachingClientsTest {
       }
     }, List.of("evalsha other: 0", "evalsha mine: 1", "lock gone: true",
         "exists after flush: false", "after flush: NOSCRIPT, then EVAL: 1", "exists: true",
-        "eval table: [1, two, [3], null, 5]", "eval status: FINE", "eval many: [lock, (nil), gone, (nil)]",
+        "eval table: [1, two, [3], null, 5]", "eval status: FINE",
+        "eval many: [lock, (nil), gone, (nil)]",
         "eval error: MYERR custom"));
   }
 
