@@ -41,6 +41,10 @@ class BullMqTest {
 
   @Test
   void thousandJobsSameOutcomesAsRedis() throws Exception {
+    // Until Kiln has what BullMQ calls, nothing runs (no npm install, no Redis half: CI time)
+    List<String> missing = missingOnKiln();
+    Assumptions.assumeTrue(missing.isEmpty(), () -> "Kiln lacks what BullMQ's scripts call: "
+        + String.join(", ", missing) + " (the test is skipped)");
     Path dir = installBullMq();
     Map<Integer, String> expected = LuaJobQueueTest.expectedOutcomes();
     if (RealRedis.installed()) {
@@ -48,11 +52,6 @@ class BullMqTest {
         assertThat(runJobs(dir, redis.port())).as("BullMQ on redis-server")
             .isEqualTo(expected);
       }
-    }
-    List<String> missing = missingOnKiln();
-    if (!missing.isEmpty()) {
-      Assumptions.abort("Kiln lacks what BullMQ's scripts call: " + String.join(", ", missing)
-          + " (its Kiln half is skipped)");
     }
     assertThat(runJobs(dir, kiln.port())).as("BullMQ on Kiln").isEqualTo(expected);
   }
