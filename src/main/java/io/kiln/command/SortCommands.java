@@ -130,8 +130,9 @@ public final class SortCommands {
       c.error(Errors.WRONGTYPE);
       return;
     }
-    if (dontsort && v instanceof SetValue && store != null) {
-      // a set has no order of its own: what is stored must not depend on the hash table
+    if (dontsort && v instanceof SetValue && (store != null || c.isScript())) {
+      // a set has no order of its own: what is stored, or what a script sees (its effects
+      // must not depend on the hash table), is sorted
       dontsort = false;
       alpha = true;
       by = null;

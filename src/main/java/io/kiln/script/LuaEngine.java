@@ -78,6 +78,7 @@ public final class LuaEngine implements AutoCloseable {
   private final int seal;
   /** The setup's memory(): collectgarbage('count') in bytes. */
   private final int memoryCount;
+  private long memoryCalls;
   /** The setup's arm(): the hook back to counting instructions (after a kill, it ran per line). */
   private final int arm;
   /** The setup's beginLoad() and endLoad() (functions only): FUNCTION LOAD's globals on, off. */
@@ -548,7 +549,8 @@ public final class LuaEngine implements AutoCloseable {
   /** Bytes the interpreter uses (INFO used_memory_lua). */
   public long memory() {
     lua.refGet(memoryCount);
-    natives.lua_pcall(ptr, 0, 1, 0);
+    lua.push(++memoryCalls % 50 == 0); // a garbage-collection step every 50 scripts
+    natives.lua_pcall(ptr, 1, 1, 0);
     long bytes = (long) lua.toNumber(-1);
     lua.pop(1);
     return bytes;

@@ -252,10 +252,14 @@ final class LuaReplies {
     }
 
     void value() {
-      if (n.lua_checkstack(p, 3) == 0) {
+      // one slot per value (a command called with 7999 arguments still gets its reply), three
+      // for a table being filled
+      byte type = b[pos];
+      boolean aggregate = type == '*' || type == '>' || type == '%' || type == '~' || type == '=';
+      if (n.lua_checkstack(p, aggregate ? 3 : 1) == 0) {
         throw new LuaEngine.Raised("ERR reached lua stack limit"); // (Redis stops the server)
       }
-      byte type = b[pos++];
+      pos++;
       switch (type) {
         case '+' -> {
           lua.createTable(0, 1);

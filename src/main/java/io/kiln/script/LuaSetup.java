@@ -168,8 +168,9 @@ final class LuaSetup {
       setmetatable(globals, {__index = function(_, k)
         error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2)
       end})
+      -- getmetatable(_G) gives a read-only empty table: changing it is refused, as in Redis
       local envMeta = {__index = globals, __newindex = function() error(RO, 2) end,
-        __metatable = false}
+        __metatable = readonly({})}
       env = setmetatable({}, envMeta)
       protected[env] = true
       protected[globals] = true
@@ -262,7 +263,10 @@ final class LuaSetup {
       local collect = collectgarbage
       return handler,
         function(f) setfenv(f, env) return f end,
-        function() return floor(collect('count') * 1024) end,
+        function(step)
+          if step then collect('step', 50) end -- every 50 scripts, as Redis: no full cycles
+          return floor(collect('count') * 1024)
+        end,
         arm, beginLoad, endLoad
       """.formatted(LuaEngine.VERSION, LuaEngine.VERSION_NUM, LuaEngine.HOOK_INSTRUCTIONS);
 }
