@@ -154,7 +154,7 @@ public final class FunctionCommands {
     byte[][] keys = Arrays.copyOfRange(argv, 3, 3 + n);
     byte[][] args = Arrays.copyOfRange(argv, 3 + n, argv.length);
     scripts.runFunction(c, f, argv.clone(), readOnly || f.has(Functions.NO_WRITES), keys, args,
-        reply -> c.out.raw(reply));
+        (reply, kind) -> c.scriptReplied(reply, kind));
     c.shard.effects.suppress(); // its commands recorded their own effects, in MULTI ... EXEC
   }
 

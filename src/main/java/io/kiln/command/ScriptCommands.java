@@ -102,7 +102,7 @@ public final class ScriptCommands {
       c.error(shebangError[0]);
       return;
     }
-    scripts.run(c, sha, body, readOnly || noWrites, keys, args, reply -> c.out.raw(reply));
+    scripts.run(c, sha, body, readOnly || noWrites, keys, args, (reply, kind) -> c.scriptReplied(reply, kind));
     c.shard.effects.suppress(); // its commands recorded their own effects, in MULTI ... EXEC
   }
 

@@ -228,9 +228,9 @@ public final class LuaEngine implements AutoCloseable {
    * way, or as its two arguments, FCALL's way when {@code asArguments}) and writes its result
    * or error into {@code out} as Redis does; {@code scriptName} names it in error texts.
    */
-  public void run(Host host, String name, String scriptName, byte[][] keys, byte[][] args,
+  public int run(Host host, String name, String scriptName, byte[][] keys, byte[][] args,
       boolean asArguments, RespWriter out) {
-    invoke(host, name, 0, scriptName, keys, args, asArguments, out);
+    return invoke(host, name, 0, scriptName, keys, args, asArguments, out);
   }
 
   /**
@@ -238,12 +238,19 @@ public final class LuaEngine implements AutoCloseable {
    * as its two arguments, writing its result or error into {@code out} as Redis does;
    * {@code functionName} names it in error texts.
    */
-  public void call(Host host, int ref, String functionName, byte[][] keys, byte[][] args,
+  public int call(Host host, int ref, String functionName, byte[][] keys, byte[][] args,
       RespWriter out) {
-    invoke(host, null, ref, functionName, keys, args, true, out);
+    return invoke(host, null, ref, functionName, keys, args, true, out);
   }
 
-  private void invoke(Host host, String name, int ref, String scriptName, byte[][] keys,
+  /** What a script's reply was, for the error stats: not an error. */
+  public static final int OK = 0;
+  /** An error the script made (its own, or one it returned): counted once now. */
+  public static final int NEW_ERROR = 1;
+  /** An error a command replied inside the script: counted then, not again. */
+  public static final int COUNTED_ERROR = 2;
+
+  private int invoke(Host host, String name, int ref, String scriptName, byte[][] keys,
       byte[][] args, boolean asArguments, RespWriter out) {
     this.host = host;
     this.resp = 2;
@@ -273,6 +280,7 @@ public final class LuaEngine implements AutoCloseable {
       } else {
         LuaReplies.writeError(lua, -1, scriptName, out);
       }
+      return LuaReplies.errorKind(lua, -1, err != 0);
     } finally {
       lua.setTop(top);
       this.host = null;
@@ -588,7 +596,7 @@ public final class LuaEngine implements AutoCloseable {
     byte[] reply = host.call(argv, resp == 3);
     if (raise && reply.length > 0 && reply[0] == '-') {
       String e = new String(reply, 1, reply.length - 3, StandardCharsets.ISO_8859_1);
-      throw new Raised(e.indexOf(' ') < 0 ? "ERR " + e : e);
+      throw new Raised(e.indexOf(' ') < 0 ? "ERR " + e : e, true);
     }
     LuaReplies.push(lua, decoder, reply, resp == 3);
     return 1;
@@ -610,13 +618,21 @@ public final class LuaEngine implements AutoCloseable {
    * the error handler turns back into {err = message} by the marker byte in front.
    */
   static final class Raised extends RuntimeException {
+    /** The error a command replied: the error stats counted it then. */
+    private final boolean counted;
+
     Raised(String message) {
+      this(message, false);
+    }
+
+    Raised(String message, boolean counted) {
       super(message, null, false, false);
+      this.counted = counted;
     }
 
     @Override
     public String toString() {
-      return "\u0001" + getMessage();
+      return (counted ? "\u0002" : "\u0001") + getMessage();
     }
   }
 

@@ -202,6 +202,27 @@ final class LuaReplies {
     lua.getLuaNatives().luaJ_rawget(lua.getPointer(), t);
   }
 
+  /**
+   * The kind of the result at {@code index} for the error stats ({@link LuaEngine#OK},
+   * {@link LuaEngine#NEW_ERROR}, {@link LuaEngine#COUNTED_ERROR}): an error table is counted
+   * once, unless it came from a command's reply (flagged ignore_error_stats_update).
+   */
+  static int errorKind(Lua lua, int index, boolean raised) {
+    LuaNatives n = lua.getLuaNatives();
+    long p = lua.getPointer();
+    int at = index < 0 ? lua.getTop() + index + 1 : index;
+    if (n.lua_type(p, at) != 5) {
+      return raised ? LuaEngine.NEW_ERROR : LuaEngine.OK;
+    }
+    if (!raised && stringField(lua, at, "err") == null) {
+      return LuaEngine.OK;
+    }
+    rawField(lua, at, "ignore_error_stats_update");
+    boolean counted = n.lua_toboolean(p, -1) != 0;
+    lua.pop(1);
+    return counted ? LuaEngine.COUNTED_ERROR : LuaEngine.NEW_ERROR;
+  }
+
   /** Field {@code name} of the table at {@code t} when it is a string (or number), else null. */
   private static String stringField(Lua lua, int t, String name) {
     LuaNatives n = lua.getLuaNatives();
@@ -271,9 +292,11 @@ final class LuaReplies {
           if (e.indexOf(' ') < 0) {
             e = "ERR " + e;
           }
-          lua.createTable(0, 1);
+          lua.createTable(0, 2);
           lua.push(e);
           lua.setField(-2, "err");
+          lua.push(true); // the command's error was counted when it replied
+          lua.setField(-2, "ignore_error_stats_update");
         }
         case ':' -> n.lua_pushnumber(p, number());
         case '$' -> {

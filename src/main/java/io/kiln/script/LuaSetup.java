@@ -29,8 +29,11 @@ final class LuaSetup {
           level = level + 1
           i = getinfo(level, 'Sl')
         end
-        if type(err) == 'string' and err:byte(1) == 1 then
-          err = {err = err:sub(2)} -- raised by redis.call (a Java function): the error as is
+        local b = type(err) == 'string' and err:byte(1)
+        if b == 1 or b == 2 then
+          -- raised by a Java function (redis.call): the error as is; 2: a command's error,
+          -- already counted in the error stats when the command replied it
+          err = {err = err:sub(2), ignore_error_stats_update = b == 2 or nil}
         elseif type(err) ~= 'table' then
           err = {err = 'ERR ' .. tostring(err)}
         end
@@ -194,7 +197,9 @@ final class LuaSetup {
         local function result(ok, ...)
           if ok then return ok, ... end
           local e = ...
-          if type(e) == 'string' and e:byte(1) == 1 then return false, e:sub(2) end
+          if type(e) == 'string' and (e:byte(1) == 1 or e:byte(1) == 2) then
+            return false, e:sub(2)
+          end
           if type(e) == 'table' then
             local m = e.err
             if type(m) == 'string' or type(m) == 'number' then return false, m end

@@ -85,6 +85,13 @@ public final class Client implements Watcher {
   long holdUntil;
   /** The connection of the shard's scripts ({@link #scripter}). */
   private boolean script;
+  /** A script's command decided whether it failed (its reply, not its commands' errors). */
+  private Boolean failedOverride;
+  /** Inside {@link #call}; the command it ran last. */
+  private boolean calling;
+  private CommandSpec lastSpec;
+  private byte[][] lastArgv;
+  private long lastMicros;
   /** The batch holding this client's last write (WAITAOF waits for its fsync). */
   long lastWriteSeq;
   /** A connection without a socket that replays the append-only file (replies are dropped). */
@@ -139,6 +146,38 @@ public final class Client implements Watcher {
     Client c = new Client(kiln, home);
     c.script = true;
     return c;
+  }
+
+  /**
+   * A script's reply ({@link Scripting.Done}): written, its error counted unless a command
+   * inside counted it already, and its command failed only when the reply is an error (an
+   * error the script caught does not fail it), as Redis counts.
+   */
+  public void scriptReplied(byte[] reply, int errorKind) {
+    out.raw(reply);
+    if (errorKind == io.kiln.script.LuaEngine.NEW_ERROR && reply.length > 3) {
+      shard.stats.error(new String(reply, 1, reply.length - 3,
+          java.nio.charset.StandardCharsets.ISO_8859_1));
+    }
+    if (calling) {
+      failedOverride = errorKind != io.kiln.script.LuaEngine.OK;
+    }
+  }
+
+  /**
+   * A script that ended after its command's statistics were taken (it paused): its whole time
+   * and its failure are added to them, and the slowlog hears of it. Event loop.
+   */
+  void completedLater(long totalMicros, boolean failed) {
+    if (lastSpec == null) {
+      return;
+    }
+    Stats.CommandStat cs = shard.stats.command(lastSpec.id);
+    cs.micros += Math.max(0, totalMicros - lastMicros);
+    if (failed) {
+      cs.failedCalls++;
+    }
+    home.afterScript(this, lastSpec, lastArgv, totalMicros);
   }
 
   /** True for the connection of a shard's scripts. */
@@ -603,6 +642,7 @@ public final class Client implements Watcher {
     long dirtyBefore = shard.dirty;
     long recordedBefore = effects.recorded();
     effects.beginCommand();
+    calling = true;
     long t0 = System.nanoTime();
     cmd.handler.run(this, argv);
     long micros = (System.nanoTime() - t0) / 1000;
@@ -616,9 +656,14 @@ public final class Client implements Watcher {
     Stats.CommandStat cs = stats.command(cmd.id);
     cs.calls++;
     cs.micros += micros;
-    if (stats.totalErrorReplies != errorsBefore) {
+    if (failedOverride != null ? failedOverride : stats.totalErrorReplies != errorsBefore) {
       cs.failedCalls++;
     }
+    failedOverride = null;
+    lastSpec = cmd;
+    lastArgv = argv;
+    lastMicros = micros;
+    calling = false;
     stats.commandsProcessed++;
     home.afterCommand(this, cmd, argv, micros);
   }

@@ -34,7 +34,11 @@ public final class Scripting {
 
   /** What a script run produced, delivered on the event loop. */
   public interface Done {
-    void done(byte[] reply);
+    /**
+     * {@code errorKind}: {@link LuaEngine#OK}, or whether the error reply is to be counted in
+     * the error stats now ({@link LuaEngine#NEW_ERROR}) or was when a command replied it.
+     */
+    void done(byte[] reply, int errorKind);
   }
 
   private final Kiln kiln;
@@ -88,6 +92,8 @@ public final class Scripting {
     volatile boolean killRequested;
     /** It changed data: SCRIPT KILL cannot stop it any more. */
     volatile boolean wrote;
+    /** What the reply was, for the error stats (LuaEngine.OK, NEW_ERROR, COUNTED_ERROR). */
+    int errorKind;
     /** The body did not compile (EVAL): not cached. */
     boolean compileFailed;
     int replFlags = 3;
@@ -397,13 +403,13 @@ public final class Scripting {
     if (r.function != null) {
       LuaEngine e = functionsEngine();
       thread.newSlice();
-      e.call(host, r.function.registered.ref(), r.name, r.keys, r.args, r.reply);
+      r.errorKind = e.call(host, r.function.registered.ref(), r.name, r.keys, r.args, r.reply);
       functionsMemory = e.memory();
       return;
     }
     engine();
     thread.newSlice(); // (creating the interpreter or compiling is not the script's time)
-    engine.run(host, "f_" + r.name, r.name, r.keys, r.args, false, r.reply);
+    r.errorKind = engine.run(host, "f_" + r.name, r.name, r.keys, r.args, false, r.reply);
     luaMemory = engine.memory();
   }
 
@@ -457,7 +463,11 @@ public final class Scripting {
       remember(r.name, r.body);
     }
     byte[] bytes = r.reply.isEmpty() ? new byte[0] : r.reply.take().getBytes();
-    r.done.done(bytes);
+    r.done.done(bytes, r.compileFailed ? LuaEngine.NEW_ERROR : r.errorKind);
+    if (r.paused) { // its command's statistics were taken after the first slice: complete them
+      r.caller.completedLater((System.nanoTime() - r.startNanos) / 1000,
+          r.compileFailed || r.errorKind != LuaEngine.OK);
+    }
   }
 
   /** The -BUSY text for the running script's kind (EVAL's or a function's). */
@@ -543,21 +553,21 @@ public final class Scripting {
         cmd = sub == null ? null : sub;
       }
       if (cmd == null) {
-        return error("ERR Unknown Redis command called from script");
+        return error(null, "ERR Unknown Redis command called from script");
       }
       if (!cmd.arityOk(argv.length)) {
-        return error("ERR Wrong number of args calling Redis command from script");
+        return error(cmd, "ERR Wrong number of args calling Redis command from script");
       }
       if (cmd.has(CommandSpec.NOSCRIPT)) {
-        return error("ERR This Redis command is not allowed from script");
+        return error(cmd, "ERR This Redis command is not allowed from script");
       }
       if (cmd.has(CommandSpec.WRITE)) {
         if (r.readOnly) {
-          return error("ERR Write commands are not allowed from read-only scripts.");
+          return error(cmd, "ERR Write commands are not allowed from read-only scripts.");
         }
         String aofError = home.aofWriteError();
         if (aofError != null) {
-          return error(Errors.misconfAof(aofError).substring(0));
+          return error(cmd, Errors.misconfAof(aofError));
         }
       }
       io.kiln.keyspace.Effects effects = home.shard().effects;
@@ -574,7 +584,12 @@ public final class Scripting {
       return reply;
     }
 
-    private byte[] error(String message) {
+    /** A command refused for the script: counted as Redis counts a rejection, then replied. */
+    private byte[] error(CommandSpec cmd, String message) {
+      home.shard().stats.error(message);
+      if (cmd != null) {
+        home.shard().stats.command(cmd.id).rejectedCalls++;
+      }
       return ("-" + message + "\r\n").getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
     }
 

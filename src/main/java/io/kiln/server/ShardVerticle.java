@@ -487,6 +487,20 @@ public final class ShardVerticle extends VerticleBase {
 
   // ---- per-command hooks ----
 
+  /**
+   * A script's command that paused ended {@code micros} after it began: the slowlog and the
+   * latency figures get its whole time (afterCommand saw its first slice only).
+   */
+  void afterScript(Client c, CommandSpec cmd, byte[][] argv, long micros) {
+    if (slowlogSlowerThan >= 0 && micros >= slowlogSlowerThan
+        && !cmd.has(CommandSpec.SKIP_SLOWLOG)) {
+      slowLog.add(redacted(cmd, argv), micros, c.addr, c.name, slowlogMaxLen);
+    }
+    if (latencyTracking) {
+      latency.record(cmd.id, micros);
+    }
+  }
+
   void afterCommand(Client c, CommandSpec cmd, byte[][] argv, long micros) {
     if (!c.inExec() && !shard.replaying) {
       // Keys made ready by the command (or the whole transaction) serve blocked clients now

@@ -7,7 +7,6 @@ import io.kiln.support.RespClient;
 import io.kiln.support.SharedKiln;
 import java.util.ArrayList;
 import java.util.List;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -49,10 +48,6 @@ class ScriptStatsTest {
       "NOSCRIPT: errorstat_NOSCRIPT:count=1 | evalsha failed=1");
 
   @Test
-  @Disabled("Kiln bug: a script's own error reply is written raw (ScriptCommands.eval's "
-      + "c.out.raw, Scripting.Host.error), so it is not counted in errorstats nor as a failed "
-      + "EVAL; Client.call fails the EVAL on any error counted meanwhile, pcall's swallowed "
-      + "ones included, and not at all when the script ended after its first slice")
   void errorsCountedAsRedisCounts() {
     assertThat(counts(kiln.port())).isEqualTo(REDIS);
   }
@@ -68,9 +63,6 @@ class ScriptStatsTest {
   static final String LONG = "local s = 0 for i = 1, 8000000 do s = s + i % 7 end return s";
 
   @Test
-  @Disabled("Kiln bug: Client.call times ScriptCommands.eval's handler, which returns after the "
-      + "script's first slice (about 2 ms): a longer script's usec, latencystats and SLOWLOG "
-      + "entry count that slice only")
   void longScriptTimedWhole() {
     assertThat(timing(kiln.port())).isEqualTo(List.of("usec covers the run: true",
         "in the slowlog: true"));
