@@ -57,6 +57,7 @@ public final class Errors {
       + "otherwise you need to set this option in the configuration file, and then restart the "
       + "server.";
 
+  public static final String NOREPLICAS = "NOREPLICAS Not enough good replicas to write.";
   public static final String NOTBUSY = "NOTBUSY No scripts in execution right now.";
   public static final String UNKILLABLE = "UNKILLABLE Sorry the script already executed write "
       + "commands against the dataset. You can either wait the script termination or kill the "

@@ -149,6 +149,10 @@ public final class FunctionCommands {
         c.error(WRITE_FLAG_RO);
         return;
       }
+      if (c.noGoodReplicas() && !c.isReplay()) {
+        c.error(Errors.NOREPLICAS);
+        return;
+      }
     }
     int n = (int) (long) numkeys;
     byte[][] keys = Arrays.copyOfRange(argv, 3, 3 + n);

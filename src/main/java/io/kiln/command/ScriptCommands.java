@@ -102,6 +102,11 @@ public final class ScriptCommands {
       c.error(shebangError[0]);
       return;
     }
+    if (!noWrites && !readOnly && body.length > 1 && body[0] == '#' && body[1] == '!'
+        && c.noGoodReplicas()) {
+      c.error(Errors.NOREPLICAS); // a script that declares it may write, as a write command
+      return;
+    }
     scripts.run(c, sha, body, readOnly || noWrites, keys, args, (reply, kind) -> c.scriptReplied(reply, kind));
     c.shard.effects.suppress(); // its commands recorded their own effects, in MULTI ... EXEC
   }

@@ -273,11 +273,11 @@ final class LuaReplies {
     }
 
     void value() {
-      // one slot per value (a command called with 7999 arguments still gets its reply), three
-      // for a table being filled
+      // a scalar needs no check (a C function may always push a few values: a command called
+      // with 7999 arguments still gets its reply); a table being filled needs three slots
       byte type = b[pos];
       boolean aggregate = type == '*' || type == '>' || type == '%' || type == '~' || type == '=';
-      if (n.lua_checkstack(p, aggregate ? 3 : 1) == 0) {
+      if (aggregate && n.lua_checkstack(p, 3) == 0) {
         throw new LuaEngine.Raised("ERR reached lua stack limit"); // (Redis stops the server)
       }
       pos++;

@@ -494,6 +494,10 @@ public final class Client implements Watcher {
         reject(cmd, Errors.misconfAof(aofError));
         return;
       }
+      if (!cmd.name.equals("ping") && noGoodReplicas()) {
+        reject(cmd, Errors.NOREPLICAS);
+        return;
+      }
     }
     if (subscribed() && !out.resp3() && !allowedWhileSubscribed(cmd)) {
       String msg = "Can't execute '" + cmd.fullName() + "': only (P|S)SUBSCRIBE / "
@@ -611,6 +615,15 @@ public final class Client implements Watcher {
       case "exec", "discard", "multi", "watch", "quit", "reset" -> cmd.parent == null;
       default -> false;
     };
+  }
+
+  /**
+   * min-replicas-to-write (with min-replicas-max-lag) asks for replicas Kiln does not have:
+   * writes are refused, as a Redis master without enough good replicas refuses them.
+   */
+  public boolean noGoodReplicas() {
+    return kiln.config().getLong("min-replicas-to-write") > 0
+        && kiln.config().getLong("min-replicas-max-lag") > 0;
   }
 
   /** Redis's stop-writes-on-bgsave-error: the last save failed and save points are set. */

@@ -569,6 +569,9 @@ public final class Scripting {
         if (aofError != null) {
           return error(cmd, Errors.misconfAof(aofError));
         }
+        if (r.caller.noGoodReplicas()) {
+          return error(cmd, Errors.NOREPLICAS);
+        }
       }
       io.kiln.keyspace.Effects effects = home.shard().effects;
       boolean mute = (r.replFlags & 1) == 0;
