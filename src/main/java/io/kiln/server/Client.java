@@ -622,8 +622,7 @@ public final class Client implements Watcher {
    * writes are refused, as a Redis master without enough good replicas refuses them.
    */
   public boolean noGoodReplicas() {
-    return kiln.config().getLong("min-replicas-to-write") > 0
-        && kiln.config().getLong("min-replicas-max-lag") > 0;
+    return home.writesNeedReplicas();
   }
 
   /** Redis's stop-writes-on-bgsave-error: the last save failed and save points are set. */

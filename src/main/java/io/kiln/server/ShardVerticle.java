@@ -539,6 +539,13 @@ public final class ShardVerticle extends VerticleBase {
   private volatile int slowlogMaxLen;
   private volatile boolean latencyTracking;
   private volatile long latencyMonitorThreshold;
+  /** min-replicas-to-write asks for replicas (Kiln has none): writes are refused. */
+  private volatile boolean writesNeedReplicas;
+
+  /** True while min-replicas-to-write (and min-replicas-max-lag) are set: NOREPLICAS. */
+  boolean writesNeedReplicas() {
+    return writesNeedReplicas;
+  }
 
   private void watchHotDirectives(Config config) {
     java.util.function.Consumer<Config> refresh = cfg -> {
@@ -546,10 +553,12 @@ public final class ShardVerticle extends VerticleBase {
       slowlogMaxLen = cfg.getInt("slowlog-max-len");
       latencyTracking = cfg.getBool("latency-tracking");
       latencyMonitorThreshold = cfg.getLong("latency-monitor-threshold");
+      writesNeedReplicas = cfg.getLong("min-replicas-to-write") > 0
+          && cfg.getLong("min-replicas-max-lag") > 0;
     };
     refresh.accept(config);
     for (String name : List.of("slowlog-log-slower-than", "slowlog-max-len", "latency-tracking",
-        "latency-monitor-threshold")) {
+        "latency-monitor-threshold", "min-replicas-to-write", "min-replicas-max-lag")) {
       config.onChange(name, refresh);
     }
   }
