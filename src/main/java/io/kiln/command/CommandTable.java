@@ -41,8 +41,8 @@ public final class CommandTable {
     t.family("hyperloglog", HyperLogLogCommands::register);
     t.family("pubsub", PubSubCommands::register);
     t.family("scripting", ScriptCommands::register);
-    t.family("cluster", ClusterCommands::register);
     t.family("scripting", FunctionCommands::register);
+    t.family("cluster", ClusterCommands::register);
     return t;
   }
 

@@ -174,7 +174,12 @@ class AofReplayTest {
       this.b = b;
     }
 
+    /** Loaded at the start of each stream (EVALSHA): a sorted-set score moved into a string. */
+    static final String SCRIPT = "local s = redis.call('zincrby', KEYS[1], 2, ARGV[1]) "
+        + "redis.call('set', KEYS[2], s, 'px', 3600000) return s";
+
     void run(int n) {
+      call("SCRIPT", "LOAD", SCRIPT);
       for (int i = 0; i < n; i++) {
         step();
       }
@@ -367,7 +372,29 @@ class AofReplayTest {
         case 38 -> call(pick(2) == 0 ? new String[] {"GET", "e" + pick(6)}
             : new String[] {"EXISTS", "e" + pick(6), "e" + pick(6)});
         case 39 -> call("SET", "n" + pick(4), num());
+        case 40, 41 -> script();
         default -> call("SET", s(), v());
+      }
+    }
+
+    /**
+     * A Lua script: its effects reach the file as the commands it ran (in MULTI/EXEC), random
+     * choices (SPOP, TIME-free), a SELECT inside, relative TTLs and an error half-way included.
+     */
+    private void script() {
+      switch (pick(5)) {
+        case 0 -> call("EVAL", "redis.call('set', KEYS[1], ARGV[1]) "
+            + "redis.call('expire', KEYS[1], ARGV[2]) return redis.call('incr', KEYS[2])",
+            "2", s(), "n" + pick(4), v(), hours());
+        case 1 -> call("EVAL", "local m = redis.call('spop', KEYS[1]) "
+            + "if m then redis.call('rpush', KEYS[2], m) end return m", "2", t(), l());
+        case 2 -> call("EVAL", "redis.call('select', ARGV[1]) redis.call('hset', KEYS[1], "
+            + "'f', ARGV[2]) return redis.call('hincrbyfloat', KEYS[1], 'g', '1.5')",
+            "1", h(), Integer.toString(pick(DBS)), v());
+        case 3 -> call("EVAL", "redis.call('rpush', KEYS[1], ARGV[1]) error('stop half-way')",
+            "1", l(), v());
+        default -> call("EVALSHA", io.kiln.script.LuaEngine.sha1hex(SCRIPT.getBytes(
+            java.nio.charset.StandardCharsets.ISO_8859_1)), "2", z(), s(), v());
       }
     }
 
