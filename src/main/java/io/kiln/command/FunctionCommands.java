@@ -111,6 +111,15 @@ public final class FunctionCommands {
     return f != null && !f.has(Functions.NO_WRITES);
   }
 
+  /** True when FCALL names a function that may use memory (neither allow-oom nor no-writes). */
+  static boolean functionDeniesOom(Client c, byte[][] argv) {
+    if (argv.length < 2) {
+      return false;
+    }
+    Functions.Function f = c.home.scripting().functions().lookup(argv[1]);
+    return f != null && !f.has(Functions.NO_WRITES) && !f.has(Functions.ALLOW_OOM);
+  }
+
   /** FCALL function numkeys key... arg...; FCALL_RO only calls functions flagged no-writes. */
   static void fcall(Client c, byte[][] argv, boolean readOnly) {
     c.home.feedMonitorsFirst(c, argv); // before the commands it runs, as Redis's

@@ -149,6 +149,32 @@ public final class ScriptCommands {
     return noWrites;
   }
 
+  /**
+   * True when {@code cmd} is an EVAL whose script declares, by its shebang, that it may use
+   * memory (no allow-oom, no no-writes): refused upfront under OOM as Redis refuses it (a
+   * script without a shebang is checked at its first write instead). FCALL: its function's
+   * flags, the same way.
+   */
+  public static boolean scriptDeniesOom(Client c, CommandSpec cmd, byte[][] argv) {
+    if (cmd.parent != null) {
+      return false;
+    }
+    return switch (cmd.name) {
+      case "eval", "evalsha" -> {
+        byte[] body = cmd.name.equals("eval") ? argv[1] : c.home.scripting().body(
+            new String(argv[1], StandardCharsets.ISO_8859_1).toLowerCase(Locale.ROOT));
+        if (body == null || body.length < 2 || body[0] != '#' || body[1] != '!') {
+          yield false;
+        }
+        String first = new String(body, 0, Math.min(body.length, 256),
+            StandardCharsets.ISO_8859_1).split("\n", 2)[0];
+        yield !first.contains("allow-oom") && !first.contains("no-writes");
+      }
+      case "fcall" -> FunctionCommands.functionDeniesOom(c, argv);
+      default -> false;
+    };
+  }
+
   /** SCRIPT LOAD script: its SHA1, once compiled. */
   static void load(Client c, byte[][] argv) {
     String[] shebangError = new String[1];

@@ -499,6 +499,12 @@ public final class Client implements Watcher {
         return;
       }
     }
+    if (!replay && (cmd.has(CommandSpec.DENYOOM)
+        || io.kiln.command.ScriptCommands.scriptDeniesOom(this, cmd, argv))
+        && home.outOfMemory()) {
+      reject(cmd, MaxMemory.OOM);
+      return;
+    }
     if (subscribed() && !out.resp3() && !allowedWhileSubscribed(cmd)) {
       String msg = "Can't execute '" + cmd.fullName() + "': only (P|S)SUBSCRIBE / "
           + "(P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context";

@@ -92,6 +92,9 @@ public final class Scripting {
     volatile boolean killRequested;
     /** It changed data: SCRIPT KILL cannot stop it any more. */
     volatile boolean wrote;
+    /** maxmemory was exceeded when it began (noeviction); the script declared allow-oom. */
+    boolean oomAtStart;
+    boolean allowOom;
     /** What the reply was, for the error stats (LuaEngine.OK, NEW_ERROR, COUNTED_ERROR). */
     int errorKind;
     /** The body did not compile (EVAL): not cached. */
@@ -373,6 +376,9 @@ public final class Scripting {
 
   private void start(Run r) {
     Client caller = r.caller;
+    r.oomAtStart = !caller.isReplay() && home.outOfMemory();
+    r.allowOom = r.function != null ? r.function.has(Functions.ALLOW_OOM)
+        : r.body != null && shebangAllowsOom(r.body);
     running = r;
     io.kiln.keyspace.Effects effects = home.shard().effects;
     effects.beginTransaction();
@@ -386,6 +392,16 @@ public final class Scripting {
     caller.suspend();
     home.holdClients();
     scheduleSlice(r);
+  }
+
+  /** A "#!lua flags=..." first line naming allow-oom. */
+  private static boolean shebangAllowsOom(byte[] body) {
+    if (body.length < 2 || body[0] != '#' || body[1] != '!') {
+      return false;
+    }
+    String first = new String(body, 0, Math.min(body.length, 256),
+        java.nio.charset.StandardCharsets.ISO_8859_1).split("\n", 2)[0];
+    return first.contains("allow-oom");
   }
 
   /** Script thread: compiles if needed, then runs. */
@@ -560,6 +576,11 @@ public final class Scripting {
       }
       if (cmd.has(CommandSpec.NOSCRIPT)) {
         return error(cmd, "ERR This Redis command is not allowed from script");
+      }
+      if (cmd.has(CommandSpec.DENYOOM) && !r.wrote && r.oomAtStart && !r.allowOom) {
+        // over maxmemory when the script began and nothing written yet: it can still be
+        // refused whole, as Redis refuses it (after a write it must go on)
+        return error(cmd, MaxMemory.OOM);
       }
       if (cmd.has(CommandSpec.WRITE)) {
         if (r.readOnly) {

@@ -542,6 +542,14 @@ public final class ShardVerticle extends VerticleBase {
   /** min-replicas-to-write asks for replicas (Kiln has none): writes are refused. */
   private volatile boolean writesNeedReplicas;
 
+  /** maxmemory under noeviction (0: no limit to enforce): see {@link MaxMemory}. */
+  private volatile long oomLimit;
+
+  /** True when maxmemory (noeviction) is exceeded: denyoom commands get Redis's OOM. */
+  public boolean outOfMemory() {
+    return MaxMemory.over(oomLimit);
+  }
+
   /** True while min-replicas-to-write (and min-replicas-max-lag) are set: NOREPLICAS. */
   boolean writesNeedReplicas() {
     return writesNeedReplicas;
@@ -555,10 +563,13 @@ public final class ShardVerticle extends VerticleBase {
       latencyMonitorThreshold = cfg.getLong("latency-monitor-threshold");
       writesNeedReplicas = cfg.getLong("min-replicas-to-write") > 0
           && cfg.getLong("min-replicas-max-lag") > 0;
+      oomLimit = cfg.getString("maxmemory-policy").equals("noeviction")
+          ? cfg.getLong("maxmemory") : 0;
     };
     refresh.accept(config);
     for (String name : List.of("slowlog-log-slower-than", "slowlog-max-len", "latency-tracking",
-        "latency-monitor-threshold", "min-replicas-to-write", "min-replicas-max-lag")) {
+        "latency-monitor-threshold", "min-replicas-to-write", "min-replicas-max-lag",
+        "maxmemory", "maxmemory-policy")) {
       config.onChange(name, refresh);
     }
   }
