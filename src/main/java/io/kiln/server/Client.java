@@ -642,6 +642,14 @@ public final class Client implements Watcher {
     if (cmd != null) {
       shard.stats.command(cmd.id).rejectedCalls++;
     }
+    if (multi != null && cmd != null && cmd.parent == null && cmd.name.equals("exec")) {
+      // a refused EXEC (-BUSY, say) discards the transaction, as Redis's execCommandAbort
+      multi = null;
+      multiError = false;
+      unwatchAll();
+      replyGuarded(() -> error("EXECABORT Transaction discarded because of: " + error));
+      return;
+    }
     if (multi != null) {
       multiError = true;
     }
