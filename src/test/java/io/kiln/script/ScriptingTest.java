@@ -166,4 +166,23 @@ class ScriptingTest {
           .startsWith("-NOSCRIPT");
     }
   }
+
+  @Test
+  void anExecRefusedWhileAScriptIsBusyDiscardsTheTransaction() throws Exception {
+    try (TestKiln kiln = TestKiln.start("busy-reply-threshold", "50");
+        RespClient runner = kiln.client(); RespClient tx = kiln.client();
+        RespClient admin = kiln.client()) {
+      tx.call("SET", "xx", "1");
+      tx.call("MULTI");
+      tx.call("INCR", "xx");
+      runner.send("EVAL", "while true do end", "0");
+      await(() -> admin.call("PING").startsWith("-BUSY"), "the script is busy");
+      assertThat(tx.call("EXEC")).isEqualTo("-EXECABORT Transaction discarded because of: BUSY "
+          + "Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.\r\n");
+      assertThat(admin.call("SCRIPT", "KILL")).isEqualTo("+OK\r\n");
+      assertThat(runner.readReply()).contains("killed by user");
+      assertThat(tx.call("PING", "asdf")).as("no longer in MULTI").isEqualTo("$4\r\nasdf\r\n");
+      assertThat(tx.call("GET", "xx")).isEqualTo("$1\r\n1\r\n");
+    }
+  }
 }
