@@ -46,6 +46,20 @@ class PubSubTest {
   }
 
   @Test
+  void clientReplyOffDoesNotSilenceSubscribeConfirmations() {
+    // as Redis: the confirmations are pushes (RESP3) or sent as such (RESP2) in every reply mode
+    try (RespClient sub = client(); RespClient pub = client()) {
+      sub.send("CLIENT", "REPLY", "OFF");
+      assertEquals("*3\r\n$10\r\npsubscribe\r\n$1\r\n*\r\n:1\r\n", sub.call("PSUBSCRIBE", "*"));
+      pub.call("PUBLISH", "ch", "m");
+      assertEquals("*4\r\n$8\r\npmessage\r\n$1\r\n*\r\n$2\r\nch\r\n$1\r\nm\r\n",
+          sub.readReply());
+      assertEquals("*3\r\n$12\r\npunsubscribe\r\n$1\r\n*\r\n:0\r\n",
+          sub.call("PUNSUBSCRIBE", "*"));
+    }
+  }
+
+  @Test
   void subscriberReceivesPublishedMessageAsResp2Array() {
     try (RespClient sub = client(); RespClient pub = client()) {
       assertEquals("*3\r\n$9\r\nsubscribe\r\n$3\r\nch1\r\n:1\r\n", sub.call("SUBSCRIBE", "ch1"));

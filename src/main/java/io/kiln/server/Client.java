@@ -529,6 +529,15 @@ public final class Client implements Watcher {
     call(cmd, argv);
   }
 
+  /** The (un)subscribe commands, whose confirmations are pushes (RESP3) or act as such. */
+  private static boolean confirmsAsPush(CommandSpec cmd) {
+    return cmd.parent == null && switch (cmd.name) {
+      case "subscribe", "psubscribe", "ssubscribe", "unsubscribe", "punsubscribe",
+          "sunsubscribe" -> true;
+      default -> false;
+    };
+  }
+
   /** The commands a RESP2 client in subscribed mode may run. */
   private static boolean allowedWhileSubscribed(CommandSpec cmd) {
     return cmd.parent == null && switch (cmd.name) {
@@ -661,7 +670,9 @@ public final class Client implements Watcher {
     Stats stats = shard.stats;
     long errorsBefore = stats.totalErrorReplies;
     int mark = out.mark();
-    boolean drop = replyMode == ReplyMode.OFF || skipNext;
+    // CLIENT REPLY OFF/SKIP drop replies, but not the (un)subscribe confirmations: Redis
+    // sends them as pushes (RESP3) or their RESP2 arrays whatever the reply mode
+    boolean drop = (replyMode == ReplyMode.OFF || skipNext) && !confirmsAsPush(cmd);
     skipNext = false;
     lastCommand = cmd.fullName();
     io.kiln.keyspace.Effects effects = shard.effects;
