@@ -36,6 +36,7 @@ public final class CommandTable {
     t.family("server", CommandCommands::register);
     t.family("server", DebugCommands::register);
     t.family("server", LatencyCommands::register);
+    t.family("server", MemoryCommands::register);
     t.family("sorted-set", ZSetCommands::register);
     t.family("generic", SortCommands::register);
     t.family("hyperloglog", HyperLogLogCommands::register);

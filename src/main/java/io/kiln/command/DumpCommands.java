@@ -121,10 +121,10 @@ public final class DumpCommands {
       return;
     }
     c.db().set(key, stored, ttl);
-    if (idle >= 0) {
+    if (idle >= 0 || freq >= 0) {
       Dict.Node<Object> n = c.db().node(key);
       if (n != null) {
-        n.lru = (int) Math.max(Integer.MIN_VALUE, c.shard.lruClock() - idle);
+        n.lru = c.shard.restoredAccess(idle, (int) freq);
       }
     }
     c.shard.dirty++;

@@ -70,7 +70,7 @@ public final class HashCommands {
       c.error(Errors.WRONGTYPE);
       return null;
     }
-    n.lru = c.shard.lruClock();
+    c.shard.access(n);
     db.willChange(n);
     return n;
   }

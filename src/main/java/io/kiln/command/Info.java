@@ -156,16 +156,29 @@ public final class Info {
     PEAK.set(0);
   }
 
+  /** used_memory_peak after a reading of {@code used}. */
+  static long peak(long used) {
+    return PEAK.accumulateAndGet(used, Math::max);
+  }
+
+  /** The process's RSS (refreshed every second), or the heap reserved before the first read. */
+  static long rss() {
+    long rss = HostFacts.current.rssBytes;
+    return rss > 0 ? rss : Runtime.getRuntime().totalMemory();
+  }
+
   private static void memory(StringBuilder sb, Client c) {
     Runtime rt = Runtime.getRuntime();
-    long used = rt.totalMemory() - rt.freeMemory();
-    long peak = PEAK.accumulateAndGet(used, Math::max);
+    long heapUsed = rt.totalMemory() - rt.freeMemory();
+    c.shard.settleMemory();
+    io.kiln.server.UsedMemory m = io.kiln.server.UsedMemory.of(c.kiln);
+    long used = m.total();
+    long peak = peak(used);
     HostFacts h = HostFacts.current;
-    long rss = h.rssBytes > 0 ? h.rssBytes : rt.totalMemory();
+    long rss = rss();
     long maxmemory = c.kiln.config().getLong("maxmemory");
-    long startup = HostFacts.startupUsed;
-    long overhead = Math.min(used, startup);
-    long dataset = used - overhead;
+    long overhead = m.overhead();
+    long dataset = m.dataset();
     sb.append("# Memory\r\n");
     field(sb, "used_memory", used);
     field(sb, "used_memory_human", human(used));
@@ -175,10 +188,11 @@ public final class Info {
     field(sb, "used_memory_peak_human", human(peak));
     field(sb, "used_memory_peak_perc", pct(used, peak) + "%");
     field(sb, "used_memory_overhead", overhead);
-    field(sb, "used_memory_startup", startup);
+    field(sb, "used_memory_startup", m.startup());
     field(sb, "used_memory_dataset", dataset);
-    field(sb, "used_memory_dataset_perc", pct(dataset, used - overhead) + "%");
-    field(sb, "allocator_allocated", used);
+    field(sb, "used_memory_dataset_perc", pct(dataset, used - m.startup()) + "%");
+    // the allocator is the JVM's heap: what it holds (garbage included), and what it reserved
+    field(sb, "allocator_allocated", heapUsed);
     field(sb, "allocator_active", rt.totalMemory());
     field(sb, "allocator_resident", rss);
     field(sb, "total_system_memory", h.totalSystemMemory);
@@ -203,21 +217,21 @@ public final class Info {
     field(sb, "maxmemory", maxmemory);
     field(sb, "maxmemory_human", human(maxmemory));
     field(sb, "maxmemory_policy", c.kiln.config().getString("maxmemory-policy"));
-    field(sb, "allocator_frag_ratio", ratio(rt.totalMemory(), used));
-    field(sb, "allocator_frag_bytes", rt.totalMemory() - used);
+    field(sb, "allocator_frag_ratio", ratio(rt.totalMemory(), heapUsed));
+    field(sb, "allocator_frag_bytes", rt.totalMemory() - heapUsed);
     field(sb, "allocator_rss_ratio", ratio(rss, rt.totalMemory()));
     field(sb, "allocator_rss_bytes", rss - rt.totalMemory());
     field(sb, "rss_overhead_ratio", "1.00");
     field(sb, "rss_overhead_bytes", 0);
     field(sb, "mem_fragmentation_ratio", ratio(rss, used));
     field(sb, "mem_fragmentation_bytes", rss - used);
-    field(sb, "mem_not_counted_for_evict", 0);
+    field(sb, "mem_not_counted_for_evict", m.aofBuffer());
     field(sb, "mem_replication_backlog", 0);
     field(sb, "mem_total_replication_buffers", 0);
     field(sb, "mem_clients_slaves", 0);
-    field(sb, "mem_clients_normal", 0);
+    field(sb, "mem_clients_normal", m.clients());
     field(sb, "mem_cluster_links", 0);
-    field(sb, "mem_aof_buffer", c.kiln.aofStatus().bufferLength);
+    field(sb, "mem_aof_buffer", m.aofBuffer());
     field(sb, "mem_allocator", "jvm");
     field(sb, "active_defrag_running", 0);
     field(sb, "lazyfree_pending_objects", 0);
@@ -344,10 +358,11 @@ public final class Info {
     field(sb, "expired_stale_perc", fixed(s.expiredStalePercNumerator / 100.0, 2));
     field(sb, "expired_time_cap_reached_count", s.expiredTimeCapReachedCount);
     field(sb, "expire_cycle_cpu_milliseconds", s.expireCycleCpuMillis);
-    field(sb, "evicted_keys", 0);
+    field(sb, "evicted_keys", s.evictedKeys);
     field(sb, "evicted_clients", 0);
-    field(sb, "total_eviction_exceeded_time", 0);
-    field(sb, "current_eviction_exceeded_time", 0);
+    long[] exceeded = c.home.evictionExceededMicros();
+    field(sb, "total_eviction_exceeded_time", exceeded[0] / 1000);
+    field(sb, "current_eviction_exceeded_time", exceeded[1] / 1000);
     field(sb, "keyspace_hits", s.keyspaceHits);
     field(sb, "keyspace_misses", s.keyspaceMisses);
     field(sb, "pubsub_channels", c.home.pubsub().channelCount());
@@ -591,8 +606,6 @@ public final class Info {
    */
   public static final class HostFacts {
     static volatile HostFacts current = new HostFacts(0, 0, 0, 0, "");
-    /** used_memory when the first shard started (INFO used_memory_startup). */
-    static volatile long startupUsed;
 
     final long rssBytes;
     final double cpuUserSec;
@@ -607,14 +620,6 @@ public final class Info {
       this.cpuSysSec = cpuSysSec;
       this.totalSystemMemory = totalSystemMemory;
       this.executable = executable;
-    }
-
-    /** Notes the heap in use at startup; call once when the server starts. */
-    public static void markStartup() {
-      if (startupUsed == 0) {
-        Runtime rt = Runtime.getRuntime();
-        startupUsed = rt.totalMemory() - rt.freeMemory();
-      }
     }
 
     /** BLOCKING (reads /proc): run on a worker thread only. */

@@ -278,7 +278,7 @@ public final class KeyCommands {
       c.error(Errors.NO_SUCH_KEY);
       return;
     }
-    src.lru = c.shard.lruClock(); // a write lookup counts as an access, as in Redis
+    c.shard.access(src); // a write lookup counts as an access, as in Redis
     if (sameKey) {
       if (nx) {
         c.out.integer(0);
@@ -339,7 +339,7 @@ public final class KeyCommands {
       c.out.integer(0);
       return;
     }
-    n.lru = c.shard.lruClock(); // a write lookup counts as an access, as in Redis
+    c.shard.access(n); // a write lookup counts as an access, as in Redis
     if (dst.exists(argv[1])) {
       c.out.integer(0);
       return;
@@ -479,7 +479,7 @@ public final class KeyCommands {
       c.out.integer(0);
       return;
     }
-    n.lru = c.shard.lruClock(); // a write lookup counts as an access, as in Redis
+    c.shard.access(n); // a write lookup counts as an access, as in Redis
     if (flags != 0) {
       long current = n.expireAt == 0 ? -1 : n.expireAt;
       if ((flags & NX) != 0 && current != -1) {
@@ -611,8 +611,7 @@ public final class KeyCommands {
       c.error(Errors.LFU_NOT_SELECTED);
       return;
     }
-    // Kiln does not keep LFU counters yet: report Redis's initial counter for a new key.
-    c.out.integer(5);
+    c.out.integer(io.kiln.keyspace.Lfu.decayed(n.lru, c.shard.lfuDecayTime));
   }
 
   private static final String[] OBJECT_HELP = {

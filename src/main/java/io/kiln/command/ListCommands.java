@@ -90,7 +90,7 @@ public final class ListCommands {
       c.error(Errors.WRONGTYPE);
       return WRONG;
     }
-    n.lru = c.shard.lruClock();
+    c.shard.access(n);
     return n;
   }
 

@@ -76,7 +76,7 @@ public final class SetCommands {
       db.set(argv[1], s, false);
     } else if (n.value instanceof SetValue v) {
       s = v;
-      n.lru = c.shard.lruClock();
+      c.shard.access(n);
       db.willChange(n);
     } else {
       c.error(Errors.WRONGTYPE);

@@ -25,6 +25,17 @@ public final class Db {
   private Dict<Dict.Node<Object>> expires = new Dict<>();
   /** WATCHed key -> clients watching it. */
   private final Dict<List<Watcher>> watched = new Dict<>();
+  /**
+   * The sum of the keys' {@link Dict.Node#mem}: what they and their values cost in Redis's
+   * memory model ({@link Footprint}), kept as keys are written rather than by walking anything.
+   */
+  private long keyBytes;
+  /** Nodes written by the running command, counted again when it ends ({@link #settle}). */
+  private final ArrayList<Dict.Node<Object>> recount = new ArrayList<>();
+  /** The mark of a node in {@link #recount} (the sign bit of its {@code mem}). */
+  private static final int RECOUNT = 1 << 31;
+  /** Elements a collection's estimate samples after a write (Redis's MEMORY USAGE default). */
+  static final int SAMPLES = 5;
 
   Db(int id, Shard shard) {
     this.id = id;
@@ -67,7 +78,7 @@ public final class Db {
       return null;
     }
     shard.stats.keyspaceHits++;
-    n.lru = shard.lruClock();
+    shard.access(n);
     return n.value;
   }
 
@@ -117,6 +128,7 @@ public final class Db {
       n = keys.putNode(key, value);
       inserted(n);
       notify(Notify.NEW, "new", key);
+      n.lru = shard.freshAccess();
     } else {
       willChange(n);
       store(n, value);
@@ -124,8 +136,8 @@ public final class Db {
         n.expireAt = 0;
         expires.removeNode(key);
       }
+      shard.access(n);
     }
-    n.lru = shard.lruClock();
     touched(key);
     added(key, value);
   }
@@ -173,6 +185,8 @@ public final class Db {
     if (keys.size() == before) {
       return false;
     }
+    n.mem = count(n);
+    keyBytes += n.mem;
     n.lru = lru;
     if (expireAtMs != 0) {
       n.expireAt = expireAtMs;
@@ -198,7 +212,7 @@ public final class Db {
   public void replace(Dict.Node<Object> node, Object value) {
     willChange(node);
     store(node, value);
-    node.lru = shard.lruClock();
+    shard.access(node);
     touched(node.key);
   }
 
@@ -300,6 +314,9 @@ public final class Db {
   /** Empties the database, failing the EXEC of clients watching keys that existed. */
   public void flush() {
     touchAllWatched(null);
+    keyBytes = 0;
+    recount.clear();
+    shard.recountIn(this); // so that the shard publishes its new total
     // New tables rather than clear(): a running snapshot keeps walking the old ones untouched.
     keys = new Dict<>();
     expires = new Dict<>();
@@ -309,6 +326,11 @@ public final class Db {
   public void swapWith(Db other) {
     touchAllWatched(other);
     other.touchAllWatched(this);
+    settle();
+    other.settle();
+    long b = keyBytes;
+    keyBytes = other.keyBytes;
+    other.keyBytes = b;
     Dict<Object> k = keys;
     keys = other.keys;
     other.keys = k;
@@ -319,6 +341,8 @@ public final class Db {
 
   private void remove(Dict.Node<Object> n) {
     willChange(n);
+    keyBytes -= n.mem & ~RECOUNT;
+    n.mem = 0; // and no longer marked: a pending recount passes it by
     keys.removeNode(n.key);
     if (n.expireAt != 0) {
       expires.removeNode(n.key);
@@ -344,13 +368,63 @@ public final class Db {
     if (capture != null) {
       capture.beforeChange(keys, n);
     }
+    markForRecount(n);
   }
 
   private void inserted(Dict.Node<Object> n) {
+    markForRecount(n);
     SnapshotCapture capture = shard.capture;
     if (capture != null) {
       capture.inserted(n);
     }
+  }
+
+  // ---- memory ----
+
+  private void markForRecount(Dict.Node<Object> n) {
+    if (n.mem >= 0) {
+      n.mem |= RECOUNT;
+      if (recount.isEmpty()) {
+        shard.recountIn(this);
+      }
+      recount.add(n);
+    }
+  }
+
+  private static int count(Dict.Node<Object> n) {
+    return (int) Math.min(Integer.MAX_VALUE, Footprint.entry(n.key, n.value, SAMPLES));
+  }
+
+  /** Counts again the keys written since the last call (after each command). */
+  void settle() {
+    for (Dict.Node<Object> n : recount) {
+      if (n.mem < 0) {
+        int now = count(n);
+        keyBytes += now - (n.mem & ~RECOUNT);
+        n.mem = now;
+      }
+    }
+    recount.clear();
+  }
+
+  /**
+   * What this database costs in Redis's model: its keys and values, the buckets of its key
+   * table, and the entries and buckets of its TTL table (up to date after {@link #settle}).
+   */
+  long memory() {
+    return keyBytes + Footprint.BUCKET * keys.slots()
+        + (long) Footprint.DICT_ENTRY * expires.size() + Footprint.BUCKET * expires.slots();
+  }
+
+  /** Redis's overhead.hashtable.main: entries, object headers and buckets of the key table. */
+  public long mainTableOverhead() {
+    return (long) (Footprint.DICT_ENTRY + Footprint.OBJECT) * keys.size()
+        + Footprint.BUCKET * keys.slots();
+  }
+
+  /** Redis's overhead.hashtable.expires: entries and buckets of the TTL table. */
+  public long expiresTableOverhead() {
+    return (long) Footprint.DICT_ENTRY * expires.size() + Footprint.BUCKET * expires.slots();
   }
 
   /** The key table itself, for a snapshot's walk (which must not modify it). */
@@ -372,6 +446,32 @@ public final class Db {
       expireNow(n);
     }
     return null;
+  }
+
+  /** A random key, expired or not (eviction's sample); null when empty. */
+  Dict.Node<Object> anyRandomNode() {
+    return keys.randomNode(shard.random());
+  }
+
+  /** A random key with a TTL (volatile-* eviction's sample); null when none. */
+  Dict.Node<Object> randomVolatileNode() {
+    Dict.Node<Dict.Node<Object>> e = expires.randomNode(shard.random());
+    return e == null ? null : e.value;
+  }
+
+  /**
+   * maxmemory evicts {@code n}: deleted as a DEL would (a running snapshot keeps it, the AOF
+   * gets a DEL, WATCHers fail), counted in evicted_keys and announced as an "evicted" keyspace
+   * event. Returns what it freed in Redis's memory model.
+   */
+  long evict(Dict.Node<Object> n) {
+    long before = memory();
+    remove(n);
+    shard.stats.evictedKeys++;
+    shard.effects.evicted(id, n.key);
+    touched(n.key);
+    notify(Notify.EVICTED, "evicted", n.key);
+    return before - memory();
   }
 
   /** SCAN over keys: visits live keys of a few buckets, returns the next cursor. */

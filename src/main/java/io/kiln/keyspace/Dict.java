@@ -65,6 +65,11 @@ public final class Dict<V> {
          */
         public int epoch;
         /**
+         * What the keyspace last counted for this entry in its memory model ({@link Footprint}); the top bit marks
+         * an entry whose count is due after the current command. Fits the node's alignment padding: no extra bytes.
+         */
+        public int mem;
+        /**
          * The key's {@link #hash}, kept (8 more bytes per node with alignment) so that moving a node to a grown
          * table and passing other keys in a chain never read their key arrays: on a large table each such read is a
          * cache miss (loading 11M keys: 19.2 s without it, 16.5 s with it).
@@ -132,6 +137,40 @@ public final class Dict<V> {
 
     public int size() {
         return used0 + used1;
+    }
+
+    /** Buckets allocated in both tables (Redis's dictSlots), for the memory model. */
+    public long slots() {
+        return (t0 == null ? 0 : capacity(t0)) + (t1 == null ? 0 : capacity(t1));
+    }
+
+    /**
+     * Visits the first {@code max} nodes in table order (all of them when {@code max <= 0}) and returns how many
+     * it visited; changes nothing, rehashing included. How a memory estimate samples a large collection.
+     */
+    public int visitFirst(int max, Consumer<Node<V>> visitor) {
+        int seen = 0;
+        for (int table = 0; table < 2; table++) {
+            Node<V>[][] t = table == 0 ? t0 : t1;
+            if (t == null) {
+                continue;
+            }
+            for (Node<V>[] segment : t) {
+                if (segment == null) {
+                    continue;
+                }
+                for (Node<V> head : segment) {
+                    for (Node<V> n = head; n != null; n = n.next) {
+                        if (max > 0 && seen >= max) {
+                            return seen;
+                        }
+                        visitor.accept(n);
+                        seen++;
+                    }
+                }
+            }
+        }
+        return seen;
     }
 
     public boolean isRehashing() {

@@ -96,6 +96,11 @@ public final class Effects {
     rewritten = true;
   }
 
+  /** maxmemory evicted a key of {@code db}: DEL, as for an expired one. */
+  public void evicted(int db, byte[] key) {
+    expired(db, key);
+  }
+
   /** A key of {@code db} was deleted because its TTL had passed: DEL, as Redis propagates. */
   public void expired(int db, byte[] key) {
     if (enabled) {

@@ -26,6 +26,8 @@ public final class Shard {
   public long dirty;
   /** What the commands did, in deterministic form, for the AOF ({@link Effects}). */
   public final Effects effects = new Effects();
+  /** maxmemory's choice of keys to evict here. */
+  public final Evictor evictor = new Evictor(this);
   /**
    * Set while the AOF is replayed: no key expires (as Redis while loading), so commands find
    * the keys they found when they first ran; keys past their TTL go after the load.
@@ -47,6 +49,15 @@ public final class Shard {
   public boolean activeExpireEnabled = true;
   /** Database where the next active expiry cycle resumes. */
   private int expireDbCursor;
+  /** Databases with keys written since the last {@link #settleMemory}. */
+  private final java.util.ArrayList<Db> recounting = new java.util.ArrayList<>();
+  /**
+   * {@link #memory} as of the last {@link #settleMemory}, for other threads (INFO and maxmemory
+   * on another shard's event loop).
+   */
+  private volatile long memoryPublished;
+  /** The part of {@link #memoryPublished} Redis calls overhead: the tables of the databases. */
+  private volatile long overheadPublished;
 
   public Shard(int index, int databases) {
     this.index = index;
@@ -61,6 +72,58 @@ public final class Shard {
     if ((notifyFlags & type) != 0 && notifySink != null) {
       notifySink.publish(type, event, key, dbid);
     }
+  }
+
+  void recountIn(Db db) {
+    recounting.add(db);
+  }
+
+  /**
+   * Counts again what the last command wrote (called after every command, and before anything
+   * reads the figure) and publishes the shard's total.
+   */
+  public void settleMemory() {
+    if (recounting.isEmpty()) {
+      return;
+    }
+    for (int i = 0; i < recounting.size(); i++) {
+      recounting.get(i).settle();
+    }
+    recounting.clear();
+    publishMemory();
+  }
+
+  private void publishMemory() {
+    long m = 0;
+    long o = 0;
+    for (Db db : dbs) {
+      m += db.memory();
+      o += db.mainTableOverhead() + db.expiresTableOverhead();
+    }
+    memoryPublished = m;
+    overheadPublished = o;
+  }
+
+  /** {@link #overheadPublished}: readable from any thread. */
+  public long overheadPublished() {
+    return overheadPublished;
+  }
+
+  /**
+   * What this shard's databases cost in Redis's memory model ({@link Footprint}): keys, values
+   * and tables; the event loop's own, current figure.
+   */
+  public long memory() {
+    long m = 0;
+    for (Db db : dbs) {
+      m += db.memory();
+    }
+    return m;
+  }
+
+  /** {@link #memory} as last published: readable from any thread. */
+  public long memoryPublished() {
+    return memoryPublished;
   }
 
   public Db db(int id) {
@@ -85,6 +148,33 @@ public final class Shard {
     return (int) (System.currentTimeMillis() / 1000);
   }
 
+  /**
+   * Set by the maxmemory-policy: an *-lfu policy keeps LFU counters in the nodes' {@code lru}
+   * fields ({@link Lfu}), any other the access time in seconds. Written on CONFIG SET's event loop.
+   */
+  public volatile boolean lfu;
+  public volatile int lfuLogFactor = 10;
+  public volatile int lfuDecayTime = 1;
+
+  /** A lookup of {@code n} by a command: its access time (LRU) or counter (LFU) moves. */
+  public void access(Dict.Node<?> n) {
+    n.lru = lfu ? Lfu.accessed(n.lru, lfuLogFactor, lfuDecayTime, random) : lruClock();
+  }
+
+  /** The {@code lru} field of a key created now. */
+  public int freshAccess() {
+    return lfu ? Lfu.fresh() : lruClock();
+  }
+
+  /** The {@code lru} field for a key restored with IDLETIME / FREQ (-1: not given). */
+  public int restoredAccess(long idleSeconds, int freq) {
+    if (lfu) {
+      return freq >= 0 ? Lfu.withCounter(freq) : Lfu.fresh();
+    }
+    return idleSeconds >= 0 ? (int) Math.max(Integer.MIN_VALUE, lruClock() - idleSeconds)
+        : lruClock();
+  }
+
   public RandomGenerator random() {
     return random;
   }
@@ -102,6 +192,8 @@ public final class Shard {
    * cycle, then a little incremental rehashing.
    */
   public void cron(int hz) {
+    settleMemory();
+    publishMemory(); // tables resized by rehashing, keys loaded
     long start = System.nanoTime();
     if (activeExpireEnabled) {
       activeExpireCycle(start + 1_000_000_000L / hz * EXPIRE_CPU_PERCENT / 100);
@@ -138,5 +230,6 @@ public final class Shard {
     for (Db db : dbs) {
       db.flush();
     }
+    publishMemory();
   }
 }

@@ -22,6 +22,7 @@ public final class Stats {
   public long unexpectedErrorReplies;
   public long expireCycleCpuMillis;
   public long expiredTimeCapReachedCount;
+  public long evictedKeys;
 
   /** Per command, indexed by the command table's id of each command and subcommand. */
   private CommandStat[] commands = new CommandStat[256];
@@ -84,6 +85,7 @@ public final class Stats {
     unexpectedErrorReplies = 0;
     expireCycleCpuMillis = 0;
     expiredTimeCapReachedCount = 0;
+    evictedKeys = 0;
     java.util.Arrays.fill(commands, null);
     errors.clear();
   }

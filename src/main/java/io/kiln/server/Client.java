@@ -499,9 +499,8 @@ public final class Client implements Watcher {
         return;
       }
     }
-    if (!replay && (cmd.has(CommandSpec.DENYOOM)
-        || io.kiln.command.ScriptCommands.scriptDeniesOom(this, cmd, argv))
-        && home.outOfMemory()) {
+    if (!replay && home.evictBeforeCommand() && (cmd.has(CommandSpec.DENYOOM)
+        || io.kiln.command.ScriptCommands.scriptDeniesOom(this, cmd, argv))) {
       reject(cmd, MaxMemory.OOM);
       return;
     }
@@ -683,6 +682,7 @@ public final class Client implements Watcher {
     long t0 = System.nanoTime();
     cmd.handler.run(this, argv);
     long micros = (System.nanoTime() - t0) / 1000;
+    shard.settleMemory();
     if (shard.dirty != dirtyBefore) {
       effects.verbatim(db.id, argv); // unless the handler recorded a rewrite
     }

@@ -65,6 +65,10 @@ public final class ShardVerticle extends VerticleBase {
     return shard;
   }
 
+  Kiln kiln() {
+    return kiln;
+  }
+
   /** Runs {@code task} on this shard's event loop. */
   public void execute(Runnable task) {
     context.runOnContext(v -> task.run());
@@ -316,6 +320,7 @@ public final class ShardVerticle extends VerticleBase {
     Config config = kiln.config();
     shard = new Shard(index, config.getInt("databases"));
     watchHotDirectives(config);
+    maxMemory = new MaxMemory(this, config);
     capture = new CaptureEngine(shard, vertx);
     kiln.persistence().capture = capture;
     snapshotter = new Snapshotter(kiln, shard, capture);
@@ -329,7 +334,6 @@ public final class ShardVerticle extends VerticleBase {
     scheduleCron();
     watchConfig(config);
     watchAppendfsync();
-    Info.HostFacts.markStartup();
     refreshHostFacts();
     hostTimer = vertx.setPeriodic(1000, id -> refreshHostFacts());
     pinEventLoop(config.getString("server_cpulist"));
@@ -542,12 +546,30 @@ public final class ShardVerticle extends VerticleBase {
   /** min-replicas-to-write asks for replicas (Kiln has none): writes are refused. */
   private volatile boolean writesNeedReplicas;
 
-  /** maxmemory under noeviction (0: no limit to enforce): see {@link MaxMemory}. */
-  private volatile long oomLimit;
+  /** maxmemory and eviction for this shard. */
+  private MaxMemory maxMemory;
 
-  /** True when maxmemory (noeviction) is exceeded: denyoom commands get Redis's OOM. */
+  /**
+   * Before a command: evicts keys when used memory is above maxmemory ({@link MaxMemory});
+   * true when it stays above with nothing left to evict (denyoom commands then get OOM).
+   */
+  public boolean evictBeforeCommand() {
+    return maxMemory.beforeCommand();
+  }
+
+  /** What the last {@link #evictBeforeCommand} found: scripts judge their writes by it. */
   public boolean outOfMemory() {
-    return MaxMemory.over(oomLimit);
+    return maxMemory.failed();
+  }
+
+  /** Microseconds spent over maxmemory: {total, current stretch} (INFO stats). */
+  public long[] evictionExceededMicros() {
+    return maxMemory.exceededMicros();
+  }
+
+  /** Redis's used_memory as Kiln counts it (see {@link MaxMemory}); any thread. */
+  public static long usedMemory(Kiln kiln) {
+    return MaxMemory.used(kiln);
   }
 
   /** True while min-replicas-to-write (and min-replicas-max-lag) are set: NOREPLICAS. */
@@ -563,13 +585,10 @@ public final class ShardVerticle extends VerticleBase {
       latencyMonitorThreshold = cfg.getLong("latency-monitor-threshold");
       writesNeedReplicas = cfg.getLong("min-replicas-to-write") > 0
           && cfg.getLong("min-replicas-max-lag") > 0;
-      oomLimit = cfg.getString("maxmemory-policy").equals("noeviction")
-          ? cfg.getLong("maxmemory") : 0;
     };
     refresh.accept(config);
     for (String name : List.of("slowlog-log-slower-than", "slowlog-max-len", "latency-tracking",
-        "latency-monitor-threshold", "min-replicas-to-write", "min-replicas-max-lag",
-        "maxmemory", "maxmemory-policy")) {
+        "latency-monitor-threshold", "min-replicas-to-write", "min-replicas-max-lag")) {
       config.onChange(name, refresh);
     }
   }

@@ -1,6 +1,7 @@
 package io.kiln.types;
 
 import io.kiln.keyspace.Dict;
+import io.kiln.keyspace.Footprint;
 import io.kiln.rdb.RdbValue;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -241,6 +242,19 @@ public final class HashValue implements RedisValue {
     table = t;
     lp = null;
     count = 0;
+  }
+
+  @Override
+  public long memoryUsage(int samples) {
+    if (table == null) {
+      // Redis's listpack: a 7-byte frame, and a back-length byte per field and per value
+      return Footprint.packed(lp.length + 2L * count + 7);
+    }
+    long[] sum = {0};
+    int seen = table.visitFirst(samples, n -> sum[0] += Footprint.DICT_ENTRY
+        + Footprint.sds(n.key.length) + Footprint.sds(n.value.length));
+    return Footprint.OBJECT + Footprint.dict(table.slots())
+        + Footprint.scaled(sum[0], seen, table.size());
   }
 
   @Override

@@ -21,6 +21,14 @@ public interface RedisValue {
   /** True once the last element is gone: the key must then be deleted, as Redis does. */
   boolean isEmpty();
 
+  /**
+   * What this value costs in Redis's memory model ({@link io.kiln.keyspace.Footprint}): the
+   * object, its encoding and its elements, a large collection estimated from its first
+   * {@code samples} elements (0: all), as Redis's MEMORY USAGE. Cheap for the default sample:
+   * the keyspace calls it after each write to the value.
+   */
+  long memoryUsage(int samples);
+
   /** An independent copy for COPY. */
   RedisValue deepCopy();
 

@@ -1,6 +1,7 @@
 package io.kiln.types;
 
 import io.kiln.keyspace.Dict;
+import io.kiln.keyspace.Footprint;
 import io.kiln.rdb.RdbValue;
 import io.kiln.resp.Numbers;
 import java.nio.charset.StandardCharsets;
@@ -239,6 +240,18 @@ public final class SetValue implements RedisValue {
     forEach(m -> t.addNodeIfAbsent(m, null));
     table = t;
     ints = null;
+  }
+
+  @Override
+  public long memoryUsage(int samples) {
+    if (table == null) {
+      return Footprint.packed(8 + ints.length); // intset: encoding and length, then the integers
+    }
+    long[] sum = {0};
+    int seen = table.visitFirst(samples,
+        n -> sum[0] += Footprint.DICT_ENTRY + Footprint.sds(n.key.length));
+    return Footprint.OBJECT + Footprint.dict(table.slots())
+        + Footprint.scaled(sum[0], seen, table.size());
   }
 
   @Override

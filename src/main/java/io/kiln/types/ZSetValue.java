@@ -1,6 +1,7 @@
 package io.kiln.types;
 
 import io.kiln.keyspace.Dict;
+import io.kiln.keyspace.Footprint;
 import io.kiln.rdb.RdbValue;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -497,6 +498,15 @@ public final class ZSetValue implements RedisValue {
   }
 
   // ---- RedisValue ----
+
+  @Override
+  public long memoryUsage(int samples) {
+    if (sl == null) {
+      // Redis's listpack: a 7-byte frame, a back-length byte per member and per score
+      return Footprint.packed(lp.length + 2L * lpCount + 7);
+    }
+    return Footprint.OBJECT + sl.memoryUsage(samples);
+  }
 
   @Override
   public ZSetValue deepCopy() {

@@ -1,6 +1,7 @@
 package io.kiln.types;
 
 import io.kiln.keyspace.Dict;
+import io.kiln.keyspace.Footprint;
 import java.util.Arrays;
 import java.util.concurrent.ThreadLocalRandom;
 
@@ -71,6 +72,24 @@ final class ZSkipList {
   private Node tail;
   private int length;
   private int level = 1;
+
+  /**
+   * Redis's cost of a skiplist-encoded sorted set past its object header: the zset, skiplist and
+   * dict structs, the dict's buckets, the 32-level header node, and per element (estimated from
+   * the first {@code samples}, 0: all) its member's sds, its dict entry and its node.
+   */
+  long memoryUsage(int samples) {
+    long sum = 0;
+    int seen = 0;
+    for (Node n = header.next0; n != null && (samples <= 0 || seen < samples); n = n.next0) {
+      int level = n.up == null ? 1 : n.up.length + 1;
+      sum += Footprint.sds(n.member.length) + Footprint.DICT_ENTRY
+          + Footprint.alloc(24 + 16L * level);
+      seen++;
+    }
+    return 16 + 32 + Footprint.dict(dict.slots()) + Footprint.alloc(24 + 16L * MAX_LEVEL)
+        + Footprint.scaled(sum, seen, length);
+  }
 
   int size() {
     return length;
