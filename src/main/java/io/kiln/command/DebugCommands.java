@@ -338,6 +338,11 @@ public final class DebugCommands {
         encoding = b.length <= 44 ? "embstr" : "raw";
         serialized = lengthPrefix(b.length) + b.length;
       }
+    } else if (n.value instanceof io.kiln.types.RedisValue v) {
+      encoding = v.encoding();
+      // the value's RDB encoding: DUMP's payload less its type byte, version and checksum
+      serialized = io.kiln.rdb.Dump.serialize(v.toRdb(),
+          new io.kiln.rdb.RdbWriter.Options().compression(false)).length - 11;
     }
     int lru = n.lru;
     long idle = Math.max(0, c.shard.lruClock() - lru);

@@ -366,7 +366,7 @@ public final class HashCommands {
       // few picks from a large table: draw random entries until enough distinct ones
       Dict<byte[]> picked = new Dict<>();
       while (picked.size() < count) {
-        Dict.Node<byte[]> n = h.table().randomNode(c.shard.random());
+        Dict.Node<byte[]> n = h.table().fairRandomNode(c.shard.random());
         picked.addNodeIfAbsent(n.key, n.value);
       }
       picked.forEach(n -> writePick(c, n.key, n.value, withValues, pairs));
@@ -411,7 +411,7 @@ public final class HashCommands {
   private static byte[][] randomEntry(Client c, HashValue h) {
     Dict<byte[]> t = h.table();
     if (t != null) {
-      Dict.Node<byte[]> n = t.randomNode(c.shard.random());
+      Dict.Node<byte[]> n = t.fairRandomNode(c.shard.random());
       return new byte[][] {n.key, n.value};
     }
     byte[][][] all = h.entries();

@@ -436,7 +436,7 @@ public final class Db {
 
   public Dict.Node<Object> randomNode() {
     for (int tries = 0; tries < 100; tries++) {
-      Dict.Node<Object> n = keys.randomNode(shard.random());
+      Dict.Node<Object> n = keys.fairRandomNode(shard.random());
       if (n == null) {
         return null;
       }

@@ -317,6 +317,42 @@ public final class Dict<V> {
         return pick;
     }
 
+    /** Nodes {@link #fairRandomNode} draws among (Redis's GETFAIR_NUM_ENTRIES). */
+    private static final int FAIR_SAMPLE = 15;
+
+    /**
+     * A random node drawn more evenly than {@link #randomNode}, as Redis's dictGetFairRandomKey: collects up to
+     * {@value #FAIR_SAMPLE} nodes from consecutive buckets after a random one (every node, in a small dict) and
+     * picks one of them uniformly, so that a node sharing its bucket is not less likely (HRANDFIELD, SRANDMEMBER,
+     * RANDOMKEY). Null if empty.
+     */
+    @SuppressWarnings("unchecked")
+    public Node<V> fairRandomNode(RandomGenerator rnd) {
+        int want = Math.min(FAIR_SAMPLE, size());
+        if (want == 0) {
+            return null;
+        }
+        rehash(1);
+        Node<V>[] found = new Node[want];
+        int n = 0;
+        int cap0 = capacity(t0);
+        int cap1 = t1 == null ? 0 : capacity(t1);
+        int span = Math.max(cap0, cap1);
+        int idx = rnd.nextInt(span);
+        for (int step = 0; n < want && step < want * 10; step++, idx = (idx + 1) % span) {
+            for (int table = 0; table < 2 && n < want; table++) {
+                Node<V>[][] t = table == 0 ? t0 : t1;
+                if (t == null || (table == 0 && idx % cap0 < rehashIdx)) {
+                    continue;
+                }
+                for (Node<V> e = head(t, idx % capacity(t)); e != null && n < want; e = e.next) {
+                    found[n++] = e;
+                }
+            }
+        }
+        return n == 0 ? randomNode(rnd) : found[rnd.nextInt(n)];
+    }
+
     /**
      * One call of a Redis-compatible SCAN. Start with cursor 0; each call visits every node of one or more buckets
      * and returns the cursor to pass next, or 0 when the scan is complete.

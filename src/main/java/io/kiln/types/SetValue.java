@@ -155,7 +155,7 @@ public final class SetValue implements RedisValue {
   /** A uniformly random member (nearly, for the table), or null when empty. */
   public byte[] random(RandomGenerator rnd) {
     if (table != null) {
-      Dict.Node<Object> n = table.randomNode(rnd);
+      Dict.Node<Object> n = table.fairRandomNode(rnd);
       return n == null ? null : n.key;
     }
     int n = size();
