@@ -7,19 +7,23 @@ import java.util.Arrays;
  * from then on: Kiln's counterpart of Redis's greedy sds. Other strings stay exact-length
  * {@code byte[]}s; every reader of a string handles both ({@code io.kiln.command.Strs}).
  *
- * <p>Representation: the bytes live in chunks of {@link #CHUNK} (1 MiB). A string of up to one
+ * <p>Representation: the bytes live in chunks of {@link #CHUNK} (256 KiB). A string of up to one
  * chunk is one array whose capacity doubles as it grows, as sdsMakeRoomFor doubles below 1 MB;
- * past that every chunk but the last is full, and growing adds a chunk of 1 MiB, as sds adds
- * 1 MB. Java cannot realloc, so a contiguous buffer would have to be copied whole at each growth
- * step (a stall proportional to the value: 40-250 ms at 512 MB) or grown geometrically (up to
- * 2x the memory); chunks make an append at the end cost only the bytes appended (plus, below
- * 1 MiB, one copy of at most 1 MiB per doubling), never copy a large value, and bound the slack
- * at 1 MiB: a 512 MB value costs 512 MB. Bytes at and past {@link #length()} are always zero.
+ * past that every chunk but the last is full, and growing adds a chunk, as sds adds 1 MB. Java
+ * cannot realloc, so a contiguous buffer would have to be copied whole at each growth step (a
+ * stall proportional to the value: 40-250 ms at 512 MB) or grown geometrically (up to 2x the
+ * memory, and still a full copy now and then); chunks make an append at the end cost only the
+ * bytes appended (plus, below one chunk, a copy of at most 256 KiB per doubling), never copy a
+ * large value, and bound the slack at one chunk: a 512 MB value costs 512 MB. 256 KiB rather than
+ * sds's 1 MB: G1 allocates an array over half a region (regions are 1 MiB on heaps under 4 GB)
+ * as a humongous object in whole regions of its own, so a chunk of 1 MiB plus its header would
+ * take two regions, twice its size; 256 KiB is under half of any region. Bytes at and past
+ * {@link #length()} are always zero.
  *
  * <p>Snapshots ({@link #capture}): a capture is a frozen view sharing the chunks; the live string
  * remembers its last view. A write past the view's length changes nothing the view reads (an
  * append, even into the view's last chunk), so it goes in place; a write below it first copies
- * each chunk it touches that the view still shares (at most 1 MiB each, once per capture),
+ * each chunk it touches that the view still shares (at most one chunk each, once per capture),
  * unless the snapshot writer has {@link #release}d the view. A view is read on the writer's
  * thread: bytes it reads are never written after the capture, and the release is a volatile
  * write, so a later in-place write is ordered after the writer's last read.
@@ -27,7 +31,7 @@ import java.util.Arrays;
  * <p>A live string is owned by its shard's event loop; not thread-safe.
  */
 public final class GrowableString {
-  public static final int CHUNK_SHIFT = 20;
+  public static final int CHUNK_SHIFT = 18;
   public static final int CHUNK = 1 << CHUNK_SHIFT;
 
   private byte[][] chunks;
@@ -172,7 +176,7 @@ public final class GrowableString {
     if (last.length < CHUNK) {
       int want = need > count ? CHUNK : newLen - ((count - 1) << CHUNK_SHIFT);
       if (want > last.length) {
-        // below 1 MiB the capacity doubles (sdsMakeRoomFor); the old array stays intact for a
+        // below a chunk the capacity doubles (sdsMakeRoomFor); the old array stays intact for a
         // view that may share it
         int cap = need > count ? CHUNK : (int) Math.min(CHUNK, 2L * want);
         chunks[count - 1] = Arrays.copyOf(last, cap);

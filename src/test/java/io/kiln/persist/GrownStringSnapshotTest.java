@@ -23,7 +23,7 @@ class GrownStringSnapshotTest {
   @TempDir
   Path dir;
 
-  /** 2.5 MiB over three chunks, built by 40 APPENDs of 64 KiB. */
+  /** 2.5 MiB over ten chunks, built by 40 APPENDs of 64 KiB. */
   private static String grow(RespClient c, String key) {
     StringBuilder all = new StringBuilder();
     StringBuilder pipeline = new StringBuilder();
