@@ -50,7 +50,7 @@ public final class Args {
 
   /** True when {@code v} holds another type than string (the caller then replies WRONGTYPE). */
   public static boolean notString(Object v) {
-    return v != null && !(v instanceof byte[]);
+    return v != null && !Strs.isString(v);
   }
 
   /**

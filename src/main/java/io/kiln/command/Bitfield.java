@@ -4,6 +4,7 @@ import io.kiln.keyspace.Dict;
 import io.kiln.keyspace.Notify;
 import io.kiln.resp.Numbers;
 import io.kiln.server.Client;
+import io.kiln.types.GrowableString;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -92,7 +93,7 @@ final class Bitfield {
       j += code == GET ? 2 : 3;
     }
 
-    byte[] s;
+    Object s; // byte[] or GrowableString
     Dict.Node<Object> node = null;
     if (readonly) {
       Object v = c.db().get(argv[1]);
@@ -100,7 +101,7 @@ final class Bitfield {
         c.error(Errors.WRONGTYPE);
         return;
       }
-      s = (byte[]) v;
+      s = v;
     } else {
       if (readonlyCommand) {
         c.error("ERR BITFIELD_RO only supports the GET subcommand");
@@ -110,7 +111,9 @@ final class Bitfield {
       if (node == null) {
         return;
       }
-      s = (byte[]) node.value; // a fresh copy owned by this command: safe to write into
+      // a fresh copy owned by this command, or a grown string whose writes copy what a snapshot
+      // still shares: safe to write into
+      s = node.value;
     }
 
     c.out.array(ops.size());
@@ -141,7 +144,7 @@ final class Bitfield {
   private static final String TYPE_ERROR = "ERR Invalid bitfield type. Use something like i16 u8."
       + " Note that u64 is not supported but i64 is.";
 
-  private static Long signedOp(Op op, long oldval, byte[] s) {
+  private static Long signedOp(Op op, long oldval, Object s) {
     long[] wrapped = new long[1];
     int overflow;
     long newval;
@@ -165,7 +168,7 @@ final class Bitfield {
     return retval;
   }
 
-  private static Long unsignedOp(Op op, long oldval, byte[] s) {
+  private static Long unsignedOp(Op op, long oldval, Object s) {
     long[] wrapped = new long[1];
     int overflow;
     long newval;
@@ -258,12 +261,13 @@ final class Bitfield {
   }
 
   /** The {@code bits}-bit unsigned field at bit {@code offset}; bits past the end read as 0. */
-  static long read(byte[] s, long offset, int bits) {
+  static long read(Object s, long offset, int bits) {
     long v = 0;
+    int len = Strs.length(s);
     for (int i = 0; i < bits; i++) {
       long p = offset + i;
       long byteIdx = p >> 3;
-      int bit = s != null && byteIdx < s.length ? (s[(int) byteIdx] >> (7 - (int) (p & 7))) & 1 : 0;
+      int bit = byteIdx < len ? (Strs.byteAt(s, (int) byteIdx) >> (7 - (int) (p & 7))) & 1 : 0;
       v = (v << 1) | bit;
     }
     return v;
@@ -277,15 +281,18 @@ final class Bitfield {
   }
 
   /** Writes the low {@code bits} bits of {@code v} at bit {@code offset} (the array is big enough). */
-  static void write(byte[] s, long offset, int bits, long v) {
+  static void write(Object s, long offset, int bits, long v) {
     for (int i = 0; i < bits; i++) {
       long p = offset + i;
       int idx = (int) (p >> 3);
       int mask = 1 << (7 - (int) (p & 7));
-      if (((v >>> (bits - 1 - i)) & 1) != 0) {
-        s[idx] |= (byte) mask;
+      boolean one = ((v >>> (bits - 1 - i)) & 1) != 0;
+      if (s instanceof byte[] b) {
+        b[idx] = (byte) (one ? b[idx] | mask : b[idx] & ~mask);
       } else {
-        s[idx] &= (byte) ~mask;
+        GrowableString g = (GrowableString) s;
+        int cur = g.byteAt(idx);
+        g.setByte(idx, (byte) (one ? cur | mask : cur & ~mask));
       }
     }
   }

@@ -5,6 +5,7 @@ import io.kiln.keyspace.Dict;
 import io.kiln.keyspace.Notify;
 import io.kiln.resp.Numbers;
 import io.kiln.server.Client;
+import io.kiln.types.GrowableString;
 import java.util.Arrays;
 
 /**
@@ -52,7 +53,8 @@ public final class BitmapCommands {
 
   /**
    * The string at {@code key} grown (zero padded) to hold bit {@code maxBit}, created if absent;
-   * the node is returned with its value already replaced by the grown copy. Null after a
+   * the node is returned with its value already replaced by the grown copy (or, for a long one, a
+   * {@link GrowableString} grown in place, to write into with its own methods). Null after a
    * WRONGTYPE error. {@code grown[0]} tells whether the key was created or lengthened.
    */
   static Dict.Node<Object> stringForBitWrite(Client c, byte[] key, long maxBit, boolean[] grown) {
@@ -64,12 +66,18 @@ public final class BitmapCommands {
       grown[0] = true;
       return db.node(key);
     }
-    if (!(n.value instanceof byte[] old)) {
+    if (!Strs.isString(n.value)) {
       c.error(Errors.WRONGTYPE);
       return null;
     }
-    grown[0] = old.length < need;
-    db.replace(n, Arrays.copyOf(old, Math.max(old.length, need)));
+    int oldLen = Strs.length(n.value);
+    grown[0] = oldLen < need;
+    int newLen = Math.max(oldLen, need);
+    if (Strs.writeInPlace(n.value, newLen)) {
+      Strs.growable(db, n).growTo(newLen);
+    } else {
+      db.replace(n, Arrays.copyOf((byte[]) n.value, newLen));
+    }
     return n;
   }
 
@@ -85,27 +93,30 @@ public final class BitmapCommands {
     }
     Db db = c.db();
     Dict.Node<Object> n = db.node(argv[1]);
-    if (n != null && !(n.value instanceof byte[])) {
+    if (n != null && !Strs.isString(n.value)) {
       c.error(Errors.WRONGTYPE);
       return;
     }
     int byteIdx = (int) (off >> 3);
     int mask = 1 << (7 - (int) (off & 7));
-    byte[] old = n == null ? null : (byte[]) n.value;
-    int oldBit = old != null && byteIdx < old.length ? (old[byteIdx] & mask) : 0;
-    boolean grows = old == null || byteIdx >= old.length;
+    Object old = n == null ? null : n.value;
+    int oldLen = Strs.length(old);
+    int oldByte = old != null && byteIdx < oldLen ? Strs.byteAt(old, byteIdx) : 0;
+    int oldBit = oldByte & mask;
+    boolean grows = old == null || byteIdx >= oldLen;
     if (grows || (oldBit != 0) != (on == 1)) {
-      byte[] nv = Arrays.copyOf(old == null ? new byte[0] : old,
-          Math.max(old == null ? 0 : old.length, byteIdx + 1));
-      if (on == 1) {
-        nv[byteIdx] |= (byte) mask;
+      byte nb = (byte) (on == 1 ? oldByte | mask : oldByte & ~mask);
+      if (n != null && Strs.writeInPlace(old, Math.max(oldLen, byteIdx + 1))) {
+        Strs.growable(db, n).setByte(byteIdx, nb); // in place: no copy of the string
       } else {
-        nv[byteIdx] &= (byte) ~mask;
-      }
-      if (n == null) {
-        db.set(argv[1], nv, false);
-      } else {
-        db.replace(n, nv);
+        byte[] nv = Arrays.copyOf(old == null ? new byte[0] : (byte[]) old,
+            Math.max(oldLen, byteIdx + 1));
+        nv[byteIdx] = nb;
+        if (n == null) {
+          db.set(argv[1], nv, false);
+        } else {
+          db.replace(n, nv);
+        }
       }
       c.shard.dirty++;
       db.notify(Notify.STRING, "setbit", argv[1]);
@@ -123,11 +134,10 @@ public final class BitmapCommands {
       c.error(Errors.WRONGTYPE);
       return;
     }
-    byte[] s = (byte[]) v;
     long byteIdx = off >> 3;
     int bit = 0;
-    if (s != null && byteIdx < s.length) {
-      bit = (s[(int) byteIdx] >> (7 - (int) (off & 7))) & 1;
+    if (v != null && byteIdx < Strs.length(v)) {
+      bit = (Strs.byteAt(v, (int) byteIdx) >> (7 - (int) (off & 7))) & 1;
     }
     c.out.integer(bit);
   }
@@ -158,10 +168,11 @@ public final class BitmapCommands {
       c.out.integer(0);
       return;
     }
-    if (!(v instanceof byte[] s)) {
+    if (!Strs.isString(v)) {
       c.error(Errors.WRONGTYPE);
       return;
     }
+    int slen = Strs.length(v);
     long startBit;
     long endBit;
     if (argv.length == 4 || argv.length == 5) {
@@ -184,7 +195,7 @@ public final class BitmapCommands {
           return;
         }
       }
-      long[] r = clampRange(st, en, isBit ? (long) s.length << 3 : s.length);
+      long[] r = clampRange(st, en, isBit ? (long) slen << 3 : slen);
       if (r[0] > r[1]) {
         c.out.integer(0);
         return;
@@ -192,17 +203,52 @@ public final class BitmapCommands {
       startBit = isBit ? r[0] : r[0] << 3;
       endBit = isBit ? r[1] : (r[1] << 3) + 7;
     } else if (argv.length == 2) {
-      if (s.length == 0) {
+      if (slen == 0) {
         c.out.integer(0);
         return;
       }
       startBit = 0;
-      endBit = ((long) s.length << 3) - 1;
+      endBit = ((long) slen << 3) - 1;
     } else {
       c.error(Errors.SYNTAX);
       return;
     }
-    c.out.integer(countBits(s, startBit, endBit));
+    c.out.integer(countBits(v, startBit, endBit));
+  }
+
+  /** Bits per chunk of a {@link GrowableString}, as a shift. */
+  private static final int CHUNK_BITS = GrowableString.CHUNK_SHIFT + 3;
+
+  /** Number of set bits in bits [from, to] (inclusive) of a string, chunk by chunk if grown. */
+  private static long countBits(Object v, long from, long to) {
+    if (v instanceof byte[] s) {
+      return countBits(s, from, to);
+    }
+    GrowableString g = (GrowableString) v;
+    long count = 0;
+    for (int k = (int) (from >>> CHUNK_BITS); k <= (int) (to >>> CHUNK_BITS); k++) {
+      long base = (long) k << CHUNK_BITS;
+      long hi = Math.min(to, base + ((long) g.chunkLength(k) << 3) - 1);
+      count += countBits(g.chunk(k), Math.max(from, base) - base, hi - base);
+    }
+    return count;
+  }
+
+  /** First position in bits [from, to] of a string holding {@code bit}, or -1. */
+  private static long findBit(Object v, long from, long to, int bit) {
+    if (v instanceof byte[] s) {
+      return findBit(s, from, to, bit);
+    }
+    GrowableString g = (GrowableString) v;
+    for (int k = (int) (from >>> CHUNK_BITS); k <= (int) (to >>> CHUNK_BITS); k++) {
+      long base = (long) k << CHUNK_BITS;
+      long hi = Math.min(to, base + ((long) g.chunkLength(k) << 3) - 1);
+      long p = findBit(g.chunk(k), Math.max(from, base) - base, hi - base, bit);
+      if (p >= 0) {
+        return base + p;
+      }
+    }
+    return -1;
   }
 
   /** Number of set bits in bits [from, to] (inclusive) of {@code s}. */
@@ -245,10 +291,11 @@ public final class BitmapCommands {
       c.out.integer(bit == 1 ? -1 : 0);
       return;
     }
-    if (!(v instanceof byte[] s)) {
+    if (!Strs.isString(v)) {
       c.error(Errors.WRONGTYPE);
       return;
     }
+    int slen = Strs.length(v);
     boolean endGiven = false;
     long startBit;
     long endBit;
@@ -267,7 +314,7 @@ public final class BitmapCommands {
           return;
         }
       }
-      long len = isBit ? (long) s.length << 3 : s.length;
+      long len = isBit ? (long) slen << 3 : slen;
       long en;
       if (argv.length >= 5) {
         Long e = Numbers.toLong(argv[4]);
@@ -288,17 +335,17 @@ public final class BitmapCommands {
       startBit = isBit ? r[0] : r[0] << 3;
       endBit = isBit ? r[1] : (r[1] << 3) + 7;
     } else if (argv.length == 3) {
-      if (s.length == 0) {
+      if (slen == 0) {
         c.out.integer(-1);
         return;
       }
       startBit = 0;
-      endBit = ((long) s.length << 3) - 1;
+      endBit = ((long) slen << 3) - 1;
     } else {
       c.error(Errors.SYNTAX);
       return;
     }
-    long pos = findBit(s, startBit, endBit, bit);
+    long pos = findBit(v, startBit, endBit, bit);
     if (pos < 0) {
       // Looking for a clear bit with no end given: the string continues with zeros.
       pos = bit == 0 && !endGiven ? endBit + 1 : -1;
@@ -353,7 +400,7 @@ public final class BitmapCommands {
         c.error(Errors.WRONGTYPE);
         return;
       }
-      src[i] = v == null ? new byte[0] : (byte[]) v;
+      src[i] = v == null ? new byte[0] : Strs.bytes(v);
       maxLen = Math.max(maxLen, src[i].length);
     }
     byte[] dest = argv[2];

@@ -338,6 +338,9 @@ public final class DebugCommands {
         encoding = b.length <= 44 ? "embstr" : "raw";
         serialized = lengthPrefix(b.length) + b.length;
       }
+    } else if (n.value instanceof io.kiln.types.GrowableString g) {
+      encoding = "raw";
+      serialized = lengthPrefix(g.length()) + g.length();
     } else if (n.value instanceof io.kiln.types.RedisValue v) {
       encoding = v.encoding();
       // the value's RDB encoding: DUMP's payload less its type byte, version and checksum
@@ -384,9 +387,9 @@ public final class DebugCommands {
 
   /** Mixes the value's type and contents into {@code d}, then its TTL marker. */
   static void valueDigest(byte[] d, Dict.Node<Object> n) {
-    if (n.value instanceof byte[] b) {
+    if (Strs.isString(n.value)) {
       mix(d, new byte[] {0, 0, 0, 0}); // type string
-      mix(d, b);
+      mix(d, Strs.bytes(n.value));
     } else if (n.value instanceof io.kiln.types.SetValue set) {
       mix(d, new byte[] {0, 0, 0, 2}); // type set: members xored in, order-free
       set.forEach(m -> xorSha(d, m));

@@ -36,11 +36,11 @@ public final class HyperLogLogCommands {
 
   /** True when {@code v} is a valid HLL string; otherwise replies the error and returns false. */
   private static boolean checkHll(Client c, Object v) {
-    if (!(v instanceof byte[] s)) {
+    if (!Strs.isString(v)) {
       c.error(Errors.WRONGTYPE);
       return false;
     }
-    if (!HyperLogLog.isHll(s)) {
+    if (!HyperLogLog.isHll(Strs.bytes(v))) {
       c.error(NOT_HLL);
       return false;
     }
@@ -60,7 +60,7 @@ public final class HyperLogLogCommands {
       if (!checkHll(c, n.value)) {
         return;
       }
-      sketch = new HyperLogLog.Sketch((byte[]) n.value);
+      sketch = new HyperLogLog.Sketch(Strs.bytes(n.value));
     }
     long sparseMax = sparseMax(c);
     int raised = 0;
@@ -109,7 +109,7 @@ public final class HyperLogLogCommands {
         if (!checkHll(c, v)) {
           return;
         }
-        if (!HyperLogLog.mergeInto(max, (byte[]) v)) {
+        if (!HyperLogLog.mergeInto(max, Strs.bytes(v))) {
           c.error(CORRUPT);
           return;
         }
@@ -125,7 +125,7 @@ public final class HyperLogLogCommands {
     if (!checkHll(c, v)) {
       return;
     }
-    byte[] hll = (byte[]) v;
+    byte[] hll = Strs.bytes(v);
     if (HyperLogLog.cacheValid(hll)) {
       c.out.integer(HyperLogLog.cachedCount(hll));
       return;
@@ -152,7 +152,7 @@ public final class HyperLogLogCommands {
       if (!checkHll(c, v)) {
         return;
       }
-      byte[] hll = (byte[]) v;
+      byte[] hll = Strs.bytes(v);
       dense |= HyperLogLog.encoding(hll) == HyperLogLog.DENSE;
       if (!HyperLogLog.mergeInto(max, hll)) {
         c.error(CORRUPT);
@@ -162,7 +162,7 @@ public final class HyperLogLogCommands {
     byte[] key = argv[1];
     Dict.Node<Object> n = db.node(key);
     HyperLogLog.Sketch sketch = n == null ? HyperLogLog.Sketch.empty()
-        : new HyperLogLog.Sketch((byte[]) n.value);
+        : new HyperLogLog.Sketch(Strs.bytes(n.value));
     if (dense && !sketch.toDense()) {
       // unreachable in practice: the destination was validated by the merge above
       c.error(CORRUPT);
@@ -198,7 +198,7 @@ public final class HyperLogLogCommands {
     if (!checkHll(c, n.value)) {
       return;
     }
-    byte[] hll = (byte[]) n.value;
+    byte[] hll = Strs.bytes(n.value);
     byte[] sub = argv[1];
     if (Args.is(sub, "getreg")) {
       if (HyperLogLog.encoding(hll) == HyperLogLog.SPARSE) {

@@ -6,6 +6,7 @@ import io.kiln.keyspace.Dict;
 import io.kiln.keyspace.Notify;
 import io.kiln.resp.Numbers;
 import io.kiln.server.Client;
+import io.kiln.types.GrowableString;
 import io.kiln.types.RedisValue;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -64,7 +65,7 @@ public final class KeyCommands {
     if (v == null) {
       return "none";
     }
-    if (v instanceof byte[]) {
+    if (Strs.isString(v)) {
       return "string";
     }
     if (v instanceof RedisValue tv) {
@@ -81,6 +82,9 @@ public final class KeyCommands {
       }
       return b.length <= EMBSTR_LIMIT ? "embstr" : "raw";
     }
+    if (v instanceof GrowableString) {
+      return "raw"; // longer than any int or embstr
+    }
     return ((RedisValue) v).encoding();
   }
 
@@ -88,6 +92,9 @@ public final class KeyCommands {
   public static Object copyValue(Object v) {
     if (v instanceof byte[] s) {
       return s.clone();
+    }
+    if (v instanceof GrowableString g) {
+      return g.copy();
     }
     return ((RedisValue) v).deepCopy();
   }

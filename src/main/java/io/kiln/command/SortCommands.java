@@ -383,7 +383,7 @@ public final class SortCommands {
     if (field != null) {
       return o instanceof HashValue h ? h.get(field) : null;
     }
-    return o instanceof byte[] b ? b : null;
+    return Strs.bytes(o);
   }
 
   /** strstr(s + from, "->") on the C string: the index of the arrow, or -1. */

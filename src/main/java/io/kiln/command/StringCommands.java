@@ -6,6 +6,7 @@ import io.kiln.keyspace.Dict;
 import io.kiln.keyspace.Notify;
 import io.kiln.resp.Numbers;
 import io.kiln.server.Client;
+import io.kiln.types.GrowableString;
 import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
@@ -13,7 +14,9 @@ import java.util.Arrays;
 /**
  * The string family: GET, SET and friends, counters, ranges, LCS. Values are byte arrays that
  * belong to their key; a write of the same length may overwrite one in place ({@code Db}), so a
- * reply is written out before the value is replaced. Relative expiry times are turned into
+ * reply is written out before the value is replaced. APPEND and SETRANGE past
+ * {@code Db.IN_PLACE_MAX} bytes turn the value into a {@link GrowableString} written in place
+ * (amortized growth, as Redis's sds): readers go through {@link Strs}. Relative expiry times are turned into
  * absolute milliseconds before they reach the keyspace. Event loop.
  */
 public final class StringCommands {
@@ -147,7 +150,7 @@ public final class StringCommands {
       c.error(Errors.WRONGTYPE);
       return;
     }
-    c.out.bulk((byte[]) v);
+    Strs.bulk(c.out, v);
   }
 
   static void set(Client c, byte[][] argv) {
@@ -179,7 +182,7 @@ public final class StringCommands {
         c.error(Errors.WRONGTYPE);
         return;
       }
-      c.out.bulk((byte[]) old);
+      Strs.bulk(c.out, old);
     }
     boolean found = db.node(key) != null;
     if (((flags & NX) != 0 && found) || ((flags & XX) != 0 && !found)) {
@@ -235,7 +238,7 @@ public final class StringCommands {
       c.error(Errors.WRONGTYPE);
       return;
     }
-    c.out.bulk((byte[]) old);
+    Strs.bulk(c.out, old);
     db.set(argv[1], argv[2], false);
     c.shard.dirty++;
     c.shard.effects.rewrite(db.id, Effects.SET, argv[1], argv[2]);
@@ -253,7 +256,7 @@ public final class StringCommands {
       c.error(Errors.WRONGTYPE);
       return;
     }
-    c.out.bulk((byte[]) v);
+    Strs.bulk(c.out, v);
     db.delete(argv[1]);
     c.shard.dirty++;
     c.shard.effects.rewrite(db.id, Effects.DEL, argv[1]);
@@ -283,7 +286,7 @@ public final class StringCommands {
         return;
       }
     }
-    c.out.bulk((byte[]) v);
+    Strs.bulk(c.out, v);
     if ((o.flags & (EXAT | PXAT)) != 0 && at <= c.shard.now() && !c.shard.replaying) {
       db.delete(argv[1]);
       c.shard.dirty++;
@@ -308,7 +311,7 @@ public final class StringCommands {
     Db db = c.db();
     for (int i = 1; i < argv.length; i++) {
       Object v = db.get(argv[i]);
-      c.out.bulk(v instanceof byte[] b ? b : null);
+      Strs.bulk(c.out, Strs.isString(v) ? v : null);
     }
   }
 
@@ -366,17 +369,26 @@ public final class StringCommands {
       db.set(argv[1], argv[2], false);
       total = argv[2].length;
     } else {
-      if (!(n.value instanceof byte[] old)) {
+      if (!Strs.isString(n.value)) {
         c.error(Errors.WRONGTYPE);
         return;
       }
-      if (!checkStringLength(c, old.length, argv[2].length)) {
+      int oldLen = Strs.length(n.value);
+      if (!checkStringLength(c, oldLen, argv[2].length)) {
         return;
       }
-      byte[] nv = Arrays.copyOf(old, old.length + argv[2].length);
-      System.arraycopy(argv[2], 0, nv, old.length, argv[2].length);
-      db.replace(n, nv);
-      total = nv.length;
+      if (Strs.writeInPlace(n.value, (long) oldLen + argv[2].length)) {
+        // amortized: the grown string has room, or gets a chunk; no copy of what is there
+        GrowableString g = Strs.growable(db, n);
+        g.write(oldLen, argv[2], 0, argv[2].length);
+        total = g.length();
+      } else {
+        byte[] old = (byte[]) n.value;
+        byte[] nv = Arrays.copyOf(old, old.length + argv[2].length);
+        System.arraycopy(argv[2], 0, nv, old.length, argv[2].length);
+        db.replace(n, nv);
+        total = nv.length;
+      }
     }
     c.shard.dirty++;
     db.notify(Notify.STRING, "append", argv[1]);
@@ -389,7 +401,7 @@ public final class StringCommands {
       c.error(Errors.WRONGTYPE);
       return;
     }
-    c.out.integer(v == null ? 0 : ((byte[]) v).length);
+    c.out.integer(Strs.length(v));
   }
 
   static void getrange(Client c, byte[][] argv) {
@@ -404,13 +416,13 @@ public final class StringCommands {
       c.out.bulk(EMPTY);
       return;
     }
-    if (!(v instanceof byte[] str)) {
+    if (!Strs.isString(v)) {
       c.error(Errors.WRONGTYPE);
       return;
     }
     long start = s;
     long end = e;
-    long len = str.length;
+    long len = Strs.length(v);
     if (start < 0 && end < 0 && start > end) {
       c.out.bulk(EMPTY);
       return;
@@ -429,7 +441,7 @@ public final class StringCommands {
     if (start > end || len == 0) {
       c.out.bulk(EMPTY);
     } else {
-      c.out.bulk(str, (int) start, (int) (end - start + 1));
+      Strs.bulk(c.out, v, (int) start, (int) (end - start + 1));
     }
   }
 
@@ -465,23 +477,29 @@ public final class StringCommands {
       c.out.integer(nv.length);
       return;
     }
-    if (!(n.value instanceof byte[] old)) {
+    if (!Strs.isString(n.value)) {
       c.error(Errors.WRONGTYPE);
       return;
     }
+    int oldLen = Strs.length(n.value);
     if (value.length == 0) {
-      c.out.integer(old.length);
+      c.out.integer(oldLen);
       return;
     }
     if (!checkStringLength(c, offset, value.length)) {
       return;
     }
-    byte[] nv = Arrays.copyOf(old, (int) Math.max(old.length, offset + value.length));
-    System.arraycopy(value, 0, nv, (int) offset, value.length);
-    db.replace(n, nv);
+    int newLen = (int) Math.max(oldLen, offset + value.length);
+    if (Strs.writeInPlace(n.value, newLen)) {
+      Strs.growable(db, n).write((int) offset, value, 0, value.length);
+    } else {
+      byte[] nv = Arrays.copyOf((byte[]) n.value, newLen);
+      System.arraycopy(value, 0, nv, (int) offset, value.length);
+      db.replace(n, nv);
+    }
     c.shard.dirty++;
     db.notify(Notify.STRING, "setrange", argv[1]);
-    c.out.integer(nv.length);
+    c.out.integer(newLen);
   }
 
   // ---- counters ----
@@ -513,11 +531,12 @@ public final class StringCommands {
     Dict.Node<Object> n = db.node(key);
     long cur = 0;
     if (n != null) {
-      if (!(n.value instanceof byte[] b)) {
+      if (!Strs.isString(n.value)) {
         c.error(Errors.WRONGTYPE);
         return;
       }
-      Long v = Numbers.toLong(b);
+      // a grown string is longer than any integer (Redis's string2ll refuses 21 bytes or more)
+      Long v = n.value instanceof byte[] b ? Numbers.toLong(b) : null;
       if (v == null) {
         c.error(Errors.NOT_INTEGER);
         return;
@@ -549,11 +568,12 @@ public final class StringCommands {
     Dict.Node<Object> n = db.node(argv[1]);
     BigDecimal cur = BigDecimal.ZERO;
     if (n != null) {
-      if (!(n.value instanceof byte[] b)) {
+      if (!Strs.isString(n.value)) {
         c.error(Errors.WRONGTYPE);
         return;
       }
-      cur = parseLongDouble(b);
+      // past 5 KB no text is a float for Redis (MAX_LONG_DOUBLE_CHARS): no need to copy it
+      cur = Strs.length(n.value) > 5 * 1024 ? null : parseLongDouble(Strs.bytes(n.value));
     }
     BigDecimal by = cur == null ? null : parseLongDouble(argv[2]);
     if (by == null) {
@@ -606,8 +626,6 @@ public final class StringCommands {
       c.error("ERR The specified keys must contain string values");
       return;
     }
-    byte[] a = oa == null ? EMPTY : (byte[]) oa;
-    byte[] b = ob == null ? EMPTY : (byte[]) ob;
     boolean getLen = false;
     boolean getIdx = false;
     boolean withMatchLen = false;
@@ -636,13 +654,15 @@ public final class StringCommands {
       c.error("ERR If you want both the length and indexes, please just use IDX.");
       return;
     }
-    int alen = a.length;
-    int blen = b.length;
+    int alen = Strs.length(oa);
+    int blen = Strs.length(ob);
     long cells = (long) (alen + 1) * (blen + 1);
     if (cells * 4 > maxStringLength(c)) {
       c.error("ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len");
       return;
     }
+    byte[] a = oa == null ? EMPTY : Strs.bytes(oa);
+    byte[] b = ob == null ? EMPTY : Strs.bytes(ob);
     int[] t;
     try {
       t = cells > Integer.MAX_VALUE - 8 ? null : new int[(int) cells];

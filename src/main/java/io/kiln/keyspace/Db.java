@@ -13,6 +13,9 @@ import java.util.List;
  * (SET, INCR...): an overwrite then allocates nothing the collector must keep and stores no new
  * reference into an old node, which is what makes young collections under an overwrite-heavy
  * load short. Longer strings are never changed in place, and a snapshot holds them by reference.
+ * The exception is a string that APPEND, SETRANGE, SETBIT or BITFIELD grew or wrote into past
+ * that length: it becomes an {@link io.kiln.types.GrowableString}, written in place after
+ * {@link #replace} (which captures it first), and a snapshot holds a view of it.
  *
  * <p>Owned by the shard's event loop; not thread-safe.
  */
@@ -157,7 +160,7 @@ public final class Db {
 
   /** A non-string value appeared under {@code key}: blocked clients waiting on it may wake. */
   private void added(byte[] key, Object value) {
-    if (!(value instanceof byte[]) && shard.valueAdded != null) {
+    if (value instanceof io.kiln.types.RedisValue && shard.valueAdded != null) {
       shard.valueAdded.accept(this, key);
     }
   }

@@ -4,6 +4,7 @@ import io.kiln.keyspace.Db;
 import io.kiln.keyspace.Dict;
 import io.kiln.keyspace.Shard;
 import io.kiln.keyspace.SnapshotCapture;
+import io.kiln.types.GrowableString;
 import io.kiln.types.RedisValue;
 import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
@@ -31,7 +32,8 @@ import java.util.function.Supplier;
  * captures it first ({@link #beforeChange}); entries created after the start are marked as not
  * part of it ({@link #inserted}); a flushed database leaves its old table to the walk. So the
  * capture holds exactly the data of the moment it began while clients keep writing. Capturing a
- * long string is a reference (never changed in place); short strings and collections are copied
+ * long string is a reference (never changed in place), a grown one ({@link GrowableString}) a
+ * view whose chunks later writes copy first; short strings and collections are copied
  * (a compact collection as its arrays, unpacked later by the writer: {@link RedisValue#capture}).
  * Captured entries go to the writer in batches, at most {@link #MAX_IN_FLIGHT} unacknowledged,
  * which bounds the extra memory.
@@ -273,8 +275,10 @@ public final class CaptureEngine implements SnapshotCapture {
     // strings by reference too, with a write then storing a new array, was measured worse: each
     // such write puts a young array into an old node, and young collections under full-speed
     // overwrites grew from 1-2 ms to 40-137 ms within one save; see load-tests/README.md.)
+    // A grown string is written in place: its capture is a view that later writes leave alone.
     Object value = node.value instanceof RedisValue v ? v.capture()
-        : node.value instanceof byte[] s && s.length <= Db.IN_PLACE_MAX ? s.clone() : node.value;
+        : node.value instanceof byte[] s && s.length <= Db.IN_PLACE_MAX ? s.clone()
+        : node.value instanceof GrowableString g ? g.capture() : node.value;
     if (batch.isFull()) {
       // a write captured more than a batch while the worker was behind: start another one
       sendBatch();

@@ -2,6 +2,7 @@ package io.kiln.persist;
 
 import io.kiln.rdb.RdbValue;
 import io.kiln.resp.Numbers;
+import io.kiln.types.GrowableString;
 import java.io.Flushable;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -86,6 +87,18 @@ final class CommandSink implements CaptureSink {
     }
     if (value instanceof byte[] s) {
       set(key, s);
+    } else if (value instanceof GrowableString g) {
+      array(3);
+      bulk(SET);
+      bulk(key);
+      put((byte) '$');
+      decimal(g.length());
+      raw(CRLF);
+      for (int k = 0; k < g.chunkCount(); k++) {
+        raw(g.chunk(k), 0, g.chunkLength(k));
+      }
+      raw(CRLF);
+      g.release();
     } else {
       RdbValue v = CaptureSink.unpack(value);
       if (v instanceof RdbValue.ListValue l) {
@@ -220,16 +233,20 @@ final class CommandSink implements CaptureSink {
   }
 
   private void raw(byte[] s) throws IOException {
-    if (s.length > buf.length - pos) {
+    raw(s, 0, s.length);
+  }
+
+  private void raw(byte[] s, int off, int n) throws IOException {
+    if (n > buf.length - pos) {
       flush();
-      if (s.length > buf.length / 2) {
-        out.write(s);
-        flushed += s.length;
+      if (n > buf.length / 2) {
+        out.write(s, off, n);
+        flushed += n;
         return;
       }
     }
-    System.arraycopy(s, 0, buf, pos, s.length);
-    pos += s.length;
+    System.arraycopy(s, off, buf, pos, n);
+    pos += n;
   }
 
   private void flush() throws IOException {

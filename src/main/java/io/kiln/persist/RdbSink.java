@@ -1,6 +1,7 @@
 package io.kiln.persist;
 
 import io.kiln.rdb.RdbWriter;
+import io.kiln.types.GrowableString;
 import java.io.Flushable;
 import java.io.IOException;
 
@@ -68,9 +69,24 @@ final class RdbSink implements CaptureSink {
     long expire = expireAtMs == 0 ? -1 : expireAtMs;
     if (value instanceof byte[] s) {
       rdb.writeStringKey(key, s, expire);
+    } else if (value instanceof GrowableString g) {
+      writeGrown(key, g, expire);
     } else {
       rdb.writeKey(key, CaptureSink.unpack(value), expire);
     }
+  }
+
+  /** A captured grown string, one chunk at a time (no contiguous copy); then the view is done. */
+  private void writeGrown(byte[] key, GrowableString g, long expire) throws IOException {
+    int n = g.chunkCount();
+    byte[][] chunks = new byte[n][];
+    int[] lengths = new int[n];
+    for (int k = 0; k < n; k++) {
+      chunks[k] = g.chunk(k);
+      lengths[k] = g.chunkLength(k);
+    }
+    rdb.writeStringKey(key, chunks, lengths, expire);
+    g.release();
   }
 
   @Override

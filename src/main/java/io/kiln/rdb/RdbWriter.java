@@ -175,6 +175,37 @@ public final class RdbWriter {
     writeString(value);
   }
 
+  /**
+   * Writes one string key whose value is in pieces ({@code lengths[k]} bytes of {@code chunks[k]},
+   * a grown string's chunks), as {@link #writeStringKey(byte[], byte[], long)} would write their
+   * concatenation when it fits one piece. Longer values are written raw, a piece at a time: LZF
+   * would need them contiguous, a copy as large as the value on the writer's side.
+   */
+  public void writeStringKey(byte[] key, byte[][] chunks, int[] lengths, long expireMs)
+      throws IOException {
+    if (chunks.length <= 1) {
+      writeStringKey(key, chunks.length == 0 ? new byte[0]
+          : java.util.Arrays.copyOf(chunks[0], lengths[0]), expireMs);
+      return;
+    }
+    if (expireMs >= 0) {
+      b(Rdb.OPCODE_EXPIRETIME_MS);
+      for (int i = 0; i < 8; i++) {
+        b((int) (expireMs >>> (8 * i)));
+      }
+    }
+    b(Rdb.TYPE_STRING);
+    writeString(key);
+    long total = 0;
+    for (int len : lengths) {
+      total += len;
+    }
+    writeLength(total);
+    for (int k = 0; k < chunks.length; k++) {
+      raw(chunks[k], 0, lengths[k]);
+    }
+  }
+
   /** Writes a function library: the FUNCTION2 opcode, then its code (FUNCTION LOAD's). */
   public void writeFunction(byte[] code) throws IOException {
     b(Rdb.OPCODE_FUNCTION2);

@@ -107,6 +107,21 @@ public final class RespWriter {
     put(CRLF, 0, 2);
   }
 
+  /** The start of a bulk reply of {@code n} bytes: they follow ({@link #raw}), then {@link #crlf}. */
+  public void bulkHeader(int n) {
+    put((byte) '$');
+    putLong(n);
+    put(CRLF, 0, 2);
+  }
+
+  public void raw(byte[] bytes, int off, int n) {
+    put(bytes, off, n);
+  }
+
+  public void crlf() {
+    put(CRLF, 0, 2);
+  }
+
   public void bulk(String s) {
     bulk(s.getBytes(StandardCharsets.UTF_8));
   }

@@ -61,6 +61,9 @@ public final class Values {
     if (stored instanceof byte[] s) {
       return new RdbValue.Str(s);
     }
+    if (stored instanceof GrowableString g) {
+      return new RdbValue.Str(g.toBytes());
+    }
     return ((RedisValue) stored).toRdb();
   }
 }
