@@ -4,7 +4,8 @@
 # conf/jvm.options), with port and persistence overridden; Redis with --save ''. Per server: RSS
 # idle (after WARMUP_S seconds, default 10, so Kiln's startup work is done), RSS holding N idle
 # connections (default 10000; each sent one PING), the cost per connection, and RSS after they
-# close (tools/footprint.py). Prints a table with Kiln/Redis ratios; stops its servers.
+# close, within AFTER_S seconds (default 30; tools/footprint.py). Prints a table with Kiln/Redis
+# ratios; stops its servers.
 #
 #   load-tests/footprint.sh [N]     KILN_PORT / REDIS_PORT (default 7701 / 7702) pick the ports;
 #   extra Kiln arguments after --, e.g. load-tests/footprint.sh 10000 -- --maxmemory 1gb
