@@ -77,9 +77,22 @@ public final class Main {
     }
     Logging.configure(config);
     Logger log = LoggerFactory.getLogger(Main.class);
+    int relaunched = Launcher.maybeRelaunch(args, file, config, log);
+    if (relaunched >= 0) {
+      Logging.flush();
+      System.exit(relaunched);
+      return;
+    }
     log.info("oO0OoO0OoO0Oo Kiln is starting oO0OoO0OoO0Oo");
     log.info("Kiln version={}, redis_version={}, bits=64, pid={}, just started", Kiln.VERSION,
         Kiln.REDIS_VERSION, ProcessHandle.current().pid());
+    List<String> jvmArgs = java.lang.management.ManagementFactory.getRuntimeMXBean()
+        .getInputArguments();
+    String source = System.getenv(Launcher.SOURCE_ENV);
+    if (source != null || !jvmArgs.isEmpty()) {
+      log.info("JVM options from {}: {}", source != null ? source : "the command line",
+          String.join(" ", jvmArgs));
+    }
     log.info(file == null ? "No config file specified, using the default config."
         : "Configuration loaded");
     if (config.getInt("port") == 0) {
@@ -117,17 +130,42 @@ public final class Main {
     });
   }
 
-  /** SIGTERM and SIGINT shut down cleanly, as Redis does (the persistence work saves here). */
+  /**
+   * SIGTERM and SIGINT shut down cleanly, as Redis does (the persistence work saves here). A
+   * second signal while that shutdown runs is logged and changes nothing (a terminal's Ctrl-C
+   * reaches both the launcher, which forwards it, and its child). A server started by the
+   * launcher also shuts down when the launcher is gone (killed with SIGKILL, say).
+   */
   @SuppressWarnings("restriction")
   private static void installSignalHandlers(Kiln kiln, Logger log) {
+    java.util.concurrent.atomic.AtomicBoolean scheduled = new java.util.concurrent.atomic.AtomicBoolean();
     for (String name : List.of("TERM", "INT")) {
       sun.misc.Signal.handle(new sun.misc.Signal(name), sig -> {
         log.warn("Received SIG{} scheduling shutdown...", name);
-        kiln.onEventLoop(() -> kiln.shutdown(null, false).onFailure(err -> log.warn(
-            "SIG{} received but errors trying to shut down the server, check the logs for more "
-                + "information", name)));
+        if (scheduled.compareAndSet(false, true)) {
+          shutDown(kiln, log, "SIG" + name, scheduled);
+        }
       });
     }
+    String launcher = System.getenv(Launcher.CHILD_ENV);
+    if (launcher != null) {
+      ProcessHandle.current().parent().filter(p -> Long.toString(p.pid()).equals(launcher))
+          .ifPresent(p -> p.onExit().thenRun(() -> {
+            if (scheduled.compareAndSet(false, true)) {
+              log.warn("The launcher (pid {}) is gone, scheduling shutdown...", launcher);
+              shutDown(kiln, log, "Launcher exit", scheduled);
+            }
+          }));
+    }
+  }
+
+  private static void shutDown(Kiln kiln, Logger log, String why,
+      java.util.concurrent.atomic.AtomicBoolean scheduled) {
+    kiln.onEventLoop(() -> kiln.shutdown(null, false).onFailure(err -> {
+      scheduled.set(false); // as Redis: the server keeps running, a later signal tries again
+      log.warn("{} received but errors trying to shut down the server, check the logs for more "
+          + "information", why);
+    }));
   }
 
   static String usage() {

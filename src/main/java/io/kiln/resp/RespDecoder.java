@@ -23,7 +23,12 @@ public final class RespDecoder {
   /** Most room reserved ahead of the bytes of a partly received bulk. */
   static final int PREALLOC_MAX = 1024 * 1024;
 
-  private byte[] buf = new byte[1024];
+  private static final byte[] EMPTY = new byte[0];
+  /**
+   * The bytes received: empty while nothing is pending (an idle connection holds no buffer);
+   * when a read arrives with nothing pending, the read's own array (see {@link #append}).
+   */
+  private byte[] buf = EMPTY;
   /** First unread byte in {@link #buf}. */
   private int pos;
   /** One past the last buffered byte. */
@@ -54,10 +59,24 @@ public final class RespDecoder {
     this.authRequired = required;
   }
 
-  /** Buffers {@code data}. Returns false when the query buffer limit is exceeded. */
+  /**
+   * Buffers {@code data}. Returns false when the query buffer limit is exceeded. With nothing
+   * pending, a heap buffer of its own (Vert.x copies a read out of Netty's pooled memory into a
+   * new unpooled array, which nobody else keeps) is decoded in place, not copied.
+   */
   public boolean append(Buffer data) {
     int n = data.length();
     if (pos == end) {
+      if (data instanceof io.vertx.core.internal.buffer.BufferInternal b) {
+        io.netty.buffer.ByteBuf bb = b.getByteBuf();
+        if (bb.hasArray() && !(bb.alloc() instanceof io.netty.buffer.PooledByteBufAllocator)
+            && !(bb.alloc() instanceof io.netty.buffer.AdaptiveByteBufAllocator)) {
+          buf = bb.array();
+          pos = bb.arrayOffset() + bb.readerIndex();
+          end = pos + n;
+          return bufferedBytes() <= queryBufferLimit;
+        }
+      }
       pos = 0;
       end = 0;
     }
@@ -352,7 +371,7 @@ public final class RespDecoder {
     if (pos > 0 && buf.length - unread >= more && unread < buf.length / 2) {
       System.arraycopy(buf, pos, buf, 0, unread);
     } else {
-      long want = Math.max((long) unread + more, (long) buf.length * 2);
+      long want = Math.max((long) unread + more, Math.max((long) buf.length * 2, 1024));
       byte[] grown = new byte[(int) Math.min(want, Integer.MAX_VALUE - 8)];
       System.arraycopy(buf, pos, grown, 0, unread);
       buf = grown;
@@ -361,10 +380,13 @@ public final class RespDecoder {
     end = unread;
   }
 
-  /** Releases a large idle buffer (called when the connection has nothing pending). */
+  /**
+   * Lets go of the buffer once everything in it is decoded (called after each read batch), as
+   * Redis frees an idle client's query buffer: an idle connection holds no bytes here.
+   */
   public void trim() {
-    if (pos == end && buf.length > 64 * 1024) {
-      buf = new byte[1024];
+    if (pos == end) {
+      buf = EMPTY;
       pos = 0;
       end = 0;
     }

@@ -22,7 +22,11 @@ public final class RespWriter {
     }
   }
 
-  private byte[] buf = new byte[256];
+  private static final byte[] EMPTY = new byte[0];
+  /** Replies not yet taken; empty between read batches, so an idle connection holds nothing. */
+  private byte[] buf = EMPTY;
+  /** The size to start the next batch's array at: the last one's, between 256 B and 64 KB. */
+  private int nextSize = 256;
   private int len;
   private int protocol = 2;
 
@@ -57,11 +61,12 @@ public final class RespWriter {
 
   /** Hands over everything written so far as one buffer and starts empty. */
   public Buffer take() {
-    Buffer out = Buffer.buffer(Arrays.copyOf(buf, len));
+    // The array itself leaves (no copy); the next batch starts a new one.
+    Buffer out = io.vertx.core.internal.buffer.BufferInternal.buffer(
+        io.netty.buffer.Unpooled.wrappedBuffer(buf, 0, len));
+    nextSize = Math.max(256, Math.min(buf.length, 64 * 1024));
+    buf = EMPTY;
     len = 0;
-    if (buf.length > 64 * 1024) {
-      buf = new byte[256];
-    }
     return out;
   }
 
@@ -252,7 +257,7 @@ public final class RespWriter {
   private void ensure(int n) {
     if (buf.length - len < n) {
       buf = Arrays.copyOf(buf, (int) Math.min(Integer.MAX_VALUE - 8,
-          Math.max((long) len + n, (long) buf.length * 2)));
+          Math.max((long) len + n, Math.max((long) buf.length * 2, nextSize))));
     }
   }
 }
