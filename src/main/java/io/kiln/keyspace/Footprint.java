@@ -75,7 +75,7 @@ public final class Footprint {
   public static long entry(byte[] key, Object value, int samples) {
     long v = value instanceof byte[] s ? string(s)
         : value instanceof io.kiln.types.GrowableString g ? OBJECT + sds(g.length())
-        : ((io.kiln.types.RedisValue) value).memoryUsage(samples);
+        : value instanceof io.kiln.types.RedisValue r ? r.memoryUsage(samples) : OBJECT;
     return DICT_ENTRY + sds(key.length) + v;
   }
 
