@@ -142,7 +142,7 @@ public final class Info {
     field(sb, "cluster_connections", 0);
     field(sb, "maxclients", c.kiln.config().getInt("maxclients"));
     field(sb, "client_recent_max_input_buffer", maxQbuf);
-    field(sb, "client_recent_max_output_buffer", 0);
+    field(sb, "client_recent_max_output_buffer", c.home.maxOutputBuffer());
     field(sb, "blocked_clients", c.home.blocking().blockedClients());
     field(sb, "tracking_clients", 0);
     field(sb, "clients_in_timeout_table", 0);

@@ -267,6 +267,19 @@ public final class Client implements Watcher {
     return decoder.bufferedBytes();
   }
 
+  /** Reply bytes not yet written to the socket (CLIENT LIST omem). */
+  public long outputBufferBytes() {
+    return pendingWriteBytes + out.size();
+  }
+
+  /**
+   * What this connection costs in Redis's memory model (CLIENT LIST tot-mem): an idle client's
+   * {@value MaxMemory#CLIENT} bytes plus its query and reply buffers.
+   */
+  public long memory() {
+    return MaxMemory.CLIENT + queryBufferBytes() + outputBufferBytes();
+  }
+
   /** Replies with an error and counts it in INFO errorstats. */
   public void error(String message) {
     out.error(message);
@@ -570,7 +583,7 @@ public final class Client implements Watcher {
     if (limit == null) {
       return false;
     }
-    long used = pendingWriteBytes + out.size();
+    long used = outputBufferBytes();
     boolean hard = limit[0] > 0 && used >= limit[0];
     boolean soft = limit[1] > 0 && used >= limit[1];
     if (soft) {
@@ -849,8 +862,8 @@ public final class Client implements Watcher {
         + " ssub=" + (subscriptions == null ? 0 : subscriptions.shardChannels())
         + " multi=" + (multi == null ? -1 : multi.size())
         + " qbuf=" + decoder.bufferedBytes() + " qbuf-free=0 argv-mem=0 multi-mem=0"
-        + " rbs=1024 rbp=0 obl=0 oll=0 omem=" + (pendingWriteBytes + out.size())
-        + " tot-mem=0 events=r"
+        + " rbs=1024 rbp=0 obl=0 oll=0 omem=" + outputBufferBytes()
+        + " tot-mem=" + memory() + " events=r"
         + " cmd=" + lastCommand + " user=default redir=-1 resp=" + out.protocol()
         // Redis 7.0 has no lib-name/lib-ver; they appear once CLIENT SETINFO set them (7.2).
         + (libName == null && libVersion == null ? ""

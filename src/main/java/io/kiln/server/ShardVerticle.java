@@ -688,8 +688,35 @@ public final class ShardVerticle extends VerticleBase {
     });
   }
 
+  /** What this shard's connections cost ({@link Client#memory}), summed at each cron. */
+  private volatile long clientsMemory;
+  /** The largest reply buffer of this shard's connections at the last cron. */
+  private volatile long maxOutputBuffer;
+
+  /** {@link #clientsMemory}: readable from any thread (INFO, maxmemory). */
+  public long clientsMemory() {
+    return clientsMemory;
+  }
+
+  /** INFO client_recent_max_output_buffer: readable from any thread. */
+  public long maxOutputBuffer() {
+    return maxOutputBuffer;
+  }
+
+  private void sumClients() {
+    long sum = 0;
+    long maxOut = 0;
+    for (Client c : clients.values()) {
+      sum += c.memory();
+      maxOut = Math.max(maxOut, c.outputBufferBytes());
+    }
+    clientsMemory = sum;
+    maxOutputBuffer = maxOut;
+  }
+
   private void cron(int hz) {
     startStallProbe();
+    sumClients();
     if (!kiln.persistence().loading) {
       // as Redis's loading: no active expiry (the loader drops expired keys) and no table
       // resizing, which would shrink a table presized from RESIZEDB while it is still filling

@@ -10,7 +10,7 @@ import io.kiln.Kiln;
  *
  * @param total used_memory
  * @param startup used_memory_startup
- * @param clients mem_clients_normal
+ * @param clients mem_clients_normal: connections and their buffers, summed at each shard's cron
  * @param aofBuffer mem_aof_buffer
  * @param scripts the EVAL scripts' cache (lua.caches)
  * @param tables the databases' key and TTL tables (overhead.hashtable.*)
@@ -29,13 +29,14 @@ public record UsedMemory(long total, long startup, long clients, long aofBuffer,
 
   /** The figures now. */
   public static UsedMemory of(Kiln kiln) {
-    long clients = kiln.connectedClients().get() * MaxMemory.CLIENT;
+    long clients = 0;
     long aof = kiln.aofStatus().bufferLength;
     long keys = 0;
     long tables = 0;
     long scripts = 0;
     for (ShardVerticle s : kiln.shards()) {
       keys += s.shard().memoryPublished();
+      clients += s.clientsMemory();
       tables += s.shard().overheadPublished();
       scripts += s.scripting().cachedBytes();
     }

@@ -89,7 +89,9 @@ class EvictionTest {
       }
       assertThat(j.exists("h")).isFalse();
       j.flushAll();
-      assertThat(info(j, "memory", "used_memory")).isEqualTo(empty);
+      assertThat(info(j, "memory", "used_memory_dataset")).isZero();
+      // what is left is the server and this connection (counted at each cron)
+      assertThat(info(j, "memory", "used_memory")).isBetween(empty - 4000, empty + 4000);
     }
   }
 
