@@ -267,6 +267,9 @@ public final class Client implements Watcher {
     return decoder.bufferedBytes();
   }
 
+  /** {@link #memory} as the shard's last sum of its connections counted it. */
+  long countedMemory;
+
   /** Reply bytes not yet written to the socket (CLIENT LIST omem). */
   public long outputBufferBytes() {
     return pendingWriteBytes + out.size();

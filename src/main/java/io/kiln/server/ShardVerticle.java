@@ -480,6 +480,7 @@ public final class ShardVerticle extends VerticleBase {
   void clientClosed(Client c) {
     if (clients.remove(c.id) != null) {
       kiln.connectedClients().decrementAndGet();
+      clientsMemory -= c.countedMemory; // at once: its buffers are gone now, not at the next cron
     }
     monitors.remove(c);
     blocking.remove(c);
@@ -707,7 +708,8 @@ public final class ShardVerticle extends VerticleBase {
     long sum = 0;
     long maxOut = 0;
     for (Client c : clients.values()) {
-      sum += c.memory();
+      c.countedMemory = c.memory();
+      sum += c.countedMemory;
       maxOut = Math.max(maxOut, c.outputBufferBytes());
     }
     clientsMemory = sum;
