@@ -30,6 +30,12 @@ public final class LoadRun {
     public final List<Event> events = Collections.synchronizedList(new ArrayList<>());
     public long replies;
     public long errors;
+    /** Error replies of the measured window by first word (OOM, ERR, ...). */
+    public java.util.Map<String, Long> errorKinds = new java.util.TreeMap<>();
+    /** Workload cache, measured window: GET hits and misses and SETs as the client saw them. */
+    public long hits;
+    public long misses;
+    public long sets;
     public String firstError;
     public String failure;
     public double measuredSeconds;
@@ -46,6 +52,11 @@ public final class LoadRun {
     /** Latency at {@code percentile} in milliseconds. */
     public double ms(double percentile) {
       return histogram.getTotalCount() == 0 ? 0 : histogram.getValueAtPercentile(percentile) / 1e6;
+    }
+
+    /** Hits / (hits + misses) seen by the client, or NaN without GETs. */
+    public double clientHitRatio() {
+      return hits + misses == 0 ? Double.NaN : (double) hits / (hits + misses);
     }
 
     public double maxMs() {
@@ -126,6 +137,8 @@ public final class LoadRun {
     long lastProgressReplies = 0;
     long lastProgressTime = start;
     long errorsAtWarmupEnd = 0;
+    long[] cacheAtWarmupEnd = new long[3];
+    java.util.Map<String, Long> kindsAtWarmupEnd = java.util.Map.of();
     Histogram interval = null;
     boolean measuring = false;
     while (true) {
@@ -141,6 +154,8 @@ public final class LoadRun {
         measuring = true;
         measureStartNanos = now;
         errorsAtWarmupEnd = run.errors.sum();
+        cacheAtWarmupEnd = new long[] {run.hits.sum(), run.misses.sum(), run.sets.sum()};
+        kindsAtWarmupEnd = run.errorKindCounts();
         // this sample belongs to the warm-up: dropped
       } else if (measuring) {
         result.histogram.add(interval);
@@ -171,6 +186,15 @@ public final class LoadRun {
     }
     result.replies = result.histogram.getTotalCount();
     result.errors = run.errors.sum() - errorsAtWarmupEnd;
+    result.hits = run.hits.sum() - cacheAtWarmupEnd[0];
+    result.misses = run.misses.sum() - cacheAtWarmupEnd[1];
+    result.sets = run.sets.sum() - cacheAtWarmupEnd[2];
+    for (var e : run.errorKindCounts().entrySet()) {
+      long n = e.getValue() - kindsAtWarmupEnd.getOrDefault(e.getKey(), 0L);
+      if (n > 0) {
+        result.errorKinds.put(e.getKey(), n);
+      }
+    }
     result.firstError = run.firstError.get();
     result.failure = run.failure.get();
     for (String id : deployments) {
