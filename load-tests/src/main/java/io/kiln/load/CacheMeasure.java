@@ -10,7 +10,7 @@ import java.util.Locale;
  * The server side of a cache scenario: how many keys fit under maxmemory (filled until the first
  * eviction), the server's process id and a sampler of its resident set, and the INFO figures of
  * the measured window. Driven from the suite's main thread; the RSS sampler is its own daemon
- * thread, and {@link #snapshotWhenMeasuring} starts a short-lived one.
+ * thread, and {@link #warmUpThenSnapshot} starts a short-lived one.
  */
 final class CacheMeasure {
   /** What a cache scenario measured on one server. */
@@ -29,6 +29,9 @@ final class CacheMeasure {
     long peakRssKb;
     long hwmKb;
     int rssSamples;
+    double warmupSeconds;
+    long warmupEvicted;
+    boolean warmupReached;
 
     long hits() {
       return end[0] - start[0];
@@ -53,9 +56,10 @@ final class CacheMeasure {
 
     String summary() {
       return String.format(Locale.ROOT, "server hit ratio %.4f, evicted %,d, used_memory %.1f MB, "
-          + "peak RSS %.0f MB (VmHWM %.0f MB), %,d keys fit (keyspace %,d), pid %d", hitRatio(),
-          evicted(), usedMemoryEnd / 1048576.0, peakRssKb / 1024.0, hwmKb / 1024.0, fitKeys,
-          keyspace, pid);
+          + "peak RSS %.0f MB (VmHWM %.0f MB), %,d keys fit (keyspace %,d), warm-up %.1f s "
+          + "(%,d evicted%s), pid %d", hitRatio(), evicted(), usedMemoryEnd / 1048576.0,
+          peakRssKb / 1024.0, hwmKb / 1024.0, fitKeys, keyspace, warmupSeconds, warmupEvicted,
+          warmupReached ? "" : ", time limit before the target", pid);
     }
   }
 
@@ -109,21 +113,38 @@ final class CacheMeasure {
   }
 
   /**
-   * Starts a thread that takes the INFO stats reading as soon as {@code run}'s measured window
-   * begins (it polls the run's start mark every millisecond), into {@code st.start}.
+   * Starts the thread that ends {@code run}'s warm-up once the server has evicted
+   * {@code turnovers} times the keys that fit since the fill (the cache's content then comes from
+   * the workload, whatever the server's speed), and no sooner than {@code minSeconds} (the JIT);
+   * the run's own warm-up time is the upper bound. It polls INFO stats every 200 ms, then takes
+   * the reading of the window's start into {@code st.start} as soon as the window begins.
    */
-  static Thread snapshotWhenMeasuring(String host, int port, LoadRun run, Stats st, String[] error) {
+  static Thread warmUpThenSnapshot(String host, int port, LoadRun run, Stats st, double turnovers,
+      double minSeconds, String[] error) {
     Thread t = new Thread(() -> {
       try (ControlClient c = new ControlClient(host, port, 5000)) {
-        c.call("PING"); // connected before the mark, so the reading is prompt
+        long t0 = System.nanoTime();
+        long base = stats(c)[2];
+        long target = (long) (turnovers * st.fitKeys);
+        while (run.measureStartNanos() < 0) {
+          long evicted = stats(c)[2] - base;
+          if (evicted >= target && System.nanoTime() - t0 >= minSeconds * 1e9) {
+            st.warmupReached = true;
+            run.endWarmup();
+            break;
+          }
+          Thread.sleep(200);
+        }
         while (run.measureStartNanos() < 0) {
           Thread.sleep(1);
         }
         st.start = stats(c);
+        st.warmupSeconds = (run.measureStartNanos() - t0) / 1e9;
+        st.warmupEvicted = st.start[2] - base;
       } catch (Exception e) {
         error[0] = e.toString();
       }
-    }, "cache-stats");
+    }, "cache-warmup");
     t.setDaemon(true);
     t.start();
     return t;

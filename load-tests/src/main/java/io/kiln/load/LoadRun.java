@@ -68,6 +68,7 @@ public final class LoadRun {
   private final PrintStream out;
   private volatile long measureStartNanos = -1;
   private volatile boolean abort;
+  private volatile boolean endWarmup;
   private final Result result = new Result(new Histogram(3), new ArrayList<>());
 
   public LoadRun(LoadOptions options, PrintStream out) {
@@ -85,6 +86,14 @@ public final class LoadRun {
     long start = measureStartNanos;
     double t = start < 0 ? 0 : (System.nanoTime() - start) / 1e9;
     result.events.add(new Event(t, label));
+  }
+
+  /**
+   * Ends the warm-up at the next 100 ms sample, before {@code warmupSeconds} (from another
+   * thread); the measured window then lasts {@code durationSeconds} from there.
+   */
+  public void endWarmup() {
+    endWarmup = true;
   }
 
   /** Ends the run early (from another thread). */
@@ -150,9 +159,13 @@ public final class LoadRun {
       now = System.nanoTime();
       boolean last = now >= hardEnd || abort || run.failure.get() != null;
       interval = run.recorder.getIntervalHistogram(interval);
-      if (!measuring && now >= warmupEnd) {
+      if (!measuring && (now >= warmupEnd || endWarmup)) {
         measuring = true;
         measureStartNanos = now;
+        if (now < warmupEnd && options.requests == 0) {
+          hardEnd = now + (long) (options.durationSeconds * 1e9);
+          last = abort || run.failure.get() != null;
+        }
         errorsAtWarmupEnd = run.errors.sum();
         cacheAtWarmupEnd = new long[] {run.hits.sum(), run.misses.sum(), run.sets.sum()};
         kindsAtWarmupEnd = run.errorKindCounts();

@@ -48,6 +48,9 @@ public final class Main {
       suite options: --out DIR [results/<timestamp>]  --port-base P [7470]  --scenarios a,b,...
         --servers kiln,redis  --quick (short runs, small preload)  --preload-keys N [1000000]
         --open-rate R [50000]  --kiln-java-opts "..." [$KILN_JAVA_OPTS]  --machine-note TEXT
+        cache-* scenarios (not run unless named): --cache-keys N [5x the keys that fit]
+        --cache-turnovers X [1] (warm up until X times the keys that fit were evicted)
+        --cache-warmup S [90] (the most warm-up seconds)
         plus any run option above as the default load
       """;
 

@@ -60,9 +60,13 @@ public final class Suite {
     double openRate = 50_000;
     double triggerAfter = 2;
     boolean quick;
-    /** Cache scenarios: keyspace (0: the factor times the keys that fit) and warm-up seconds. */
+    /**
+     * Cache scenarios: keyspace (0: the factor times the keys that fit); warm-up until this many
+     * times the keys that fit were evicted, at least 5 s, at most cacheWarmup seconds.
+     */
     long cacheKeys;
-    double cacheWarmup = 15;
+    double cacheTurnovers = 1;
+    double cacheWarmup = 90;
   }
 
   private final Settings settings;
@@ -92,7 +96,8 @@ public final class Suite {
     st.openRate = Double.parseDouble(Main.option(args, "--open-rate", "50000"));
     st.quick = Main.flag(args, "--quick");
     st.cacheKeys = Long.parseLong(Main.option(args, "--cache-keys", "0"));
-    st.cacheWarmup = Double.parseDouble(Main.option(args, "--cache-warmup", "15"));
+    st.cacheWarmup = Double.parseDouble(Main.option(args, "--cache-warmup", "90"));
+    st.cacheTurnovers = Double.parseDouble(Main.option(args, "--cache-turnovers", "1"));
     String note = Main.option(args, "--machine-note", "");
     String kilnJavaOpts = Main.option(args, "--kiln-java-opts",
         System.getenv().getOrDefault("KILN_JAVA_OPTS", ""));
@@ -350,13 +355,18 @@ public final class Suite {
         st.keyspace = keys;
         o.keys = keys;
         o.warmupSeconds = settings.quick ? Math.min(settings.cacheWarmup, 3) : settings.cacheWarmup;
-        row.describe = o.spec().describe() + "; " + o.loopDescription() + "; warm-up "
-            + o.warmupSeconds + " s";
+        row.describe = String.format(Locale.ROOT, "%s; %s; warm-up until %.1fx the keys that fit "
+            + "were evicted (5 to %.0f s)", o.spec().describe(), o.loopDescription(),
+            settings.cacheTurnovers, o.warmupSeconds);
         LoadRun run = new LoadRun(o, out);
         String[] error = new String[1];
-        Thread snap = CacheMeasure.snapshotWhenMeasuring(o.host, o.port, run, st, error);
+        Thread snap = CacheMeasure.warmUpThenSnapshot(o.host, o.port, run, st,
+            settings.cacheTurnovers, settings.quick ? 1 : 5, error);
         row.result = run.execute();
         snap.join(10_000);
+        if (error[0] != null || st.start == null) {
+          throw new IOException("INFO stats at the start of the window: " + error[0]);
+        }
         st.end = CacheMeasure.stats(c);
         st.usedMemoryEnd = CacheMeasure.infoLong(c.call("INFO", "memory"), "used_memory");
         Object n = c.call("DBSIZE");
@@ -365,9 +375,6 @@ public final class Suite {
         rss.close();
         st.peakRssKb = rss.peakKb();
         st.rssSamples = rss.samples();
-        if (error[0] != null || st.start == null) {
-          throw new IOException("INFO stats at the start of the window: " + error[0]);
-        }
       }
     }
     if (row.result.failure != null) {

@@ -191,6 +191,18 @@ class CacheWorkloadTest {
       // one SET per miss, give or take the requests in flight at either end of the window
       assertThat(Math.abs(r.sets - r.misses)).isLessThanOrEqualTo(o.clients * o.pipeline);
       assertThat(serverHits.get() + serverMisses.get()).isGreaterThanOrEqualTo(r.hits + r.misses);
+
+      // a warm-up ended from outside: the window starts at the next sample and lasts its duration
+      o.warmupSeconds = 60;
+      o.durationSeconds = 0.5;
+      LoadRun early = new LoadRun(o, new PrintStream(OutputStream.nullOutputStream()));
+      early.endWarmup();
+      long t0 = System.nanoTime();
+      LoadRun.Result e = early.execute();
+      assertThat(e.failure).isNull();
+      assertThat(early.measureStartNanos() - t0).isLessThan(5_000_000_000L);
+      assertThat(e.measuredSeconds).isBetween(0.4, 1.5);
+      assertThat(e.hits + e.misses).isPositive();
     } finally {
       vertx.close().await(10, TimeUnit.SECONDS);
     }
