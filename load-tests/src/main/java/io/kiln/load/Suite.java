@@ -95,9 +95,7 @@ public final class Suite {
     st.preloadKeys = Long.parseLong(Main.option(args, "--preload-keys", "1000000"));
     st.openRate = Double.parseDouble(Main.option(args, "--open-rate", "50000"));
     st.quick = Main.flag(args, "--quick");
-    st.cacheKeys = Long.parseLong(Main.option(args, "--cache-keys", "0"));
-    st.cacheWarmup = Double.parseDouble(Main.option(args, "--cache-warmup", "90"));
-    st.cacheTurnovers = Double.parseDouble(Main.option(args, "--cache-turnovers", "1"));
+    cacheOptions(args, st);
     String note = Main.option(args, "--machine-note", "");
     String kilnJavaOpts = Main.option(args, "--kiln-java-opts",
         System.getenv().getOrDefault("KILN_JAVA_OPTS", ""));
@@ -174,6 +172,12 @@ public final class Suite {
     return rows.stream().anyMatch(r -> r.status.equals("failed")) ? 1 : 0;
   }
 
+  private static void cacheOptions(List<String> args, Settings st) {
+    st.cacheKeys = Long.parseLong(Main.option(args, "--cache-keys", "0"));
+    st.cacheWarmup = Double.parseDouble(Main.option(args, "--cache-warmup", "90"));
+    st.cacheTurnovers = Double.parseDouble(Main.option(args, "--cache-turnovers", "1"));
+  }
+
   private static String settings(Settings st) {
     return String.format("default load: %s; %s; warm-up %.0f s, measured %.0f s; preload %,d keys; "
         + "open loop %,.0f ops/s", st.load.spec().describe(), st.load.loopDescription(),
@@ -192,6 +196,7 @@ public final class Suite {
     st.load.progress = !Main.flag(args, "--quiet");
     st.preloadKeys = Long.parseLong(Main.option(args, "--preload-keys", "1000000"));
     st.openRate = Double.parseDouble(Main.option(args, "--open-rate", "50000"));
+    cacheOptions(args, st);
     if (!args.isEmpty()) {
       throw new IllegalArgumentException("unknown options " + args);
     }
