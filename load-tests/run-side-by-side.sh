@@ -4,6 +4,8 @@
 # directives) and writes results/<timestamp>/ (report.html, results.csv, table.md, *.hgrm).
 #
 #   load-tests/run-side-by-side.sh [--quick] [--scenarios a,b] [any kiln-load suite option]
+#   load-tests/run-side-by-side.sh --scenarios cache-lru,cache-lfu --duration 15 --quiet
+#     (maxmemory 100mb caches, only when named: hit ratio, evictions, used_memory, peak RSS)
 #
 # Environment: KILN_JAR (default ../target/kiln.jar, built if missing), REDIS_SERVER (default:
 # redis-server on PATH; the Redis rows are skipped with a message when there is none),

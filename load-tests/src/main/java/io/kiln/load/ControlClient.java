@@ -100,6 +100,18 @@ public final class ControlClient implements AutoCloseable {
    * number of error replies.
    */
   public long preload(long n, int valueSize, int batch) throws IOException {
+    long errors = 0;
+    for (long done = 0; done < n; done += batch) {
+      errors += preloadRange(done, (int) Math.min(batch, n - done), valueSize);
+    }
+    return errors;
+  }
+
+  /**
+   * Writes {@code SET key:<i> <value>} for i in [first, first + m) as one pipelined batch, waits
+   * for every reply, and returns the number of error replies.
+   */
+  public long preloadRange(long first, int m, int valueSize) throws IOException {
     byte[] value = new byte[valueSize];
     java.util.Arrays.fill(value, (byte) 'x');
     byte[] set = "SET".getBytes(StandardCharsets.US_ASCII);
@@ -111,27 +123,22 @@ public final class ControlClient implements AutoCloseable {
         counts[1]++;
       }
     });
+    io.vertx.core.buffer.Buffer b = io.vertx.core.buffer.Buffer.buffer(m * (valueSize + 48));
+    for (int i = 0; i < m; i++) {
+      Resp.arrayHeader(b, 3);
+      Resp.bulk(b, set);
+      Resp.bulkKey(b, prefix, first + i);
+      Resp.bulk(b, value);
+    }
+    out.write(b.getBytes());
+    out.flush();
     byte[] buf = new byte[65536];
-    for (long done = 0; done < n; ) {
-      int m = (int) Math.min(batch, n - done);
-      io.vertx.core.buffer.Buffer b = io.vertx.core.buffer.Buffer.buffer(m * (valueSize + 48));
-      for (int i = 0; i < m; i++) {
-        Resp.arrayHeader(b, 3);
-        Resp.bulk(b, set);
-        Resp.bulkKey(b, prefix, done + i);
-        Resp.bulk(b, value);
+    while (counts[0] < m) {
+      int r = in.read(buf);
+      if (r < 0) {
+        throw new EOFException("server closed the connection during preload");
       }
-      out.write(b.getBytes());
-      out.flush();
-      long target = counts[0] + m;
-      while (counts[0] < target) {
-        int r = in.read(buf);
-        if (r < 0) {
-          throw new EOFException("server closed the connection during preload");
-        }
-        scanner.feed(buf, 0, r);
-      }
-      done += m;
+      scanner.feed(buf, 0, r);
     }
     return counts[1];
   }

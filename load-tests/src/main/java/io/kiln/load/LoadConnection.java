@@ -77,6 +77,12 @@ final class LoadConnection implements ReplyScanner.Listener {
   public void onReply(boolean error, String message) {
     repliesThisRead++;
     run.reply(now - starts.poll(), error, message);
+    switch (generator.reply(scanner.replyNull(), error)) {
+      case HIT -> run.hits.increment();
+      case MISS -> run.misses.increment();
+      case SET -> run.sets.increment();
+      default -> { }
+    }
   }
 
   /** Open loop: sends whatever is due and fits the in-flight window. */

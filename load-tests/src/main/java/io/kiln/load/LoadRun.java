@@ -30,6 +30,12 @@ public final class LoadRun {
     public final List<Event> events = Collections.synchronizedList(new ArrayList<>());
     public long replies;
     public long errors;
+    /** Error replies of the measured window by first word (OOM, ERR, ...). */
+    public java.util.Map<String, Long> errorKinds = new java.util.TreeMap<>();
+    /** Workload cache, measured window: GET hits and misses and SETs as the client saw them. */
+    public long hits;
+    public long misses;
+    public long sets;
     public String firstError;
     public String failure;
     public double measuredSeconds;
@@ -48,6 +54,11 @@ public final class LoadRun {
       return histogram.getTotalCount() == 0 ? 0 : histogram.getValueAtPercentile(percentile) / 1e6;
     }
 
+    /** Hits / (hits + misses) seen by the client, or NaN without GETs. */
+    public double clientHitRatio() {
+      return hits + misses == 0 ? Double.NaN : (double) hits / (hits + misses);
+    }
+
     public double maxMs() {
       return histogram.getTotalCount() == 0 ? 0 : histogram.getMaxValue() / 1e6;
     }
@@ -57,6 +68,7 @@ public final class LoadRun {
   private final PrintStream out;
   private volatile long measureStartNanos = -1;
   private volatile boolean abort;
+  private volatile boolean endWarmup;
   private final Result result = new Result(new Histogram(3), new ArrayList<>());
 
   public LoadRun(LoadOptions options, PrintStream out) {
@@ -74,6 +86,14 @@ public final class LoadRun {
     long start = measureStartNanos;
     double t = start < 0 ? 0 : (System.nanoTime() - start) / 1e9;
     result.events.add(new Event(t, label));
+  }
+
+  /**
+   * Ends the warm-up at the next 100 ms sample, before {@code warmupSeconds} (from another
+   * thread); the measured window then lasts {@code durationSeconds} from there.
+   */
+  public void endWarmup() {
+    endWarmup = true;
   }
 
   /** Ends the run early (from another thread). */
@@ -126,6 +146,8 @@ public final class LoadRun {
     long lastProgressReplies = 0;
     long lastProgressTime = start;
     long errorsAtWarmupEnd = 0;
+    long[] cacheAtWarmupEnd = new long[3];
+    java.util.Map<String, Long> kindsAtWarmupEnd = java.util.Map.of();
     Histogram interval = null;
     boolean measuring = false;
     while (true) {
@@ -137,10 +159,16 @@ public final class LoadRun {
       now = System.nanoTime();
       boolean last = now >= hardEnd || abort || run.failure.get() != null;
       interval = run.recorder.getIntervalHistogram(interval);
-      if (!measuring && now >= warmupEnd) {
+      if (!measuring && (now >= warmupEnd || endWarmup)) {
         measuring = true;
         measureStartNanos = now;
+        if (now < warmupEnd && options.requests == 0) {
+          hardEnd = now + (long) (options.durationSeconds * 1e9);
+          last = abort || run.failure.get() != null;
+        }
         errorsAtWarmupEnd = run.errors.sum();
+        cacheAtWarmupEnd = new long[] {run.hits.sum(), run.misses.sum(), run.sets.sum()};
+        kindsAtWarmupEnd = run.errorKindCounts();
         // this sample belongs to the warm-up: dropped
       } else if (measuring) {
         result.histogram.add(interval);
@@ -171,6 +199,15 @@ public final class LoadRun {
     }
     result.replies = result.histogram.getTotalCount();
     result.errors = run.errors.sum() - errorsAtWarmupEnd;
+    result.hits = run.hits.sum() - cacheAtWarmupEnd[0];
+    result.misses = run.misses.sum() - cacheAtWarmupEnd[1];
+    result.sets = run.sets.sum() - cacheAtWarmupEnd[2];
+    for (var e : run.errorKindCounts().entrySet()) {
+      long n = e.getValue() - kindsAtWarmupEnd.getOrDefault(e.getKey(), 0L);
+      if (n > 0) {
+        result.errorKinds.put(e.getKey(), n);
+      }
+    }
     result.firstError = run.firstError.get();
     result.failure = run.failure.get();
     for (String id : deployments) {

@@ -30,7 +30,9 @@ public final class Main {
         --clients N [50]       --pipeline P [16]   (closed loop: P requests in flight per connection)
         --rate R [0]           open loop at R requests/s in total, latency from the intended send
                                time; --pipeline caps the requests in flight per connection
-        --workload W [get-set] get-set | incr | lpush-lpop | hset | zadd | mset | ping
+        --workload W [get-set] get-set | incr | lpush-lpop | hset | zadd | mset | ping | cache
+                               (cache: GET a key, and SET it, as the next request, when the GET
+                               finds nothing, as a look-aside cache does)
         --ratio S:G [1:10]     SET:GET mix of get-set
         --keys N [100000]      key space size
         --dist D [uniform]     uniform | zipf | zipf:THETA (0<THETA<1, zipf = 0.99)
@@ -46,6 +48,9 @@ public final class Main {
       suite options: --out DIR [results/<timestamp>]  --port-base P [7470]  --scenarios a,b,...
         --servers kiln,redis  --quick (short runs, small preload)  --preload-keys N [1000000]
         --open-rate R [50000]  --kiln-java-opts "..." [$KILN_JAVA_OPTS]  --machine-note TEXT
+        cache-* scenarios (not run unless named): --cache-keys N [5x the keys that fit]
+        --cache-turnovers X [1] (warm up until X times the keys that fit were evicted)
+        --cache-warmup S [90] (the most warm-up seconds)
         plus any run option above as the default load
       """;
 
@@ -160,6 +165,13 @@ public final class Main {
     }
     System.out.printf("ops/s %,.0f  replies %,d  errors %,d  p50 %.3f ms  p99 %.3f ms  p99.9 %.3f ms  max %.3f ms%n",
         r.opsPerSecond(), r.replies, r.errors, r.ms(50), r.ms(99), r.ms(99.9), r.maxMs());
+    if (r.hits + r.misses > 0) {
+      System.out.printf("cache: GET hits %,d  misses %,d  hit ratio %.4f  SETs %,d%n", r.hits,
+          r.misses, r.clientHitRatio(), r.sets);
+    }
+    if (!r.errorKinds.isEmpty()) {
+      System.out.println("errors by kind: " + r.errorKinds);
+    }
     if (r.firstError != null) {
       System.out.println("first error reply: " + r.firstError);
     }

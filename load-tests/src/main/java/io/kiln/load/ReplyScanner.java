@@ -35,6 +35,7 @@ public final class ReplyScanner {
   private long[] stack = new long[8];
   private int depth;
   private boolean replyError;
+  private boolean replyNull;
   private final StringBuilder message = new StringBuilder();
   private boolean capturing;
 
@@ -96,6 +97,9 @@ public final class ReplyScanner {
   private void endOfLine() {
     long n = negative ? -number : number;
     state = TYPE;
+    if (depth == 0 && (type == '_' || (n < 0 && (type == '$' || type == '*')))) {
+      replyNull = true;
+    }
     switch (type) {
       case '$', '=', '!' -> {
         if (type == '!' && depth == 0) {
@@ -137,7 +141,19 @@ public final class ReplyScanner {
     boolean err = replyError;
     replyError = false;
     capturing = false;
-    listener.onReply(err, err ? message.toString() : null);
+    try {
+      listener.onReply(err, err ? message.toString() : null);
+    } finally {
+      replyNull = false;
+    }
+  }
+
+  /**
+   * True, during {@link Listener#onReply}, when that reply is a null ({@code $-1}, {@code *-1} or
+   * RESP3 {@code _}): a GET on a missing key.
+   */
+  public boolean replyNull() {
+    return replyNull;
   }
 
   /** True when no reply is partly scanned. */

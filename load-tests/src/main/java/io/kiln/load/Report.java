@@ -113,6 +113,67 @@ public final class Report {
     return sb.toString();
   }
 
+  static final List<String> CACHE_HEADERS = List.of("scenario", "server", "ops/s", "p99 ms",
+      "hit ratio", "client hit ratio", "evicted", "used_memory MB", "peak RSS MB", "keys fit",
+      "keyspace", "errors", "kiln/redis ops", "kiln/redis p99", "kiln-redis hit (points)",
+      "kiln/redis peak RSS");
+
+  /** Cells of one cache-table row. */
+  static List<String> cacheCells(List<Suite.Row> rows, Suite.Row r) {
+    List<String> c = new ArrayList<>(List.of(r.scenario, r.server));
+    CacheMeasure.Stats st = r.cache;
+    LoadRun.Result x = r.result;
+    if (!r.ok() || x == null || st == null || st.end == null) {
+      c.add(r.status.equals("failed") ? "failed: " + r.note : r.note);
+      while (c.size() < CACHE_HEADERS.size()) {
+        c.add("-");
+      }
+      return c;
+    }
+    c.add(String.format(Locale.ROOT, "%.0f", x.opsPerSecond()));
+    c.add(fmt(x.ms(99)));
+    c.add(String.format(Locale.ROOT, "%.4f", st.hitRatio()));
+    c.add(String.format(Locale.ROOT, "%.4f", x.clientHitRatio()));
+    c.add(Long.toString(st.evicted()));
+    c.add(String.format(Locale.ROOT, "%.1f", st.usedMemoryEnd / 1048576.0));
+    c.add(String.format(Locale.ROOT, "%.0f", st.peakRssKb / 1024.0));
+    c.add(Long.toString(st.fitKeys));
+    c.add(Long.toString(st.keyspace));
+    c.add(x.errors == 0 ? "0" : x.errors + " " + x.errorKinds);
+    Suite.Row k = find(rows, r.scenario, "kiln");
+    Suite.Row o = find(rows, r.scenario, "redis");
+    boolean pair = r.server.equals("kiln") && k != null && o != null && k.ok() && o.ok()
+        && k.cache != null && o.cache != null && k.cache.end != null && o.cache.end != null
+        && k.result != null && o.result != null;
+    if (pair) {
+      c.add(ratio(o.result.opsPerSecond() > 0 ? k.result.opsPerSecond() / o.result.opsPerSecond() : Double.NaN));
+      c.add(ratio(o.result.ms(99) > 0 ? k.result.ms(99) / o.result.ms(99) : Double.NaN));
+      c.add(String.format(Locale.ROOT, "%+.2f", 100 * (k.cache.hitRatio() - o.cache.hitRatio())));
+      c.add(ratio(o.cache.peakRssKb > 0 ? (double) k.cache.peakRssKb / o.cache.peakRssKb : Double.NaN));
+    } else {
+      c.addAll(List.of("", "", "", ""));
+    }
+    return c;
+  }
+
+  /** The cache scenarios' table (Markdown), or "" when none ran. */
+  static String cacheTable(List<Suite.Row> rows) {
+    List<Suite.Row> cr = rows.stream().filter(r -> r.cache != null
+        || r.scenario.startsWith("cache-")).toList();
+    if (cr.isEmpty()) {
+      return "";
+    }
+    StringBuilder sb = new StringBuilder("\n| ").append(String.join(" | ", CACHE_HEADERS)).append(" |\n|");
+    CACHE_HEADERS.forEach(h -> sb.append("---|"));
+    sb.append('\n');
+    for (Suite.Row r : cr) {
+      List<String> c = cacheCells(rows, r);
+      c.replaceAll(v -> v.replace("|", "\\|"));
+      sb.append("| ").append(String.join(" | ", c)).append(" |\n");
+    }
+    return sb.toString();
+  }
+
   static String csvField(String s) {
     return s.contains(",") || s.contains("\"") || s.contains("\n")
         ? "\"" + s.replace("\"", "\"\"") + "\"" : s;
@@ -136,7 +197,17 @@ public final class Report {
       }
     }
     Files.writeString(dir.resolve("results.csv"), csv);
-    Files.writeString(dir.resolve("table.md"), header + "\n\n" + table(rows));
+    Files.writeString(dir.resolve("table.md"), header + "\n\n" + table(rows) + cacheTable(rows));
+    String ct = cacheTable(rows);
+    if (!ct.isEmpty()) {
+      StringBuilder cc = new StringBuilder(String.join(",", CACHE_HEADERS)).append('\n');
+      for (Suite.Row r : rows) {
+        if (r.cache != null || r.scenario.startsWith("cache-")) {
+          cc.append(String.join(",", cacheCells(rows, r).stream().map(Report::csvField).toList())).append('\n');
+        }
+      }
+      Files.writeString(dir.resolve("cache.csv"), cc);
+    }
     Files.writeString(dir.resolve("report.html"), html(header, rows, settings), StandardCharsets.UTF_8);
   }
 

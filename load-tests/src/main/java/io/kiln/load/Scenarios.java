@@ -28,10 +28,19 @@ public final class Scenarios {
    * @param workload,ratio,rate,dist overrides of the suite's default load (null/0: default)
    * @param quickRun short run (commands that may not exist yet)
    * @param pipeline requests in flight per connection (0: the suite's default)
+   * @param cache a maxmemory cache scenario: fill until the first eviction, size the keyspace
+   *     from that, warm up, and read hit ratio, evictions, used_memory and RSS from the server
    */
   public record Scenario(String name, String title, List<String> directives, Probe probe,
       boolean preload, String trigger, boolean restart, String workload, String ratio,
-      double rate, String dist, boolean quickRun, int pipeline) {
+      double rate, String dist, boolean quickRun, int pipeline, boolean cache) {
+
+    Scenario(String name, String title, List<String> directives, Probe probe, boolean preload,
+        String trigger, boolean restart, String workload, String ratio, double rate, String dist,
+        boolean quickRun, int pipeline) {
+      this(name, title, directives, probe, preload, trigger, restart, workload, ratio, rate, dist,
+          quickRun, pipeline, false);
+    }
 
     Scenario(String name, String title, List<String> directives, Probe probe, boolean preload,
         String trigger, boolean restart, String workload, String ratio, double rate, String dist,
@@ -55,6 +64,20 @@ public final class Scenarios {
     return new Scenario("cmd-" + workload, workload.toUpperCase().replace('-', '/')
         + " (closed loop, short)", NO_PERSIST, Probe.NONE, false, null, false, workload, null, 0,
         null, true);
+  }
+
+  /** The maxmemory of the cache scenarios. */
+  public static final String CACHE_MAXMEMORY = "100mb";
+
+  /** Keyspace of a cache scenario, as a multiple of the keys that fit in maxmemory. */
+  public static final int CACHE_KEYSPACE_FACTOR = 5;
+
+  private static Scenario cache(String name, String policy) {
+    return new Scenario(name, "look-aside cache (GET, SET on a miss), zipfian keys (theta 0.99) "
+        + "over " + CACHE_KEYSPACE_FACTOR + "x the keys that fit, maxmemory " + CACHE_MAXMEMORY
+        + " " + policy, List.of("--save", "", "--appendonly", "no", "--maxmemory",
+            CACHE_MAXMEMORY, "--maxmemory-policy", policy), Probe.NONE, false, null, false,
+        "cache", null, 0, "zipf:0.99", false, 0, true);
   }
 
   public static final List<Scenario> ALL = List.of(
@@ -87,9 +110,14 @@ public final class Scenarios {
       command("lpush-lpop"),
       command("hset"),
       command("zadd"),
-      command("mset"));
+      command("mset"),
+      cache("cache-lru", "allkeys-lru"),
+      cache("cache-lfu", "allkeys-lfu"));
 
   public static final List<String> NAMES = ALL.stream().map(Scenario::name).toList();
+
+  /** What the suite runs without --scenarios: all but the cache scenarios (minutes each). */
+  public static final List<Scenario> DEFAULT = ALL.stream().filter(s -> !s.cache()).toList();
 
   public static Scenario byName(String name) {
     return ALL.stream().filter(s -> s.name().equals(name)).findFirst()

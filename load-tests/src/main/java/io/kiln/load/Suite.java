@@ -11,6 +11,7 @@ import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
 
 /**
  * Runs scenarios: against servers it starts itself (the side-by-side suite: Kiln and
@@ -30,6 +31,8 @@ public final class Suite {
     public double readySeconds = -1;
     public long keys;
     public String describe = "";
+    /** Cache scenarios: what the server reported (null otherwise). */
+    public CacheMeasure.Stats cache;
 
     Row(Scenario s, String server) {
       this.scenario = s.name();
@@ -57,10 +60,19 @@ public final class Suite {
     double openRate = 50_000;
     double triggerAfter = 2;
     boolean quick;
+    /**
+     * Cache scenarios: keyspace (0: the factor times the keys that fit); warm-up until this many
+     * times the keys that fit were evicted, at least 5 s, at most cacheWarmup seconds.
+     */
+    long cacheKeys;
+    double cacheTurnovers = 1;
+    double cacheWarmup = 90;
   }
 
   private final Settings settings;
   private final PrintStream out;
+  /** Cache scenario -> keyspace, fixed by the first server that runs it so both use the same. */
+  private final java.util.Map<String, Long> cacheKeyspaces = new java.util.HashMap<>();
 
   Suite(Settings settings, PrintStream out) {
     this.settings = settings;
@@ -83,6 +95,7 @@ public final class Suite {
     st.preloadKeys = Long.parseLong(Main.option(args, "--preload-keys", "1000000"));
     st.openRate = Double.parseDouble(Main.option(args, "--open-rate", "50000"));
     st.quick = Main.flag(args, "--quick");
+    cacheOptions(args, st);
     String note = Main.option(args, "--machine-note", "");
     String kilnJavaOpts = Main.option(args, "--kiln-java-opts",
         System.getenv().getOrDefault("KILN_JAVA_OPTS", ""));
@@ -95,7 +108,7 @@ public final class Suite {
     if (!args.isEmpty()) {
       throw new IllegalArgumentException("unknown options " + args);
     }
-    List<Scenario> scenarios = only == null ? Scenarios.ALL
+    List<Scenario> scenarios = only == null ? Scenarios.DEFAULT
         : Arrays.stream(only.split(",")).map(String::trim).map(Scenarios::byName).toList();
     List<ServerProcess.Kind> kinds = new ArrayList<>();
     for (String s : servers.split(",")) {
@@ -151,11 +164,18 @@ public final class Suite {
     System.out.println();
     System.out.println(header);
     System.out.println(Report.table(rows));
+    System.out.print(Report.cacheTable(rows));
     System.out.println("report: " + dir.resolve("report.html").toAbsolutePath());
     for (int i = 0; i < kinds.size(); i++) {
       deleteTree(dir.resolve("data"));
     }
     return rows.stream().anyMatch(r -> r.status.equals("failed")) ? 1 : 0;
+  }
+
+  private static void cacheOptions(List<String> args, Settings st) {
+    st.cacheKeys = Long.parseLong(Main.option(args, "--cache-keys", "0"));
+    st.cacheWarmup = Double.parseDouble(Main.option(args, "--cache-warmup", "90"));
+    st.cacheTurnovers = Double.parseDouble(Main.option(args, "--cache-turnovers", "1"));
   }
 
   private static String settings(Settings st) {
@@ -176,6 +196,7 @@ public final class Suite {
     st.load.progress = !Main.flag(args, "--quiet");
     st.preloadKeys = Long.parseLong(Main.option(args, "--preload-keys", "1000000"));
     st.openRate = Double.parseDouble(Main.option(args, "--open-rate", "50000"));
+    cacheOptions(args, st);
     if (!args.isEmpty()) {
       throw new IllegalArgumentException("unknown options " + args);
     }
@@ -244,6 +265,9 @@ public final class Suite {
         return restart(row, host, port, sp);
       }
       o.label = server + " " + s.name();
+      if (s.cache()) {
+        return cache(row, s, o);
+      }
       LoadRun run = new LoadRun(o, out);
       Thread trigger = null;
       String[] triggerError = new String[1];
@@ -314,6 +338,62 @@ public final class Suite {
       o.durationSeconds = Math.min(o.durationSeconds, settings.quick ? 1.5 : 3);
     }
     return o;
+  }
+
+  /**
+   * A cache scenario on a server: fill until the first eviction (how many keys fit), fix the
+   * keyspace, run the cache workload (warm-up, then the measured window) while sampling the
+   * server's RSS, and read hits, misses and evictions over the measured window from INFO.
+   */
+  private Row cache(Row row, Scenario s, LoadOptions o) throws Exception {
+    CacheMeasure.Stats st = new CacheMeasure.Stats();
+    row.cache = st;
+    try (ControlClient c = new ControlClient(o.host, o.port, 5000)) {
+      // Kiln's launcher runs the server in a child JVM: the server's own pid is in INFO
+      st.pid = CacheMeasure.infoLong(c.call("INFO", "server"), "process_id");
+      try (CacheMeasure.RssSampler rss = new CacheMeasure.RssSampler(st.pid)) {
+        CacheMeasure.fill(c, st, o.valueSize, 1000, 100_000_000L);
+        out.printf("   %,d keys fit (first eviction after %.1f s, used_memory %.1f MB, %d errors)%n",
+            st.fitKeys, st.fillSeconds, st.usedMemoryAtFit / 1048576.0, st.fillErrors);
+        long keys = settings.cacheKeys > 0 ? settings.cacheKeys : cacheKeyspaces.computeIfAbsent(
+            s.name(), n -> Math.round(st.fitKeys * (double) Scenarios.CACHE_KEYSPACE_FACTOR / 1000) * 1000);
+        st.keyspace = keys;
+        o.keys = keys;
+        o.warmupSeconds = settings.quick ? Math.min(settings.cacheWarmup, 3) : settings.cacheWarmup;
+        row.describe = String.format(Locale.ROOT, "%s; %s; warm-up until %.1fx the keys that fit "
+            + "were evicted (5 to %.0f s)", o.spec().describe(), o.loopDescription(),
+            settings.cacheTurnovers, o.warmupSeconds);
+        LoadRun run = new LoadRun(o, out);
+        String[] error = new String[1];
+        Thread snap = CacheMeasure.warmUpThenSnapshot(o.host, o.port, run, st,
+            settings.cacheTurnovers, settings.quick ? 1 : 5, error);
+        row.result = run.execute();
+        snap.join(10_000);
+        if (error[0] != null || st.start == null) {
+          throw new IOException("INFO stats at the start of the window: " + error[0]);
+        }
+        st.end = CacheMeasure.stats(c);
+        st.usedMemoryEnd = CacheMeasure.infoLong(c.call("INFO", "memory"), "used_memory");
+        Object n = c.call("DBSIZE");
+        st.dbsizeEnd = n instanceof Long l ? l : -1;
+        st.hwmKb = rss.hwmKb();
+        rss.close();
+        st.peakRssKb = rss.peakKb();
+        st.rssSamples = rss.samples();
+      }
+    }
+    if (row.result.failure != null) {
+      row.status = "failed";
+      row.note = row.result.failure;
+      return row;
+    }
+    row.note = st.summary() + String.format(Locale.ROOT, "; client hit ratio %.4f",
+        row.result.clientHitRatio());
+    if (row.result.errors > 0) {
+      row.note += String.format("; %,d error replies %s, e.g. %s", row.result.errors,
+          row.result.errorKinds, shortError(String.valueOf(row.result.firstError)));
+    }
+    return row;
   }
 
   /** Returns null when the server supports what the scenario needs, else why not. */

@@ -32,7 +32,9 @@ public final class Workload {
   /** The kinds of workload the generator knows. */
   public enum Kind {
     GET_SET("get-set"), INCR("incr"), LPUSH_LPOP("lpush-lpop"), HSET("hset"), ZADD("zadd"),
-    MSET("mset"), PING("ping");
+    MSET("mset"), PING("ping"),
+    /** Look-aside cache: GET a key; on a miss (null reply) SET it, as the next request sent. */
+    CACHE("cache");
 
     public final String label;
 
@@ -66,6 +68,7 @@ public final class Workload {
       String d = switch (kind) {
         case GET_SET -> "SET:GET " + setWeight + ":" + getWeight;
         case MSET -> "MSET x" + msetKeys;
+        case CACHE -> "cache (GET, SET on a miss)";
         default -> kind.label.toUpperCase().replace('-', '/');
       };
       String dist = keys instanceof KeyChooser.Zipfian z ? "zipf " + z.theta() : "uniform";
@@ -87,12 +90,19 @@ public final class Workload {
     return new int[] {a, b};
   }
 
+  /** What {@link Generator#reply} saw: not a cache request, a GET hit, a GET miss, a SET. */
+  public enum CacheReply { NONE, HIT, MISS, SET }
+
   /** Appends one request per call to a buffer. Confined to one connection's thread. */
   public static final class Generator {
     private final Spec spec;
     private final SplittableRandom random;
     private final byte[] value;
     private boolean pushNext = true;
+    /** CACHE: the requests in flight, in order: key * 2, + 1 for a SET. */
+    private final LongRing inFlight = new LongRing();
+    /** CACHE: keys whose GET missed, to SET before the next GET. */
+    private final LongRing toSet = new LongRing();
 
     Generator(Spec spec, SplittableRandom random) {
       this.spec = spec;
@@ -103,8 +113,37 @@ public final class Workload {
       }
     }
 
+    /**
+     * Accounts for the reply to the oldest request in flight (replies come in order). CACHE only:
+     * a null reply to a GET queues a SET of that key, sent as the next request; other kinds
+     * return NONE and keep no state.
+     */
+    public CacheReply reply(boolean isNull, boolean error) {
+      if (spec.kind() != Kind.CACHE) {
+        return CacheReply.NONE;
+      }
+      long r = inFlight.poll();
+      if ((r & 1) == 1) {
+        return CacheReply.SET;
+      }
+      if (isNull && !error) {
+        toSet.add(r >>> 1);
+        return CacheReply.MISS;
+      }
+      return error ? CacheReply.NONE : CacheReply.HIT;
+    }
+
+    /** CACHE: requests sent and not answered yet. */
+    int inFlight() {
+      return inFlight.size();
+    }
+
     /** Appends the next request to {@code b}. */
     public void next(Buffer b) {
+      if (spec.kind() == Kind.CACHE) {
+        nextCache(b);
+        return;
+      }
       long k = spec.keys().next(random);
       switch (spec.kind()) {
         case GET_SET -> {
@@ -167,6 +206,23 @@ public final class Workload {
           Resp.bulk(b, PING);
         }
         default -> throw new IllegalStateException();
+      }
+    }
+
+    private void nextCache(Buffer b) {
+      if (toSet.size() > 0) {
+        long k = toSet.poll();
+        inFlight.add(k << 1 | 1);
+        Resp.arrayHeader(b, 3);
+        Resp.bulk(b, SET);
+        Resp.bulkKey(b, KEY, k);
+        Resp.bulk(b, value);
+      } else {
+        long k = spec.keys().next(random);
+        inFlight.add(k << 1);
+        Resp.arrayHeader(b, 2);
+        Resp.bulk(b, GET);
+        Resp.bulkKey(b, KEY, k);
       }
     }
   }
