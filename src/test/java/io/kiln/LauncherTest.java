@@ -1,7 +1,11 @@
 package io.kiln;
 
+import static io.kiln.support.ProcessLines.awaitLine;
+import static io.kiln.support.ProcessLines.freePort;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.kiln.support.ProcessLines;
 import io.kiln.support.RespClient;
 import java.io.BufferedReader;
 import java.io.File;
@@ -37,7 +41,7 @@ import org.junit.jupiter.api.io.TempDir;
  * processes; one reader thread per launcher copies its output into a queue.
  */
 class LauncherTest {
-  private static final long DEADLINE_S = 60;
+  private static final long DEADLINE_S = ProcessLines.DEADLINE_S;
   @TempDir static Path jarDir;
   private static Path jar;
   @TempDir Path dir;
@@ -102,26 +106,7 @@ class LauncherTest {
     return p;
   }
 
-  private static String awaitLine(BlockingQueue<String> lines, List<String> seen, String text)
-      throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(DEADLINE_S);
-    while (System.nanoTime() < deadline) {
-      String l = lines.poll(100, TimeUnit.MILLISECONDS);
-      if (l != null) {
-        seen.add(l);
-        if (l.contains(text)) {
-          return l;
-        }
-      }
-    }
-    throw new AssertionError("no line containing '" + text + "' in: " + seen);
-  }
 
-  private static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    }
-  }
 
   private static long serverPid(int port) {
     try (RespClient c = new RespClient("127.0.0.1", port)) {

@@ -1,7 +1,11 @@
 package io.kiln;
 
+import static io.kiln.support.ProcessLines.awaitLine;
+import static io.kiln.support.ProcessLines.freePort;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.kiln.support.ProcessLines;
 import io.kiln.support.RespClient;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -27,7 +31,7 @@ import org.junit.jupiter.api.io.TempDir;
  * one reader thread per child copies its output into a queue.
  */
 class MainTest {
-  private static final long DEADLINE_S = 60;
+  private static final long DEADLINE_S = ProcessLines.DEADLINE_S;
   @TempDir Path dir;
   private final List<Process> started = new ArrayList<>();
 
@@ -98,27 +102,7 @@ class MainTest {
     }
   }
 
-  /** Waits for a line containing {@code text}; returns it. */
-  private static String awaitLine(BlockingQueue<String> lines, List<String> seen, String text)
-      throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(DEADLINE_S);
-    while (System.nanoTime() < deadline) {
-      String l = lines.poll(100, TimeUnit.MILLISECONDS);
-      if (l != null) {
-        seen.add(l);
-        if (l.contains(text)) {
-          return l;
-        }
-      }
-    }
-    throw new AssertionError("no line containing '" + text + "' in: " + seen);
-  }
 
-  private static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    }
-  }
 
   @Test
   void versionExitsZero() throws Exception {

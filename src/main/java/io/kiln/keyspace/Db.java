@@ -43,6 +43,8 @@ public final class Db {
   Db(int id, Shard shard) {
     this.id = id;
     this.shard = shard;
+    keys.growth(shard::tableMayGrow);
+    expires.growth(shard::tableMayGrow);
   }
   /** Raises keyspace event {@code event} of class {@code type} ({@link Notify}) for a key here. */
   public void notify(int type, String event, byte[] key) {
@@ -323,6 +325,8 @@ public final class Db {
     // New tables rather than clear(): a running snapshot keeps walking the old ones untouched.
     keys = new Dict<>();
     expires = new Dict<>();
+    keys.growth(shard::tableMayGrow);
+    expires.growth(shard::tableMayGrow);
   }
 
   /** Exchanges contents with {@code other} (SWAPDB); watches on keys present in either fire. */

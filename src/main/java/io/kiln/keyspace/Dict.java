@@ -648,8 +648,25 @@ public final class Dict<V> {
             t0 = newTable(INITIAL_SIZE);
         } else if (t1 == null && used0 >= (long) capacity(t0) * (holds > 0 ? FORCE_RESIZE_RATIO : 1)
                 && capacity(t0) < MAX_SIZE) {
-            startRehash(tableSizeFor(used0 + 1));
+            int newSize = tableSizeFor(used0 + 1);
+            if (growth == null || growth.allowed(8L * newSize, (double) used0 / capacity(t0))) {
+                startRehash(newSize);
+            }
         }
+    }
+
+    /** Asked before the table grows (Redis's dictType expandAllowed). */
+    public interface Growth {
+        /** May the table grow by a new one of {@code moreBytes}, at {@code loadFactor} now? */
+        boolean allowed(long moreBytes, double loadFactor);
+    }
+
+    /** Null: the table always grows at load factor 1. */
+    private Growth growth;
+
+    /** Sets who decides whether the table may grow (the keyspace: maxmemory), or null. */
+    public void growth(Growth g) {
+        this.growth = g;
     }
 
     private void startRehash(int newSize) {

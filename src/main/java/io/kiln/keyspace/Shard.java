@@ -156,6 +156,22 @@ public final class Shard {
   public volatile int lfuLogFactor = 10;
   public volatile int lfuDecayTime = 1;
 
+  /**
+   * Whether {@code moreBytes} more would take used memory over maxmemory (set by the server's
+   * maxmemory; null: no limit).
+   */
+  public java.util.function.LongPredicate overMaxmemoryWith;
+
+  /**
+   * Redis's dictExpandAllowed for the key tables: below a load factor of 1.618 a table grows
+   * only if its new buckets fit under maxmemory, so that growing it does not evict the keys it
+   * was grown for.
+   */
+  boolean tableMayGrow(long moreBytes, double loadFactor) {
+    java.util.function.LongPredicate over = overMaxmemoryWith;
+    return loadFactor > 1.618 || over == null || !over.test(moreBytes);
+  }
+
   /** A lookup of {@code n} by a command: its access time (LRU) or counter (LFU) moves. */
   public void access(Dict.Node<?> n) {
     n.lru = lfu ? Lfu.accessed(n.lru, lfuLogFactor, lfuDecayTime, random) : lruClock();

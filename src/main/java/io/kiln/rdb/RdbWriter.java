@@ -164,15 +164,20 @@ public final class RdbWriter {
    * snapshot writer's hot loop.
    */
   public void writeStringKey(byte[] key, byte[] value, long expireMs) throws IOException {
+    writeExpire(expireMs);
+    b(Rdb.TYPE_STRING);
+    writeString(key);
+    writeString(value);
+  }
+
+  /** EXPIRETIME_MS and the time when {@code expireMs >= 0}; nothing otherwise. */
+  private void writeExpire(long expireMs) throws IOException {
     if (expireMs >= 0) {
       b(Rdb.OPCODE_EXPIRETIME_MS);
       for (int i = 0; i < 8; i++) {
         b((int) (expireMs >>> (8 * i)));
       }
     }
-    b(Rdb.TYPE_STRING);
-    writeString(key);
-    writeString(value);
   }
 
   /**
@@ -188,12 +193,7 @@ public final class RdbWriter {
           : java.util.Arrays.copyOf(chunks[0], lengths[0]), expireMs);
       return;
     }
-    if (expireMs >= 0) {
-      b(Rdb.OPCODE_EXPIRETIME_MS);
-      for (int i = 0; i < 8; i++) {
-        b((int) (expireMs >>> (8 * i)));
-      }
-    }
+    writeExpire(expireMs);
     b(Rdb.TYPE_STRING);
     writeString(key);
     long total = 0;

@@ -329,6 +329,7 @@ public final class Client implements Watcher {
     }
     flush();
     decoder.trim();
+    home.recountClient(this);
   }
 
   /** The shard holds every client (SAVE): stop reading until {@link #releaseHold}. */
@@ -373,7 +374,10 @@ public final class Client implements Watcher {
       io.vertx.core.Future<Void> written = socket.write(out.take());
       if (home.outputLimits(subscribed()) != null) {
         pendingWriteBytes += n;
-        written.onComplete(ar -> pendingWriteBytes -= n);
+        written.onComplete(ar -> {
+          pendingWriteBytes -= n;
+          home.recountClient(this);
+        });
       }
       if (closing) {
         written.onComplete(ar -> socket.close());

@@ -62,6 +62,11 @@ final class MaxMemory {
       shard.lfuDecayTime = cfg.getInt("lfu-decay-time");
     };
     read.accept(config);
+    shard.overMaxmemoryWith = more -> {
+      long max = limit;
+      Kiln kiln = home.kiln();
+      return max != 0 && used(kiln) - kiln.aofStatus().bufferLength + more > max;
+    };
     for (String name : java.util.List.of("maxmemory", "maxmemory-policy", "maxmemory-samples",
         "maxmemory-eviction-tenacity", "lfu-log-factor", "lfu-decay-time")) {
       config.onChange(name, read);

@@ -704,6 +704,16 @@ public final class ShardVerticle extends VerticleBase {
     return maxOutputBuffer;
   }
 
+  /** A connection's buffers changed (after a read batch, a write done): counted at once. */
+  void recountClient(Client c) {
+    if (c.isClosing()) {
+      return;
+    }
+    long m = c.memory();
+    clientsMemory += m - c.countedMemory;
+    c.countedMemory = m;
+  }
+
   private void sumClients() {
     long sum = 0;
     long maxOut = 0;
