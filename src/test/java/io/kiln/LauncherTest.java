@@ -7,13 +7,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.kiln.support.ProcessLines;
 import io.kiln.support.RespClient;
-import java.io.BufferedReader;
 import java.io.File;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.net.ServerSocket;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -90,19 +87,7 @@ class LauncherTest {
     pb.environment().putAll(env);
     Process p = pb.start();
     started.add(p);
-    Thread reader = new Thread(() -> {
-      try (BufferedReader r = new BufferedReader(
-          new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-        String line;
-        while ((line = r.readLine()) != null) {
-          lines.add(line);
-        }
-      } catch (IOException ignored) {
-        // the launcher went away
-      }
-    }, "launcher-test-reader");
-    reader.setDaemon(true);
-    reader.start();
+    io.kiln.support.ProcessLines.pump(p, lines, "launcher-test-reader");
     return p;
   }
 

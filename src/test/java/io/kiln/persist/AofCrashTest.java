@@ -3,12 +3,8 @@ package io.kiln.persist;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.kiln.support.RespClient;
-import java.io.BufferedReader;
-import java.io.IOException;
-import java.io.InputStreamReader;
 import java.io.UncheckedIOException;
 import java.net.ServerSocket;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -297,19 +293,7 @@ class AofCrashTest {
     Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
     server = p;
     BlockingQueue<String> lines = new LinkedBlockingQueue<>();
-    Thread reader = new Thread(() -> {
-      try (BufferedReader r = new BufferedReader(
-          new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-        String line;
-        while ((line = r.readLine()) != null) {
-          lines.add(line);
-        }
-      } catch (IOException ignored) {
-        // the server went away
-      }
-    }, "aof-crash-server-output");
-    reader.setDaemon(true);
-    reader.start();
+    io.kiln.support.ProcessLines.pump(p, lines, "aof-crash-server-output");
     log.add("--- start, " + fsync + ", file " + (Files.exists(aof) ? Files.size(aof) : 0)
         + " bytes");
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(DEADLINE_S);

@@ -32,6 +32,23 @@ public final class ProcessLines {
     throw new AssertionError("no line containing '" + text + "' in: " + seen);
   }
 
+  /** Copies the process's output, line by line, into {@code lines} on a daemon thread. */
+  public static void pump(Process p, java.util.Collection<String> lines, String threadName) {
+    Thread reader = new Thread(() -> {
+      try (java.io.BufferedReader r = new java.io.BufferedReader(new java.io.InputStreamReader(
+          p.getInputStream(), java.nio.charset.StandardCharsets.UTF_8))) {
+        String line;
+        while ((line = r.readLine()) != null) {
+          lines.add(line);
+        }
+      } catch (IOException ignored) {
+        // the process went away
+      }
+    }, threadName);
+    reader.setDaemon(true);
+    reader.start();
+  }
+
   /** A loopback port free right now. */
   public static int freePort() throws IOException {
     try (ServerSocket s = new ServerSocket(0)) {
