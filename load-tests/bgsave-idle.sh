@@ -29,13 +29,7 @@ field() { redis-cli -p "$1" info "$2" | tr -d '\r' | awk -F: -v f="$3" '$1 == f 
 redis-server --port "$rport" --save '' --daemonize yes --dir "$work/redis" >/dev/null
 wait_up "$kport"; wait_up "$rport"
 
-python3 - "$n" > "$work/load.resp" <<'EOF'
-import sys
-n = int(sys.argv[1]); out = sys.stdout.buffer; v = b"x" * 16
-for i in range(n):
-    k = b"key:%012d" % i
-    out.write(b"*3\r\n$3\r\nSET\r\n$%d\r\n%s\r\n$16\r\n%s\r\n" % (len(k), k, v))
-EOF
+python3 "$here/tools/gen_strings.py" "$n" > "$work/load.resp"
 
 measure() { # port name
   local port=$1 name=$2

@@ -44,13 +44,7 @@ redis-server --port "$rport" --save '' --appendonly no --daemonize yes --dir "$w
 wait_up "$kport"; wait_up "$rport"
 kpid=$(pid_of "$kport"); rpid=$(pid_of "$rport")
 
-python3 - "$n" > "$work/load.resp" <<'EOF'
-import sys
-n = int(sys.argv[1]); out = sys.stdout.buffer; v = b"x" * 16
-for i in range(n):
-    k = b"key:%012d" % i
-    out.write(b"*3\r\n$3\r\nSET\r\n$%d\r\n%s\r\n$16\r\n%s\r\n" % (len(k), k, v))
-EOF
+python3 "$here/tools/gen_strings.py" "$n" > "$work/load.resp"
 
 declare -A loaded peak final settled used
 for p in "$kport" "$rport"; do

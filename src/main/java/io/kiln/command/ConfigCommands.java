@@ -93,6 +93,7 @@ public final class ConfigCommands {
       if (s == c.home) {
         s.shard().stats.reset();
         s.latency().reset();
+        s.resetEvictionStats();
       }
     }
     Info.resetPeak();

@@ -33,6 +33,9 @@ public final class Db {
    * memory model ({@link Footprint}), kept as keys are written rather than by walking anything.
    */
   private long keyBytes;
+  /** {@link #memory} and the tables' overhead as the shard's totals last counted them. */
+  private long counted;
+  private long countedOverhead;
   /** Nodes written by the running command, counted again when it ends ({@link #settle}). */
   private final ArrayList<Dict.Node<Object>> recount = new ArrayList<>();
   /** The mark of a node in {@link #recount} (the sign bit of its {@code mem}). */
@@ -338,6 +341,8 @@ public final class Db {
     long b = keyBytes;
     keyBytes = other.keyBytes;
     other.keyBytes = b;
+    shard.recountIn(this); // each now holds the other's tables
+    shard.recountIn(other);
     Dict<Object> k = keys;
     keys = other.keys;
     other.keys = k;
@@ -402,7 +407,10 @@ public final class Db {
     return (int) Math.min(Integer.MAX_VALUE, Footprint.entry(n.key, n.value, SAMPLES));
   }
 
-  /** Counts again the keys written since the last call (after each command). */
+  /**
+   * Counts again the keys written since the last call (after each command) and hands the change
+   * of {@link #memory} and of the tables' overhead to the shard's totals.
+   */
   void settle() {
     for (Dict.Node<Object> n : recount) {
       if (n.mem < 0) {
@@ -412,6 +420,11 @@ public final class Db {
       }
     }
     recount.clear();
+    long m = memory();
+    long o = mainTableOverhead() + expiresTableOverhead();
+    shard.memoryChanged(m - counted, o - countedOverhead);
+    counted = m;
+    countedOverhead = o;
   }
 
   /**

@@ -98,7 +98,7 @@ public final class Evictor {
     return db.evict(victim);
   }
 
-  /** Forgets every candidate (the policy changed, or the databases were flushed). */
+  /** Forgets every candidate (the policy changed: their scores mean something else now). */
   public void clear() {
     java.util.Arrays.fill(nodes, null);
     java.util.Arrays.fill(dbs, null);

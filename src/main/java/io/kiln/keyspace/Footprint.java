@@ -9,7 +9,7 @@ import io.kiln.resp.Numbers;
  * operator reads and the limits they set follow Redis's arithmetic: an allocation of n bytes
  * costs its jemalloc size class; a string is an sds (a 1-17 byte header, the bytes and a NUL);
  * a value is a 16-byte object header plus its encoding; a key costs a 24-byte dict entry and its
- * sds. Checked against redis-server 7.0's MEMORY USAGE (FootprintTest).
+ * sds. Checked against redis-server 7.0's MEMORY USAGE (differential memory.txt).
  *
  * <p>Stateless; any thread.
  */

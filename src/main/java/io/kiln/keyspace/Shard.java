@@ -52,11 +52,15 @@ public final class Shard {
   /** Databases with keys written since the last {@link #settleMemory}. */
   private final java.util.ArrayList<Db> recounting = new java.util.ArrayList<>();
   /**
-   * {@link #memory} as of the last {@link #settleMemory}, for other threads (INFO and maxmemory
-   * on another shard's event loop).
+   * What this shard's databases cost in Redis's memory model ({@link Footprint}): keys, values
+   * and tables, the sum of each database's {@link Db#memory} as last counted; and the part Redis
+   * calls overhead (the tables). Event loop's own; published below for other threads.
    */
+  private long memory;
+  private long overhead;
+  /** {@link #memory} as of the last {@link #settleMemory}, for INFO and maxmemory anywhere. */
   private volatile long memoryPublished;
-  /** The part of {@link #memoryPublished} Redis calls overhead: the tables of the databases. */
+  /** {@link #overhead} as of the last {@link #settleMemory}. */
   private volatile long overheadPublished;
 
   public Shard(int index, int databases) {
@@ -80,7 +84,7 @@ public final class Shard {
 
   /**
    * Counts again what the last command wrote (called after every command, and before anything
-   * reads the figure) and publishes the shard's total.
+   * reads the figure) and publishes the shard's total: only the databases written change it.
    */
   public void settleMemory() {
     if (recounting.isEmpty()) {
@@ -90,35 +94,26 @@ public final class Shard {
       recounting.get(i).settle();
     }
     recounting.clear();
-    publishMemory();
+    memoryPublished = memory;
+    overheadPublished = overhead;
   }
 
+  void memoryChanged(long memoryDelta, long overheadDelta) {
+    memory += memoryDelta;
+    overhead += overheadDelta;
+  }
+
+  /** Recounts every database (tables resized by rehashing, keys loaded, flushes). */
   private void publishMemory() {
-    long m = 0;
-    long o = 0;
     for (Db db : dbs) {
-      m += db.memory();
-      o += db.mainTableOverhead() + db.expiresTableOverhead();
+      recounting.add(db);
     }
-    memoryPublished = m;
-    overheadPublished = o;
+    settleMemory();
   }
 
   /** {@link #overheadPublished}: readable from any thread. */
   public long overheadPublished() {
     return overheadPublished;
-  }
-
-  /**
-   * What this shard's databases cost in Redis's memory model ({@link Footprint}): keys, values
-   * and tables; the event loop's own, current figure.
-   */
-  public long memory() {
-    long m = 0;
-    for (Db db : dbs) {
-      m += db.memory();
-    }
-    return m;
   }
 
   /** {@link #memory} as last published: readable from any thread. */

@@ -89,8 +89,10 @@ final class MaxMemory {
     return new long[] {exceededTotalMicros + current, current};
   }
 
+  /** CONFIG RESETSTAT: the eviction times start again, as Redis's resetServerStats. */
   void resetStats() {
     exceededTotalMicros = 0;
+    exceededSince = 0;
   }
 
   /** Redis's performEvictions, before a command: true when memory stays over (FAIL). */

@@ -568,9 +568,9 @@ public final class ShardVerticle extends VerticleBase {
     return maxMemory.exceededMicros();
   }
 
-  /** Redis's used_memory as Kiln counts it (see {@link MaxMemory}); any thread. */
-  public static long usedMemory(Kiln kiln) {
-    return MaxMemory.used(kiln);
+  /** CONFIG RESETSTAT of this shard's eviction times. */
+  public void resetEvictionStats() {
+    maxMemory.resetStats();
   }
 
   /** True while min-replicas-to-write (and min-replicas-max-lag) are set: NOREPLICAS. */

@@ -10,7 +10,8 @@ import io.kiln.Kiln;
  *
  * @param total used_memory
  * @param startup used_memory_startup
- * @param clients mem_clients_normal: connections and their buffers, summed at each shard's cron
+ * @param clients mem_clients_normal: connections and their buffers (recounted after each read
+ *     and write, summed again at each shard's cron)
  * @param aofBuffer mem_aof_buffer
  * @param scripts the EVAL scripts' cache (lua.caches)
  * @param tables the databases' key and TTL tables (overhead.hashtable.*)
