@@ -201,11 +201,11 @@ final class Launcher {
   }
 
   /**
-   * The fixed heap for a maxmemory: maxmemory counts what the last collection kept, so the heap
-   * needs room beyond it for G1 to work in: the young generation (G1 sizes it between 5% and 60%
-   * of the heap to meet the pause goal), the 10% G1ReservePercent kept free for evacuation, and
-   * a snapshot's working memory. Half of maxmemory again, at least 256 MB, leaves the young
-   * generation a third of the heap when the data is at its limit.
+   * The fixed heap for a maxmemory: maxmemory counts the data as Redis would hold it, which the
+   * JVM holds in about as much heap (measured per key: 78 bytes of heap against Redis's 109 of
+   * RSS for small strings), so the heap needs room beyond it for G1 to work in: the young
+   * generation, the 10% G1ReservePercent kept free for evacuation, and a snapshot's working
+   * memory. Half of maxmemory again, at least 256 MB.
    */
   static long heapFor(long maxmemory) {
     return maxmemory + Math.max(maxmemory / 2, 256L << 20);

