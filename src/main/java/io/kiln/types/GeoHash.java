@@ -12,9 +12,11 @@ package io.kiln.types;
  * A search covers its shape with a cell and its eight neighbours at a step chosen from the
  * shape's size ({@link Shape#cells}), then keeps the members inside the shape.
  *
- * <p>Distances are great-circle (haversine) on a sphere of {@link #EARTH_RADIUS_M}; they use
- * Java's {@link Math} sine, cosine and arcsine, which agree with glibc's in all but the last
- * bit of a few results.
+ * <p>Distances are great-circle (haversine) on a sphere of {@link #EARTH_RADIUS_M}, with Java's
+ * {@link Math} sine, cosine and arcsine. glibc's (Redis's) round differently in the last bit for
+ * a few inputs (about one arcsine in twenty), so a distance may differ from Redis's by an ulp or
+ * two: invisible in GEODIST and WITHDIST, which print four decimals, visible in a STOREDIST
+ * score read back in full.
  *
  * <p>Static functions and immutable values only; any thread.
  */
