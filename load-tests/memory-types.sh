@@ -8,7 +8,7 @@
 # charged to the data), RSS after loading (Kiln: after a full GC, jcmd GC.run; both once RSS
 # stops moving), their difference per element, and the Kiln/Redis ratio of that difference; for
 # Kiln also the heap the data adds (used after a full GC, loaded minus empty), and its RSS as
-# loaded (before that GC) next to Redis's: the "RSS" column, Kiln/Redis. Kiln starts as the README
+# loaded (15 s after the load, before that GC) next to Redis's: the "RSS" column, Kiln/Redis. Kiln starts as the README
 # starts it (java -jar, conf/jvm.options). Loopback only; stops its servers.
 #
 #   load-tests/memory-types.sh [DATASETS...] (default: hashes sets zsets lists)
@@ -46,6 +46,7 @@ measure() { # name port pid stream warmup -> "rss0_kb rss1_kb extra keys"
   grep -q "errors: 0," "$work/pipe-$name.txt" || { cat "$work/pipe-$name.txt" >&2; exit 1; }
   local extra="" asloaded=0
   if [[ $name == kiln ]]; then
+    sleep 15 # Kiln's HeapFollower returns a load's heap overshoot within ~10 s of it
     asloaded=$(settled_rss_kb "$pid")
     jcmd "$pid" GC.run > /dev/null
     extra="heap_used_kb=$(( $(heap_used_kb "$pid") - heap0 ))"
