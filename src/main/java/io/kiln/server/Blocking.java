@@ -283,6 +283,7 @@ public final class Blocking {
    * that served it.
    */
   private void wake(Client c) {
+    c.blockEnded();
     c.flush();
     c.home.execute(c::resume);
   }

@@ -177,7 +177,14 @@ public final class Client implements Watcher {
     if (failed) {
       cs.failedCalls++;
     }
-    home.afterScript(this, lastSpec, lastArgv, totalMicros);
+    home.afterEndedLater(this, lastSpec, lastArgv, totalMicros);
+  }
+
+  /** The command this client blocked in has ended (served, timed out, unblocked). Event loop. */
+  void blockEnded() {
+    if (lastSpec != null) {
+      home.afterEndedLater(this, lastSpec, lastArgv, lastMicros);
+    }
   }
 
   /** True for the connection of a shard's scripts. */

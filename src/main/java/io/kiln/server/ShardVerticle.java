@@ -494,10 +494,11 @@ public final class ShardVerticle extends VerticleBase {
   // ---- per-command hooks ----
 
   /**
-   * A script's command that paused ended {@code micros} after it began: the slowlog and the
-   * latency figures get its whole time (afterCommand saw its first slice only).
+   * A command that ended after afterCommand saw it: a script that paused (its whole time), or a
+   * blocked command now served, timed out or unblocked (Redis logs those then, not when they
+   * block). The slowlog and the latency figures get it now.
    */
-  void afterScript(Client c, CommandSpec cmd, byte[][] argv, long micros) {
+  void afterEndedLater(Client c, CommandSpec cmd, byte[][] argv, long micros) {
     if (slowlogSlowerThan >= 0 && micros >= slowlogSlowerThan
         && !cmd.has(CommandSpec.SKIP_SLOWLOG)) {
       slowLog.add(redacted(cmd, argv), micros, c.addr, c.name, slowlogMaxLen);
@@ -521,11 +522,13 @@ public final class ShardVerticle extends VerticleBase {
       }
       return;
     }
+    // a command that blocked is logged when it ends (afterEndedLater), as Redis does
+    boolean blockedNow = c.suspended() && blocking.isBlocked(c);
     if (slowlogSlowerThan >= 0 && micros >= slowlogSlowerThan
-        && !cmd.has(CommandSpec.SKIP_SLOWLOG)) {
+        && !cmd.has(CommandSpec.SKIP_SLOWLOG) && !blockedNow) {
       slowLog.add(redacted(cmd, argv), micros, c.addr, c.name, slowlogMaxLen);
     }
-    if (latencyTracking) {
+    if (latencyTracking && !blockedNow) {
       latency.record(cmd.id, micros);
     }
     if (latencyMonitorThreshold > 0 && micros / 1000 >= latencyMonitorThreshold) {
