@@ -67,6 +67,7 @@ public final class ScriptCommands {
 
   /** EVAL script numkeys key... arg...; EVALSHA sha1 ...; the _RO forms refuse writes. */
   static void eval(Client c, byte[][] argv, boolean bySha, boolean readOnly) {
+    c.home.feedMonitorsFirst(c, argv); // before the commands it runs, as Redis's
     Long numkeys = Numbers.toLong(argv[2]);
     if (numkeys == null) {
       c.error(Errors.NOT_INTEGER);

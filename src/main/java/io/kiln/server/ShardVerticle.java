@@ -670,7 +670,8 @@ public final class ShardVerticle extends VerticleBase {
     StringBuilder line = new StringBuilder();
     line.append(now.getEpochSecond()).append('.')
         .append(String.format("%06d", now.getNano() / 1000))
-        .append(" [").append(c.dbIndex()).append(' ').append(c.addr).append(']');
+        .append(" [").append(c.dbIndex()).append(' ').append(c.isScript() ? "lua" : c.addr)
+        .append(']');
     for (byte[] a : argv) {
       line.append(' ').append(Repr.quote(a));
     }

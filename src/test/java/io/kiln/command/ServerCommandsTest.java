@@ -204,6 +204,17 @@ class ServerCommandsTest {
   }
 
   @Test
+  void monitorShowsAScriptBeforeTheCommandsItRunsAndThoseAsLua() throws Exception {
+    try (TestKiln kiln = TestKiln.start(); RespClient mon = kiln.client();
+        RespClient c = kiln.client()) {
+      assertThat(mon.call("MONITOR")).isEqualTo("+OK\r\n");
+      c.call("EVAL", "redis.call('set', KEYS[1], ARGV[1])", "1", "foo", "bar");
+      assertThat(mon.readReply()).matches("\\+\\d+\\.\\d{6} \\[0 127\\.0\\.0\\.1:\\d+\\] \"EVAL\".*\r\n");
+      assertThat(mon.readReply()).endsWith(" [0 lua] \"set\" \"foo\" \"bar\"\r\n");
+    }
+  }
+
+  @Test
   void monitorAndSlowlogRedactSecrets() throws Exception {
     try (TestKiln kiln = TestKiln.start(); RespClient mon = kiln.client();
         RespClient c = kiln.client()) {
