@@ -94,7 +94,7 @@ public final class Directives {
         // Kiln's own
         integer("shards", 1, INT_MAX, 1).honoured()
             .check(v -> Long.parseLong(v) > 1 ? "shards above 1 are not supported yet" : null),
-        integer("metrics-port", 0, 65535, 0).immutable(),
+        integer("metrics-port", 0, 65535, 0), // settable to its value only (Config)
         // Snapshotting
         special("save", Kind.SAVE, "3600 1 300 100 60 10000").honoured(),
         bool("stop-writes-on-bgsave-error", true).honoured(),
