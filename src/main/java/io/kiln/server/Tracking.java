@@ -50,6 +50,8 @@ public final class Tracking implements KeyTracker {
   private static final byte[] CHANNEL = ascii("__redis__:invalidate");
   private static final byte[] REDIRECT_BROKEN = ascii("tracking-redir-broken");
   private static final byte[] EMPTY = new byte[0];
+  private static final byte[] NULL2 = ascii("$-1\r\n");
+  private static final byte[] NULL3 = ascii("_\r\n");
   /** Keys removed per try, times the tries in a row the table stayed over its limit (Redis's). */
   private static final int LIMIT_EFFORT = 100;
 
@@ -430,10 +432,10 @@ public final class Tracking implements KeyTracker {
       } else {
         return; // RESP2 has no pushes: the client must redirect
       }
-      // a flush is a null of the receiving connection's protocol (Redis 7.0 writes the tracking
-      // client's, a RESP3 null into a RESP2 connection when they differ)
+      // a flush is a null: the tracking client's, as Redis writes it, except that a RESP2
+      // connection never gets RESP3's (Redis 7.0 sends a RESP3 tracker's "_" to a RESP2 one)
       if (keys == null) {
-        out.nullBulk();
+        out.raw(target.out.resp3() && out.resp3() ? NULL3 : NULL2);
       } else {
         out.array(keys.length);
         for (byte[] k : keys) {

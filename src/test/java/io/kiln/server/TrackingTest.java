@@ -82,7 +82,7 @@ class TrackingTest {
   void resp2ClientRedirectsInvalidationsToAConnectionSubscribedToTheChannel() {
     try (RespClient sub = kiln.client(); RespClient tracked = kiln.client();
         RespClient writer = kiln.client()) {
-      String subId = sub.call("CLIENT", "ID").substring(1).strip();
+      String subId = id(sub);
       sub.call("SUBSCRIBE", "__redis__:invalidate");
       assertThat(tracked.call("CLIENT", "TRACKING", "on", "REDIRECT", subId)).isEqualTo("+OK\r\n");
       assertThat(tracked.call("CLIENT", "GETREDIR")).isEqualTo(":" + subId + "\r\n");
@@ -218,7 +218,7 @@ class TrackingTest {
   void redirectionToAClientThatLeftIsReportedBroken() {
     try (RespClient c = resp3()) {
       RespClient gone = kiln.client();
-      String goneId = gone.call("CLIENT", "ID").substring(1).strip();
+      String goneId = id(gone);
       c.call("CLIENT", "TRACKING", "on", "REDIRECT", goneId);
       c.call("GET", "k");
       gone.close();
@@ -261,6 +261,22 @@ class TrackingTest {
   }
 
   @Test
+  void aFlushNullIsTheTrackersAsInRedisButNeverResp3IntoAResp2Connection() {
+    try (RespClient resp3Dest = resp3(); RespClient resp2Tracker = kiln.client();
+        RespClient resp2Sub = kiln.client(); RespClient resp3Tracker = resp3()) {
+      String subId = id(resp2Sub);
+      resp2Sub.call("SUBSCRIBE", "__redis__:invalidate");
+      resp2Tracker.call("CLIENT", "TRACKING", "on", "REDIRECT", id(resp3Dest));
+      resp3Tracker.call("CLIENT", "TRACKING", "on", "REDIRECT", subId);
+      admin.call("FLUSHALL");
+      assertThat(resp3Dest.readReply()).as("a RESP2 tracker's null, as Redis 7.0 sends it")
+          .isEqualTo(">2\r\n$10\r\ninvalidate\r\n$-1\r\n");
+      assertThat(resp2Sub.readReply()).as("RESP2's null where Redis 7.0 writes RESP3's")
+          .isEqualTo("*3\r\n$7\r\nmessage\r\n$20\r\n__redis__:invalidate\r\n$-1\r\n");
+    }
+  }
+
+  @Test
   void theKeyspaceHookIsInstalledOnlyWhileSomeClientTracks() throws Exception {
     assertThat(trackerInstalled()).isFalse();
     try (RespClient c = kiln.client()) {
@@ -282,6 +298,10 @@ class TrackingTest {
       installed.complete(s.tracker != null);
     });
     return installed.get(5, TimeUnit.SECONDS);
+  }
+
+  private static String id(RespClient c) {
+    return c.call("CLIENT", "ID").substring(1).strip();
   }
 
   private static RespClient resp3() {
