@@ -234,7 +234,7 @@ public final class Blocking {
     try {
       return w.handler.serve(ref.db(), ref.key());
     } finally {
-      tracking.leave(w.client);
+      tracking.leave();
     }
   }
 

@@ -741,7 +741,7 @@ public final class Client implements Watcher {
       tracker.read(this, cmd, argv); // a tracking client's read: its keys are remembered
     }
     if (outermost) {
-      tracker.leave(this);
+      tracker.leave();
     }
     Stats.CommandStat cs = stats.command(cmd.id);
     cs.calls++;

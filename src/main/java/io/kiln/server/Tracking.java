@@ -249,7 +249,7 @@ public final class Tracking implements KeyTracker {
   }
 
   /** It ended and its reply is written: the invalidations held for it follow the reply. */
-  void leave(Client c) {
+  void leave() {
     current = null;
     if (!held.isEmpty()) {
       List<Held> due = new ArrayList<>(held);
