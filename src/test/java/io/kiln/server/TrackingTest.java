@@ -11,14 +11,18 @@ import io.lettuce.core.RedisURI;
 import io.lettuce.core.TrackingArgs;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.protocol.ProtocolVersion;
+import io.lettuce.core.pubsub.RedisPubSubAdapter;
+import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import io.lettuce.core.support.caching.CacheAccessor;
 import io.lettuce.core.support.caching.CacheFrontend;
 import io.lettuce.core.support.caching.ClientSideCaching;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Map;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
@@ -28,9 +32,9 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Client-side caching (CLIENT TRACKING) on a real Kiln, with real clients: Lettuce's
- * ClientSideCaching over RESP3, and raw connections that check the exact bytes of the
- * invalidation pushes and of the {@code __redis__:invalidate} messages a RESP2 connection is
- * redirected to. Runs on the test thread.
+ * ClientSideCaching over RESP3, a Lettuce RESP2 subscriber of {@code __redis__:invalidate} that a
+ * tracking connection redirects to, and raw connections that check the exact bytes of the
+ * invalidation pushes and messages. Runs on the test thread.
  */
 class TrackingTest {
   @RegisterExtension
@@ -73,6 +77,32 @@ class TrackingTest {
       waitFor(() -> !local.containsKey("user:1"), "Lettuce's cache drops the invalidated key");
       assertThat(frontend.get("user:1")).isEqualTo("grace");
       frontend.close();
+    } finally {
+      lettuce.shutdown(Duration.ZERO, Duration.ofSeconds(5));
+    }
+  }
+
+  @Test
+  void lettuceResp2SubscriberHearsTheInvalidationsRedirectedToIt() throws Exception {
+    RedisClient lettuce = RedisClient.create(RedisURI.create("127.0.0.1", kiln.port()));
+    lettuce.setOptions(ClientOptions.builder().protocolVersion(ProtocolVersion.RESP2).build());
+    try (StatefulRedisPubSubConnection<String, String> sub = lettuce.connectPubSub();
+        StatefulRedisConnection<String, String> tracked = lettuce.connect();
+        StatefulRedisConnection<String, String> writer = lettuce.connect()) {
+      BlockingQueue<String> heard = new LinkedBlockingQueue<>();
+      sub.addListener(new RedisPubSubAdapter<>() {
+        @Override
+        public void message(String channel, String message) {
+          heard.add(channel + " " + message);
+        }
+      });
+      long subId = sub.sync().clientId();
+      sub.sync().subscribe("__redis__:invalidate");
+      tracked.sync().clientTracking(TrackingArgs.Builder.enabled().redirect(subId));
+      writer.sync().set("price", "10");
+      assertThat(tracked.sync().get("price")).isEqualTo("10");
+      writer.sync().set("price", "11");
+      assertThat(heard.poll(10, TimeUnit.SECONDS)).isEqualTo("__redis__:invalidate price");
     } finally {
       lettuce.shutdown(Duration.ZERO, Duration.ofSeconds(5));
     }
