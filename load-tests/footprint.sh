@@ -45,3 +45,6 @@ awk -v n="$n" '
     for (s in idle) if (s != "") printf "%-6s %12.1f %14.2f %12.1f %16s\n", s, idle[s]/1024, (open[s]-idle[s])/n, closed[s]/1024, after[s]
     printf "%-6s %12.1f %14.1f %12.1f\n", "ratio", idle["kiln"]/idle["redis"], (open["kiln"]-idle["kiln"])/(open["redis"]-idle["redis"]), closed["kiln"]/closed["redis"]
   }' "$work/out.txt"
+# java -jar's own JVM (the launcher) waits beside the server for its whole life: count it too.
+launcher_kb=$(awk '/^VmRSS/ {print $2}' "/proc/$kiln/status" 2>/dev/null || echo 0)
+printf 'kiln launcher JVM (java -jar, waits for the server): %.1f MB RSS\n' "$(echo "$launcher_kb / 1024" | bc -l)"

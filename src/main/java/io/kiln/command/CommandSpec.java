@@ -175,6 +175,7 @@ public final class CommandSpec {
         case "hash" -> out.add("@hash");
         case "set" -> out.add("@set");
         case "sorted-set" -> out.add("@sortedset");
+        case "geo" -> out.add("@geo");
         case "hyperloglog" -> out.add("@hyperloglog");
         case "pubsub" -> out.add("@pubsub");
         default -> { }

@@ -38,6 +38,7 @@ public final class CommandTable {
     t.family("server", LatencyCommands::register);
     t.family("server", MemoryCommands::register);
     t.family("sorted-set", ZSetCommands::register);
+    t.family("geo", GeoCommands::register);
     t.family("generic", SortCommands::register);
     t.family("hyperloglog", HyperLogLogCommands::register);
     t.family("pubsub", PubSubCommands::register);

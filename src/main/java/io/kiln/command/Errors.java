@@ -117,6 +117,37 @@ public final class Errors {
         + "'. Prefixes for a single client must not overlap.";
   }
 
+  // geo family
+  public static final String GEO_UNIT = "ERR unsupported unit provided. please use M, KM, FT, MI";
+  public static final String GEO_RADIUS_NOT_NUMBER = "ERR need numeric radius";
+  public static final String GEO_RADIUS_NEGATIVE = "ERR radius cannot be negative";
+  public static final String GEO_WIDTH_NOT_NUMBER = "ERR need numeric width";
+  public static final String GEO_HEIGHT_NOT_NUMBER = "ERR need numeric height";
+  public static final String GEO_BOX_NEGATIVE = "ERR height or width cannot be negative";
+  public static final String GEO_MEMBER_UNKNOWN = "ERR could not decode requested zset member";
+  public static final String GEO_COUNT_NOT_POSITIVE = "ERR COUNT must be > 0";
+  public static final String GEO_ANY_WITHOUT_COUNT = "ERR the ANY argument requires COUNT argument";
+  public static final String GEO_STORE_WITH_REPLY_OPTIONS = "ERR STORE option in GEORADIUS is "
+      + "not compatible with WITHDIST, WITHHASH and WITHCOORD options";
+  public static final String GEOSEARCHSTORE_WITH_REPLY_OPTIONS = "ERR GEOSEARCHSTORE is not "
+      + "compatible with WITHDIST, WITHHASH and WITHCOORD options";
+
+  /** A longitude or latitude out of the geohash's range, as C's "%f" prints them. */
+  public static String geoInvalidLonLat(double lon, double lat) {
+    return "ERR invalid longitude,latitude pair " + io.kiln.resp.Numbers.formatF6(lon) + ","
+        + io.kiln.resp.Numbers.formatF6(lat);
+  }
+
+  /** GEOSEARCH[STORE] without FROMMEMBER or FROMLONLAT ({@code command}: argv[0] as sent). */
+  public static String geoNeedsFrom(String command) {
+    return "ERR exactly one of FROMMEMBER or FROMLONLAT can be specified for " + command;
+  }
+
+  /** GEOSEARCH[STORE] without BYRADIUS or BYBOX ({@code command}: argv[0] as sent). */
+  public static String geoNeedsBy(String command) {
+    return "ERR exactly one of BYRADIUS and BYBOX can be specified for " + command;
+  }
+
   /** CONFIG SET maxclients above what the open-files limit allows (Redis's text). */
   public static String maxclientsOverFileLimit(long allowed) {
     return "ERR CONFIG SET failed (possibly related to argument 'maxclients') - The operating "

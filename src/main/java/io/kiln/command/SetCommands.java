@@ -313,13 +313,14 @@ public final class SetCommands {
     if (dst == null) {
       dst = SetValue.forFirst(argv[3]);
       db.set(argv[2], dst, false);
-    } else {
+    } else if (!dst.contains(argv[3])) {
       db.willChange(dstNode);
-      db.touched(argv[2]);
     }
     c.shard.dirty++;
     if (dst.add(argv[3], maxIntset(c))) {
+      // only a destination that gained the member changed: WATCH on it fires then alone
       c.shard.dirty++;
+      db.touched(argv[2]);
       db.notify(Notify.SET, "sadd", argv[2]);
     }
     c.out.integer(1);

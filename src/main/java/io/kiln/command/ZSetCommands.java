@@ -185,7 +185,12 @@ public final class ZSetCommands {
     addGeneric(c, argv[1], ZSetValue.IN_INCR, false, new double[] {d}, argv, 2);
   }
 
-  private static void addGeneric(Client c, byte[] key, int flags, boolean ch, double[] scores,
+  /**
+   * ZADD's work once its arguments are parsed: {@code scores[j]} for the member at
+   * {@code argv[scoreIdx + 1 + 2j]}; replies, notifies and counts changes as ZADD does. GEOADD
+   * calls it with the ZADD it stands for.
+   */
+  static void addGeneric(Client c, byte[] key, int flags, boolean ch, double[] scores,
       byte[][] argv, int scoreIdx) {
     boolean incr = (flags & ZSetValue.IN_INCR) != 0;
     boolean[] wrong = {false};

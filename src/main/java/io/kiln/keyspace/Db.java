@@ -363,6 +363,9 @@ public final class Db {
     Dict<Dict.Node<Object>> e = expires;
     expires = other.expires;
     other.expires = e;
+    if (shard.dbsSwapped != null) {
+      shard.dbsSwapped.accept(this, other);
+    }
   }
 
   private void remove(Dict.Node<Object> n) {

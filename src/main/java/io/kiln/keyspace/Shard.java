@@ -40,6 +40,8 @@ public final class Shard {
    * replaced): blocked clients waiting on that key may now be served. Set by the shard verticle.
    */
   public java.util.function.BiConsumer<Db, byte[]> valueAdded;
+  /** SWAPDB exchanged the contents of these two databases: their blocked clients may be served. */
+  public java.util.function.BiConsumer<Db, Db> dbsSwapped;
   /** The notify-keyspace-events flags ({@link Notify} bits); 0 = off (Redis's default). */
   public int notifyFlags;
   /** Where selected keyspace events go; set by the shard verticle. */

@@ -381,6 +381,49 @@ public final class Numbers {
     return s.equals("-0") ? "0" : s;
   }
 
+  /** {@link #formatLongDouble} of a double (exact in a long double): GEOPOS's coordinates. */
+  public static String formatHuman(double d) {
+    return formatLongDouble(new BigDecimal(d));
+  }
+
+  /**
+   * C's {@code printf("%f", d)}: the exact value rounded to six decimals (ties to even), the
+   * sign kept for negative values that round to zero, "inf"/"-inf" for infinities.
+   */
+  public static String formatF6(double d) {
+    if (Double.isInfinite(d)) {
+      return d > 0 ? "inf" : "-inf";
+    }
+    if (Double.isNaN(d)) {
+      return Double.doubleToRawLongBits(d) < 0 ? "-nan" : "nan";
+    }
+    String s = new BigDecimal(d).setScale(6, RoundingMode.HALF_EVEN).toPlainString();
+    boolean negative = Double.doubleToRawLongBits(d) < 0;
+    return negative && !s.startsWith("-") ? "-" + s : s;
+  }
+
+  /**
+   * Redis's fixed-point distance (fixedpoint_d2string with 4 digits): {@code d * 10000} rounded
+   * to an integer as llrint does on x86-64 (ties to even; NaN and out-of-range values give
+   * the most negative long), printed with four decimals; exactly zero prints "0.0000".
+   */
+  public static String formatFixed4(double d) {
+    if (d == 0) {
+      return "0.0000";
+    }
+    double scaled = Math.rint(d * 10000.0);
+    long v = Double.isNaN(scaled) || Math.abs(scaled) >= 9.223372036854775808E18
+        ? Long.MIN_VALUE : (long) scaled;
+    String digits = v < 0 ? Long.toUnsignedString(-v) : Long.toString(v);
+    StringBuilder sb = new StringBuilder(v < 0 ? "-" : "");
+    for (int i = digits.length(); i < 5; i++) {
+      sb.append('0');
+    }
+    sb.append(digits);
+    sb.insert(sb.length() - 4, '.');
+    return sb.toString();
+  }
+
   public static String ascii(byte[] s) {
     return new String(s, StandardCharsets.ISO_8859_1);
   }

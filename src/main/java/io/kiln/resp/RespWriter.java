@@ -200,6 +200,20 @@ public final class RespWriter {
     }
   }
 
+  /**
+   * A double given as its text (Redis's human long double form, {@link Numbers#formatHuman}):
+   * RESP3 ',' type; RESP2 a bulk string.
+   */
+  public void dbl(String text) {
+    if (protocol == 3) {
+      put((byte) ',');
+      putAscii(text);
+      put(CRLF, 0, 2);
+    } else {
+      bulk(text);
+    }
+  }
+
   /** A boolean: RESP3 '#t'/'#f'; RESP2 integer 1/0. */
   public void bool(boolean b) {
     if (protocol == 3) {

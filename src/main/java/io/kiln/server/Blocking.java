@@ -181,6 +181,15 @@ public final class Blocking {
     }
   }
 
+  /** SWAPDB: every waited-on key of either database that now holds a value may serve. */
+  public void signalSwapped(Db a, Db b) {
+    for (KeyRef ref : byKey.keySet()) {
+      if ((ref.db() == a || ref.db() == b) && ref.db().peek(ref.key()) != null) {
+        ready.add(ref);
+      }
+    }
+  }
+
   /**
    * Serves the clients waiting on the keys made ready by the last command (Redis's
    * handleClientsBlockedOnKeys): each key in the order it became ready, its clients in arrival

@@ -520,7 +520,7 @@ public final class Client implements Watcher {
       reject(cmd, "ERR Command not allowed inside a transaction");
       return;
     }
-    if ((cmd.has(CommandSpec.WRITE) || cmd.name.equals("ping")
+    if ((flagged(cmd, CommandSpec.WRITE) || cmd.name.equals("ping")
         || io.kiln.command.FunctionCommands.callMayWrite(this, cmd, argv)) && !replay) {
       if (writesDeniedByDiskError()) {
         reject(cmd, Errors.MISCONF_RDB);
@@ -536,7 +536,7 @@ public final class Client implements Watcher {
         return;
       }
     }
-    if (!replay && home.evictBeforeCommand() && (cmd.has(CommandSpec.DENYOOM)
+    if (!replay && home.evictBeforeCommand() && (flagged(cmd, CommandSpec.DENYOOM)
         || io.kiln.command.ScriptCommands.scriptDeniesOom(this, cmd, argv))) {
       reject(cmd, MaxMemory.OOM);
       return;
@@ -649,6 +649,21 @@ public final class Client implements Watcher {
     String host = socket.remoteAddress().hostAddress();
     return host == null || host.equals("127.0.0.1") || host.equals("::1")
         || host.equals("0:0:0:0:0:0:0:1");
+  }
+
+  /** The command has the flag, or it is EXEC and a queued command has it (Redis's mstate flags). */
+  private boolean flagged(CommandSpec cmd, int flag) {
+    if (cmd.has(flag)) {
+      return true;
+    }
+    if (multi != null && cmd.parent == null && cmd.name.equals("exec")) {
+      for (Queued q : multi) {
+        if (q.spec().has(flag)) {
+          return true;
+        }
+      }
+    }
+    return false;
   }
 
   /** Commands without the loading flag wait for the dataset; so does EXEC of any of them. */

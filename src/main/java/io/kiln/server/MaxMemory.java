@@ -71,6 +71,12 @@ final class MaxMemory {
         "maxmemory-eviction-tenacity", "lfu-log-factor", "lfu-decay-time")) {
       config.onChange(name, read);
     }
+    // A lower limit evicts at once, as Redis's CONFIG SET maxmemory: not only at the next command.
+    config.onChange("maxmemory", cfg -> home.execute(() -> {
+      if (limit != 0) {
+        perform();
+      }
+    }));
   }
 
   /** Redis's used_memory as Kiln counts it ({@link UsedMemory}). Any thread. */

@@ -338,6 +338,7 @@ public final class ShardVerticle extends VerticleBase {
     capture.functions(() -> scripting.functions().codes());
     shard.notifySink = this::publishKeyspaceEvent;
     shard.valueAdded = blocking::signal;
+    shard.dbsSwapped = blocking::signalSwapped;
     scheduleCron();
     watchConfig(config);
     watchAppendfsync();

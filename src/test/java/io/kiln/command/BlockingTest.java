@@ -64,6 +64,20 @@ class BlockingTest {
   }
 
   @Test
+  void swapdbServesAClientWaitingOnAKeyTheOtherDatabaseHolds() {
+    try (RespClient w = kiln.client(); RespClient p = kiln.client()) {
+      p.call("FLUSHALL");
+      p.call("SELECT", "1");
+      p.call("RPUSH", "k", "hello");
+      w.send("BRPOP", "k", "0"); // on db 0, where k does not exist
+      waitFor(() -> blocked(p) == 1);
+      assertThat(p.call("SWAPDB", "1", "0")).isEqualTo("+OK\r\n");
+      assertThat(w.readReply()).isEqualTo(pair("k", "hello"));
+      assertThat(blocked(p)).isZero();
+    }
+  }
+
+  @Test
   void clientsAreServedInArrivalOrder() {
     try (RespClient a = kiln.client(); RespClient b = kiln.client(); RespClient c = kiln.client();
         RespClient p = kiln.client()) {

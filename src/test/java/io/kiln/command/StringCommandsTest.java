@@ -301,4 +301,28 @@ class StringCommandsTest {
       assertThat(c.call("INCRBYFLOAT", "f", "1.1e4932")).startsWith("$");
     }
   }
+
+  private long changes() {
+    return c.call("INFO", "persistence").lines()
+        .filter(l -> l.startsWith("rdb_changes_since_last_save:"))
+        .mapToLong(l -> Long.parseLong(l.substring(l.indexOf(':') + 1).strip()))
+        .findFirst().orElseThrow();
+  }
+
+  @Test
+  void setbitAndBitfieldCountAChangeOnlyWhenTheBitsMove() {
+    long start = changes();
+    c.call("SETBIT", "a", "0", "0");
+    c.call("BITFIELD", "b", "SET", "i5", "0", "0");
+    assertThat(changes()).isEqualTo(start + 2); // created: a change each
+    c.call("SETBIT", "a", "0", "0");
+    c.call("BITFIELD", "b", "SET", "i5", "0", "0");
+    assertThat(changes()).isEqualTo(start + 2); // nothing moved
+    c.call("BITFIELD", "b", "SET", "i5", "0", "1");
+    c.call("BITFIELD", "b", "SET", "i5", "0", "1");
+    c.call("BITFIELD", "b", "INCRBY", "u2", "1", "0"); // adds nothing
+    assertThat(changes()).isEqualTo(start + 3);
+    c.call("BITFIELD", "b", "SET", "u8", "16", "0"); // grows the string: a change
+    assertThat(changes()).isEqualTo(start + 4);
+  }
 }

@@ -75,4 +75,37 @@ class TransactionsTest {
         .isEqualTo("-EXECABORT Transaction discarded because of previous errors.\r\n");
     assertThat(a.call("EXISTS", "k")).isEqualTo(":0\r\n");
   }
+
+  @Test
+  void smoveOfAMemberTheDestinationHasLeavesItsWatchAlone() {
+    a.call("SADD", "src", "m", "n");
+    a.call("SADD", "k", "m");
+    assertThat(a.call("WATCH", "k")).isEqualTo("+OK\r\n");
+    a.call("MULTI");
+    a.call("SADD", "k", "c");
+    assertThat(b.call("SMOVE", "src", "k", "m")).isEqualTo(":1\r\n");
+    assertThat(a.call("EXEC")).isEqualTo("*1\r\n:1\r\n");
+    assertThat(a.call("WATCH", "k")).isEqualTo("+OK\r\n");
+    a.call("MULTI");
+    a.call("SCARD", "k");
+    assertThat(b.call("SMOVE", "src", "k", "n")).isEqualTo(":1\r\n"); // a new member: it fires
+    assertThat(a.call("EXEC")).isEqualTo("*-1\r\n");
+  }
+
+  @Test
+  void execOfAQueuedWriteIsRefusedOverMaxmemory() {
+    a.call("MULTI");
+    a.call("SET", "k", "1");
+    a.call("GET", "k");
+    try {
+      assertThat(b.call("CONFIG", "SET", "maxmemory", "1")).isEqualTo("+OK\r\n");
+      assertThat(a.call("EXEC")).isEqualTo("-EXECABORT Transaction discarded because of: OOM "
+          + "command not allowed when used memory > 'maxmemory'.\r\n");
+      assertThat(a.call("MULTI")).isEqualTo("+OK\r\n"); // the transaction is over
+      a.call("GET", "k");
+      assertThat(a.call("EXEC")).isEqualTo("*1\r\n$-1\r\n"); // reads still run
+    } finally {
+      b.call("CONFIG", "SET", "maxmemory", "0");
+    }
+  }
 }

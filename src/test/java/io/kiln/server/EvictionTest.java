@@ -159,6 +159,21 @@ class EvictionTest {
   }
 
   @Test
+  void configSetMaxmemoryEvictsAtOnceWithoutAnotherCommand() throws Exception {
+    try (TestKiln kiln = TestKiln.start("maxmemory-policy", "allkeys-lru",
+            "notify-keyspace-events", "Ee");
+        Jedis j = new Jedis("127.0.0.1", kiln.port());
+        io.kiln.support.RespClient sub = new io.kiln.support.RespClient("127.0.0.1", kiln.port())) {
+      j.set("foo", "bar");
+      assertThat(sub.call("SUBSCRIBE", "__keyevent@0__:evicted")).contains("subscribe");
+      j.configSet("maxmemory", "1");
+      // no command follows the CONFIG SET: the key goes with it, as in Redis
+      assertThat(sub.readReply()).contains("__keyevent@0__:evicted").contains("foo");
+      j.configSet("maxmemory", "0");
+    }
+  }
+
+  @Test
   void noevictionRefusesDenyoomCommandsOnly() throws Exception {
     try (TestKiln kiln = TestKiln.start(); Jedis j = new Jedis("127.0.0.1", kiln.port())) {
       fill(j, "k", 100);
