@@ -146,6 +146,20 @@ public final class CommandSpec {
     return out;
   }
 
+  /**
+   * Indexes in {@code argv} (the command name at 0) of the keys this call names, found as
+   * COMMAND GETKEYS finds them: the key specs where documented (EVAL's numkeys, ZUNION's...),
+   * else first/last/step (client-side caching remembers the keys a read names).
+   */
+  public int[] keyIndexes(byte[][] argv) {
+    List<int[]> found = CommandCommands.keyPositions(this, argv.length, argv, 0);
+    int[] out = new int[found.size()];
+    for (int i = 0; i < out.length; i++) {
+      out[i] = found.get(i)[0];
+    }
+    return out;
+  }
+
   /** ACL categories, derived from family and flags as Redis assigns them. */
   public List<String> aclCategories() {
     List<String> out = new ArrayList<>();

@@ -197,7 +197,7 @@ public final class Directives {
         integer("stream-node-max-entries", 0, LONG_MAX, 100),
         integer("lfu-log-factor", 0, INT_MAX, 10),
         integer("lfu-decay-time", 0, INT_MAX, 1),
-        integer("tracking-table-max-keys", 0, LONG_MAX, 1_000_000),
+        integer("tracking-table-max-keys", 0, LONG_MAX, 1_000_000).honoured(),
         // Cluster
         bool("cluster-enabled", false).immutable(),
         string("cluster-config-file", "nodes.conf").immutable(),

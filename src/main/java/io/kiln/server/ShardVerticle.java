@@ -48,6 +48,7 @@ public final class ShardVerticle extends VerticleBase {
   private AofRewrite aofRewrite;
   private Blocking blocking;
   private PubSub pubsub;
+  private Tracking tracking;
   private Scripting scripting;
   private boolean clientsHeld;
   private long cronTimer = -1;
@@ -92,6 +93,11 @@ public final class ShardVerticle extends VerticleBase {
   /** The pub/sub registry of this shard's clients. */
   public PubSub pubsub() {
     return pubsub;
+  }
+
+  /** Client-side caching (CLIENT TRACKING) of this shard's clients and keys. */
+  public Tracking tracking() {
+    return tracking;
   }
 
   // client-output-buffer-limit of the normal and pubsub classes: {hard, soft, soft-seconds},
@@ -327,6 +333,7 @@ public final class ShardVerticle extends VerticleBase {
     aofBase = new AofBase(kiln, capture);
     blocking = new Blocking(vertx);
     pubsub = new PubSub(this);
+    tracking = new Tracking(this, config);
     scripting = new Scripting(kiln, this);
     capture.functions(() -> scripting.functions().codes());
     shard.notifySink = this::publishKeyspaceEvent;
@@ -485,6 +492,7 @@ public final class ShardVerticle extends VerticleBase {
     }
     monitors.remove(c);
     blocking.remove(c);
+    tracking.disable(c);
     if (aofFeed != null) {
       aofFeed.forget(c);
     }
@@ -731,7 +739,17 @@ public final class ShardVerticle extends VerticleBase {
     maxOutputBuffer = maxOut;
   }
 
+  /** DEBUG PAUSE-CRON: while set, the periodic job does nothing (Redis's pause_cron). */
+  private boolean cronPaused;
+
+  public void pauseCron(boolean paused) {
+    cronPaused = paused;
+  }
+
   private void cron(int hz) {
+    if (cronPaused) {
+      return;
+    }
     startStallProbe();
     sumClients();
     if (!kiln.persistence().loading) {
@@ -744,6 +762,7 @@ public final class ShardVerticle extends VerticleBase {
       aofRewrite.cron();
     }
     rates.sample(shard.stats);
+    tracking.cron();
     if (pubsub.channelCount() + pubsub.patternCount() + pubsub.shardChannelCount() > 0) {
       for (Client c : List.copyOf(clients.values())) {
         if (c.subscribed()) {

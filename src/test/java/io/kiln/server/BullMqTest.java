@@ -111,7 +111,7 @@ class BullMqTest {
     return outcomes;
   }
 
-  private static boolean runs(String... command) {
+  static boolean runs(String... command) {
     try {
       return run(Path.of("."), 30, command).exit == 0;
     } catch (Exception e) {
@@ -121,7 +121,8 @@ class BullMqTest {
 
   record Result(int exit, String output) {}
 
-  private static Result run(Path dir, int timeoutSeconds, String... command) throws Exception {
+  /** Runs {@code command} in {@code dir} (output and errors together), killed past the timeout. */
+  static Result run(Path dir, int timeoutSeconds, String... command) throws Exception {
     File log = Files.createTempFile("kiln-node", ".log").toFile();
     try {
       Process p = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true)
