@@ -485,6 +485,7 @@ public final class ClientCommands {
 
   static void noEvict(Client c, byte[][] argv) {
     if (Args.is(argv[2], "on") || Args.is(argv[2], "off")) {
+      c.noEvict = Args.is(argv[2], "on");
       c.ok();
     } else {
       c.error(Errors.SYNTAX);
@@ -519,6 +520,9 @@ public final class ClientCommands {
     }
     if (c.isClosing()) {
       flags.append('c');
+    }
+    if (c.noEvict) {
+      flags.append('e');
     }
     if (flags.length() == 0) {
       flags.append('N');

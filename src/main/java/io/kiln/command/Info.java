@@ -359,7 +359,7 @@ public final class Info {
     field(sb, "expired_time_cap_reached_count", s.expiredTimeCapReachedCount);
     field(sb, "expire_cycle_cpu_milliseconds", s.expireCycleCpuMillis);
     field(sb, "evicted_keys", s.evictedKeys);
-    field(sb, "evicted_clients", 0);
+    field(sb, "evicted_clients", c.home.evictedClients());
     long[] exceeded = c.home.evictionExceededMicros();
     field(sb, "total_eviction_exceeded_time", exceeded[0] / 1000);
     field(sb, "current_eviction_exceeded_time", exceeded[1] / 1000);

@@ -283,6 +283,8 @@ public final class Client implements Watcher {
 
   /** {@link #memory} as the shard's last sum of its connections counted it. */
   long countedMemory;
+  /** CLIENT NO-EVICT ON: maxmemory-clients never closes this connection. */
+  public boolean noEvict;
 
   /** Reply bytes not yet written to the socket (CLIENT LIST omem). */
   public long outputBufferBytes() {

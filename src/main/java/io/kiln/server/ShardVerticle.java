@@ -327,6 +327,7 @@ public final class ShardVerticle extends VerticleBase {
     shard = new Shard(index, config.getInt("databases"));
     watchHotDirectives(config);
     maxMemory = new MaxMemory(this, config);
+    clientEviction = new ClientEviction(this, config);
     capture = new CaptureEngine(shard, vertx);
     kiln.persistence().capture = capture;
     snapshotter = new Snapshotter(kiln, shard, capture);
@@ -561,6 +562,8 @@ public final class ShardVerticle extends VerticleBase {
 
   /** maxmemory and eviction for this shard. */
   private MaxMemory maxMemory;
+  /** maxmemory-clients for this shard's connections. */
+  private ClientEviction clientEviction;
 
   /**
    * Before a command: evicts keys when used memory is above maxmemory ({@link MaxMemory});
@@ -725,6 +728,14 @@ public final class ShardVerticle extends VerticleBase {
     long m = c.memory();
     clientsMemory += m - c.countedMemory;
     c.countedMemory = m;
+    if (clientEviction.mayBeOver(clientsMemory)) {
+      clientEviction.check();
+    }
+  }
+
+  /** INFO evicted_clients: connections closed by maxmemory-clients. Any thread. */
+  public long evictedClients() {
+    return clientEviction.evicted();
   }
 
   private void sumClients() {
@@ -752,6 +763,7 @@ public final class ShardVerticle extends VerticleBase {
     }
     startStallProbe();
     sumClients();
+    clientEviction.check();
     if (!kiln.persistence().loading) {
       // as Redis's loading: no active expiry (the loader drops expired keys) and no table
       // resizing, which would shrink a table presized from RESIZEDB while it is still filling
