@@ -2,13 +2,11 @@ package io.kiln.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.kiln.support.NodeProject;
 import io.kiln.support.RealRedis;
 import io.kiln.support.SharedKiln;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.List;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -30,10 +28,7 @@ class NodeRedisCacheTest {
 
   @Test
   void nodeRedisCacheIsInvalidatedByWritesAndFlushesAsOnRedis() throws Exception {
-    Assumptions.assumeTrue(BullMqTest.runs("node", "--version")
-        && BullMqTest.runs("npm", "--version"),
-        "node/npm are not installed: node-redis test skipped (Debian: apt-get install nodejs npm)");
-    Path dir = install();
+    Path dir = NodeProject.install("redis-csc", "redis", List.of("csc.mjs"));
     if (RealRedis.installed()) {
       try (RealRedis redis = RealRedis.start()) {
         assertThat(run(dir, redis.port())).as("node-redis on redis-server").isEqualTo(EXPECTED);
@@ -43,26 +38,8 @@ class NodeRedisCacheTest {
   }
 
   private static String run(Path dir, int port) throws Exception {
-    BullMqTest.Result r = BullMqTest.run(dir, 60, "node", "csc.mjs", Integer.toString(port));
+    NodeProject.Result r = NodeProject.run(dir, 60, "node", "csc.mjs", Integer.toString(port));
     assertThat(r.exit()).as("node csc.mjs: %s", r.output()).isZero();
     return r.output().strip();
-  }
-
-  private static Path install() throws Exception {
-    Path source = Path.of("src/test/node/redis-csc");
-    Path dir = Path.of("target/redis-csc-node");
-    Files.createDirectories(dir);
-    boolean fresh = Files.isDirectory(dir.resolve("node_modules/redis"))
-        && Files.exists(dir.resolve("package-lock.json"))
-        && Files.mismatch(source.resolve("package-lock.json"),
-            dir.resolve("package-lock.json")) == -1;
-    for (String f : List.of("package.json", "package-lock.json", "csc.mjs")) {
-      Files.copy(source.resolve(f), dir.resolve(f), StandardCopyOption.REPLACE_EXISTING);
-    }
-    if (!fresh) {
-      BullMqTest.Result npm = BullMqTest.run(dir, 180, "npm", "ci", "--no-audit", "--no-fund");
-      assertThat(npm.exit()).as("npm ci: %s", npm.output()).isZero();
-    }
-    return dir;
   }
 }
