@@ -68,7 +68,9 @@ public final class Db {
   public Dict.Node<Object> node(byte[] key) {
     Dict.Node<Object> n = keys.getNode(key);
     if (n != null && n.expireAt != 0 && n.expireAt <= shard.now() && !shard.replaying) {
-      expireNow(n);
+      if (!shard.datasetFrozen) {
+        expireNow(n);
+      }
       return null;
     }
     return n;
@@ -480,7 +482,9 @@ public final class Db {
       if (n.expireAt == 0 || n.expireAt > shard.now()) {
         return n;
       }
-      expireNow(n);
+      if (!shard.datasetFrozen) {
+        expireNow(n);
+      }
     }
     return null;
   }

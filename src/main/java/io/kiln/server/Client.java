@@ -257,12 +257,16 @@ public final class Client implements Watcher {
     return multi != null;
   }
 
+  /** The commands queued since MULTI (none outside a transaction). */
+  List<Queued> queuedCommands() {
+    return multi == null ? List.of() : multi;
+  }
+
   /** Commands queued since MULTI, -1 outside a transaction (CLIENT LIST multi). */
   public int queuedCount() {
     return multi == null ? -1 : multi.size();
   }
 
-  /** Read batches received so far (read on the event loop; tests read it when idle). */
   /** The AOF batch of this client's last write, 0 if it wrote none (WAITAOF). */
   public long lastWriteSeq() {
     return lastWriteSeq;
@@ -451,6 +455,15 @@ public final class Client implements Watcher {
     return suspended;
   }
 
+  /** The command CLIENT PAUSE held runs now, through the gates again, then the ones behind it. */
+  void resumePostponed(byte[][] argv) {
+    suspended = false;
+    if (!closing) {
+      process(argv);
+      processBuffered();
+    }
+  }
+
   /** True while EXEC runs the queued commands (a command there must reply at once). */
   public boolean inExec() {
     return inExec || script;
@@ -481,7 +494,7 @@ public final class Client implements Watcher {
       home.tracking().limit(); // tracking-table-max-keys, before the command (or its QUEUED)
     }
     dispatch(argv);
-    if (tracking != null) {
+    if (tracking != null && !(suspended && home.pause().isPostponed(this))) {
       Tracking.requestDone(this, multi != null, argv[0]);
     }
   }
@@ -548,7 +561,7 @@ public final class Client implements Watcher {
       reject(cmd, MaxMemory.OOM);
       return;
     }
-    if (subscribed() && !out.resp3() && !allowedWhileSubscribed(cmd)) {
+    if (subscribed() && !out.resp3() && !CommandKinds.allowedWhileSubscribed(cmd)) {
       String msg = "Can't execute '" + cmd.fullName() + "': only (P|S)SUBSCRIBE / "
           + "(P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context";
       boolean exec = cmd.parent == null && cmd.name.equals("exec");
@@ -564,30 +577,15 @@ public final class Client implements Watcher {
       reject(cmd, Errors.LOADING);
       return;
     }
-    if (multi != null && !runsInsideMulti(cmd)) {
+    if (home.pause().active() && home.pause().postpones(this, cmd, argv)) {
+      return; // CLIENT PAUSE: it runs when the pause ends (resumePostponed)
+    }
+    if (multi != null && !CommandKinds.runsInsideMulti(cmd)) {
       multi.add(new Queued(cmd, argv));
       out.simple("QUEUED");
       return;
     }
     call(cmd, argv);
-  }
-
-  /** The (un)subscribe commands, whose confirmations are pushes (RESP3) or act as such. */
-  private static boolean confirmsAsPush(CommandSpec cmd) {
-    return cmd.parent == null && switch (cmd.name) {
-      case "subscribe", "psubscribe", "ssubscribe", "unsubscribe", "punsubscribe",
-          "sunsubscribe" -> true;
-      default -> false;
-    };
-  }
-
-  /** The commands a RESP2 client in subscribed mode may run. */
-  private static boolean allowedWhileSubscribed(CommandSpec cmd) {
-    return cmd.parent == null && switch (cmd.name) {
-      case "subscribe", "psubscribe", "ssubscribe", "unsubscribe", "punsubscribe", "sunsubscribe",
-          "ping", "quit", "reset" -> true;
-      default -> false;
-    };
   }
 
   /** CLIENT TRACKING's state, or null while tracking is off. */
@@ -688,13 +686,6 @@ public final class Client implements Watcher {
     return false;
   }
 
-  private static boolean runsInsideMulti(CommandSpec cmd) {
-    return switch (cmd.name) {
-      case "exec", "discard", "multi", "watch", "quit", "reset" -> cmd.parent == null;
-      default -> false;
-    };
-  }
-
   /**
    * min-replicas-to-write (with min-replicas-max-lag) asks for replicas Kiln does not have:
    * writes are refused, as a Redis master without enough good replicas refuses them.
@@ -735,7 +726,7 @@ public final class Client implements Watcher {
     int mark = out.mark();
     // CLIENT REPLY OFF/SKIP drop replies, but not the (un)subscribe confirmations: Redis
     // sends them as pushes (RESP3) or their RESP2 arrays whatever the reply mode
-    boolean drop = (replyMode == ReplyMode.OFF || skipNext) && !confirmsAsPush(cmd);
+    boolean drop = (replyMode == ReplyMode.OFF || skipNext) && !CommandKinds.confirmsAsPush(cmd);
     skipNext = false;
     lastCommand = cmd.fullName();
     Tracking tracker = home.tracking();
