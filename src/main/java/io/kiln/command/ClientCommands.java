@@ -568,7 +568,8 @@ public final class ClientCommands {
         + " psub=" + (subs == null ? 0 : subs.patterns())
         + " ssub=" + (subs == null ? 0 : subs.shardChannels())
         + " multi=" + c.queuedCount()
-        + " qbuf=" + c.queryBufferBytes() + " qbuf-free=0 argv-mem=0 multi-mem=0"
+        + " qbuf=" + c.queryBuffer().used() + " qbuf-free=" + c.queryBuffer().free()
+        + " argv-mem=" + c.queryBuffer().argvBytes() + " multi-mem=" + c.multiMemory()
         + " rbs=1024 rbp=0 obl=0 oll=0 omem=" + c.outputBufferBytes()
         + " tot-mem=" + c.memory() + " events=r"
         + " cmd=" + c.lastCommand + " user=default"

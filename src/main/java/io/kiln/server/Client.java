@@ -45,6 +45,7 @@ public final class Client implements Watcher {
   public final RespWriter out = new RespWriter();
   private final NetSocket socket;
   private final RespDecoder decoder = new RespDecoder();
+  private final QueryBuffer query = new QueryBuffer(decoder);
   public final String addr;
   public final String laddr;
   public final long createdMs = System.currentTimeMillis();
@@ -285,6 +286,16 @@ public final class Client implements Watcher {
     return decoder.bufferedBytes();
   }
 
+  /** The query buffer as Redis sizes it (CLIENT LIST qbuf, qbuf-free, argv-mem). */
+  public QueryBuffer queryBuffer() {
+    return query;
+  }
+
+  /** The queued commands' arguments in Redis's count (CLIENT LIST multi-mem). */
+  public long multiMemory() {
+    return CommandKinds.argvMemory(queuedCommands());
+  }
+
   /** {@link #memory} as the shard's last sum of its connections counted it. */
   long countedMemory;
 
@@ -321,6 +332,7 @@ public final class Client implements Watcher {
     socketReads++;
     shard.stats.netInputBytes += data.length();
     home.rates().reads++;
+    query.read(data.length());
     if (!decoder.append(data)) {
       log.warn("Closing client that reached max query buffer length: id={} addr={} (qbuf initial bytes: {})",
           id, addr, decoder.bufferedBytes());
@@ -335,6 +347,7 @@ public final class Client implements Watcher {
     if (suspended) {
       return;
     }
+    query.batchStarts();
     try {
       byte[][] argv;
       while (!closing && !suspended && !home.clientsHeld() && (argv = decoder.next()) != null) {
@@ -345,6 +358,7 @@ public final class Client implements Watcher {
       log.debug("Protocol error ({}) from client: id={} addr={}", e.getMessage(), id, addr);
       closing = true;
     }
+    query.batchEnded();
     flush();
     decoder.trim();
     home.recountClient(this);
@@ -434,6 +448,7 @@ public final class Client implements Watcher {
       return;
     }
     suspended = false;
+    query.argv = null;
     if (closed || replay) {
       return;
     }
@@ -493,7 +508,11 @@ public final class Client implements Watcher {
     if (home.tracking().inUse()) {
       home.tracking().limit(); // tracking-table-max-keys, before the command (or its QUEUED)
     }
+    query.argv = argv;
     dispatch(argv);
+    if (!suspended) {
+      query.argv = null;
+    }
     if (tracking != null && !(suspended && home.pause().isPostponed(this))) {
       Tracking.requestDone(this, multi != null, argv[0]);
     }
@@ -540,7 +559,7 @@ public final class Client implements Watcher {
       reject(cmd, "ERR Command not allowed inside a transaction");
       return;
     }
-    if ((flagged(cmd, CommandSpec.WRITE) || cmd.name.equals("ping")
+    if ((CommandKinds.flagged(cmd, CommandSpec.WRITE, queuedCommands()) || cmd.name.equals("ping")
         || io.kiln.command.FunctionCommands.callMayWrite(this, cmd, argv)) && !replay) {
       if (writesDeniedByDiskError()) {
         reject(cmd, Errors.MISCONF_RDB);
@@ -556,7 +575,7 @@ public final class Client implements Watcher {
         return;
       }
     }
-    if (!replay && home.evictBeforeCommand() && (flagged(cmd, CommandSpec.DENYOOM)
+    if (!replay && home.evictBeforeCommand() && (CommandKinds.flagged(cmd, CommandSpec.DENYOOM, queuedCommands())
         || io.kiln.command.ScriptCommands.scriptDeniesOom(this, cmd, argv))) {
       reject(cmd, MaxMemory.OOM);
       return;
@@ -573,7 +592,7 @@ public final class Client implements Watcher {
       reject(cmd, exec ? "EXECABORT Transaction discarded because of: " + msg : "ERR " + msg);
       return;
     }
-    if (kiln.persistence().loading && !replay && deniedWhileLoading(cmd)) {
+    if (kiln.persistence().loading && !replay && CommandKinds.deniedWhileLoading(cmd, queuedCommands())) {
       reject(cmd, Errors.LOADING);
       return;
     }
@@ -654,36 +673,6 @@ public final class Client implements Watcher {
     String host = socket.remoteAddress().hostAddress();
     return host == null || host.equals("127.0.0.1") || host.equals("::1")
         || host.equals("0:0:0:0:0:0:0:1");
-  }
-
-  /** The command has the flag, or it is EXEC and a queued command has it (Redis's mstate flags). */
-  private boolean flagged(CommandSpec cmd, int flag) {
-    if (cmd.has(flag)) {
-      return true;
-    }
-    if (multi != null && cmd.parent == null && cmd.name.equals("exec")) {
-      for (Queued q : multi) {
-        if (q.spec().has(flag)) {
-          return true;
-        }
-      }
-    }
-    return false;
-  }
-
-  /** Commands without the loading flag wait for the dataset; so does EXEC of any of them. */
-  private boolean deniedWhileLoading(CommandSpec cmd) {
-    if (!cmd.has(CommandSpec.LOADING)) {
-      return true;
-    }
-    if (multi != null && cmd.parent == null && cmd.name.equals("exec")) {
-      for (Queued q : multi) {
-        if (!q.spec().has(CommandSpec.LOADING)) {
-          return true;
-        }
-      }
-    }
-    return false;
   }
 
   /**

@@ -739,7 +739,9 @@ public final class ShardVerticle extends VerticleBase {
   private void sumClients() {
     long sum = 0;
     long maxOut = 0;
+    long now = System.currentTimeMillis();
     for (Client c : clients.values()) {
+      c.queryBuffer().cron(now, c.lastInteractionMs);
       c.countedMemory = c.memory();
       sum += c.countedMemory;
       maxOut = Math.max(maxOut, c.outputBufferBytes());
@@ -783,7 +785,8 @@ public final class ShardVerticle extends VerticleBase {
     if (timeout > 0) {
       long now = System.currentTimeMillis();
       for (Client c : List.copyOf(clients.values())) {
-        if (!c.monitor && !blocking.isBlocked(c) && !pause.isPostponed(c) && now - c.lastInteractionMs > timeout * 1000L) {
+        if (!c.monitor && !blocking.isBlocked(c) && !pause.isPostponed(c)
+            && now - c.lastInteractionMs > timeout * 1000L) {
           log.debug("Closing idle client id={}", c.id);
           c.close();
         }
