@@ -64,7 +64,10 @@ public final class Db {
 
   // ---- lookups (expire lazily) ----
 
-  /** The live node for {@code key}, deleting it first if its TTL has passed; null if absent. */
+  /**
+   * The live node for {@code key}, deleting it first if its TTL has passed (kept, though still
+   * answered as absent, while CLIENT PAUSE freezes the dataset); null if absent.
+   */
   public Dict.Node<Object> node(byte[] key) {
     Dict.Node<Object> n = keys.getNode(key);
     if (n != null && n.expireAt != 0 && n.expireAt <= shard.now() && !shard.replaying) {

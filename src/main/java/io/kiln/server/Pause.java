@@ -23,7 +23,8 @@ import java.util.Map;
  * TTL reads as missing without being deleted ({@link Shard#datasetFrozen}). A pause set inside
  * EXEC freezes the dataset when the transaction ends (its later commands run as if unpaused).
  *
- * <p>One per shard verticle, owned by its event loop; not thread-safe.
+ * <p>One per shard verticle, owned by its event loop; not thread-safe. (Kiln runs one shard;
+ * with more, CLIENT PAUSE would have to reach each shard's Pause.)
  */
 public final class Pause {
   /** The kinds of pause, least restrictive first. */
@@ -141,17 +142,26 @@ public final class Pause {
     if (c.isScript() || c.isReplay()) {
       return false;
     }
-    if (endMs < System.currentTimeMillis()) {
+    if (endMs < System.currentTimeMillis()) { // over, its timer not yet run
+      if (postponed.isEmpty()) {
+        end();
+        return false;
+      }
+      hold(c, cmd, argv); // after the commands that waited, as they were first
       end();
-      return false;
+      return true;
     }
     if (kind == Kind.WRITE && !mayReplicate(c, cmd, argv)) {
       return false;
     }
+    hold(c, cmd, argv);
+    return true;
+  }
+
+  private void hold(Client c, CommandSpec cmd, byte[][] argv) {
     postponed.put(c, argv);
     c.lastCommand = cmd.fullName(); // CLIENT LIST names it while it waits, as Redis
     c.block();
-    return true;
   }
 
   /**
