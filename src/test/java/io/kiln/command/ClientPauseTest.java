@@ -190,6 +190,35 @@ class ClientPauseTest {
     }
   }
 
+  @Test
+  void clientUnblockLeavesAHeldCommandHeld() {
+    try (RespClient p = kiln.client(); RespClient w = kiln.client()) {
+      String id = w.call("CLIENT", "ID").substring(1).trim();
+      p.call("CLIENT", "PAUSE", "60000", "WRITE");
+      w.send("SET", "k", "v");
+      waitFor(() -> blocked(p) == 1);
+      assertThat(p.call("CLIENT", "UNBLOCK", id, "ERROR")).isEqualTo(":0\r\n");
+      assertThat(blocked(p)).isEqualTo(1);
+      assertThat(p.call("EXISTS", "k")).isEqualTo(":0\r\n");
+      p.call("CLIENT", "UNPAUSE");
+      assertThat(w.readReply()).isEqualTo("+OK\r\n");
+    }
+  }
+
+  @Test
+  void aHeldClientThatDisconnectsIsForgotten() {
+    try (RespClient p = kiln.client()) {
+      p.call("CLIENT", "PAUSE", "60000", "WRITE");
+      try (RespClient w = kiln.client()) {
+        w.send("SET", "gone", "v");
+        waitFor(() -> blocked(p) == 1);
+      }
+      waitFor(() -> blocked(p) == 0);
+      p.call("CLIENT", "UNPAUSE");
+      assertThat(p.call("EXISTS", "gone")).isEqualTo(":0\r\n");
+    }
+  }
+
   private static long stat(RespClient c, String field) {
     String info = c.call("INFO", "stats");
     int i = info.indexOf(field + ":");
