@@ -2,6 +2,7 @@ package io.kiln.command;
 
 import io.kiln.resp.Numbers;
 import io.kiln.server.Client;
+import io.kiln.server.Pause;
 import io.kiln.server.PubSub;
 import io.kiln.server.Tracking;
 import java.nio.charset.StandardCharsets;
@@ -89,6 +90,11 @@ public final class ClientCommands {
     t.sub(client, "setinfo", 4, conn, 0, 0, 0, ClientCommands::setinfo);
     t.sub(client, "reply", 3, conn, 0, 0, 0, ClientCommands::reply);
     t.sub(client, "no-evict", 3, flags, 0, 0, 0, ClientCommands::noEvict);
+    t.sub(client, "pause", -3, flags, 0, 0, 0, ClientCommands::pause);
+    t.sub(client, "unpause", 2, flags, 0, 0, 0, (c, a) -> {
+      c.home.pause().unpause();
+      c.ok();
+    });
     t.sub(client, "tracking", -3, conn, 0, 0, 0, ClientCommands::tracking);
     t.sub(client, "caching", 3, conn, 0, 0, 0, ClientCommands::caching);
     t.sub(client, "getredir", 2, conn, 0, 0, 0,
@@ -483,6 +489,36 @@ public final class ClientCommands {
     }
   }
 
+  /** CLIENT PAUSE timeout [WRITE|ALL]: the mode is checked first, then the timeout, as Redis. */
+  static void pause(Client c, byte[][] argv) {
+    if (argv.length > 4) {
+      c.error(Errors.subcommandSyntax("pause", "CLIENT"));
+      return;
+    }
+    Pause.Kind kind = Pause.Kind.ALL;
+    if (argv.length == 4) {
+      if (Args.is(argv[3], "write")) {
+        kind = Pause.Kind.WRITE;
+      } else if (!Args.is(argv[3], "all")) {
+        c.error(Errors.PAUSE_MODE);
+        return;
+      }
+    }
+    Long timeout = Numbers.toLong(argv[2]);
+    if (timeout == null) {
+      c.error(Errors.TIMEOUT_NOT_INTEGER);
+      return;
+    }
+    if (timeout < 0) {
+      c.error(Errors.TIMEOUT_NEGATIVE);
+      return;
+    }
+    long now = System.currentTimeMillis();
+    long end = timeout == 0 ? 0 : timeout > Long.MAX_VALUE - now ? Long.MAX_VALUE : now + timeout;
+    c.home.pause().pause(end, kind, c.inExec());
+    c.ok();
+  }
+
   static void noEvict(Client c, byte[][] argv) {
     if (Args.is(argv[2], "on") || Args.is(argv[2], "off")) {
       c.noEvict = Args.is(argv[2], "on");
@@ -505,7 +541,7 @@ public final class ClientCommands {
     if (c.inMulti()) {
       flags.append('x');
     }
-    if (c.home.blocking().isBlocked(c)) {
+    if (c.home.blocking().isBlocked(c) || c.home.pause().isPostponed(c)) {
       flags.append('b');
     }
     Tracking.Mode tracking = c.trackingMode();
@@ -536,7 +572,8 @@ public final class ClientCommands {
         + " psub=" + (subs == null ? 0 : subs.patterns())
         + " ssub=" + (subs == null ? 0 : subs.shardChannels())
         + " multi=" + c.queuedCount()
-        + " qbuf=" + c.queryBufferBytes() + " qbuf-free=0 argv-mem=0 multi-mem=0"
+        + " qbuf=" + c.queryBuffer().used() + " qbuf-free=" + c.queryBuffer().free()
+        + " argv-mem=" + c.queryBuffer().argvBytes() + " multi-mem=" + c.multiMemory()
         + " rbs=1024 rbp=0 obl=0 oll=0 omem=" + c.outputBufferBytes()
         + " tot-mem=" + c.memory() + " events=r"
         + " cmd=" + c.lastCommand + " user=default"

@@ -39,8 +39,11 @@ public final class CommandSpec {
     "stale", "skip_monitor", "skip_slowlog", "fast", "no_auth", "may_replicate", "no_multi",
     "allow_busy", "no_async_loading", "no_mandatory_keys"
   };
-  /** FLAG_NAMES indexes in the order Redis 7.0's COMMAND INFO prints flags (movablekeys apart). */
-  private static final int[] PRINT_ORDER = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 17, 16,
+  /**
+   * FLAG_NAMES indexes in the order Redis 7.0's COMMAND INFO prints flags (movablekeys apart);
+   * may_replicate is hidden, as Redis hides it.
+   */
+  private static final int[] PRINT_ORDER = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 17, 16,
     14, 15};
 
   public final String name;

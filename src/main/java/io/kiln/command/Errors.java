@@ -73,6 +73,7 @@ public final class Errors {
   public static final String NOT_POSITIVE = "ERR value is out of range, must be positive";
   public static final String TIMEOUT_NOT_INTEGER = "ERR timeout is not an integer or out of range";
   public static final String TIMEOUT_NEGATIVE = "ERR timeout is negative";
+  public static final String PAUSE_MODE = "ERR CLIENT PAUSE mode must be WRITE or ALL";
   public static final String TIMEOUT_OUT_OF_RANGE = "ERR timeout is out of range";
   public static final String AOF_REWRITE_IN_PROGRESS =
       "ERR Background append only file rewriting already in progress";
@@ -166,6 +167,12 @@ public final class Errors {
       args.append('\'').append(a, 0, Math.min(a.length(), 128 - args.length())).append("' ");
     }
     return "ERR unknown command '" + truncate(name, 128) + "', with args beginning with: " + args;
+  }
+
+  /** A subcommand given too many (or malformed) arguments, as Redis's subcommand syntax error. */
+  public static String subcommandSyntax(String sub, String container) {
+    return "ERR unknown subcommand or wrong number of arguments for '" + truncate(sub, 128)
+        + "'. Try " + container + " HELP.";
   }
 
   public static String unknownSubcommand(String sub, String container) {

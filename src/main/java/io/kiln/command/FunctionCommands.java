@@ -81,7 +81,7 @@ public final class FunctionCommands {
       "    Prints this help."};
 
   static void register(CommandTable t) {
-    t.add("fcall", -3, "noscript stale skip_monitor no_mandatory_keys", 0, 0, 0,
+    t.add("fcall", -3, "noscript stale skip_monitor may_replicate no_mandatory_keys", 0, 0, 0,
         (c, a) -> fcall(c, a, false));
     t.add("fcall_ro", -3, "readonly noscript stale skip_monitor no_mandatory_keys", 0, 0, 0,
         (c, a) -> fcall(c, a, true));

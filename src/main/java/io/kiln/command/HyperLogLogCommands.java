@@ -24,7 +24,7 @@ public final class HyperLogLogCommands {
 
   static void register(CommandTable t) {
     t.add("pfadd", -2, "write denyoom fast", 1, 1, 1, HyperLogLogCommands::pfadd);
-    t.add("pfcount", -2, "readonly", 1, -1, 1, HyperLogLogCommands::pfcount);
+    t.add("pfcount", -2, "readonly may_replicate", 1, -1, 1, HyperLogLogCommands::pfcount);
     t.add("pfmerge", -2, "write denyoom", 1, -1, 1, HyperLogLogCommands::pfmerge);
     t.add("pfselftest", 1, "admin", 0, 0, 0, HyperLogLogCommands::pfselftest);
     t.add("pfdebug", 3, "write denyoom admin", 2, 2, 1, HyperLogLogCommands::pfdebug);

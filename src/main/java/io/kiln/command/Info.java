@@ -143,7 +143,8 @@ public final class Info {
     field(sb, "maxclients", c.kiln.config().getInt("maxclients"));
     field(sb, "client_recent_max_input_buffer", maxQbuf);
     field(sb, "client_recent_max_output_buffer", c.home.maxOutputBuffer());
-    field(sb, "blocked_clients", c.home.blocking().blockedClients());
+    field(sb, "blocked_clients",
+        c.home.blocking().blockedClients() + c.home.pause().postponedCount());
     field(sb, "tracking_clients", c.home.tracking().clientCount());
     field(sb, "clients_in_timeout_table", 0);
   }

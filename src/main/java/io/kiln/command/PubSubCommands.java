@@ -47,12 +47,12 @@ public final class PubSubCommands {
         PubSubCommands::psubscribe);
     t.add("punsubscribe", -1, "pubsub noscript loading stale", 0, 0, 0,
         PubSubCommands::punsubscribe);
-    t.add("publish", 3, "pubsub loading stale fast", 0, 0, 0, PubSubCommands::publish);
+    t.add("publish", 3, "pubsub loading stale fast may_replicate", 0, 0, 0, PubSubCommands::publish);
     t.add("ssubscribe", -2, "pubsub noscript loading stale", 1, -1, 1,
         PubSubCommands::ssubscribe);
     t.add("sunsubscribe", -1, "pubsub noscript loading stale", 1, -1, 1,
         PubSubCommands::sunsubscribe);
-    t.add("spublish", 3, "pubsub loading stale fast", 1, 1, 1, PubSubCommands::spublish);
+    t.add("spublish", 3, "pubsub loading stale fast may_replicate", 1, 1, 1, PubSubCommands::spublish);
     CommandSpec pubsub = t.container("pubsub", -2, "");
     t.sub(pubsub, "channels", -2, "pubsub loading stale", 0, 0, 0,
         (c, a) -> channels(c, a, false));

@@ -3,6 +3,7 @@ package io.kiln.command;
 import io.kiln.resp.Numbers;
 import io.kiln.script.LuaEngine;
 import io.kiln.server.Client;
+import io.kiln.server.Functions;
 import io.kiln.server.Scripting;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
@@ -47,9 +48,9 @@ public final class ScriptCommands {
       "    Prints this help."};
 
   static void register(CommandTable t) {
-    t.add("eval", -3, "noscript stale skip_monitor no_mandatory_keys", 0, 0, 0,
+    t.add("eval", -3, "noscript stale skip_monitor may_replicate no_mandatory_keys", 0, 0, 0,
         (c, a) -> eval(c, a, false, false));
-    t.add("evalsha", -3, "noscript stale skip_monitor no_mandatory_keys", 0, 0, 0,
+    t.add("evalsha", -3, "noscript stale skip_monitor may_replicate no_mandatory_keys", 0, 0, 0,
         (c, a) -> eval(c, a, true, false));
     t.add("eval_ro", -3, "readonly noscript stale skip_monitor no_mandatory_keys", 0, 0, 0,
         (c, a) -> eval(c, a, false, true));
@@ -175,6 +176,37 @@ public final class ScriptCommands {
       case "fcall" -> FunctionCommands.functionDeniesOom(c, argv);
       default -> false;
     };
+  }
+
+  /**
+   * What EVAL/EVALSHA(_RO) and FCALL(_RO) declare of their writes, as Redis's
+   * scriptFlagsToCmdFlags judges them: 1 when the script's shebang or the function's flags allow
+   * writes, 0 when they say no-writes, -1 when nothing is declared (another command, no
+   * shebang, an unknown script or function): then the command's own flags apply.
+   */
+  public static int declaredWrites(Client c, CommandSpec cmd, byte[][] argv) {
+    if (cmd.parent != null || argv.length < 2) {
+      return -1;
+    }
+    byte[] body;
+    switch (cmd.name) {
+      case "eval", "eval_ro" -> body = argv[1];
+      case "evalsha", "evalsha_ro" -> body = argv[1].length != 40 ? null : c.home.scripting()
+          .body(new String(argv[1], StandardCharsets.ISO_8859_1).toLowerCase(Locale.ROOT));
+      case "fcall", "fcall_ro" -> {
+        Functions.Function f = c.home.scripting().functions().lookup(argv[1]);
+        return f == null ? -1 : f.has(Functions.NO_WRITES) ? 0 : 1;
+      }
+      default -> {
+        return -1;
+      }
+    }
+    if (body == null || body.length < 2 || body[0] != '#' || body[1] != '!') {
+      return -1;
+    }
+    String[] error = new String[1];
+    boolean noWrites = shebangNoWrites(body, error);
+    return error[0] != null ? -1 : noWrites ? 0 : 1;
   }
 
   /** SCRIPT LOAD script: its SHA1, once compiled. */

@@ -64,11 +64,16 @@ public final class Db {
 
   // ---- lookups (expire lazily) ----
 
-  /** The live node for {@code key}, deleting it first if its TTL has passed; null if absent. */
+  /**
+   * The live node for {@code key}, deleting it first if its TTL has passed (kept, though still
+   * answered as absent, while CLIENT PAUSE freezes the dataset); null if absent.
+   */
   public Dict.Node<Object> node(byte[] key) {
     Dict.Node<Object> n = keys.getNode(key);
     if (n != null && n.expireAt != 0 && n.expireAt <= shard.now() && !shard.replaying) {
-      expireNow(n);
+      if (!shard.datasetFrozen) {
+        expireNow(n);
+      }
       return null;
     }
     return n;
@@ -480,7 +485,9 @@ public final class Db {
       if (n.expireAt == 0 || n.expireAt > shard.now()) {
         return n;
       }
-      expireNow(n);
+      if (!shard.datasetFrozen) {
+        expireNow(n);
+      }
     }
     return null;
   }

@@ -51,6 +51,11 @@ public final class Shard {
   /** When set (during EXEC), the time every expiry check uses, as Redis fixes it per command. */
   private long fixedNow;
   public boolean activeExpireEnabled = true;
+  /**
+   * Set while CLIENT PAUSE holds clients: the dataset stays as it is (no active expiry, no
+   * eviction; a key past its TTL reads as missing but is not deleted), as Redis keeps it.
+   */
+  public boolean datasetFrozen;
   /** Database where the next active expiry cycle resumes. */
   private int expireDbCursor;
   /** Databases with keys written since the last {@link #settleMemory}. */
@@ -210,7 +215,7 @@ public final class Shard {
     settleMemory();
     publishMemory(); // tables resized by rehashing, keys loaded
     long start = System.nanoTime();
-    if (activeExpireEnabled) {
+    if (activeExpireEnabled && !datasetFrozen) {
       activeExpireCycle(start + 1_000_000_000L / hz * EXPIRE_CPU_PERCENT / 100);
     }
     long rehashDeadline = System.nanoTime() + 1_000_000; // 1 ms, as Redis's databasesCron

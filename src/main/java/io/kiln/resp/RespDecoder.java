@@ -91,6 +91,21 @@ public final class RespDecoder {
     return (long) (end - pos) + heldBytes;
   }
 
+  /** Bytes received and not yet decoded (the completed arguments of a partial command aside). */
+  public int unparsedBytes() {
+    return end - pos;
+  }
+
+  /** Bytes of the completed arguments of the command being received. */
+  public long heldBytes() {
+    return heldBytes;
+  }
+
+  /** Length of the bulk string being received, or -1 when none is (between arguments). */
+  public long pendingBulkLength() {
+    return args != null ? bulkLen : -1;
+  }
+
   /** True when nothing is buffered (no partial command). */
   public boolean isEmpty() {
     return end == pos && args == null;

@@ -45,6 +45,7 @@ public final class Client implements Watcher {
   public final RespWriter out = new RespWriter();
   private final NetSocket socket;
   private final RespDecoder decoder = new RespDecoder();
+  private final QueryBuffer query = new QueryBuffer(decoder);
   public final String addr;
   public final String laddr;
   public final long createdMs = System.currentTimeMillis();
@@ -257,12 +258,16 @@ public final class Client implements Watcher {
     return multi != null;
   }
 
+  /** The commands queued since MULTI (none outside a transaction). */
+  List<Queued> queuedCommands() {
+    return multi == null ? List.of() : multi;
+  }
+
   /** Commands queued since MULTI, -1 outside a transaction (CLIENT LIST multi). */
   public int queuedCount() {
     return multi == null ? -1 : multi.size();
   }
 
-  /** Read batches received so far (read on the event loop; tests read it when idle). */
   /** The AOF batch of this client's last write, 0 if it wrote none (WAITAOF). */
   public long lastWriteSeq() {
     return lastWriteSeq;
@@ -279,6 +284,16 @@ public final class Client implements Watcher {
 
   public long queryBufferBytes() {
     return decoder.bufferedBytes();
+  }
+
+  /** The query buffer as Redis sizes it (CLIENT LIST qbuf, qbuf-free, argv-mem). */
+  public QueryBuffer queryBuffer() {
+    return query;
+  }
+
+  /** The queued commands' arguments in Redis's count (CLIENT LIST multi-mem). */
+  public long multiMemory() {
+    return CommandKinds.argvMemory(queuedCommands());
   }
 
   /** {@link #memory} as the shard's last sum of its connections counted it. */
@@ -319,6 +334,7 @@ public final class Client implements Watcher {
     socketReads++;
     shard.stats.netInputBytes += data.length();
     home.rates().reads++;
+    query.read(data.length());
     if (!decoder.append(data)) {
       log.warn("Closing client that reached max query buffer length: id={} addr={} (qbuf initial bytes: {})",
           id, addr, decoder.bufferedBytes());
@@ -333,6 +349,7 @@ public final class Client implements Watcher {
     if (suspended) {
       return;
     }
+    query.batchStarts();
     try {
       byte[][] argv;
       while (!closing && !suspended && !home.clientsHeld() && (argv = decoder.next()) != null) {
@@ -343,6 +360,7 @@ public final class Client implements Watcher {
       log.debug("Protocol error ({}) from client: id={} addr={}", e.getMessage(), id, addr);
       closing = true;
     }
+    query.batchEnded();
     flush();
     decoder.trim();
     home.recountClient(this);
@@ -432,6 +450,7 @@ public final class Client implements Watcher {
       return;
     }
     suspended = false;
+    query.argv = null;
     if (closed || replay) {
       return;
     }
@@ -451,6 +470,15 @@ public final class Client implements Watcher {
 
   public boolean suspended() {
     return suspended;
+  }
+
+  /** The command CLIENT PAUSE held runs now, through the gates again, then the ones behind it. */
+  void resumePostponed(byte[][] argv) {
+    suspended = false;
+    if (!closing) {
+      process(argv);
+      processBuffered();
+    }
   }
 
   /** True while EXEC runs the queued commands (a command there must reply at once). */
@@ -482,8 +510,12 @@ public final class Client implements Watcher {
     if (home.tracking().inUse()) {
       home.tracking().limit(); // tracking-table-max-keys, before the command (or its QUEUED)
     }
+    query.argv = argv;
     dispatch(argv);
-    if (tracking != null) {
+    if (!suspended) {
+      query.argv = null;
+    }
+    if (tracking != null && !(suspended && home.pause().isPostponed(this))) {
       Tracking.requestDone(this, multi != null, argv[0]);
     }
   }
@@ -529,7 +561,7 @@ public final class Client implements Watcher {
       reject(cmd, "ERR Command not allowed inside a transaction");
       return;
     }
-    if ((flagged(cmd, CommandSpec.WRITE) || cmd.name.equals("ping")
+    if ((CommandKinds.flagged(cmd, CommandSpec.WRITE, queuedCommands()) || cmd.name.equals("ping")
         || io.kiln.command.FunctionCommands.callMayWrite(this, cmd, argv)) && !replay) {
       if (writesDeniedByDiskError()) {
         reject(cmd, Errors.MISCONF_RDB);
@@ -545,12 +577,12 @@ public final class Client implements Watcher {
         return;
       }
     }
-    if (!replay && home.evictBeforeCommand() && (flagged(cmd, CommandSpec.DENYOOM)
+    if (!replay && home.evictBeforeCommand() && (CommandKinds.flagged(cmd, CommandSpec.DENYOOM, queuedCommands())
         || io.kiln.command.ScriptCommands.scriptDeniesOom(this, cmd, argv))) {
       reject(cmd, MaxMemory.OOM);
       return;
     }
-    if (subscribed() && !out.resp3() && !allowedWhileSubscribed(cmd)) {
+    if (subscribed() && !out.resp3() && !CommandKinds.allowedWhileSubscribed(cmd)) {
       String msg = "Can't execute '" + cmd.fullName() + "': only (P|S)SUBSCRIBE / "
           + "(P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context";
       boolean exec = cmd.parent == null && cmd.name.equals("exec");
@@ -562,34 +594,19 @@ public final class Client implements Watcher {
       reject(cmd, exec ? "EXECABORT Transaction discarded because of: " + msg : "ERR " + msg);
       return;
     }
-    if (kiln.persistence().loading && !replay && deniedWhileLoading(cmd)) {
+    if (kiln.persistence().loading && !replay && CommandKinds.deniedWhileLoading(cmd, queuedCommands())) {
       reject(cmd, Errors.LOADING);
       return;
     }
-    if (multi != null && !runsInsideMulti(cmd)) {
+    if (home.pause().active() && home.pause().postpones(this, cmd, argv)) {
+      return; // CLIENT PAUSE: it runs when the pause ends (resumePostponed)
+    }
+    if (multi != null && !CommandKinds.runsInsideMulti(cmd)) {
       multi.add(new Queued(cmd, argv));
       out.simple("QUEUED");
       return;
     }
     call(cmd, argv);
-  }
-
-  /** The (un)subscribe commands, whose confirmations are pushes (RESP3) or act as such. */
-  private static boolean confirmsAsPush(CommandSpec cmd) {
-    return cmd.parent == null && switch (cmd.name) {
-      case "subscribe", "psubscribe", "ssubscribe", "unsubscribe", "punsubscribe",
-          "sunsubscribe" -> true;
-      default -> false;
-    };
-  }
-
-  /** The commands a RESP2 client in subscribed mode may run. */
-  private static boolean allowedWhileSubscribed(CommandSpec cmd) {
-    return cmd.parent == null && switch (cmd.name) {
-      case "subscribe", "psubscribe", "ssubscribe", "unsubscribe", "punsubscribe", "sunsubscribe",
-          "ping", "quit", "reset" -> true;
-      default -> false;
-    };
   }
 
   /** CLIENT TRACKING's state, or null while tracking is off. */
@@ -660,43 +677,6 @@ public final class Client implements Watcher {
         || host.equals("0:0:0:0:0:0:0:1");
   }
 
-  /** The command has the flag, or it is EXEC and a queued command has it (Redis's mstate flags). */
-  private boolean flagged(CommandSpec cmd, int flag) {
-    if (cmd.has(flag)) {
-      return true;
-    }
-    if (multi != null && cmd.parent == null && cmd.name.equals("exec")) {
-      for (Queued q : multi) {
-        if (q.spec().has(flag)) {
-          return true;
-        }
-      }
-    }
-    return false;
-  }
-
-  /** Commands without the loading flag wait for the dataset; so does EXEC of any of them. */
-  private boolean deniedWhileLoading(CommandSpec cmd) {
-    if (!cmd.has(CommandSpec.LOADING)) {
-      return true;
-    }
-    if (multi != null && cmd.parent == null && cmd.name.equals("exec")) {
-      for (Queued q : multi) {
-        if (!q.spec().has(CommandSpec.LOADING)) {
-          return true;
-        }
-      }
-    }
-    return false;
-  }
-
-  private static boolean runsInsideMulti(CommandSpec cmd) {
-    return switch (cmd.name) {
-      case "exec", "discard", "multi", "watch", "quit", "reset" -> cmd.parent == null;
-      default -> false;
-    };
-  }
-
   /**
    * min-replicas-to-write (with min-replicas-max-lag) asks for replicas Kiln does not have:
    * writes are refused, as a Redis master without enough good replicas refuses them.
@@ -737,7 +717,7 @@ public final class Client implements Watcher {
     int mark = out.mark();
     // CLIENT REPLY OFF/SKIP drop replies, but not the (un)subscribe confirmations: Redis
     // sends them as pushes (RESP3) or their RESP2 arrays whatever the reply mode
-    boolean drop = (replyMode == ReplyMode.OFF || skipNext) && !confirmsAsPush(cmd);
+    boolean drop = (replyMode == ReplyMode.OFF || skipNext) && !CommandKinds.confirmsAsPush(cmd);
     skipNext = false;
     lastCommand = cmd.fullName();
     Tracking tracker = home.tracking();

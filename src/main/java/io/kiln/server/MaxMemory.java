@@ -112,6 +112,9 @@ final class MaxMemory {
   }
 
   private Result perform() {
+    if (shard.datasetFrozen) {
+      return Result.OK; // CLIENT PAUSE: no eviction, and no OOM either (Redis's fake EVICT_OK)
+    }
     shard.settleMemory();
     Kiln kiln = home.kiln();
     long over = used(kiln) - kiln.aofStatus().bufferLength - limit;

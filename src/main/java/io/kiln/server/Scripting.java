@@ -582,10 +582,11 @@ public final class Scripting {
         // refused whole, as Redis refuses it (after a write it must go on)
         return error(cmd, MaxMemory.OOM);
       }
+      if (r.readOnly && (cmd.has(CommandSpec.WRITE) || cmd.has(CommandSpec.MAY_REPLICATE))) {
+        // may_replicate counts as a write here, so read-only scripts may run under CLIENT PAUSE
+        return error(cmd, "ERR Write commands are not allowed from read-only scripts.");
+      }
       if (cmd.has(CommandSpec.WRITE)) {
-        if (r.readOnly) {
-          return error(cmd, "ERR Write commands are not allowed from read-only scripts.");
-        }
         String aofError = home.aofWriteError();
         if (aofError != null) {
           return error(cmd, Errors.misconfAof(aofError));

@@ -47,6 +47,7 @@ public final class ShardVerticle extends VerticleBase {
   private AofFeed aofFeed;
   private AofRewrite aofRewrite;
   private Blocking blocking;
+  private Pause pause;
   private PubSub pubsub;
   private Tracking tracking;
   private Scripting scripting;
@@ -78,6 +79,11 @@ public final class ShardVerticle extends VerticleBase {
   /** The clients blocked on keys of this shard (BLPOP & co). */
   public Blocking blocking() {
     return blocking;
+  }
+
+  /** CLIENT PAUSE's state and the clients it holds. */
+  public Pause pause() {
+    return pause;
   }
 
   /** This shard's scripts (EVAL, SCRIPT) and their interpreter. */
@@ -333,6 +339,7 @@ public final class ShardVerticle extends VerticleBase {
     snapshotter = new Snapshotter(kiln, shard, capture);
     aofBase = new AofBase(kiln, capture);
     blocking = new Blocking(vertx);
+    pause = new Pause(this, vertx);
     pubsub = new PubSub(this);
     tracking = new Tracking(this, config);
     scripting = new Scripting(kiln, this);
@@ -493,6 +500,7 @@ public final class ShardVerticle extends VerticleBase {
     }
     monitors.remove(c);
     blocking.remove(c);
+    pause.remove(c);
     tracking.disable(c);
     if (aofFeed != null) {
       aofFeed.forget(c);
@@ -523,6 +531,7 @@ public final class ShardVerticle extends VerticleBase {
       // (not while the AOF is replayed: its pops are in the file; after it, the next command
       // serves them from the loaded data).
       blocking.handleReady();
+      pause.transactionEnded();
     }
     if (c.isScript()) {
       // a script's own commands: no slowlog or latency entry (its EVAL gets them)
@@ -741,7 +750,9 @@ public final class ShardVerticle extends VerticleBase {
   private void sumClients() {
     long sum = 0;
     long maxOut = 0;
+    long now = System.currentTimeMillis();
     for (Client c : clients.values()) {
+      c.queryBuffer().cron(now, c.lastInteractionMs);
       c.countedMemory = c.memory();
       sum += c.countedMemory;
       maxOut = Math.max(maxOut, c.outputBufferBytes());
@@ -786,7 +797,8 @@ public final class ShardVerticle extends VerticleBase {
     if (timeout > 0) {
       long now = System.currentTimeMillis();
       for (Client c : List.copyOf(clients.values())) {
-        if (!c.monitor && !blocking.isBlocked(c) && now - c.lastInteractionMs > timeout * 1000L) {
+        if (!c.monitor && !blocking.isBlocked(c) && !pause.isPostponed(c)
+            && now - c.lastInteractionMs > timeout * 1000L) {
           log.debug("Closing idle client id={}", c.id);
           c.close();
         }
