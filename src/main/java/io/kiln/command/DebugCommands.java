@@ -17,7 +17,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * DEBUG: SLEEP, SET-ACTIVE-EXPIRE, OBJECT, DIGEST, DIGEST-VALUE, POPULATE, LOG, HELP. Gated by
+ * DEBUG: SLEEP, SET-ACTIVE-EXPIRE, SET-SKIP-CHECKSUM-VALIDATION, OBJECT, DIGEST, DIGEST-VALUE,
+ * POPULATE, LOG, RELOAD, LOADAOF, ASSERT, HELP. Gated by
  * enable-debug-command in Client. Nothing here blocks the event loop: SLEEP suspends only the
  * calling client on a timer, and POPULATE inserts in slices of at most 5 ms, one per 1 ms timer,
  * suspending its client until the last slice. DIGEST still walks the dataset in one go, as Redis. Event loop of the client's shard.
@@ -32,6 +33,9 @@ public final class DebugCommands {
 
   private static final String[] HELP = {
     "DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    "ASSERT",
+    "    Fail an internal assertion: logged as a bug report; the server exits when",
+    "    use-exit-on-panic is yes. This connection gets no reply.",
     "DIGEST",
     "    Hex digest of the whole dataset (all zeros when empty).",
     "DIGEST-VALUE <key> [<key> ...]",
@@ -49,6 +53,8 @@ public final class DebugCommands {
     "    cut or zero-padded to <size> bytes when given. Existing keys are kept.",
     "SET-ACTIVE-EXPIRE <0|1>",
     "    0 stops expiring keys in the background; 1 restores it.",
+    "SET-SKIP-CHECKSUM-VALIDATION <0|1>",
+    "    1 loads RESTORE payloads and the dump file without checking their CRC64.",
     "SLEEP <seconds>",
     "    Delay this connection's reply by <seconds> (decimals allowed); other clients go on.",
     "HELP",
@@ -95,6 +101,12 @@ public final class DebugCommands {
     } else if (Args.is(sub, "set-active-expire") && argc == 3) {
       c.shard.activeExpireEnabled = atoi(argv[2]) != 0;
       c.ok();
+    } else if (Args.is(sub, "set-skip-checksum-validation") && argc == 3) {
+      c.kiln.skipChecksumValidation(atoi(argv[2]) != 0);
+      c.ok();
+    } else if (Args.is(sub, "assert") && argc == 2) {
+      // reaches the event loop's exception handler: Kiln.internalError
+      throw new AssertionError("'1 == 2' is not true (DEBUG ASSERT)");
     } else {
       c.error("ERR unknown subcommand or wrong number of arguments for '"
           + Numbers.ascii(sub) + "'. Try DEBUG HELP.");

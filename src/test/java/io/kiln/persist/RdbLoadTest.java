@@ -113,7 +113,7 @@ class RdbLoadTest {
     Files.write(f, data);
     assertThatThrownBy(() -> TestKiln.start(config(dir)))
         .satisfies(e -> assertThat(failure(e))
-            .startsWith("Fatal error loading the DB: Wrong RDB checksum expected: (")
+            .startsWith("Fatal error loading the DB: RDB CRC error: the file's checksum is ")
             .contains("(at offset " + data.length + ")")
             .contains(f.toString())
             .contains("java -jar kiln.jar check-rdb " + f)
