@@ -122,6 +122,19 @@ class RdbLoadTest {
   }
 
   @Test
+  void rdbchecksumNoLoadsAFileWhoseChecksumIsWrong() throws Exception {
+    Path f = fixture("redis-7.0-strings.rdb");
+    byte[] data = Files.readAllBytes(f);
+    data[indexOf(data, b("value:501")) + 6] = '9';
+    Files.write(f, data);
+    // as Redis: with rdbchecksum no the trailer is not checked when loading
+    try (TestKiln kiln = TestKiln.start(config(dir, "rdbchecksum", "no"));
+        RespClient c = kiln.client()) {
+      assertThat(c.call("GET", "key:501")).isEqualTo(bulk("value:901"));
+    }
+  }
+
+  @Test
   void malformedFileRefusesToStartNamingTheOffset() throws Exception {
     Path f = fixture("redis-7.0-strings.rdb");
     byte[] data = Files.readAllBytes(f);
