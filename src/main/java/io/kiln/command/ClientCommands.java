@@ -2,6 +2,8 @@ package io.kiln.command;
 
 import io.kiln.resp.Numbers;
 import io.kiln.server.Client;
+import io.kiln.server.PubSub;
+import io.kiln.server.Tracking;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -9,7 +11,8 @@ import java.util.Locale;
 
 /**
  * CLIENT and its subcommands (connection family): ID, SETNAME, GETNAME, LIST, INFO, KILL,
- * SETINFO, REPLY, NO-EVICT, HELP. Event loop.
+ * SETINFO, REPLY, NO-EVICT, HELP, and client-side caching's TRACKING, CACHING, GETREDIR and
+ * TRACKINGINFO (whose state {@link Tracking} keeps). Event loop.
  */
 public final class ClientCommands {
   private ClientCommands() {}
@@ -81,11 +84,16 @@ public final class ClientCommands {
         (c, a) -> c.out.bulk(c.name == null ? null
             : c.name.getBytes(StandardCharsets.ISO_8859_1)));
     t.sub(client, "list", -2, flags, 0, 0, 0, ClientCommands::list);
-    t.sub(client, "info", 2, conn, 0, 0, 0, (c, a) -> c.out.verbatim(c.infoLine() + "\n"));
+    t.sub(client, "info", 2, conn, 0, 0, 0, (c, a) -> c.out.verbatim(infoLine(c) + "\n"));
     t.sub(client, "kill", -3, flags, 0, 0, 0, ClientCommands::kill);
     t.sub(client, "setinfo", 4, conn, 0, 0, 0, ClientCommands::setinfo);
     t.sub(client, "reply", 3, conn, 0, 0, 0, ClientCommands::reply);
     t.sub(client, "no-evict", 3, flags, 0, 0, 0, ClientCommands::noEvict);
+    t.sub(client, "tracking", -3, conn, 0, 0, 0, ClientCommands::tracking);
+    t.sub(client, "caching", 3, conn, 0, 0, 0, ClientCommands::caching);
+    t.sub(client, "getredir", 2, conn, 0, 0, 0,
+        (c, a) -> c.out.integer(c.trackingMode() == null ? -1 : c.trackingMode().redirect()));
+    t.sub(client, "trackinginfo", 2, conn, 0, 0, 0, ClientCommands::trackingInfo);
     t.sub(client, "help", 2, "loading stale", 0, 0, 0, (c, a) -> ServerCommands.help(c, HELP));
   }
 
@@ -183,7 +191,7 @@ public final class ClientCommands {
     }
     StringBuilder sb = new StringBuilder();
     for (Client other : chosen) {
-      sb.append(other.infoLine()).append('\n');
+      sb.append(infoLine(other)).append('\n');
     }
     c.out.verbatim(sb.toString());
   }
@@ -298,11 +306,245 @@ public final class ClientCommands {
     }
   }
 
+  // ---- client-side caching ----
+
+  /** CLIENT TRACKING ON|OFF [REDIRECT id] [BCAST] [PREFIX p]... [OPTIN] [OPTOUT] [NOLOOP]. */
+  static void tracking(Client c, byte[][] argv) {
+    long redirect = 0;
+    int options = 0;
+    List<byte[]> prefixes = new ArrayList<>();
+    for (int j = 3; j < argv.length; j++) {
+      boolean more = j + 1 < argv.length;
+      byte[] a = argv[j];
+      if (Args.is(a, "redirect") && more) {
+        j++;
+        if (redirect != 0) {
+          c.error(Errors.TRACKING_ONE_REDIRECT);
+          return;
+        }
+        Long id = Numbers.toLong(argv[j]);
+        if (id == null) {
+          c.error(Errors.NOT_INTEGER);
+          return;
+        }
+        // it must exist now, though it may go later (then the redirection is broken)
+        if (c.home.clients().get(id) == null) {
+          c.error(Errors.TRACKING_NO_REDIRECT_CLIENT);
+          return;
+        }
+        redirect = id;
+      } else if (Args.is(a, "bcast")) {
+        options |= Tracking.BCAST;
+      } else if (Args.is(a, "optin")) {
+        options |= Tracking.OPTIN;
+      } else if (Args.is(a, "optout")) {
+        options |= Tracking.OPTOUT;
+      } else if (Args.is(a, "noloop")) {
+        options |= Tracking.NOLOOP;
+      } else if (Args.is(a, "prefix") && more) {
+        prefixes.add(argv[++j]);
+      } else {
+        c.error(Errors.SYNTAX);
+        return;
+      }
+    }
+    if (Args.is(argv[2], "on")) {
+      String error = trackingConflict(c.trackingMode(), options, prefixes);
+      if (error != null) {
+        c.error(error);
+        return;
+      }
+      c.home.tracking().enable(c, redirect, options, prefixes);
+    } else if (Args.is(argv[2], "off")) {
+      c.home.tracking().disable(c);
+    } else {
+      c.error(Errors.SYNTAX);
+      return;
+    }
+    c.ok();
+  }
+
+  /** Why CLIENT TRACKING ON cannot apply these options to a client in mode {@code m}, or null. */
+  private static String trackingConflict(Tracking.Mode m, int options, List<byte[]> prefixes) {
+    boolean bcast = (options & Tracking.BCAST) != 0;
+    boolean optin = (options & Tracking.OPTIN) != 0;
+    boolean optout = (options & Tracking.OPTOUT) != 0;
+    if (!bcast && !prefixes.isEmpty()) {
+      return Errors.TRACKING_PREFIX_WITHOUT_BCAST;
+    }
+    if (m != null && m.has(Tracking.BCAST) != bcast) {
+      return Errors.TRACKING_BCAST_SWITCH;
+    }
+    if (bcast && (optin || optout)) {
+      return Errors.TRACKING_OPTIN_OPTOUT_WITH_BCAST;
+    }
+    if (optin && optout) {
+      return Errors.TRACKING_OPTIN_AND_OPTOUT;
+    }
+    if (m != null && ((optin && m.has(Tracking.OPTOUT)) || (optout && m.has(Tracking.OPTIN)))) {
+      return Errors.TRACKING_OPTIN_OPTOUT_SWITCH;
+    }
+    if (!bcast) {
+      return null;
+    }
+    // two prefixes overlap when one starts the other: a key under both would be told twice
+    for (int i = 0; i < prefixes.size(); i++) {
+      byte[] p = prefixes.get(i);
+      if (m != null) {
+        for (byte[] existing : m.prefixes()) {
+          if (overlap(existing, p)) {
+            return Errors.prefixOverlapsExisting(Numbers.ascii(p), Numbers.ascii(existing));
+          }
+        }
+      }
+      for (int j = i + 1; j < prefixes.size(); j++) {
+        if (overlap(p, prefixes.get(j))) {
+          return Errors.prefixOverlapsProvided(Numbers.ascii(p), Numbers.ascii(prefixes.get(j)));
+        }
+      }
+    }
+    return null;
+  }
+
+  private static boolean overlap(byte[] a, byte[] b) {
+    int n = Math.min(a.length, b.length);
+    return java.util.Arrays.equals(a, 0, n, b, 0, n);
+  }
+
+  /** CLIENT CACHING YES|NO: whether the next command's keys are tracked (OPTIN / OPTOUT). */
+  static void caching(Client c, byte[][] argv) {
+    Tracking.Mode m = c.trackingMode();
+    if (m == null) {
+      c.error(Errors.CACHING_WITHOUT_TRACKING);
+      return;
+    }
+    if (Args.is(argv[2], "yes")) {
+      if (!m.has(Tracking.OPTIN)) {
+        c.error(Errors.CACHING_YES_WITHOUT_OPTIN);
+        return;
+      }
+    } else if (Args.is(argv[2], "no")) {
+      if (!m.has(Tracking.OPTOUT)) {
+        c.error(Errors.CACHING_NO_WITHOUT_OPTOUT);
+        return;
+      }
+    } else {
+      c.error(Errors.SYNTAX);
+      return;
+    }
+    c.home.tracking().caching(c);
+    c.ok();
+  }
+
+  /** CLIENT TRACKINGINFO: flags, redirect and prefixes, in Redis 7.0's order. */
+  static void trackingInfo(Client c, byte[][] argv) {
+    Tracking.Mode m = c.trackingMode();
+    List<String> flags = new ArrayList<>();
+    if (m == null) {
+      flags.add("off");
+    } else {
+      flags.add("on");
+      if (m.has(Tracking.BCAST)) {
+        flags.add("bcast");
+      }
+      if (m.has(Tracking.OPTIN)) {
+        flags.add("optin");
+        if (m.caching()) {
+          flags.add("caching-yes");
+        }
+      }
+      if (m.has(Tracking.OPTOUT)) {
+        flags.add("optout");
+        if (m.caching()) {
+          flags.add("caching-no");
+        }
+      }
+      if (m.has(Tracking.NOLOOP)) {
+        flags.add("noloop");
+      }
+      if (m.brokenRedirect()) {
+        flags.add("broken_redirect");
+      }
+    }
+    c.out.map(3);
+    c.out.bulk("flags");
+    c.out.set(flags.size());
+    for (String f : flags) {
+      c.out.bulk(f);
+    }
+    c.out.bulk("redirect");
+    c.out.integer(m == null ? -1 : m.redirect());
+    c.out.bulk("prefixes");
+    c.out.array(m == null ? 0 : m.prefixes().size());
+    if (m != null) {
+      for (byte[] p : m.prefixes()) {
+        c.out.bulk(p);
+      }
+    }
+  }
+
   static void noEvict(Client c, byte[][] argv) {
     if (Args.is(argv[2], "on") || Args.is(argv[2], "off")) {
+      c.noEvict = Args.is(argv[2], "on");
       c.ok();
     } else {
       c.error(Errors.SYNTAX);
     }
+  }
+
+  /** One line of CLIENT LIST (and CLIENT INFO), in Redis 7.0's field order and flag letters. */
+  public static String infoLine(Client c) {
+    long now = System.currentTimeMillis();
+    StringBuilder flags = new StringBuilder();
+    if (c.monitor) {
+      flags.append('O');
+    }
+    if (c.subscribed()) {
+      flags.append('P');
+    }
+    if (c.inMulti()) {
+      flags.append('x');
+    }
+    if (c.home.blocking().isBlocked(c)) {
+      flags.append('b');
+    }
+    Tracking.Mode tracking = c.trackingMode();
+    if (tracking != null) {
+      flags.append('t');
+      if (tracking.brokenRedirect()) {
+        flags.append('R');
+      }
+      if (tracking.has(Tracking.BCAST)) {
+        flags.append('B');
+      }
+    }
+    if (c.isClosing()) {
+      flags.append('c');
+    }
+    if (c.noEvict) {
+      flags.append('e');
+    }
+    if (flags.length() == 0) {
+      flags.append('N');
+    }
+    PubSub.Subscriptions subs = c.subscriptions();
+    return "id=" + c.id + " addr=" + c.addr + " laddr=" + c.laddr + " fd=" + (c.id + 7)
+        + " name=" + (c.name == null ? "" : c.name)
+        + " age=" + (now - c.createdMs) / 1000 + " idle=" + (now - c.lastInteractionMs) / 1000
+        + " flags=" + flags + " db=" + c.dbIndex()
+        + " sub=" + (subs == null ? 0 : subs.channels())
+        + " psub=" + (subs == null ? 0 : subs.patterns())
+        + " ssub=" + (subs == null ? 0 : subs.shardChannels())
+        + " multi=" + c.queuedCount()
+        + " qbuf=" + c.queryBufferBytes() + " qbuf-free=0 argv-mem=0 multi-mem=0"
+        + " rbs=1024 rbp=0 obl=0 oll=0 omem=" + c.outputBufferBytes()
+        + " tot-mem=" + c.memory() + " events=r"
+        + " cmd=" + c.lastCommand + " user=default"
+        + " redir=" + (tracking == null ? -1 : tracking.redirect())
+        + " resp=" + c.out.protocol()
+        // Redis 7.0 has no lib-name/lib-ver; they appear once CLIENT SETINFO set them (7.2).
+        + (c.libName == null && c.libVersion == null ? ""
+            : " lib-name=" + (c.libName == null ? "" : c.libName)
+                + " lib-ver=" + (c.libVersion == null ? "" : c.libVersion));
   }
 }

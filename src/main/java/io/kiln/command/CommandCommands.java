@@ -359,7 +359,11 @@ public final class CommandCommands {
     }
     List<int[]> keys = keyPositions(s, argc, argv, 2);
     if (keys.isEmpty()) {
-      c.error(INVALID_ARGUMENTS);
+      if (s.has(CommandSpec.NO_MANDATORY_KEYS)) {
+        c.out.array(0); // EVAL with no keys, say
+      } else {
+        c.error(INVALID_ARGUMENTS);
+      }
       return;
     }
     CommandDocs.Doc doc = CommandDocs.get(s.fullName());
@@ -372,11 +376,44 @@ public final class CommandCommands {
       }
       c.out.array(2);
       c.out.bulk(argv[2 + k[0]]);
-      List<String> flags = k[1] >= 0 && k[1] < specs.size()
-          ? visibleFlags(specs.get(k[1]).flags()) : List.of();
+      List<String> flags = variableFlags(s, argv);
+      if (flags == null) {
+        flags = k[1] >= 0 && k[1] < specs.size()
+            ? visibleFlags(specs.get(k[1]).flags()) : List.of();
+      }
       c.out.set(flags.size());
       for (String f : flags) {
         c.out.simple(f);
+      }
+    }
+  }
+
+  /**
+   * The key flags of a command whose key spec says "variable_flags", as these arguments make
+   * them (Redis's getkeys procedures): SET without GET only overwrites, BITFIELD with GETs only
+   * reads. Null for every other command (its key spec's flags hold).
+   */
+  private static List<String> variableFlags(CommandSpec s, byte[][] argv) {
+    switch (s.fullName()) {
+      case "set" -> {
+        for (int i = 5; i < argv.length; i++) {
+          if (Numbers.ascii(argv[i]).equalsIgnoreCase("get")) {
+            return null;
+          }
+        }
+        return List.of("OW", "update");
+      }
+      case "bitfield" -> {
+        for (int i = 4; i < argv.length; i++) {
+          String op = Numbers.ascii(argv[i]);
+          if (op.equalsIgnoreCase("set") || op.equalsIgnoreCase("incrby")) {
+            return null;
+          }
+        }
+        return List.of("RO", "access");
+      }
+      default -> {
+        return null;
       }
     }
   }

@@ -31,12 +31,17 @@ public final class CommandSpec {
   public static final int NO_MULTI = 1 << 14;
   public static final int ALLOW_BUSY = 1 << 15;
   public static final int NO_ASYNC_LOADING = 1 << 16;
+  /** Takes keys but may be given none (EVAL, FCALL): COMMAND GETKEYS then answers empty. */
+  public static final int NO_MANDATORY_KEYS = 1 << 17;
 
   static final String[] FLAG_NAMES = {
     "write", "readonly", "denyoom", "admin", "pubsub", "noscript", "blocking", "loading",
     "stale", "skip_monitor", "skip_slowlog", "fast", "no_auth", "may_replicate", "no_multi",
-    "allow_busy", "no_async_loading"
+    "allow_busy", "no_async_loading", "no_mandatory_keys"
   };
+  /** FLAG_NAMES indexes in the order Redis 7.0's COMMAND INFO prints flags (movablekeys apart). */
+  private static final int[] PRINT_ORDER = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 17, 16,
+    14, 15};
 
   public final String name;
   public final CommandSpec parent;
@@ -120,7 +125,7 @@ public final class CommandSpec {
   /** Flag names for COMMAND INFO. */
   public List<String> flagNames() {
     List<String> out = new ArrayList<>();
-    for (int i = 0; i < FLAG_NAMES.length; i++) {
+    for (int i : PRINT_ORDER) {
       if ((flags & (1 << i)) != 0) {
         out.add(FLAG_NAMES[i]);
       }
@@ -137,6 +142,20 @@ public final class CommandSpec {
     int last = lastKey < 0 ? argc + lastKey : lastKey;
     for (int i = firstKey; i <= last && i < argc; i += step) {
       out.add(i);
+    }
+    return out;
+  }
+
+  /**
+   * Indexes in {@code argv} (the command name at 0) of the keys this call names, found as
+   * COMMAND GETKEYS finds them: the key specs where documented (EVAL's numkeys, ZUNION's...),
+   * else first/last/step (client-side caching remembers the keys a read names).
+   */
+  public int[] keyIndexes(byte[][] argv) {
+    List<int[]> found = CommandCommands.keyPositions(this, argv.length, argv, 0);
+    int[] out = new int[found.size()];
+    for (int i = 0; i < out.length; i++) {
+      out[i] = found.get(i)[0];
     }
     return out;
   }

@@ -17,8 +17,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * DEBUG: SLEEP, SET-ACTIVE-EXPIRE, SET-SKIP-CHECKSUM-VALIDATION, OBJECT, DIGEST, DIGEST-VALUE,
- * POPULATE, LOG, RELOAD, LOADAOF, ASSERT, HELP. Gated by
+ * DEBUG: SLEEP, SET-ACTIVE-EXPIRE, PAUSE-CRON, SET-SKIP-CHECKSUM-VALIDATION, OBJECT, DIGEST,
+ * DIGEST-VALUE, POPULATE, LOG, RELOAD, LOADAOF, ASSERT, HELP. Gated by
  * enable-debug-command in Client. Nothing here blocks the event loop: SLEEP suspends only the
  * calling client on a timer, and POPULATE inserts in slices of at most 5 ms, one per 1 ms timer,
  * suspending its client until the last slice. DIGEST still walks the dataset in one go, and OBJECT
@@ -49,6 +49,8 @@ public final class DebugCommands {
     "    Low level details of the value at <key>.",
     "RELOAD",
     "    Save the dataset to the RDB file, empty it and load the file back.",
+    "PAUSE-CRON <0|1>",
+    "    Stop periodic cron job processing.",
     "POPULATE <count> [<prefix>] [<size>]",
     "    Create <count> string keys named <prefix>:<n> (prefix 'key') holding 'value:<n>',",
     "    cut or zero-padded to <size> bytes when given. Existing keys are kept.",
@@ -101,6 +103,9 @@ public final class DebugCommands {
       sleep(c, argv[2]);
     } else if (Args.is(sub, "set-active-expire") && argc == 3) {
       c.shard.activeExpireEnabled = atoi(argv[2]) != 0;
+      c.ok();
+    } else if (Args.is(sub, "pause-cron") && argc == 3) {
+      c.home.pauseCron(atoi(argv[2]) != 0);
       c.ok();
     } else if (Args.is(sub, "set-skip-checksum-validation") && argc == 3) {
       c.kiln.skipChecksumValidation(atoi(argv[2]) != 0);

@@ -82,6 +82,41 @@ public final class Errors {
   public static final String AOF_LOAD_FAILED = "ERR Error loading the append only file, check "
       + "server logs.";
 
+  // CLIENT TRACKING and CLIENT CACHING (client-side caching)
+  public static final String TRACKING_ONE_REDIRECT =
+      "ERR A client can only redirect to a single other client";
+  public static final String TRACKING_NO_REDIRECT_CLIENT =
+      "ERR The client ID you want redirect to does not exist";
+  public static final String TRACKING_PREFIX_WITHOUT_BCAST =
+      "ERR PREFIX option requires BCAST mode to be enabled";
+  public static final String TRACKING_BCAST_SWITCH = "ERR You can't switch BCAST mode on/off "
+      + "before disabling tracking for this client, and then re-enabling it with a different mode.";
+  public static final String TRACKING_OPTIN_OPTOUT_WITH_BCAST =
+      "ERR OPTIN and OPTOUT are not compatible with BCAST";
+  public static final String TRACKING_OPTIN_AND_OPTOUT =
+      "ERR You can't specify both OPTIN mode and OPTOUT mode";
+  public static final String TRACKING_OPTIN_OPTOUT_SWITCH = "ERR You can't switch OPTIN/OPTOUT "
+      + "mode before disabling tracking for this client, and then re-enabling it with a different "
+      + "mode.";
+  public static final String CACHING_WITHOUT_TRACKING = "ERR CLIENT CACHING can be called only "
+      + "when the client is in tracking mode with OPTIN or OPTOUT mode enabled";
+  public static final String CACHING_YES_WITHOUT_OPTIN =
+      "ERR CLIENT CACHING YES is only valid when tracking is enabled in OPTIN mode.";
+  public static final String CACHING_NO_WITHOUT_OPTOUT =
+      "ERR CLIENT CACHING NO is only valid when tracking is enabled in OPTOUT mode.";
+
+  /** A BCAST prefix that would invalidate keys a prefix the client already has does too. */
+  public static String prefixOverlapsExisting(String prefix, String existing) {
+    return "ERR Prefix '" + prefix + "' overlaps with an existing prefix '" + existing
+        + "'. Prefixes for a single client must not overlap.";
+  }
+
+  /** Two prefixes of one CLIENT TRACKING call that overlap. */
+  public static String prefixOverlapsProvided(String prefix, String other) {
+    return "ERR Prefix '" + prefix + "' overlaps with another provided prefix '" + other
+        + "'. Prefixes for a single client must not overlap.";
+  }
+
   // geo family
   public static final String GEO_UNIT = "ERR unsupported unit provided. please use M, KM, FT, MI";
   public static final String GEO_RADIUS_NOT_NUMBER = "ERR need numeric radius";

@@ -81,8 +81,9 @@ public final class FunctionCommands {
       "    Prints this help."};
 
   static void register(CommandTable t) {
-    t.add("fcall", -3, "noscript stale skip_monitor", 0, 0, 0, (c, a) -> fcall(c, a, false));
-    t.add("fcall_ro", -3, "readonly noscript stale skip_monitor", 0, 0, 0,
+    t.add("fcall", -3, "noscript stale skip_monitor no_mandatory_keys", 0, 0, 0,
+        (c, a) -> fcall(c, a, false));
+    t.add("fcall_ro", -3, "readonly noscript stale skip_monitor no_mandatory_keys", 0, 0, 0,
         (c, a) -> fcall(c, a, true));
     CommandSpec function = t.container("function", -2, "");
     t.sub(function, "load", -3, "write denyoom noscript", 0, 0, 0, FunctionCommands::load);

@@ -144,7 +144,7 @@ public final class Info {
     field(sb, "client_recent_max_input_buffer", maxQbuf);
     field(sb, "client_recent_max_output_buffer", c.home.maxOutputBuffer());
     field(sb, "blocked_clients", c.home.blocking().blockedClients());
-    field(sb, "tracking_clients", 0);
+    field(sb, "tracking_clients", c.home.tracking().clientCount());
     field(sb, "clients_in_timeout_table", 0);
   }
 
@@ -359,7 +359,7 @@ public final class Info {
     field(sb, "expired_time_cap_reached_count", s.expiredTimeCapReachedCount);
     field(sb, "expire_cycle_cpu_milliseconds", s.expireCycleCpuMillis);
     field(sb, "evicted_keys", s.evictedKeys);
-    field(sb, "evicted_clients", 0);
+    field(sb, "evicted_clients", c.home.evictedClients());
     long[] exceeded = c.home.evictionExceededMicros();
     field(sb, "total_eviction_exceeded_time", exceeded[0] / 1000);
     field(sb, "current_eviction_exceeded_time", exceeded[1] / 1000);
@@ -378,9 +378,9 @@ public final class Info {
     field(sb, "active_defrag_key_misses", 0);
     field(sb, "total_active_defrag_time", 0);
     field(sb, "current_active_defrag_time", 0);
-    field(sb, "tracking_total_keys", 0);
-    field(sb, "tracking_total_items", 0);
-    field(sb, "tracking_total_prefixes", 0);
+    field(sb, "tracking_total_keys", c.home.tracking().totalKeys());
+    field(sb, "tracking_total_items", c.home.tracking().totalItems());
+    field(sb, "tracking_total_prefixes", c.home.tracking().totalPrefixes());
     field(sb, "unexpected_error_replies", s.unexpectedErrorReplies);
     field(sb, "total_error_replies", s.totalErrorReplies);
     field(sb, "dump_payload_sanitizations", s.dumpPayloadSanitizations);

@@ -47,12 +47,13 @@ public final class ScriptCommands {
       "    Prints this help."};
 
   static void register(CommandTable t) {
-    t.add("eval", -3, "noscript stale skip_monitor", 0, 0, 0, (c, a) -> eval(c, a, false, false));
-    t.add("evalsha", -3, "noscript stale skip_monitor", 0, 0, 0,
+    t.add("eval", -3, "noscript stale skip_monitor no_mandatory_keys", 0, 0, 0,
+        (c, a) -> eval(c, a, false, false));
+    t.add("evalsha", -3, "noscript stale skip_monitor no_mandatory_keys", 0, 0, 0,
         (c, a) -> eval(c, a, true, false));
-    t.add("eval_ro", -3, "readonly noscript stale skip_monitor", 0, 0, 0,
+    t.add("eval_ro", -3, "readonly noscript stale skip_monitor no_mandatory_keys", 0, 0, 0,
         (c, a) -> eval(c, a, false, true));
-    t.add("evalsha_ro", -3, "readonly noscript stale skip_monitor", 0, 0, 0,
+    t.add("evalsha_ro", -3, "readonly noscript stale skip_monitor no_mandatory_keys", 0, 0, 0,
         (c, a) -> eval(c, a, true, true));
     CommandSpec script = t.container("script", -2, "");
     t.sub(script, "load", 3, "noscript stale", 0, 0, 0, ScriptCommands::load);
@@ -66,6 +67,7 @@ public final class ScriptCommands {
 
   /** EVAL script numkeys key... arg...; EVALSHA sha1 ...; the _RO forms refuse writes. */
   static void eval(Client c, byte[][] argv, boolean bySha, boolean readOnly) {
+    c.home.feedMonitorsFirst(c, argv); // before the commands it runs, as Redis's
     Long numkeys = Numbers.toLong(argv[2]);
     if (numkeys == null) {
       c.error(Errors.NOT_INTEGER);

@@ -205,17 +205,33 @@ public final class Config {
         List<String> words = d.kind().multiArg()
             ? (raw.isEmpty() ? List.of() : Arrays.asList(raw.split(" ", -1)))
             : List.of(raw);
+        Value before = values.get(d.name());
         try {
-          values.put(d.name(), Values.parse(d, words, values.get(d.name()).text()));
+          values.put(d.name(), Values.parse(d, words, before.text()));
         } catch (BadValue e) {
           throw new ConfigException("ERR CONFIG SET failed (possibly related to argument '"
               + args.get(i) + "') - " + e.getMessage());
+        }
+        String fixed = FIXED_AT_RUNTIME.get(d.name());
+        if (fixed != null && !values.get(d.name()).equals(before)) {
+          throw new ConfigException("ERR CONFIG SET failed (possibly related to argument '"
+              + args.get(i) + "') - " + fixed);
         }
       }
       changed = commit(values);
     }
     fire(changed);
   }
+
+  /**
+   * Directives CONFIG SET accepts only at the value they have (a tool re-applying CONFIG GET *
+   * works), with the error Redis gives when it cannot apply one: Kiln does not move its
+   * listening sockets at runtime, so a new port or bind is refused, never stored and ignored.
+   */
+  private static final Map<String, String> FIXED_AT_RUNTIME = Map.of(
+      "port", "Unable to listen on this port",
+      "bind", "Failed to bind to specified addresses.",
+      "metrics-port", "can't set immutable config");
 
   /** First pass of CONFIG SET: names known, settable, not repeated (Redis's precedence). */
   private void checkSettable(List<String> args) throws ConfigException {

@@ -96,7 +96,7 @@ public final class Directives {
         // Kiln's own
         integer("shards", 1, INT_MAX, 1).honoured()
             .check(v -> Long.parseLong(v) > 1 ? "shards above 1 are not supported yet" : null),
-        integer("metrics-port", 0, 65535, 0).immutable(),
+        integer("metrics-port", 0, 65535, 0), // settable to its value only (Config)
         // Snapshotting
         special("save", Kind.SAVE, "3600 1 300 100 60 10000").honoured(),
         bool("stop-writes-on-bgsave-error", true).honoured(),
@@ -200,7 +200,7 @@ public final class Directives {
         integer("stream-node-max-entries", 0, LONG_MAX, 100),
         integer("lfu-log-factor", 0, INT_MAX, 10),
         integer("lfu-decay-time", 0, INT_MAX, 1),
-        integer("tracking-table-max-keys", 0, LONG_MAX, 1_000_000),
+        integer("tracking-table-max-keys", 0, LONG_MAX, 1_000_000).honoured(),
         // Cluster
         bool("cluster-enabled", false).immutable(),
         string("cluster-config-file", "nodes.conf").immutable(),

@@ -319,8 +319,17 @@ public final class Db {
     target.added(src.key, n.value);
   }
 
-  /** Empties the database, failing the EXEC of clients watching keys that existed. */
+  /**
+   * FLUSHDB: empties the database, failing the EXEC of clients watching keys that existed and
+   * invalidating every key clients cache (tracking is not per database).
+   */
   public void flush() {
+    empty();
+    shard.keysFlushed();
+  }
+
+  /** Empties the database, failing the EXEC of clients watching keys that existed. */
+  void empty() {
     touchAllWatched(null);
     keyBytes = 0;
     recount.clear();
@@ -332,10 +341,15 @@ public final class Db {
     expires.growth(shard::tableMayGrow);
   }
 
-  /** Exchanges contents with {@code other} (SWAPDB); watches on keys present in either fire. */
+  /**
+   * Exchanges contents with {@code other} (SWAPDB); watches on keys present in either fire.
+   * Clients caching keys are told to drop them all, as after a flush: what any key of the two
+   * databases holds may have changed (Redis 7.0 tells them nothing here, and their caches go stale).
+   */
   public void swapWith(Db other) {
     touchAllWatched(other);
     other.touchAllWatched(this);
+    shard.keysFlushed();
     settle();
     other.settle();
     long b = keyBytes;
@@ -368,7 +382,7 @@ public final class Db {
     remove(n);
     shard.stats.expiredKeys++;
     shard.effects.expired(id, n.key);
-    touched(n.key);
+    changed(n.key, false);
     notify(Notify.EXPIRED, "expired", n.key);
   }
 
@@ -492,7 +506,7 @@ public final class Db {
     remove(n);
     shard.stats.evictedKeys++;
     shard.effects.evicted(id, n.key);
-    touched(n.key);
+    changed(n.key, false);
     notify(Notify.EVICTED, "evicted", n.key);
     return before - memory();
   }
@@ -583,8 +597,20 @@ public final class Db {
     }
   }
 
-  /** A write to {@code key}: fails watchers' EXEC (Redis's signalModifiedKey). */
+  /**
+   * A command wrote {@code key}: fails watchers' EXEC and invalidates the key for clients caching
+   * it (Redis's signalModifiedKey).
+   */
   public void touched(byte[] key) {
+    changed(key, true);
+  }
+
+  /** {@link #touched}, and for expiries and evictions ({@code byCommand} false). */
+  private void changed(byte[] key, boolean byCommand) {
+    KeyTracker tracker = shard.tracker;
+    if (tracker != null) {
+      tracker.keyChanged(key, byCommand);
+    }
     if (watched.size() == 0) {
       return;
     }

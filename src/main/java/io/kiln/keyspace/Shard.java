@@ -46,6 +46,8 @@ public final class Shard {
   public int notifyFlags;
   /** Where selected keyspace events go; set by the shard verticle. */
   public Notify.Sink notifySink;
+  /** Client-side caching's listener while some client tracks keys, else null. */
+  public KeyTracker tracker;
   /** When set (during EXEC), the time every expiry check uses, as Redis fixes it per command. */
   private long fixedNow;
   public boolean activeExpireEnabled = true;
@@ -239,10 +241,20 @@ public final class Shard {
     }
   }
 
+  /** FLUSHALL (and the reloads of DEBUG): every database emptied, tracking told once. */
   public void flushAll() {
     for (Db db : dbs) {
-      db.flush();
+      db.empty();
     }
     publishMemory();
+    keysFlushed();
+  }
+
+  /** Tells client-side caching that every key may have changed (flush, swap, reload). */
+  void keysFlushed() {
+    KeyTracker t = tracker;
+    if (t != null) {
+      t.keysFlushed();
+    }
   }
 }

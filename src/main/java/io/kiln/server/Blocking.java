@@ -218,7 +218,7 @@ public final class Blocking {
             }
             if (w.client.isClosing()) {
               unblock(w);
-            } else if (w.handler.serve(ref.db(), ref.key())) {
+            } else if (serve(w, ref)) {
               w.client.home.gate().served(w.client);
               unblock(w);
               wake(w.client);
@@ -230,6 +230,20 @@ public final class Blocking {
       }
     } finally {
       serving = false;
+    }
+  }
+
+  /**
+   * Serves {@code w} from its ready key as its command would have run: client-side caching's
+   * invalidations due to it (BLMOVE's destination) follow its reply.
+   */
+  private static boolean serve(Waiter w, KeyRef ref) {
+    Tracking tracking = w.client.home.tracking();
+    tracking.enter(w.client);
+    try {
+      return w.handler.serve(ref.db(), ref.key());
+    } finally {
+      tracking.leave();
     }
   }
 
@@ -283,6 +297,7 @@ public final class Blocking {
    * that served it.
    */
   private void wake(Client c) {
+    c.blockEnded();
     c.flush();
     c.home.execute(c::resume);
   }

@@ -62,6 +62,8 @@ public final class Client implements Watcher {
   public boolean monitor;
   /** Pub/sub subscriptions (content kept by the shard's {@link PubSub}); null when none. */
   PubSub.Subscriptions subscriptions;
+  /** Client-side caching state ({@link Tracking}); null while tracking is off. */
+  Tracking.Mode tracking;
   /** Bytes handed to the socket and not yet written out (tracked while an output limit applies). */
   private long pendingWriteBytes;
   /** When the output buffer first went over the soft limit (seconds), 0 when under it. */
@@ -177,7 +179,14 @@ public final class Client implements Watcher {
     if (failed) {
       cs.failedCalls++;
     }
-    home.afterScript(this, lastSpec, lastArgv, totalMicros);
+    home.afterEndedLater(this, lastSpec, lastArgv, totalMicros);
+  }
+
+  /** The command this client blocked in has ended (served, timed out, unblocked). Event loop. */
+  void blockEnded() {
+    if (lastSpec != null) {
+      home.afterEndedLater(this, lastSpec, lastArgv, lastMicros);
+    }
   }
 
   /** True for the connection of a shard's scripts. */
@@ -248,6 +257,11 @@ public final class Client implements Watcher {
     return multi != null;
   }
 
+  /** Commands queued since MULTI, -1 outside a transaction (CLIENT LIST multi). */
+  public int queuedCount() {
+    return multi == null ? -1 : multi.size();
+  }
+
   /** Read batches received so far (read on the event loop; tests read it when idle). */
   /** The AOF batch of this client's last write, 0 if it wrote none (WAITAOF). */
   public long lastWriteSeq() {
@@ -269,6 +283,8 @@ public final class Client implements Watcher {
 
   /** {@link #memory} as the shard's last sum of its connections counted it. */
   long countedMemory;
+  /** CLIENT NO-EVICT ON: maxmemory-clients never closes this connection. */
+  public boolean noEvict;
 
   /** Reply bytes not yet written to the socket (CLIENT LIST omem). */
   public long outputBufferBytes() {
@@ -463,6 +479,16 @@ public final class Client implements Watcher {
   // ---- the central gates ----
 
   private void process(byte[][] argv) {
+    if (home.tracking().inUse()) {
+      home.tracking().limit(); // tracking-table-max-keys, before the command (or its QUEUED)
+    }
+    dispatch(argv);
+    if (tracking != null) {
+      Tracking.requestDone(this, multi != null, argv[0]);
+    }
+  }
+
+  private void dispatch(byte[][] argv) {
     String name = Numbers.ascii(argv[0]).toLowerCase(Locale.ROOT);
     CommandSpec cmd = kiln.commands().lookup(name);
     if (cmd == null) {
@@ -566,6 +592,11 @@ public final class Client implements Watcher {
     };
   }
 
+  /** CLIENT TRACKING's state, or null while tracking is off. */
+  public Tracking.Mode trackingMode() {
+    return tracking;
+  }
+
   /** True while the client has any channel, pattern or shard channel subscription. */
   public boolean subscribed() {
     return subscriptions != null && subscriptions.total() > 0;
@@ -608,7 +639,7 @@ public final class Client implements Watcher {
       return false;
     }
     log.warn("Client {} scheduled to be closed ASAP for overcoming of output buffer limits.",
-        infoLine());
+        io.kiln.command.ClientCommands.infoLine(this));
     out.truncate(0);
     close();
     home.pubsub().removeAll(this); // no more messages queue up while the socket closes
@@ -709,6 +740,11 @@ public final class Client implements Watcher {
     boolean drop = (replyMode == ReplyMode.OFF || skipNext) && !confirmsAsPush(cmd);
     skipNext = false;
     lastCommand = cmd.fullName();
+    Tracking tracker = home.tracking();
+    boolean outermost = tracker.inUse() && !inExec();
+    if (outermost) {
+      tracker.enter(this); // invalidations due to this client wait for its reply
+    }
     io.kiln.keyspace.Effects effects = shard.effects;
     long dirtyBefore = shard.dirty;
     long recordedBefore = effects.recorded();
@@ -724,6 +760,12 @@ public final class Client implements Watcher {
     home.gate().after(this, cmd, argv, db.id, effects.recorded() != recordedBefore);
     if (drop && !"reply".equals(cmd.name)) {
       out.truncate(mark);
+    }
+    if (tracker.inUse() && cmd.has(CommandSpec.READONLY) && !script) {
+      tracker.read(this, cmd, argv); // a tracking client's read: its keys are remembered
+    }
+    if (outermost) {
+      tracker.leave();
     }
     Stats.CommandStat cs = stats.command(cmd.id);
     cs.calls++;
@@ -848,48 +890,7 @@ public final class Client implements Watcher {
     monitor = false;
     home.stopMonitoring(this);
     home.pubsub().removeAll(this);
+    home.tracking().disable(this);
     authenticated(kiln.config().getString("requirepass").isEmpty());
-  }
-
-  // ---- CLIENT LIST / INFO ----
-
-  /** One line of CLIENT LIST, in Redis 7.0's field order. */
-  public String infoLine() {
-    long now = System.currentTimeMillis();
-    StringBuilder flags = new StringBuilder();
-    if (subscribed()) {
-      flags.append('P');
-    }
-    if (multi != null) {
-      flags.append('x');
-    }
-    if (monitor) {
-      flags.append('O');
-    }
-    if (home.blocking().isBlocked(this)) {
-      flags.append('b');
-    }
-    if (closing) {
-      flags.append('c');
-    }
-    if (flags.length() == 0) {
-      flags.append('N');
-    }
-    return "id=" + id + " addr=" + addr + " laddr=" + laddr + " fd=" + (id + 7)
-        + " name=" + (name == null ? "" : name)
-        + " age=" + (now - createdMs) / 1000 + " idle=" + (now - lastInteractionMs) / 1000
-        + " flags=" + flags + " db=" + db.id
-        + " sub=" + (subscriptions == null ? 0 : subscriptions.channels())
-        + " psub=" + (subscriptions == null ? 0 : subscriptions.patterns())
-        + " ssub=" + (subscriptions == null ? 0 : subscriptions.shardChannels())
-        + " multi=" + (multi == null ? -1 : multi.size())
-        + " qbuf=" + decoder.bufferedBytes() + " qbuf-free=0 argv-mem=0 multi-mem=0"
-        + " rbs=1024 rbp=0 obl=0 oll=0 omem=" + outputBufferBytes()
-        + " tot-mem=" + memory() + " events=r"
-        + " cmd=" + lastCommand + " user=default redir=-1 resp=" + out.protocol()
-        // Redis 7.0 has no lib-name/lib-ver; they appear once CLIENT SETINFO set them (7.2).
-        + (libName == null && libVersion == null ? ""
-            : " lib-name=" + (libName == null ? "" : libName)
-                + " lib-ver=" + (libVersion == null ? "" : libVersion));
   }
 }

@@ -231,7 +231,7 @@ public final class PubSub {
         c.out.bulk(MESSAGE);
         c.out.bulk(channel);
         c.out.bulk(message);
-        delivered(c);
+        pushed(c);
         receivers++;
       }
     }
@@ -247,7 +247,7 @@ public final class PubSub {
           c.out.bulk(pattern);
           c.out.bulk(channel);
           c.out.bulk(message);
-          delivered(c);
+          pushed(c);
           receivers++;
         }
       }
@@ -267,17 +267,18 @@ public final class PubSub {
       c.out.bulk(SMESSAGE);
       c.out.bulk(channel);
       c.out.bulk(message);
-      delivered(c);
+      pushed(c);
       receivers++;
     }
     return receivers;
   }
 
   /**
-   * A message was appended to {@code c}'s reply buffer: enforce its output buffer limit, and
-   * flush it once the current event-loop task ends (a burst shares a socket write).
+   * A message (or a client-side caching push, {@link Tracking}) was appended to {@code c}'s
+   * reply buffer: enforce its output buffer limit, and flush it once the current event-loop task
+   * ends (a burst shares a socket write).
    */
-  private void delivered(Client c) {
+  void pushed(Client c) {
     if (c.checkOutputLimit()) {
       return;
     }

@@ -601,6 +601,9 @@ public final class Scripting {
       scripter.out.protocol(resp3 ? 3 : 2);
       scripter.call(cmd, argv);
       effects.muted = false;
+      if (cmd.has(CommandSpec.READONLY) && home.tracking().inUse()) {
+        home.tracking().scriptRead(r.caller, r.keys); // the script's declared keys, as Redis
+      }
       if (home.shard().dirty != dirty) {
         r.wrote = true;
       }

@@ -48,6 +48,7 @@ public final class ShardVerticle extends VerticleBase {
   private AofRewrite aofRewrite;
   private Blocking blocking;
   private PubSub pubsub;
+  private Tracking tracking;
   private Scripting scripting;
   private boolean clientsHeld;
   private long cronTimer = -1;
@@ -92,6 +93,11 @@ public final class ShardVerticle extends VerticleBase {
   /** The pub/sub registry of this shard's clients. */
   public PubSub pubsub() {
     return pubsub;
+  }
+
+  /** Client-side caching (CLIENT TRACKING) of this shard's clients and keys. */
+  public Tracking tracking() {
+    return tracking;
   }
 
   // client-output-buffer-limit of the normal and pubsub classes: {hard, soft, soft-seconds},
@@ -321,12 +327,14 @@ public final class ShardVerticle extends VerticleBase {
     shard = new Shard(index, config.getInt("databases"));
     watchHotDirectives(config);
     maxMemory = new MaxMemory(this, config);
+    clientEviction = new ClientEviction(this, config);
     capture = new CaptureEngine(shard, vertx);
     kiln.persistence().capture = capture;
     snapshotter = new Snapshotter(kiln, shard, capture);
     aofBase = new AofBase(kiln, capture);
     blocking = new Blocking(vertx);
     pubsub = new PubSub(this);
+    tracking = new Tracking(this, config);
     scripting = new Scripting(kiln, this);
     capture.functions(() -> scripting.functions().codes());
     shard.notifySink = this::publishKeyspaceEvent;
@@ -485,6 +493,7 @@ public final class ShardVerticle extends VerticleBase {
     }
     monitors.remove(c);
     blocking.remove(c);
+    tracking.disable(c);
     if (aofFeed != null) {
       aofFeed.forget(c);
     }
@@ -494,10 +503,11 @@ public final class ShardVerticle extends VerticleBase {
   // ---- per-command hooks ----
 
   /**
-   * A script's command that paused ended {@code micros} after it began: the slowlog and the
-   * latency figures get its whole time (afterCommand saw its first slice only).
+   * A command that ended after afterCommand saw it: a script that paused (its whole time), or a
+   * blocked command now served, timed out or unblocked (Redis logs those then, not when they
+   * block). The slowlog and the latency figures get it now.
    */
-  void afterScript(Client c, CommandSpec cmd, byte[][] argv, long micros) {
+  void afterEndedLater(Client c, CommandSpec cmd, byte[][] argv, long micros) {
     if (slowlogSlowerThan >= 0 && micros >= slowlogSlowerThan
         && !cmd.has(CommandSpec.SKIP_SLOWLOG)) {
       slowLog.add(redacted(cmd, argv), micros, c.addr, c.name, slowlogMaxLen);
@@ -521,11 +531,13 @@ public final class ShardVerticle extends VerticleBase {
       }
       return;
     }
+    // a command that blocked is logged when it ends (afterEndedLater), as Redis does
+    boolean blockedNow = c.suspended() && blocking.isBlocked(c);
     if (slowlogSlowerThan >= 0 && micros >= slowlogSlowerThan
-        && !cmd.has(CommandSpec.SKIP_SLOWLOG)) {
+        && !cmd.has(CommandSpec.SKIP_SLOWLOG) && !blockedNow) {
       slowLog.add(redacted(cmd, argv), micros, c.addr, c.name, slowlogMaxLen);
     }
-    if (latencyTracking) {
+    if (latencyTracking && !blockedNow) {
       latency.record(cmd.id, micros);
     }
     if (latencyMonitorThreshold > 0 && micros / 1000 >= latencyMonitorThreshold) {
@@ -550,6 +562,8 @@ public final class ShardVerticle extends VerticleBase {
 
   /** maxmemory and eviction for this shard. */
   private MaxMemory maxMemory;
+  /** maxmemory-clients for this shard's connections. */
+  private ClientEviction clientEviction;
 
   /**
    * Before a command: evicts keys when used memory is above maxmemory ({@link MaxMemory});
@@ -667,7 +681,8 @@ public final class ShardVerticle extends VerticleBase {
     StringBuilder line = new StringBuilder();
     line.append(now.getEpochSecond()).append('.')
         .append(String.format("%06d", now.getNano() / 1000))
-        .append(" [").append(c.dbIndex()).append(' ').append(c.addr).append(']');
+        .append(" [").append(c.dbIndex()).append(' ').append(c.isScript() ? "lua" : c.addr)
+        .append(']');
     for (byte[] a : argv) {
       line.append(' ').append(Repr.quote(a));
     }
@@ -713,6 +728,14 @@ public final class ShardVerticle extends VerticleBase {
     long m = c.memory();
     clientsMemory += m - c.countedMemory;
     c.countedMemory = m;
+    if (clientEviction.mayBeOver(clientsMemory)) {
+      clientEviction.check();
+    }
+  }
+
+  /** INFO evicted_clients: connections closed by maxmemory-clients. Any thread. */
+  public long evictedClients() {
+    return clientEviction.evicted();
   }
 
   private void sumClients() {
@@ -727,9 +750,20 @@ public final class ShardVerticle extends VerticleBase {
     maxOutputBuffer = maxOut;
   }
 
+  /** DEBUG PAUSE-CRON: while set, the periodic job does nothing (Redis's pause_cron). */
+  private boolean cronPaused;
+
+  public void pauseCron(boolean paused) {
+    cronPaused = paused;
+  }
+
   private void cron(int hz) {
+    if (cronPaused) {
+      return;
+    }
     startStallProbe();
     sumClients();
+    clientEviction.check();
     if (!kiln.persistence().loading) {
       // as Redis's loading: no active expiry (the loader drops expired keys) and no table
       // resizing, which would shrink a table presized from RESIZEDB while it is still filling
@@ -740,6 +774,7 @@ public final class ShardVerticle extends VerticleBase {
       aofRewrite.cron();
     }
     rates.sample(shard.stats);
+    tracking.cron();
     if (pubsub.channelCount() + pubsub.patternCount() + pubsub.shardChannelCount() > 0) {
       for (Client c : List.copyOf(clients.values())) {
         if (c.subscribed()) {

@@ -172,6 +172,24 @@ class ServerCommandsTest {
   }
 
   @Test
+  void aBlockedCommandIsLoggedWhenItIsServedNotWhenItBlocks() throws Exception {
+    try (TestKiln kiln = TestKiln.start(); RespClient c = kiln.client();
+        RespClient w = kiln.client()) {
+      c.call("CONFIG", "SET", "slowlog-log-slower-than", "0");
+      w.send("BLPOP", "l", "0");
+      await(() -> c.call("INFO", "clients").contains("\r\nblocked_clients:1\r\n"), "BLPOP");
+      c.call("MULTI");
+      c.call("LPUSH", "l", "foo");
+      c.call("SLOWLOG", "RESET");
+      c.call("EXEC");
+      assertThat(w.readReply()).isEqualTo("*2\r\n$1\r\nl\r\n$3\r\nfoo\r\n");
+      // the newest entry is the served BLPOP, as Redis logs it (with its arguments as sent)
+      assertThat(c.call("SLOWLOG", "GET", "1"))
+          .contains("*3\r\n$5\r\nBLPOP\r\n$1\r\nl\r\n$1\r\n0\r\n");
+    }
+  }
+
+  @Test
   void monitorSeesAnotherClientsCommand() throws Exception {
     try (TestKiln kiln = TestKiln.start(); RespClient mon = kiln.client();
         RespClient c = kiln.client()) {
@@ -182,6 +200,17 @@ class ServerCommandsTest {
           "\\+\\d+\\.\\d{6} \\[2 127\\.0\\.0\\.1:\\d+\\] \"SELECT\" \"2\"\r\n");
       assertThat(mon.readReply()).matches(
           "\\+\\d+\\.\\d{6} \\[2 127\\.0\\.0\\.1:\\d+\\] \"SET\" \"foo\" \"a b\\\\n\"\r\n");
+    }
+  }
+
+  @Test
+  void monitorShowsAScriptBeforeTheCommandsItRunsAndThoseAsLua() throws Exception {
+    try (TestKiln kiln = TestKiln.start(); RespClient mon = kiln.client();
+        RespClient c = kiln.client()) {
+      assertThat(mon.call("MONITOR")).isEqualTo("+OK\r\n");
+      c.call("EVAL", "redis.call('set', KEYS[1], ARGV[1])", "1", "foo", "bar");
+      assertThat(mon.readReply()).matches("\\+\\d+\\.\\d{6} \\[0 127\\.0\\.0\\.1:\\d+\\] \"EVAL\".*\r\n");
+      assertThat(mon.readReply()).endsWith(" [0 lua] \"set\" \"foo\" \"bar\"\r\n");
     }
   }
 

@@ -75,6 +75,22 @@ class ConfigGetSetTest {
   }
 
   @Test
+  void listenersAreSetOnlyToTheValueTheyHaveAndNothingElseOfTheCallSticks() throws Exception {
+    config.set(List.of("port", "6379", "metrics-port", "0", "bind", "* -::*"));
+    assertThatThrownBy(() -> config.set(List.of("maxclients", "50", "port", "6380")))
+        .hasMessage("ERR CONFIG SET failed (possibly related to argument 'port') - "
+            + "Unable to listen on this port");
+    assertThat(config.getInt("maxclients")).isEqualTo(10000);
+    assertThat(config.getInt("port")).isEqualTo(6379);
+    assertThatThrownBy(() -> config.set(List.of("bind", "127.0.0.1")))
+        .hasMessage("ERR CONFIG SET failed (possibly related to argument 'bind') - "
+            + "Failed to bind to specified addresses.");
+    assertThatThrownBy(() -> config.set(List.of("metrics-port", "9121")))
+        .hasMessage("ERR CONFIG SET failed (possibly related to argument 'metrics-port') - "
+            + "can't set immutable config");
+  }
+
+  @Test
   void setProtectedIsRefused() {
     assertThatThrownBy(() -> config.set(List.of("dir", "/tmp")))
         .hasMessage("ERR CONFIG SET failed (possibly related to argument 'dir') - "

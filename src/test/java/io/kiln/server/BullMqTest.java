@@ -2,20 +2,15 @@ package io.kiln.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.kiln.support.NodeProject;
 import io.kiln.support.RealRedis;
 import io.kiln.support.RespClient;
 import io.kiln.support.SharedKiln;
-import java.io.File;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -72,34 +67,18 @@ class BullMqTest {
     return missing;
   }
 
-  /** node and npm on the PATH (else the test skips), and BullMQ installed from the lock file. */
+  /** BullMQ installed from the lock file (the test skips where node is absent). */
   private static Path installBullMq() throws Exception {
-    Assumptions.assumeTrue(runs("node", "--version") && runs("npm", "--version"),
-        "node/npm are not installed: BullMQ test skipped (Debian: apt-get install nodejs npm)");
-    Path source = Path.of("src/test/node/bullmq");
-    Path dir = Path.of("target/bullmq-node");
-    Files.createDirectories(dir);
-    boolean fresh = Files.isDirectory(dir.resolve("node_modules/bullmq"))
-        && Files.exists(dir.resolve("package-lock.json"))
-        && Files.mismatch(source.resolve("package-lock.json"),
-            dir.resolve("package-lock.json")) == -1;
-    for (String f : List.of("package.json", "package-lock.json", "jobs.mjs")) {
-      Files.copy(source.resolve(f), dir.resolve(f), StandardCopyOption.REPLACE_EXISTING);
-    }
-    if (!fresh) {
-      // --ignore-scripts: msgpackr's optional native addon is not built; it runs in plain JS
-      Result npm = run(dir, 180, "npm", "ci", "--no-audit", "--no-fund", "--ignore-scripts");
-      assertThat(npm.exit).as("npm ci: %s", npm.output).isZero();
-    }
-    return dir;
+    // --ignore-scripts: msgpackr's optional native addon is not built; it runs in plain JS
+    return NodeProject.install("bullmq", "bullmq", List.of("jobs.mjs"), "--ignore-scripts");
   }
 
   /** Runs jobs.mjs against the server on {@code port}: each job's outcome by its number. */
   private static Map<Integer, String> runJobs(Path dir, int port) throws Exception {
-    Result r = run(dir, 90, "node", "jobs.mjs", Integer.toString(port));
-    assertThat(r.exit).as("node jobs.mjs: %s", r.output).isZero();
-    List<String> lines = r.output.lines().toList();
-    assertThat(lines).as(r.output).contains("done",
+    NodeProject.Result r = NodeProject.run(dir, 90, "node", "jobs.mjs", Integer.toString(port));
+    assertThat(r.exit()).as("node jobs.mjs: %s", r.output()).isZero();
+    List<String> lines = r.output().lines().toList();
+    assertThat(lines).as(r.output()).contains("done",
         "counts {\"completed\":990,\"failed\":10,\"wait\":0,\"active\":0,\"delayed\":0}");
     Map<Integer, String> outcomes = new TreeMap<>();
     for (String line : lines) {
@@ -109,34 +88,5 @@ class BullMqTest {
       }
     }
     return outcomes;
-  }
-
-  private static boolean runs(String... command) {
-    try {
-      return run(Path.of("."), 30, command).exit == 0;
-    } catch (Exception e) {
-      return false;
-    }
-  }
-
-  record Result(int exit, String output) {}
-
-  private static Result run(Path dir, int timeoutSeconds, String... command) throws Exception {
-    File log = Files.createTempFile("kiln-node", ".log").toFile();
-    try {
-      Process p = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true)
-          .redirectOutput(log).start();
-      if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
-        p.destroyForcibly();
-        p.waitFor(10, TimeUnit.SECONDS);
-        return new Result(-1, "timed out after " + timeoutSeconds + " s: "
-            + Files.readString(log.toPath(), StandardCharsets.UTF_8));
-      }
-      return new Result(p.exitValue(), Files.readString(log.toPath(), StandardCharsets.UTF_8));
-    } catch (IOException e) {
-      return new Result(-1, e.toString());
-    } finally {
-      log.delete();
-    }
   }
 }

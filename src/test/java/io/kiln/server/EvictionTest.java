@@ -174,6 +174,33 @@ class EvictionTest {
   }
 
   @Test
+  void maxmemoryClientsClosesTheCostliestConnectionUnlessNoEvict() throws Exception {
+    try (TestKiln kiln = TestKiln.start("maxmemory-clients", "1mb");
+        io.kiln.support.RespClient admin = kiln.client();
+        io.kiln.support.RespClient kept = kiln.client();
+        io.kiln.support.RespClient big = kiln.client()) {
+      assertThat(admin.call("CLIENT", "NO-EVICT", "on")).isEqualTo("+OK\r\n");
+      assertThat(kept.call("CLIENT", "NO-EVICT", "on")).isEqualTo("+OK\r\n");
+      assertThat(kept.call("CLIENT", "INFO")).contains(" flags=e ");
+      // a command still arriving: 1.5 MB of a 4 MB value sit in each query buffer
+      String head = "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$4000000\r\n";
+      String part = "x".repeat(1_500_000);
+      kept.sendRaw(head + part);
+      big.sendRaw(head + part);
+      long deadline = System.nanoTime() + 10_000_000_000L;
+      while (!admin.call("INFO", "stats").contains("\r\nevicted_clients:1\r\n")) {
+        assertThat(System.nanoTime()).as("evicted_clients:1 in time").isLessThan(deadline);
+        Thread.onSpinWait();
+      }
+      assertThat(big.closedByServer()).isTrue();
+      kept.sendRaw("x".repeat(2_500_000) + "\r\n"); // the NO-EVICT one finishes its command
+      assertThat(kept.readReply()).isEqualTo("+OK\r\n");
+      assertThat(admin.call("STRLEN", "k")).isEqualTo(":4000000\r\n");
+      assertThat(admin.call("INFO", "stats")).contains("\r\nevicted_clients:1\r\n");
+    }
+  }
+
+  @Test
   void noevictionRefusesDenyoomCommandsOnly() throws Exception {
     try (TestKiln kiln = TestKiln.start(); Jedis j = new Jedis("127.0.0.1", kiln.port())) {
       fill(j, "k", 100);
