@@ -56,6 +56,8 @@ public final class Kiln {
   private volatile boolean stopping;
   private volatile Runnable onShutdown = () -> { };
   private volatile Runnable onFatal = () -> { };
+  /** DEBUG SET-SKIP-CHECKSUM-VALIDATION: RESTORE and the dump file's load skip the CRC-64. */
+  private volatile boolean skipChecksumValidation;
   private final Promise<Void> stopped = Promise.promise();
   private final PersistenceInfo persistence = new PersistenceInfo(startTimeMs / 1000);
   /** The /metrics endpoint, or null when metrics-port is 0. */
@@ -78,6 +80,7 @@ public final class Kiln {
     io.kiln.keyspace.Dict.hash(new byte[0]);
     this.metrics = io.kiln.metrics.Metrics.fromConfig(config);
     this.vertx = metrics == null ? Vertx.vertx(options) : metrics.createVertx(options);
+    vertx.exceptionHandler(this::internalError);
     byte[] id = new byte[20];
     new SecureRandom().nextBytes(id);
     this.runId = HexFormat.of().formatHex(id);
@@ -112,6 +115,15 @@ public final class Kiln {
    * tests and embedders read it back from {@link #port()}.
    */
   public static Future<Kiln> start(Config config) {
+    return start(config, k -> { });
+  }
+
+  /**
+   * As {@link #start(Config)}, calling {@code listening} on the shard's event loop once the port
+   * is bound, before the dump or AOF is loaded (the launcher logs Redis's "PID:" line there, as
+   * redis-server prints its banner before loading).
+   */
+  public static Future<Kiln> start(Config config, java.util.function.Consumer<Kiln> listening) {
     io.kiln.persist.AofStartup aof;
     try {
       aof = io.kiln.persist.AofStartup.plan(config);
@@ -148,6 +160,7 @@ public final class Kiln {
         .compose(w -> kiln.vertx.deployVerticle(verticle))
         .compose(id -> {
           kiln.shard = verticle;
+          listening.accept(kiln);
           if (aof != null) {
             return aof.run(kiln, verticle).map(kiln);
           }
@@ -312,6 +325,45 @@ public final class Kiln {
   /** A fatal error (an fsync failed under appendfsync always): runs the fatal action. */
   public void fatal() {
     onFatal.run();
+  }
+
+  /**
+   * An exception that no handler caught on one of the server's event loops or workers: a bug,
+   * Redis's failed assertion. It is logged as a bug report (with its stack trace while
+   * crash-log-enabled is yes); the server then goes on (Kiln never aborts), or, under the hidden
+   * use-exit-on-panic yes that Redis's tests set, exits with an error through the fatal action.
+   * Runs on the thread that failed.
+   */
+  private void internalError(Throwable err) {
+    log.warn("=== KILN BUG REPORT START: Cut & paste starting from here ===");
+    log.warn("=== ASSERTION FAILED ===");
+    log.warn("==> {} (thread {})", err, Thread.currentThread().getName());
+    if (config.getBool("crash-log-enabled")) {
+      log.warn("------ STACK TRACE ------");
+      for (Throwable t = err; t != null; t = t.getCause() == t ? null : t.getCause()) {
+        if (t != err) {
+          log.warn("Caused by: {}", t.toString());
+        }
+        for (StackTraceElement e : t.getStackTrace()) {
+          log.warn("    at {}", e);
+        }
+      }
+    }
+    log.warn("=== KILN BUG REPORT END. Make sure to include from START to END. ===");
+    if (config.getBool("use-exit-on-panic")) {
+      log.warn("Exiting after an internal error (use-exit-on-panic yes)");
+      fatal();
+    }
+  }
+
+  /** DEBUG SET-SKIP-CHECKSUM-VALIDATION (Redis's testing switch). Any thread. */
+  public void skipChecksumValidation(boolean on) {
+    skipChecksumValidation = on;
+  }
+
+  /** Whether RESTORE payloads and the dump file are loaded without checking their CRC-64. */
+  public boolean skipChecksumValidation() {
+    return skipChecksumValidation;
   }
 
   /** What SHUTDOWN does once the server has stopped (the launcher exits the process). */

@@ -42,7 +42,7 @@ final class Logging {
     file.setFile(logfile);
     file.setEncoder(encoder);
     file.start();
-    AsyncAppenderBase<ILoggingEvent> async = new ch.qos.logback.classic.AsyncAppender();
+    AsyncAppenderBase<ILoggingEvent> async = new io.kiln.server.AsyncLog();
     async.setContext(ctx);
     async.setNeverBlock(true);
     async.addAppender(file);

@@ -106,14 +106,20 @@ public final class Main {
     }
     heapTracksData(log);
     HeapFollower.startIfUseful();
-    Kiln.start(config).onComplete(ar -> {
+    Kiln.start(config, listening -> {
+      log.info("Running mode=standalone, port={}.", listening.port());
+      log.info("PID: {}", ProcessHandle.current().pid());
+      log.info("Server initialized");
+    }).onComplete(ar -> {
       if (ar.failed() && ar.cause() instanceof io.kiln.persist.LoadFailure) {
-        System.exit(1); // the loader has logged why
+        Logging.flush(); // the loader has logged why: those lines must reach the log
+        System.exit(1);
         return;
       }
       if (ar.failed()) {
         log.error("{}", ar.cause().getMessage());
         log.error("Failed listening on port {} (TCP), aborting.", config.getInt("port"));
+        Logging.flush();
         System.exit(1);
         return;
       }
@@ -124,9 +130,6 @@ public final class Main {
         Runtime.getRuntime().halt(1); // no shutdown hook: nothing more is saved or written
       });
       installSignalHandlers(kiln, log);
-      log.info("Running mode=standalone, port={}.", kiln.port());
-      log.info("PID: {}", ProcessHandle.current().pid());
-      log.info("Server initialized");
       log.info("Ready to accept connections");
     });
   }

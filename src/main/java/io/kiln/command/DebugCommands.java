@@ -17,10 +17,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * DEBUG: SLEEP, SET-ACTIVE-EXPIRE, PAUSE-CRON, OBJECT, DIGEST, DIGEST-VALUE, POPULATE, LOG, HELP. Gated by
+ * DEBUG: SLEEP, SET-ACTIVE-EXPIRE, PAUSE-CRON, SET-SKIP-CHECKSUM-VALIDATION, OBJECT, DIGEST,
+ * DIGEST-VALUE, POPULATE, LOG, RELOAD, LOADAOF, ASSERT, HELP. Gated by
  * enable-debug-command in Client. Nothing here blocks the event loop: SLEEP suspends only the
  * calling client on a timer, and POPULATE inserts in slices of at most 5 ms, one per 1 ms timer,
- * suspending its client until the last slice. DIGEST still walks the dataset in one go, as Redis. Event loop of the client's shard.
+ * suspending its client until the last slice. DIGEST still walks the dataset in one go, and OBJECT
+ * serializes the value to measure it, as Redis does. Event loop of the client's shard.
  */
 public final class DebugCommands {
   private static final Logger log = LoggerFactory.getLogger(DebugCommands.class);
@@ -32,6 +34,9 @@ public final class DebugCommands {
 
   private static final String[] HELP = {
     "DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    "ASSERT",
+    "    Fail an internal assertion: logged as a bug report; the server exits when",
+    "    use-exit-on-panic is yes. This connection gets no reply.",
     "DIGEST",
     "    Hex digest of the whole dataset (all zeros when empty).",
     "DIGEST-VALUE <key> [<key> ...]",
@@ -51,6 +56,8 @@ public final class DebugCommands {
     "    cut or zero-padded to <size> bytes when given. Existing keys are kept.",
     "SET-ACTIVE-EXPIRE <0|1>",
     "    0 stops expiring keys in the background; 1 restores it.",
+    "SET-SKIP-CHECKSUM-VALIDATION <0|1>",
+    "    1 loads RESTORE payloads and the dump file without checking their CRC64.",
     "SLEEP <seconds>",
     "    Delay this connection's reply by <seconds> (decimals allowed); other clients go on.",
     "HELP",
@@ -100,6 +107,12 @@ public final class DebugCommands {
     } else if (Args.is(sub, "pause-cron") && argc == 3) {
       c.home.pauseCron(atoi(argv[2]) != 0);
       c.ok();
+    } else if (Args.is(sub, "set-skip-checksum-validation") && argc == 3) {
+      c.kiln.skipChecksumValidation(atoi(argv[2]) != 0);
+      c.ok();
+    } else if (Args.is(sub, "assert") && argc == 2) {
+      // reaches the event loop's exception handler: Kiln.internalError
+      throw new AssertionError("'1 == 2' is not true (DEBUG ASSERT)");
     } else {
       c.error("ERR unknown subcommand or wrong number of arguments for '"
           + Numbers.ascii(sub) + "'. Try DEBUG HELP.");
@@ -329,39 +342,17 @@ public final class DebugCommands {
       c.error(Errors.NO_SUCH_KEY);
       return;
     }
-    String encoding = "unknown";
-    long serialized = 0;
-    if (n.value instanceof byte[] b) {
-      Long asInt = b.length <= 20 ? Numbers.toLong(b) : null;
-      if (asInt != null) {
-        encoding = "int";
-        long v = asInt;
-        serialized = v >= -128 && v <= 127 ? 2 : v >= -32768 && v <= 32767 ? 3
-            : v >= Integer.MIN_VALUE && v <= Integer.MAX_VALUE ? 5 : lengthPrefix(b.length)
-            + b.length;
-      } else {
-        encoding = b.length <= 44 ? "embstr" : "raw";
-        serialized = lengthPrefix(b.length) + b.length;
-      }
-    } else if (n.value instanceof io.kiln.types.GrowableString g) {
-      encoding = "raw";
-      serialized = lengthPrefix(g.length()) + g.length();
-    } else if (n.value instanceof io.kiln.types.RedisValue v) {
-      encoding = v.encoding();
-      // the value's RDB encoding: DUMP's payload less its type byte, version and checksum
-      serialized = io.kiln.rdb.Dump.serialize(v.toRdb(),
-          new io.kiln.rdb.RdbWriter.Options().compression(false)).length - 11;
-    }
+    String encoding = KeyCommands.encodingName(n.value);
+    // what a snapshot writes for the value (rdbcompression as configured), as Redis measures it
+    long serialized = io.kiln.rdb.Dump.serialize(io.kiln.types.Values.toRdb(n.value),
+        new io.kiln.rdb.RdbWriter.Options().compression(c.kiln.config().getBool("rdbcompression")))
+        .length - 11; // DUMP's type byte, version and checksum
     int lru = n.lru;
     long idle = Math.max(0, c.shard.lruClock() - lru);
     c.out.simple("Value at:0x" + Long.toHexString(0x7f0000000000L
         | (System.identityHashCode(n.value) & 0xffffffffL) << 4)
         + " refcount:1 encoding:" + encoding + " serializedlength:" + serialized
         + " lru:" + (lru & 0xffffff) + " lru_seconds_idle:" + idle);
-  }
-
-  private static int lengthPrefix(int len) {
-    return len < 64 ? 1 : len < 16384 ? 2 : 5;
   }
 
   // ---- DIGEST ----

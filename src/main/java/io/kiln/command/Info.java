@@ -384,7 +384,7 @@ public final class Info {
     field(sb, "tracking_total_prefixes", c.home.tracking().totalPrefixes());
     field(sb, "unexpected_error_replies", s.unexpectedErrorReplies);
     field(sb, "total_error_replies", s.totalErrorReplies);
-    field(sb, "dump_payload_sanitizations", 0);
+    field(sb, "dump_payload_sanitizations", s.dumpPayloadSanitizations);
     field(sb, "total_reads_processed", r.reads);
     field(sb, "total_writes_processed", r.writes);
     field(sb, "io_threaded_reads_processed", 0);

@@ -23,6 +23,8 @@ public final class Stats {
   public long expireCycleCpuMillis;
   public long expiredTimeCapReachedCount;
   public long evictedKeys;
+  /** Blobs of RESTORE payloads and loaded dump files validated in full (sanitize-dump-payload). */
+  public long dumpPayloadSanitizations;
 
   /** Per command, indexed by the command table's id of each command and subcommand. */
   private CommandStat[] commands = new CommandStat[256];
@@ -86,6 +88,7 @@ public final class Stats {
     expireCycleCpuMillis = 0;
     expiredTimeCapReachedCount = 0;
     evictedKeys = 0;
+    dumpPayloadSanitizations = 0;
     java.util.Arrays.fill(commands, null);
     errors.clear();
   }

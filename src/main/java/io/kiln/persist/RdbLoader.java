@@ -6,7 +6,6 @@ import io.kiln.keyspace.Dict;
 import io.kiln.keyspace.Shard;
 import io.kiln.rdb.RdbException;
 import io.kiln.rdb.RdbReader;
-import io.kiln.rdb.RdbValue;
 import io.kiln.types.Values;
 import io.kiln.server.ShardVerticle;
 import io.vertx.core.Context;
@@ -71,6 +70,9 @@ public final class RdbLoader {
   private final Promise<Void> done = Promise.promise();
   private final Semaphore inFlight = new Semaphore(MAX_IN_FLIGHT);
   private volatile boolean stopped;
+  /** Set by the loader thread before the last batch is sent, read by the event loop after it. */
+  private long sanitizations;
+  private long emptyKeysSkipped;
 
   // ---- event loop state ----
   private final ArrayDeque<Batch> queue = new ArrayDeque<>();
@@ -157,21 +159,29 @@ public final class RdbLoader {
       p.loadingRdbUsedMem = 0;
       startNanos = t0;
     });
-    int databases = kiln.config().getInt("databases");
+    Config config = kiln.config();
+    int databases = config.getInt("databases");
     try (InputStream in = Files.newInputStream(file)) {
-      RdbReader r = new RdbReader(in);
+      // sanitize-dump-payload clients leaves loading unsanitized, as Redis does
+      RdbReader r = new RdbReader(in)
+          .deepSanitization(config.getString("sanitize-dump-payload").equals("yes"))
+          .checkCrc(config.getBool("rdbchecksum") && !kiln.skipChecksumValidation());
       Visitor visitor = new Visitor(r, databases, size, loadStartMs, t0);
       r.read(visitor);
       endOffset = r.offset();
+      sanitizations = r.sanitizations();
+      emptyKeysSkipped = visitor.emptyKeys;
       visitor.send(true);
     } catch (Stopped e) {
       // the server is stopping: nothing to report
+    } catch (Refused e) {
+      fail(e.getMessage() + " in " + file, e);
     } catch (RdbException e) {
-      String msg = e.getMessage();
-      if (msg.startsWith("Wrong RDB checksum")) {
-        log.warn("{}. Aborting now.", msg);
+      if (aofPreamble) {
+        fail(e.getMessage() + " in " + file, e);
+      } else {
+        corrupt(e);
       }
-      fail(msg + " in " + file, e);
     } catch (IOException e) {
       fail(describe(e), e);
     } catch (RuntimeException | Error e) {
@@ -188,12 +198,56 @@ public final class RdbLoader {
 
   /** Reports a fatal load problem: logs it as Redis does and fails the start. Loader thread. */
   private void fail(String reason, Throwable cause) {
+    fail(reason, cause, null);
+  }
+
+  /** {@link #fail(String, Throwable)}, then {@code lastLine} when not null. */
+  private void fail(String reason, Throwable cause, String lastLine) {
     String msg = "Fatal error loading the DB: " + reason + "; run `java -jar kiln.jar "
-        + (aofPreamble ? "check-aof" : "check-rdb") + " " + file + "` to locate the damage, or move the file aside to start empty. Exiting.";
+        + (aofPreamble ? "check-aof" : "check-rdb") + " " + file + "` to locate the damage, or "
+        + "move the file aside to start empty. Exiting.";
     log.warn(msg);
+    if (lastLine != null) {
+      log.warn(lastLine);
+    }
     LoadFailure failure = new LoadFailure(msg, cause);
     stopped = true;
     ctx.runOnContext(v -> failOnLoop(failure));
+  }
+
+  /**
+   * A file that does not read (corrupt, truncated, a CRC error): logged as Redis does, its check
+   * report (what {@code check-rdb} prints) then the fatal line naming file, offset and recovery,
+   * and "Terminating server after rdb file reading failure.". Loader thread.
+   */
+  private void corrupt(RdbException e) {
+    if (e instanceof RdbReader.ChecksumMismatch m) {
+      log.warn("Wrong RDB checksum expected: ({}) but got ({}). Aborting now.",
+          Long.toHexString(m.expected()), Long.toHexString(m.got()));
+    }
+    java.io.ByteArrayOutputStream report = new java.io.ByteArrayOutputStream();
+    try (InputStream in = Files.newInputStream(file);
+        java.io.PrintStream out = new java.io.PrintStream(report, true,
+            java.nio.charset.StandardCharsets.UTF_8)) {
+      io.kiln.rdb.RdbCheck.check(file.toString(), in, out);
+    } catch (IOException | RuntimeException checkFailed) {
+      log.warn("Could not check {}: {}", file, checkFailed.getMessage());
+    }
+    for (String line : report.toString(java.nio.charset.StandardCharsets.UTF_8).split("\n")) {
+      if (!line.isEmpty()) {
+        log.warn("{}", line);
+      }
+    }
+    fail(e.getMessage() + " in " + file, e, "Terminating server after rdb file reading failure.");
+  }
+
+  /** The file is sound but this server cannot load it (databases, a type Kiln lacks). */
+  private static final class Refused extends RdbException {
+    private static final long serialVersionUID = 1L;
+
+    Refused(String message, long offset) {
+      super(message, offset);
+    }
   }
 
   /** Thrown inside the visitor when the server stops during the load. */
@@ -217,6 +271,7 @@ public final class RdbLoader {
     private long batchBytes;
     private long keys;
     private long expired;
+    private long emptyKeys;
     private long recordStart;
     private long lastProgress;
     private long delayOwedNanos;
@@ -272,7 +327,7 @@ public final class RdbLoader {
     @Override
     public void selectDb(int db) throws RdbException {
       if (db >= databases) {
-        throw new RdbException("Data file was created with a Redis server configured to handle "
+        throw new Refused("Data file was created with a Redis server configured to handle "
             + "more than " + databases + " databases (SELECTDB " + db + " at offset "
             + r.offset() + ")", r.offset());
       }
@@ -295,7 +350,7 @@ public final class RdbLoader {
       }
       Object value = Values.fromRdb(e.value(), limits());
       if (value == null) {
-        throw new RdbException("key '" + str(e.key()) + "' (DB " + e.db() + ") at offset "
+        throw new Refused("key '" + str(e.key()) + "' (DB " + e.db() + ") at offset "
             + recordStart + " has type '" + e.value().typeName()
             + "', which is not supported by this Kiln version yet", recordStart);
       }
@@ -334,6 +389,9 @@ public final class RdbLoader {
     @Override
     public void emptyKeySkipped(int db, byte[] key, int rdbType) {
       recordStart = r.offset();
+      if (emptyKeys++ < 10) {
+        log.warn("rdbLoadObject skipping empty key: {}", str(key));
+      }
     }
 
     /** The encoding limits and key-load-delay, read again only after a CONFIG SET. */
@@ -547,7 +605,13 @@ public final class RdbLoader {
     p.loading = false;
     p.lastLoadKeysLoaded = loaded;
     p.lastLoadKeysExpired = expired;
-    log.info("Done loading RDB, keys loaded: {}, keys expired: {}.", loaded, expired);
+    shard.stats.dumpPayloadSanitizations += sanitizations;
+    if (emptyKeysSkipped > 0) {
+      log.info("Done loading RDB, keys loaded: {}, keys expired: {}, empty keys skipped: {}.",
+          loaded, expired, emptyKeysSkipped);
+    } else {
+      log.info("Done loading RDB, keys loaded: {}, keys expired: {}.", loaded, expired);
+    }
     log.info("DB loaded from disk: {} seconds",
         String.format(Locale.ROOT, "%.3f", (System.nanoTime() - startNanos) / 1e9));
     done.tryComplete();

@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.LongConsumer;
 
 /**
  * DUMP / RESTORE payloads exactly as Redis 7.0 makes them: the value's RDB type byte and body,
@@ -100,6 +101,11 @@ public final class Dump {
 
   /** True when the footer (version and CRC) is acceptable, as Redis's verifyDumpPayload. */
   public static boolean verify(byte[] payload) {
+    return verify(payload, true);
+  }
+
+  /** {@link #verify(byte[])}; {@code checkCrc} false accepts any CRC (the version still counts). */
+  private static boolean verify(byte[] payload, boolean checkCrc) {
     int len = payload.length;
     if (len < 10) {
       return false;
@@ -107,6 +113,9 @@ public final class Dump {
     int ver = (payload[len - 10] & 0xff) | ((payload[len - 9] & 0xff) << 8);
     if (ver > Rdb.VERSION) {
       return false;
+    }
+    if (!checkCrc) {
+      return true;
     }
     long crc = Crc64.update(0, payload, 0, len - 8);
     for (int i = 0; i < 8; i++) {
@@ -117,25 +126,39 @@ public final class Dump {
     return true;
   }
 
-  /**
-   * Parses a RESTORE payload.
-   *
-   * @throws RdbException whose message is Redis's error reply:
-   *     {@link #ERR_VERSION_OR_CHECKSUM} or {@link #ERR_BAD_DATA}
-   */
+  /** Parses a RESTORE payload, validated in full: see {@link #restore(byte[], byte[], boolean,
+   * boolean, LongConsumer)}. */
   public static RdbValue restore(byte[] payload) throws RdbException {
-    if (!verify(payload)) {
+    return restore(payload, new byte[0], true, true, n -> { });
+  }
+
+  /**
+   * Parses the RESTORE payload of {@code key} (named in what the failure's cause says).
+   * {@code deep}: listpacks and intsets are validated in full (sanitize-dump-payload);
+   * {@code checkCrc} false: the CRC is not checked (DEBUG SET-SKIP-CHECKSUM-VALIDATION).
+   * {@code sanitized} is told how many blobs were validated in full, whether or not they passed
+   * (INFO's dump_payload_sanitizations).
+   *
+   * @throws RdbException whose message is Redis's error reply ({@link #ERR_VERSION_OR_CHECKSUM}
+   *     or {@link #ERR_BAD_DATA}); for a body that does not read, its cause says what is wrong
+   */
+  public static RdbValue restore(byte[] payload, byte[] key, boolean deep, boolean checkCrc,
+      LongConsumer sanitized) throws RdbException {
+    if (!verify(payload, checkCrc)) {
       throw new RdbException(ERR_VERSION_OR_CHECKSUM);
     }
-    RdbReader r = new RdbReader(payload, payload.length - 10);
+    RdbReader r = new RdbReader(payload, payload.length - 10).deepSanitization(deep);
     RdbValue v;
     try {
-      v = r.readDumpValue();
+      v = r.readDumpValue(key);
     } catch (RdbException e) {
       throw new RdbException(ERR_BAD_DATA, -1, e);
+    } finally {
+      sanitized.accept(r.sanitizations());
     }
     if (v == null) {
-      throw new RdbException(ERR_BAD_DATA); // empty collections are refused
+      // an empty collection: refused, as Redis refuses it
+      throw new RdbException(ERR_BAD_DATA, -1, new RdbException("empty keys are not allowed"));
     }
     return v;
   }

@@ -37,8 +37,17 @@ public final class Intset {
     }
   }
 
-  /** Decodes and validates an intset; members come out as decimal text. */
+  /** {@link #decode(byte[], boolean)} with deep validation. */
   public static List<byte[]> decode(byte[] b) throws RdbException {
+    return decode(b, true);
+  }
+
+  /**
+   * Decodes an intset whose header (width, count) matches its size; {@code deep}
+   * (sanitize-dump-payload) also checks that the members are sorted and distinct. Members come
+   * out as decimal text.
+   */
+  public static List<byte[]> decode(byte[] b, boolean deep) throws RdbException {
     if (b.length < 8) {
       throw new RdbException("intset of " + b.length + " bytes is shorter than its header");
     }
@@ -51,6 +60,9 @@ public final class Intset {
       throw new RdbException("intset of " + count + " entries of " + width
           + " bytes does not match its size " + b.length);
     }
+    if (count == 0) {
+      throw new RdbException("intset is empty"); // Redis never writes one
+    }
     List<byte[]> out = new ArrayList<>((int) count);
     long prev = 0;
     for (int i = 0; i < count; i++) {
@@ -60,7 +72,7 @@ public final class Intset {
         case 4 -> (int) Listpack.u32(b, p);
         default -> Listpack.u32(b, p) | (Listpack.u32(b, p + 4) << 32);
       };
-      if (i > 0 && v <= prev) {
+      if (deep && i > 0 && v <= prev) {
         throw new RdbException("intset is not sorted or has duplicates");
       }
       prev = v;

@@ -158,13 +158,19 @@ public final class Listpack {
     return l + (l <= 127 ? 1 : l < 16383 ? 2 : l < 2097151 ? 3 : l < 268435455 ? 4 : 5);
   }
 
+  /** {@link #decode(byte[], boolean)} with deep validation. */
+  public static List<byte[]> decode(byte[] lp) throws RdbException {
+    return decode(lp, true);
+  }
+
   /**
-   * Decodes and validates a listpack: header size, every entry's encoding, data and back-length
-   * inside the blob, the end byte, and the count.
+   * Decodes a listpack. Every entry's encoding and data must lie inside the blob, after a header
+   * whose size is the blob's and before the end byte. {@code deep} (sanitize-dump-payload) also
+   * checks what Kiln does not need to read the entries: each back-length and the header's count.
    *
    * @throws RdbException naming what is wrong
    */
-  public static List<byte[]> decode(byte[] lp) throws RdbException {
+  public static List<byte[]> decode(byte[] lp, boolean deep) throws RdbException {
     int n = lp.length;
     if (n < HEADER + 1) {
       throw new RdbException("listpack of " + n + " bytes is shorter than its header");
@@ -251,20 +257,7 @@ public final class Listpack {
       if (end > last) {
         throw new RdbException("listpack entry back-length at " + p + " runs past the end");
       }
-      // back-length is stored so it reads right to left; check it matches
-      long bl = 0;
-      int shift = 0;
-      int q = (int) end - 1;
-      for (int i = 0; i < blen; i++, q--) {
-        int c = lp[q] & 0xff;
-        bl |= (long) (c & 127) << shift;
-        shift += 7;
-        boolean more = (c & 128) != 0;
-        if (more != (i < blen - 1)) {
-          throw new RdbException("listpack entry at " + p + " has a bad back-length");
-        }
-      }
-      if (bl != entryLen) {
+      if (deep && backLength(lp, (int) end - 1, blen) != entryLen) {
         throw new RdbException("listpack entry at " + p + " has a bad back-length");
       }
       if (isInt) {
@@ -276,10 +269,26 @@ public final class Listpack {
       }
       p = (int) end;
     }
-    if (declared != 65535 && declared != out.size()) {
+    if (deep && declared != 65535 && declared != out.size()) {
       throw new RdbException("listpack header says " + declared + " entries, found " + out.size());
     }
     return out;
+  }
+
+  /**
+   * The back-length of {@code blen} bytes ending at {@code last} (stored to read right to left:
+   * every byte but the first read has its high bit set), or -1 when its bytes are not so marked.
+   */
+  private static long backLength(byte[] lp, int last, int blen) {
+    long bl = 0;
+    for (int i = 0; i < blen; i++) {
+      int c = lp[last - i] & 0xff;
+      if (((c & 128) != 0) != (i < blen - 1)) {
+        return -1;
+      }
+      bl |= (long) (c & 127) << (7 * i);
+    }
+    return bl;
   }
 
   private static void need(int p, int k, int last) throws RdbException {

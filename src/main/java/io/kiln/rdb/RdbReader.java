@@ -1,6 +1,5 @@
 package io.kiln.rdb;
 
-import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -16,20 +15,47 @@ import java.util.Set;
  * {@link RdbValue}), tracks the byte offset, and verifies the CRC-64 trailer when present and
  * non-zero. Reads every encoding Redis ever wrote for strings, lists, sets, hashes and sorted
  * sets; refuses functions, modules and streams with an error naming them. Every problem is an
- * {@link RdbException} naming the offset; nothing is returned partially without one. Compact
- * blobs (ziplist, listpack, intset, zipmap) are fully validated; sets, hashes and sorted sets are
- * checked for duplicates.
+ * {@link RdbException} naming the offset; nothing is returned partially without one. Every entry
+ * of a compact blob (ziplist, listpack, intset, zipmap) is read within its bounds, and sets,
+ * hashes and sorted sets are checked for duplicates. Ziplists and zipmaps are validated in full,
+ * as Redis 7.0 does when it converts them; listpacks and intsets in full only under
+ * {@link #deepSanitization} (sanitize-dump-payload), else their redundant parts (back-lengths,
+ * counts, intset order) are left unread, as Redis's shallow check leaves them. Integrity
+ * failures carry Redis's wording ("Hash ziplist integrity check failed", "Hash listpack with dup
+ * elements", ...).
  * Empty collections are skipped, as Redis 7.0 does, and reported to
  * {@link Visitor#emptyKeySkipped}.
  *
- * <p>Reads a stream ahead in blocks of {@link #BLOCK} bytes (no need for a
- * BufferedInputStream; the stream is left read past the RDB's end), or an array in place, and
- * computes the CRC over each block once consumed, not per field.
+ * <p>The bytes, lengths and strings come from {@link RdbInput}.
  *
  * <p>Owned by one thread (the loader thread, or the worker running {@link RdbCheck});
  * not thread-safe.
  */
-public final class RdbReader {
+public final class RdbReader extends RdbInput {
+
+  /** The CRC-64 trailer is not the checksum of the bytes before it: Redis's "RDB CRC error". */
+  public static final class ChecksumMismatch extends RdbException {
+    private static final long serialVersionUID = 1L;
+    private final long expected;
+    private final long got;
+
+    ChecksumMismatch(long expected, long got, long offset) {
+      super("RDB CRC error: the file's checksum is " + Long.toHexString(got) + ", its bytes' "
+          + Long.toHexString(expected) + " (at offset " + offset + ")", offset);
+      this.expected = expected;
+      this.got = got;
+    }
+
+    /** The checksum of the bytes read. */
+    public long expected() {
+      return expected;
+    }
+
+    /** The checksum the file holds. */
+    public long got() {
+      return got;
+    }
+  }
 
   /** Receives what the file holds, in file order. Called on the reader's thread. */
   public interface Visitor {
@@ -67,41 +93,26 @@ public final class RdbReader {
   public record KeyEntry(int db, byte[] key, RdbValue value, int rdbType, long expireMs,
       long idleSeconds, int freq) {}
 
-  private static final int CHUNK = 1 << 20;
   /** Up to this many items, a collection is checked for duplicates by comparing every pair. */
   private static final int PAIRWISE_MAX = 16;
 
-  /** Bytes read ahead from the stream at a time. */
-  static final int BLOCK = 1 << 16;
-
-  private final InputStream in;
-  private final byte[] buf;
-  /** buf[pos, limit) is read ahead and not consumed yet. */
-  private int pos;
-  private int limit;
-  /** buf[crcFrom, pos) is consumed but not yet in {@link #crc}. */
-  private int crcFrom;
-  private long offset;
-  private long crc;
   private int version;
   private boolean skipModuleAux;
   private String doing = "start";
   private byte[] currentKey;
   private int currentType = -1;
 
-  private long lenVal;
-  private boolean lenEncoded;
+  private boolean deep = true;
+  private boolean checkCrc = true;
+  private long sanitizations;
 
   public RdbReader(InputStream in) {
-    this.in = in;
-    this.buf = new byte[BLOCK];
+    super(in);
   }
 
   /** A reader of {@code data[0, length)} (a DUMP payload), read in place. */
   public RdbReader(byte[] data, int length) {
-    this.in = null;
-    this.buf = data;
-    this.limit = length;
+    super(data, length);
   }
 
   /**
@@ -113,9 +124,27 @@ public final class RdbReader {
     return this;
   }
 
-  /** Bytes consumed so far. */
-  public long offset() {
-    return offset;
+  /**
+   * Whether listpacks and intsets are validated in full (sanitize-dump-payload yes), the
+   * default; off, only what reading their entries needs is checked.
+   */
+  public RdbReader deepSanitization(boolean on) {
+    this.deep = on;
+    return this;
+  }
+
+  /**
+   * Whether the CRC-64 trailer is checked (the default); off for rdbchecksum no and DEBUG
+   * SET-SKIP-CHECKSUM-VALIDATION 1, as Redis.
+   */
+  public RdbReader checkCrc(boolean on) {
+    this.checkCrc = on;
+    return this;
+  }
+
+  /** Blobs validated in full so far (INFO's dump_payload_sanitizations). */
+  public long sanitizations() {
+    return sanitizations;
   }
 
   /** The RDB version from the header (0 before it is read). */
@@ -262,10 +291,9 @@ public final class RdbReader {
     if (version >= 5) {
       long expected = crc();
       long got = le(readBytes(8, "the CRC-64 checksum"), 8);
-      if (got != 0) {
+      if (got != 0 && checkCrc) {
         if (got != expected) {
-          throw fail("Wrong RDB checksum expected: (" + Long.toHexString(expected) + ") got: ("
-              + Long.toHexString(got) + ")");
+          throw new ChecksumMismatch(expected, got, offset());
         }
         verified = true;
       }
@@ -321,15 +349,16 @@ public final class RdbReader {
     return readByte("a data type");
   }
 
-  /** Reads one type byte and value of a DUMP payload (without footer). */
-  RdbValue readDumpValue() throws RdbException {
+  /** Reads one type byte and value of a DUMP payload (without footer) for {@code key}. */
+  RdbValue readDumpValue(byte[] key) throws RdbException {
     version = Rdb.VERSION;
     doing = "read-type";
     int type = readByte("a value type");
     checkObjectType(type);
     currentType = type;
+    currentKey = key;
     doing = "read-object-value";
-    return readValue(type, new byte[0]);
+    return readValue(type, key);
   }
 
   private void checkObjectType(int type) throws RdbException {
@@ -362,7 +391,7 @@ public final class RdbReader {
         for (long i = 0; i < n; i++) {
           l.add(readString("a set member"));
         }
-        noDuplicates(l, 1, "Duplicate set members detected");
+        noDuplicates(l, 1, "Duplicate set members detected", key);
         return l.isEmpty() ? null : new RdbValue.SetValue(l);
       }
       case Rdb.TYPE_ZSET, Rdb.TYPE_ZSET_2 -> {
@@ -378,7 +407,7 @@ public final class RdbReader {
           members.add(m);
           l.add(new RdbValue.ScoredMember(m, score));
         }
-        noDuplicates(members, 1, "Duplicate zset fields detected");
+        noDuplicates(members, 1, "Duplicate zset fields detected", key);
         return l.isEmpty() ? null : new RdbValue.ZSetValue(l);
       }
       case Rdb.TYPE_HASH -> {
@@ -391,7 +420,7 @@ public final class RdbReader {
           fields.add(f);
           l.add(new RdbValue.FieldValue(f, val));
         }
-        noDuplicates(fields, 1, "Duplicate hash fields detected");
+        noDuplicates(fields, 1, "Duplicate hash fields detected", key);
         return l.isEmpty() ? null : new RdbValue.HashValue(l);
       }
       case Rdb.TYPE_HASH_ZIPMAP -> {
@@ -400,46 +429,65 @@ public final class RdbReader {
         try {
           l = Zipmap.decode(blob);
         } catch (RdbException e) {
-          throw corrupt("Zipmap", key, e);
+          throw corrupt("Zipmap integrity check failed", key, e);
         }
         List<byte[]> fields = new ArrayList<>(l.size());
         for (RdbValue.FieldValue fv : l) {
           fields.add(fv.field());
         }
-        noDuplicates(fields, 1, "Duplicate hash fields detected");
+        noDuplicates(fields, 1, "Hash zipmap with dup elements", key);
         return l.isEmpty() ? null : new RdbValue.HashValue(l);
       }
       case Rdb.TYPE_LIST_ZIPLIST -> {
-        List<byte[]> l = ziplist(readString("a ziplist"), key);
+        List<byte[]> l = ziplist(readString("a ziplist"), "List ziplist", key);
         return l.isEmpty() ? null : new RdbValue.ListValue(l);
       }
       case Rdb.TYPE_SET_INTSET -> {
         byte[] blob = readString("an intset");
         List<byte[]> l;
         try {
-          l = Intset.decode(blob);
+          sanitizations += deep ? 1 : 0;
+          l = Intset.decode(blob, deep);
         } catch (RdbException e) {
-          throw corrupt("Intset", key, e);
+          throw corrupt("Intset integrity check failed", key, e);
         }
+        noDuplicates(l, 1, "Intset with dup elements", key); // found at once when deep
         return l.isEmpty() ? null : new RdbValue.SetValue(l);
       }
       case Rdb.TYPE_SET_LISTPACK -> {
-        List<byte[]> l = listpack(readString("a listpack"), key);
-        noDuplicates(l, 1, "Duplicate set members detected");
+        List<byte[]> l = listpack(readString("a listpack"), "Set listpack", key);
+        noDuplicates(l, 1, deep ? "Set listpack integrity check failed"
+            : "Set listpack with dup elements", key);
         return l.isEmpty() ? null : new RdbValue.SetValue(l);
       }
       case Rdb.TYPE_ZSET_ZIPLIST, Rdb.TYPE_ZSET_LISTPACK -> {
-        List<byte[]> flat = type == Rdb.TYPE_ZSET_ZIPLIST
-            ? ziplist(readString("a ziplist"), key) : listpack(readString("a listpack"), key);
-        return zsetFromFlat(flat, key);
+        boolean zl = type == Rdb.TYPE_ZSET_ZIPLIST;
+        String what = zl ? "Zset ziplist" : "Zset listpack";
+        List<byte[]> flat = zl ? ziplist(readString("a ziplist"), what, key)
+            : listpack(readString("a listpack"), what, key);
+        pairs(flat, what, zl, key);
+        List<RdbValue.ScoredMember> l = new ArrayList<>(flat.size() / 2);
+        for (int i = 0; i < flat.size(); i += 2) {
+          double score;
+          try {
+            score = Rdb.parseDoubleText(Rdb.str(flat.get(i + 1)));
+          } catch (NumberFormatException e) {
+            throw fail(what + " integrity check failed for key '" + Rdb.str(key)
+                + "': bad score '" + Rdb.str(flat.get(i + 1)) + "'");
+          }
+          if (Double.isNaN(score)) {
+            throw fail("Zset with NAN score detected");
+          }
+          l.add(new RdbValue.ScoredMember(flat.get(i), score));
+        }
+        return l.isEmpty() ? null : new RdbValue.ZSetValue(l);
       }
       case Rdb.TYPE_HASH_ZIPLIST, Rdb.TYPE_HASH_LISTPACK -> {
-        List<byte[]> flat = type == Rdb.TYPE_HASH_ZIPLIST
-            ? ziplist(readString("a ziplist"), key) : listpack(readString("a listpack"), key);
-        if (flat.size() % 2 != 0) {
-          throw fail("Corrupt hash value for key '" + Rdb.str(key) + "': odd number of entries");
-        }
-        noDuplicates(flat, 2, "Duplicate hash fields detected");
+        boolean zl = type == Rdb.TYPE_HASH_ZIPLIST;
+        String what = zl ? "Hash ziplist" : "Hash listpack";
+        List<byte[]> flat = zl ? ziplist(readString("a ziplist"), what, key)
+            : listpack(readString("a listpack"), what, key);
+        pairs(flat, what, zl, key);
         List<RdbValue.FieldValue> l = new ArrayList<>(flat.size() / 2);
         for (int i = 0; i < flat.size(); i += 2) {
           l.add(new RdbValue.FieldValue(flat.get(i), flat.get(i + 1)));
@@ -454,18 +502,22 @@ public final class RdbReader {
           if (type == Rdb.TYPE_LIST_QUICKLIST_2) {
             long c = readLength("a quicklist node container");
             if (c != Rdb.QUICKLIST_NODE_PLAIN && c != Rdb.QUICKLIST_NODE_PACKED) {
-              throw fail("Quicklist integrity check failed: unknown node container " + c
-                  + " for key '" + Rdb.str(key) + "'");
+              throw fail("Quicklist integrity check failed for key '" + Rdb.str(key)
+                  + "': unknown node container " + c);
             }
             container = (int) c;
           }
           byte[] blob = readString("a quicklist node");
+          if (blob.length == 0) {
+            throw fail("Quicklist integrity check failed for key '" + Rdb.str(key)
+                + "': an empty node");
+          }
           if (container == Rdb.QUICKLIST_NODE_PLAIN) {
             l.add(blob);
           } else if (type == Rdb.TYPE_LIST_QUICKLIST) {
-            l.addAll(ziplist(blob, key));
+            l.addAll(ziplist(blob, "Ziplist", key));
           } else {
-            l.addAll(listpack(blob, key));
+            l.addAll(listpack(blob, "Listpack", key));
           }
         }
         return l.isEmpty() ? null : new RdbValue.ListValue(l);
@@ -480,106 +532,73 @@ public final class RdbReader {
     }
   }
 
-  private RdbValue zsetFromFlat(List<byte[]> flat, byte[] key) throws RdbException {
+  /**
+   * The entries of a hash or sorted set blob ({@code what}: "Hash ziplist"...) must pair up with
+   * distinct fields. A ziplist is converted (validated in full, as Redis does), and so is a
+   * listpack under deep sanitization: then a duplicate fails its integrity check; else it is
+   * what Redis finds converting the listpack later, "listpack with dup elements".
+   */
+  private void pairs(List<byte[]> flat, String what, boolean ziplist, byte[] key)
+      throws RdbException {
     if (flat.size() % 2 != 0) {
-      throw fail("Corrupt zset value for key '" + Rdb.str(key) + "': odd number of entries");
+      throw fail(what + " integrity check failed for key '" + Rdb.str(key)
+          + "': odd number of entries");
     }
-    noDuplicates(flat, 2, "Duplicate zset fields detected");
-    List<RdbValue.ScoredMember> l = new ArrayList<>(flat.size() / 2);
-    for (int i = 0; i < flat.size(); i += 2) {
-      double score;
-      try {
-        score = Rdb.parseDoubleText(Rdb.str(flat.get(i + 1)));
-      } catch (NumberFormatException e) {
-        throw fail("Corrupt zset value for key '" + Rdb.str(key) + "': bad score '"
-            + Rdb.str(flat.get(i + 1)) + "'");
-      }
-      if (Double.isNaN(score)) {
-        throw fail("Zset with NAN score detected");
-      }
-      l.add(new RdbValue.ScoredMember(flat.get(i), score));
-    }
-    return l.isEmpty() ? null : new RdbValue.ZSetValue(l);
+    noDuplicates(flat, 2, ziplist || deep ? what + " integrity check failed"
+        : what + " with dup elements", key);
   }
 
-  private List<byte[]> ziplist(byte[] blob, byte[] key) throws RdbException {
+  /** A ziplist blob ({@code what}: "Hash ziplist"...), validated in full. */
+  private List<byte[]> ziplist(byte[] blob, String what, byte[] key) throws RdbException {
     try {
       return Ziplist.decode(blob);
     } catch (RdbException e) {
-      throw corrupt("Ziplist", key, e);
+      throw corrupt(what + " integrity check failed", key, e);
     }
   }
 
-  private List<byte[]> listpack(byte[] blob, byte[] key) throws RdbException {
+  /** A listpack blob ({@code what}: "Hash listpack"...), validated as {@link #deep} says. */
+  private List<byte[]> listpack(byte[] blob, String what, byte[] key) throws RdbException {
     try {
-      return Listpack.decode(blob);
+      sanitizations += deep ? 1 : 0;
+      return Listpack.decode(blob, deep);
     } catch (RdbException e) {
-      throw corrupt("Listpack", key, e);
+      throw corrupt(what + " integrity check failed", key, e);
     }
   }
 
-  private RdbException corrupt(String what, byte[] key, RdbException e) {
-    return new RdbException(what + " integrity check failed for key '" + Rdb.str(key)
-        + "' at offset " + offset + ": " + e.getMessage(), offset, e);
+  private RdbException corrupt(String reason, byte[] key, RdbException e) {
+    return new RdbException(reason + " for key '" + Rdb.str(key) + "' at offset " + offset()
+        + ": " + e.getMessage(), offset(), e);
   }
 
-  private void noDuplicates(List<byte[]> items, int step, String message) throws RdbException {
+  /** Fails with {@code message} when two of every {@code step}-th item are equal. */
+  private void noDuplicates(List<byte[]> items, int step, String message, byte[] key)
+      throws RdbException {
     int n = items.size() / step;
     if (n < 2) {
       return;
     }
+    boolean dup = false;
     if (n <= PAIRWISE_MAX) { // the usual small collection: cheaper than hashing every item
-      for (int i = step; i < items.size(); i += step) {
-        for (int j = 0; j < i; j += step) {
-          if (Arrays.equals(items.get(i), items.get(j))) {
-            throw duplicate(message);
-          }
+      for (int i = step; i < items.size() && !dup; i += step) {
+        for (int j = 0; j < i && !dup; j += step) {
+          dup = Arrays.equals(items.get(i), items.get(j));
         }
       }
-      return;
-    }
-    Set<ByteBuffer> seen = new HashSet<>(n * 2);
-    for (int i = 0; i < items.size(); i += step) {
-      if (!seen.add(ByteBuffer.wrap(items.get(i)))) {
-        throw duplicate(message);
+    } else {
+      Set<ByteBuffer> seen = new HashSet<>(n * 2);
+      for (int i = 0; i < items.size() && !dup; i += step) {
+        dup = !seen.add(ByteBuffer.wrap(items.get(i)));
       }
     }
-  }
-
-  private RdbException duplicate(String message) {
-    return fail(message + " in key '" + Rdb.str(currentKey == null ? new byte[0] : currentKey)
-        + "'");
+    if (dup) {
+      throw fail(message + " for key '" + Rdb.str(key) + "'");
+    }
   }
 
   private static int cap(long n) {
     return (int) Math.min(n, 1024);
-  }
-
-  private double readDoubleText() throws RdbException {
-    int len = readByte("a score length");
-    switch (len) {
-      case 253 -> {
-        return Double.NaN;
-      }
-      case 254 -> {
-        return Double.POSITIVE_INFINITY;
-      }
-      case 255 -> {
-        return Double.NEGATIVE_INFINITY;
-      }
-      default -> {
-        String s = new String(readBytes(len, "a score"), StandardCharsets.ISO_8859_1);
-        try {
-          return Rdb.parseDoubleText(s);
-        } catch (NumberFormatException e) {
-          throw fail("Invalid score '" + s + "'");
-        }
-      }
-    }
-  }
-
-  private double readBinaryDouble() throws RdbException {
-    return Double.longBitsToDouble(le(readBytes(8, "a binary score"), 8));
   }
 
   private void skipModuleValue() throws RdbException {
@@ -609,185 +628,4 @@ public final class RdbReader {
     return new String(name);
   }
 
-  // ---- primitives ----
-
-  private RdbException fail(String message) {
-    return new RdbException(message + " (at offset " + offset + ")", offset);
-  }
-
-  private void readLenRaw(String what) throws RdbException {
-    int b = readByte(what);
-    lenEncoded = false;
-    switch (b >>> 6) {
-      case 0 -> lenVal = b & 0x3f;
-      case 1 -> lenVal = ((b & 0x3f) << 8) | readByte(what);
-      case 2 -> {
-        if (b == 0x80) {
-          lenVal = be(readBytes(4, what), 4);
-        } else if (b == 0x81) {
-          lenVal = be(readBytes(8, what), 8);
-          if (lenVal < 0) {
-            throw fail("Invalid length " + Long.toUnsignedString(lenVal) + " for " + what);
-          }
-        } else {
-          throw fail("Unknown length encoding " + b + " in rdbLoadLen() for " + what);
-        }
-      }
-      default -> {
-        lenEncoded = true;
-        lenVal = b & 0x3f;
-      }
-    }
-  }
-
-  private long readLength(String what) throws RdbException {
-    readLenRaw(what);
-    if (lenEncoded) {
-      throw fail("Unexpected string encoding where " + what + " was expected");
-    }
-    return lenVal;
-  }
-
-  private long readCount(String what) throws RdbException {
-    long n = readLength(what);
-    if (n > Integer.MAX_VALUE - 16) {
-      throw fail("Length " + n + " for " + what + " is too large");
-    }
-    return n;
-  }
-
-  /** Reads an RDB string (raw, integer or LZF encoded). */
-  private byte[] readString(String what) throws RdbException {
-    readLenRaw(what);
-    if (!lenEncoded) {
-      return readBytes(lenVal, "a string");
-    }
-    switch ((int) lenVal) {
-      case Rdb.ENC_INT8 -> {
-        return Rdb.ascii((byte) readByte("an 8-bit integer string"));
-      }
-      case Rdb.ENC_INT16 -> {
-        return Rdb.ascii((short) le(readBytes(2, "a 16-bit integer string"), 2));
-      }
-      case Rdb.ENC_INT32 -> {
-        return Rdb.ascii((int) le(readBytes(4, "a 32-bit integer string"), 4));
-      }
-      case Rdb.ENC_LZF -> {
-        long clen = readLength("a compressed string length");
-        long ulen = readLength("an uncompressed string length");
-        if (clen == 0 || ulen > clen * 88 || ulen > Integer.MAX_VALUE - 16) {
-          throw fail("Invalid LZF compressed string (compressed " + clen + ", uncompressed "
-              + ulen + " bytes)");
-        }
-        byte[] c = readBytes(clen, "an LZF compressed string");
-        try {
-          return Lzf.decompress(c, 0, c.length, (int) ulen);
-        } catch (Lzf.LzfException e) {
-          throw fail("Invalid LZF compressed string: " + e.getMessage());
-        }
-      }
-      default -> throw fail("Unknown RDB string encoding type " + lenVal);
-    }
-  }
-
-  private int readByte(String what) throws RdbException {
-    if (pos == limit && !readAhead()) {
-      throw eof(1, what);
-    }
-    offset++;
-    return buf[pos++] & 0xff;
-  }
-
-  /** The CRC of every byte consumed so far. */
-  private long crc() {
-    crc = Crc64.update(crc, buf, crcFrom, pos - crcFrom);
-    crcFrom = pos;
-    return crc;
-  }
-
-  /** Replaces the consumed block with the next one; false at the stream's end. */
-  private boolean readAhead() throws RdbException {
-    crc();
-    if (in == null) {
-      return false;
-    }
-    int r;
-    try {
-      r = in.read(buf, 0, BLOCK);
-    } catch (IOException e) {
-      throw new RdbException("I/O error reading RDB file at offset " + offset + ": "
-          + e.getMessage(), offset, e);
-    }
-    pos = 0;
-    crcFrom = 0;
-    limit = Math.max(r, 0);
-    return r > 0;
-  }
-
-  private byte[] readBytes(long len, String what) throws RdbException {
-    if (len > Integer.MAX_VALUE - 16) {
-      throw fail("Length " + len + " for " + what + " is too large");
-    }
-    int n = (int) len;
-    if (n <= CHUNK) {
-      byte[] b = new byte[n];
-      fill(b, 0, n, n, what);
-      return b;
-    }
-    // Large: read in chunks so a bogus length in a truncated file fails on EOF, not on memory.
-    List<byte[]> parts = new ArrayList<>();
-    int left = n;
-    int done = 0;
-    while (left > 0) {
-      int k = Math.min(left, CHUNK);
-      byte[] p = new byte[k];
-      fill(p, 0, k, n - done, what);
-      parts.add(p);
-      left -= k;
-      done += k;
-    }
-    byte[] b = new byte[n];
-    int at = 0;
-    for (byte[] p : parts) {
-      System.arraycopy(p, 0, b, at, p.length);
-      at += p.length;
-    }
-    return b;
-  }
-
-  private void fill(byte[] b, int off, int n, int remainingTotal, String what)
-      throws RdbException {
-    int got = 0;
-    while (got < n) {
-      if (pos == limit && !readAhead()) {
-        throw eof(remainingTotal - got, what);
-      }
-      int k = Math.min(n - got, limit - pos);
-      System.arraycopy(buf, pos, b, off + got, k);
-      pos += k;
-      offset += k;
-      got += k;
-    }
-  }
-
-  private RdbException eof(long missing, String what) {
-    return new RdbException("Unexpected EOF reading RDB file at offset " + offset + " (expected "
-        + missing + " more byte" + (missing == 1 ? "" : "s") + " for " + what + ")", offset);
-  }
-
-  private static long le(byte[] b, int n) {
-    long v = 0;
-    for (int i = n - 1; i >= 0; i--) {
-      v = (v << 8) | (b[i] & 0xff);
-    }
-    return v;
-  }
-
-  private static long be(byte[] b, int n) {
-    long v = 0;
-    for (int i = 0; i < n; i++) {
-      v = (v << 8) | (b[i] & 0xff);
-    }
-    return v;
-  }
 }

@@ -51,6 +51,9 @@ public final class Zipmap {
       p += free;
       out.add(new RdbValue.FieldValue(key, val));
     }
+    if (out.isEmpty()) {
+      throw new RdbException("zipmap is empty"); // Redis never writes one
+    }
     int declared = z[0] & 0xff;
     if (declared < 254 && declared != out.size()) {
       throw new RdbException("zipmap header says " + declared + " entries, found " + out.size());

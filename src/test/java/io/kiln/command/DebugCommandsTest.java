@@ -3,14 +3,17 @@ package io.kiln.command;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.kiln.support.RealRedis;
 import io.kiln.support.RespClient;
 import io.kiln.support.TestKiln;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
  * DEBUG behaviour the differential corpus cannot express: timing, several connections, the
- * enable-debug-command gate. Test thread, against a real Kiln.
+ * enable-debug-command gate, OBJECT's fields beside the address (against a real redis-server). Test thread, against a real Kiln.
  */
 class DebugCommandsTest {
   private static final String NOT_ALLOWED = "-" + Errors.DEBUG_NOT_ALLOWED + "\r\n";
@@ -129,6 +132,56 @@ class DebugCommandsTest {
         size = c.call("DBSIZE");
       }
       assertThat(size).isEqualTo(":0\r\n");
+    }
+  }
+
+  /** "encoding:E serializedlength:N" of a DEBUG OBJECT reply (its address and LRU vary). */
+  private static String encodingAndLength(String reply) {
+    java.util.regex.Matcher m = java.util.regex.Pattern
+        .compile("encoding:\\S+ serializedlength:\\d+").matcher(reply);
+    assertThat(m.find()).as(reply).isTrue();
+    return m.group();
+  }
+
+  @Test
+  void objectReportsTheEncodingAndSerializedLengthRedisDoes() throws Exception {
+    List<List<String>> writes = new ArrayList<>();
+    writes.add(List.of("SET", "int", "-12345"));
+    writes.add(List.of("SET", "embstr", "hello"));
+    writes.add(List.of("SET", "compressed", "abc".repeat(1000))); // LZF, as rdbcompression says
+    writes.add(List.of("SET", "digits", "9".repeat(30)));
+    writes.add(List.of("SET", "noise", "Kq9#xZ2!mW7@pL4$vN8%rT1^yB6&cH3*"));
+    List<String> big = new ArrayList<>(List.of("RPUSH", "biglist"));
+    for (int i = 0; i < 600; i++) {
+      big.add("v" + i);
+    }
+    writes.add(big);
+    writes.add(List.of("RPUSH", "list", "a", "b", "1", "x".repeat(100)));
+    writes.add(List.of("SADD", "intset", "1", "2", "3"));
+    writes.add(List.of("SADD", "set", "a", "b"));
+    writes.add(List.of("HSET", "hash", "a", "1", "b", "2"));
+    writes.add(List.of("HSET", "hashtable", "f", "y".repeat(100)));
+    writes.add(List.of("ZADD", "zset", "1", "a", "2.5", "b"));
+    writes.add(List.of("ZADD", "skiplist", "1", "q".repeat(100)));
+    try (RealRedis redis = RealRedis.start("--enable-debug-command", "yes");
+        RespClient r = redis.client();
+        TestKiln kiln = TestKiln.start("enable-debug-command", "yes");
+        RespClient k = kiln.client()) {
+      for (String compression : List.of("yes", "no")) {
+        for (RespClient c : List.of(r, k)) {
+          c.call("FLUSHALL");
+          c.call("CONFIG", "SET", "rdbcompression", compression);
+          for (List<String> w : writes) {
+            c.call(w.toArray(new String[0]));
+          }
+        }
+        for (List<String> w : writes) {
+          String key = w.get(1);
+          assertThat(encodingAndLength(k.call("DEBUG", "OBJECT", key)))
+              .as("%s with rdbcompression %s", key, compression)
+              .isEqualTo(encodingAndLength(r.call("DEBUG", "OBJECT", key)));
+        }
+      }
     }
   }
 }

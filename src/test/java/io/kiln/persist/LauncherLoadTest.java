@@ -83,8 +83,52 @@ class LauncherLoadTest {
         dir.toString(), "--save", "");
     assertThat(r.exit()).as(r.output()).isEqualTo(1);
     assertThat(r.output()).contains("Loading RDB produced by version 7.0.15")
-        .contains("Fatal error loading the DB: Wrong RDB checksum")
+        .contains("Fatal error loading the DB: RDB CRC error")
         .contains("check-rdb " + f).doesNotContain("Ready to accept connections");
+    // Redis's lines: the checksums, redis-check-rdb's report, the last word
+    assertThat(r.output()).containsPattern("Wrong RDB checksum expected: \\([0-9a-f]+\\) but got "
+        + "\\([0-9a-f]+\\)\\. Aborting now\\.")
+        .contains("--- RDB ERROR DETECTED ---").contains("[additional info] While doing: check-sum");
+    // the last two lines say it all (Redis's test looks for "CRC error" in the last ten)
+    String[] lines = r.output().strip().split("\n");
+    assertThat(lines[lines.length - 1]).endsWith("Terminating server after rdb file reading failure.");
+    assertThat(lines[lines.length - 2]).contains("Fatal error loading the DB: RDB CRC error")
+        .contains(" in " + f + ";").contains("move the file aside to start empty");
+  }
+
+  @Test
+  void emptyKeysAreSkippedAndCountedAsRedisLogsThem() throws Exception {
+    // RDB 9: SELECTDB 0, an empty set "s", an empty hash "h", a string "k" = "v", EOF, no CRC
+    java.io.ByteArrayOutputStream f = new java.io.ByteArrayOutputStream();
+    f.writeBytes("REDIS0009".getBytes(StandardCharsets.US_ASCII));
+    f.writeBytes(new byte[] {(byte) 0xFE, 0, 2, 1, 's', 0, 4, 1, 'h', 0, 0, 1, 'k', 1, 'v',
+        (byte) 0xFF, 0, 0, 0, 0, 0, 0, 0, 0});
+    Files.write(dir.resolve("dump.rdb"), f.toByteArray());
+    int port;
+    try (ServerSocket s = new ServerSocket(0)) {
+      port = s.getLocalPort();
+    }
+    List<String> cmd = new ArrayList<>(List.of(
+        Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
+        System.getProperty("java.class.path"), "io.kiln.Main", "--port", Integer.toString(port),
+        "--bind", "127.0.0.1", "--dir", dir.toString(), "--save", ""));
+    Path log = dir.resolve("out.log");
+    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile())
+        .start();
+    try {
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+      while (!Files.readString(log).contains("Ready to accept connections")) {
+        assertThat(p.isAlive()).as(Files.readString(log)).isTrue();
+        assertThat(System.nanoTime()).as("started").isLessThan(deadline);
+        Thread.onSpinWait();
+      }
+      assertThat(Files.readString(log)).contains("rdbLoadObject skipping empty key: s")
+          .contains("rdbLoadObject skipping empty key: h")
+          .contains("Done loading RDB, keys loaded: 1, keys expired: 0, empty keys skipped: 2.");
+    } finally {
+      p.destroy();
+      p.waitFor(30, TimeUnit.SECONDS);
+    }
   }
 
   @Test
@@ -116,6 +160,9 @@ class LauncherLoadTest {
           .containsPattern("DB loaded from disk: \\d+\\.\\d{3} seconds");
       assertThat(out.indexOf("DB loaded from disk"))
           .isLessThan(out.indexOf("Ready to accept connections"));
+      // redis-server prints its banner (Redis's test harness waits for "PID:") before loading
+      assertThat(out.indexOf("PID: " + p.pid())).isPositive()
+          .isLessThan(out.indexOf("Loading RDB produced by"));
     } finally {
       p.destroy();
       p.waitFor(30, TimeUnit.SECONDS);

@@ -113,12 +113,25 @@ class RdbLoadTest {
     Files.write(f, data);
     assertThatThrownBy(() -> TestKiln.start(config(dir)))
         .satisfies(e -> assertThat(failure(e))
-            .startsWith("Fatal error loading the DB: Wrong RDB checksum expected: (")
+            .startsWith("Fatal error loading the DB: RDB CRC error: the file's checksum is ")
             .contains("(at offset " + data.length + ")")
             .contains(f.toString())
             .contains("java -jar kiln.jar check-rdb " + f)
             .contains("move the file aside to start empty")
             .endsWith(". Exiting."));
+  }
+
+  @Test
+  void rdbchecksumNoLoadsAFileWhoseChecksumIsWrong() throws Exception {
+    Path f = fixture("redis-7.0-strings.rdb");
+    byte[] data = Files.readAllBytes(f);
+    data[indexOf(data, b("value:501")) + 6] = '9';
+    Files.write(f, data);
+    // as Redis: with rdbchecksum no the trailer is not checked when loading
+    try (TestKiln kiln = TestKiln.start(config(dir, "rdbchecksum", "no"));
+        RespClient c = kiln.client()) {
+      assertThat(c.call("GET", "key:501")).isEqualTo(bulk("value:901"));
+    }
   }
 
   @Test

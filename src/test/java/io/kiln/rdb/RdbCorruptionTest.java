@@ -59,7 +59,7 @@ class RdbCorruptionTest {
     byte[] bad = f.clone();
     bad[12] ^= 1; // inside the "redis-ver" aux name
     assertThatThrownBy(() -> RdbTestSupport.read(bad))
-        .hasMessageStartingWith("Wrong RDB checksum expected: (");
+        .hasMessageStartingWith("RDB CRC error: ");
   }
 
   @Test

@@ -170,7 +170,7 @@ class RdbOldEncodingsTest {
     zl[zl.length - 4] = 9; // second entry's prevlen
     byte[] f = new Asm(6).u8(Rdb.TYPE_LIST_ZIPLIST).str("l").str(zl).end(true);
     assertThatThrownBy(() -> RdbTestSupport.read(f)).isInstanceOf(RdbException.class)
-        .hasMessageContaining("Ziplist integrity check failed for key 'l'");
+        .hasMessageContaining("List ziplist integrity check failed for key 'l'");
   }
 
   @Test

@@ -141,7 +141,7 @@ class RdbRoundTripTest {
     byte[] changed = file.clone();
     changed[at] = 'z';
     assertThatThrownBy(() -> read(changed)).isInstanceOf(RdbException.class)
-        .hasMessageContaining("Wrong RDB checksum");
+        .hasMessageContaining("RDB CRC error");
   }
 
   private static int indexOf(byte[] in, byte[] what) {
