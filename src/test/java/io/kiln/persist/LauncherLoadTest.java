@@ -104,24 +104,9 @@ class LauncherLoadTest {
     f.writeBytes(new byte[] {(byte) 0xFE, 0, 2, 1, 's', 0, 4, 1, 'h', 0, 0, 1, 'k', 1, 'v',
         (byte) 0xFF, 0, 0, 0, 0, 0, 0, 0, 0});
     Files.write(dir.resolve("dump.rdb"), f.toByteArray());
-    int port;
-    try (ServerSocket s = new ServerSocket(0)) {
-      port = s.getLocalPort();
-    }
-    List<String> cmd = new ArrayList<>(List.of(
-        Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
-        System.getProperty("java.class.path"), "io.kiln.Main", "--port", Integer.toString(port),
-        "--bind", "127.0.0.1", "--dir", dir.toString(), "--save", ""));
     Path log = dir.resolve("out.log");
-    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile())
-        .start();
+    Process p = startReady(log);
     try {
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-      while (!Files.readString(log).contains("Ready to accept connections")) {
-        assertThat(p.isAlive()).as(Files.readString(log)).isTrue();
-        assertThat(System.nanoTime()).as("started").isLessThan(deadline);
-        Thread.onSpinWait();
-      }
       assertThat(Files.readString(log)).contains("rdbLoadObject skipping empty key: s")
           .contains("rdbLoadObject skipping empty key: h")
           .contains("Done loading RDB, keys loaded: 1, keys expired: 0, empty keys skipped: 2.");
@@ -134,24 +119,9 @@ class LauncherLoadTest {
   @Test
   void serverLogsTheLoadLikeRedis() throws Exception {
     fixture();
-    int port;
-    try (ServerSocket s = new ServerSocket(0)) {
-      port = s.getLocalPort();
-    }
-    List<String> cmd = new ArrayList<>(List.of(
-        Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
-        System.getProperty("java.class.path"), "io.kiln.Main", "--port", Integer.toString(port),
-        "--bind", "127.0.0.1", "--dir", dir.toString(), "--save", ""));
     Path log = dir.resolve("out.log");
-    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile())
-        .start();
+    Process p = startReady(log);
     try {
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-      while (!Files.readString(log).contains("Ready to accept connections")) {
-        assertThat(p.isAlive()).as(Files.readString(log)).isTrue();
-        assertThat(System.nanoTime()).as("started").isLessThan(deadline);
-        Thread.onSpinWait();
-      }
       String out = Files.readString(log);
       assertThat(out).contains("Loading RDB produced by version 7.0.15")
           .containsPattern("RDB age \\d+ seconds")
@@ -167,5 +137,28 @@ class LauncherLoadTest {
       p.destroy();
       p.waitFor(30, TimeUnit.SECONDS);
     }
+  }
+
+  /** Starts a server on the test's dir (its own JVM), logging to {@code log}; waits until ready. */
+  private Process startReady(Path log) throws Exception {
+    int port;
+    try (ServerSocket s = new ServerSocket(0)) {
+      port = s.getLocalPort();
+    }
+    List<String> cmd = new ArrayList<>(List.of(
+        Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
+        System.getProperty("java.class.path"), "io.kiln.Main", "--port", Integer.toString(port),
+        "--bind", "127.0.0.1", "--dir", dir.toString(), "--save", ""));
+    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile())
+        .start();
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (!Files.readString(log).contains("Ready to accept connections")) {
+      if (!p.isAlive() || System.nanoTime() > deadline) {
+        p.destroy();
+        throw new AssertionError("server did not start: " + Files.readString(log));
+      }
+      Thread.onSpinWait();
+    }
+    return p;
   }
 }
