@@ -42,11 +42,8 @@ class CorruptionLogTest {
   }
 
   private Process launch(BlockingQueue<String> lines, String... args) throws IOException {
-    List<String> cmd = new ArrayList<>(List.of(
-        Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
-        System.getProperty("java.class.path"), "io.kiln.Main"));
-    cmd.addAll(List.of(args));
-    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+    Process p = new ProcessBuilder(ProcessLines.mainCommand(args)).redirectErrorStream(true)
+        .start();
     started.add(p);
     ProcessLines.pump(p, lines, "corruption-log-reader");
     return p;

@@ -51,11 +51,7 @@ class MainTest {
   private Process launch(List<String> prefix, BlockingQueue<String> lines, String... args)
       throws IOException {
     List<String> cmd = new ArrayList<>(prefix);
-    cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    cmd.add("-cp");
-    cmd.add(System.getProperty("java.class.path"));
-    cmd.add("io.kiln.Main");
-    cmd.addAll(List.of(args));
+    cmd.addAll(io.kiln.support.ProcessLines.mainCommand(args));
     Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
     started.add(p);
     io.kiln.support.ProcessLines.pump(p, lines, "main-test-reader");

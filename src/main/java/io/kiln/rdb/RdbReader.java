@@ -463,9 +463,7 @@ public final class RdbReader extends RdbInput {
       case Rdb.TYPE_ZSET_ZIPLIST, Rdb.TYPE_ZSET_LISTPACK -> {
         boolean zl = type == Rdb.TYPE_ZSET_ZIPLIST;
         String what = zl ? "Zset ziplist" : "Zset listpack";
-        List<byte[]> flat = zl ? ziplist(readString("a ziplist"), what, key)
-            : listpack(readString("a listpack"), what, key);
-        pairs(flat, what, zl, key);
+        List<byte[]> flat = pairedEntries(zl, what, key);
         List<RdbValue.ScoredMember> l = new ArrayList<>(flat.size() / 2);
         for (int i = 0; i < flat.size(); i += 2) {
           double score;
@@ -485,9 +483,7 @@ public final class RdbReader extends RdbInput {
       case Rdb.TYPE_HASH_ZIPLIST, Rdb.TYPE_HASH_LISTPACK -> {
         boolean zl = type == Rdb.TYPE_HASH_ZIPLIST;
         String what = zl ? "Hash ziplist" : "Hash listpack";
-        List<byte[]> flat = zl ? ziplist(readString("a ziplist"), what, key)
-            : listpack(readString("a listpack"), what, key);
-        pairs(flat, what, zl, key);
+        List<byte[]> flat = pairedEntries(zl, what, key);
         List<RdbValue.FieldValue> l = new ArrayList<>(flat.size() / 2);
         for (int i = 0; i < flat.size(); i += 2) {
           l.add(new RdbValue.FieldValue(flat.get(i), flat.get(i + 1)));
@@ -530,6 +526,14 @@ public final class RdbReader extends RdbInput {
           + type + ") for key '" + Rdb.str(key) + "', which Kiln does not support yet");
       default -> throw fail("Unknown RDB encoding type " + type);
     }
+  }
+
+  /** A ziplist's or listpack's entries, checked to come in field/value (member/score) pairs. */
+  private List<byte[]> pairedEntries(boolean zl, String what, byte[] key) throws RdbException {
+    List<byte[]> flat = zl ? ziplist(readString("a ziplist"), what, key)
+        : listpack(readString("a listpack"), what, key);
+    pairs(flat, what, zl, key);
+    return flat;
   }
 
   /**

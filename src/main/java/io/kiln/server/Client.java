@@ -561,7 +561,8 @@ public final class Client implements Watcher {
       reject(cmd, "ERR Command not allowed inside a transaction");
       return;
     }
-    if ((CommandKinds.flagged(cmd, CommandSpec.WRITE, queuedCommands()) || cmd.name.equals("ping")
+    List<Queued> queued = queuedCommands();
+    if ((CommandKinds.flagged(cmd, CommandSpec.WRITE, queued) || cmd.name.equals("ping")
         || io.kiln.command.FunctionCommands.callMayWrite(this, cmd, argv)) && !replay) {
       if (writesDeniedByDiskError()) {
         reject(cmd, Errors.MISCONF_RDB);
@@ -577,7 +578,8 @@ public final class Client implements Watcher {
         return;
       }
     }
-    if (!replay && home.evictBeforeCommand() && (CommandKinds.flagged(cmd, CommandSpec.DENYOOM, queuedCommands())
+    if (!replay && home.evictBeforeCommand()
+        && (CommandKinds.flagged(cmd, CommandSpec.DENYOOM, queued)
         || io.kiln.command.ScriptCommands.scriptDeniesOom(this, cmd, argv))) {
       reject(cmd, MaxMemory.OOM);
       return;
@@ -594,7 +596,8 @@ public final class Client implements Watcher {
       reject(cmd, exec ? "EXECABORT Transaction discarded because of: " + msg : "ERR " + msg);
       return;
     }
-    if (kiln.persistence().loading && !replay && CommandKinds.deniedWhileLoading(cmd, queuedCommands())) {
+    if (kiln.persistence().loading && !replay
+        && CommandKinds.deniedWhileLoading(cmd, queued)) {
       reject(cmd, Errors.LOADING);
       return;
     }

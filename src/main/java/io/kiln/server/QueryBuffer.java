@@ -113,17 +113,8 @@ public final class QueryBuffer {
    * terminator) rounded up to jemalloc's size class, less header and terminator.
    */
   static long sized(long len) {
+    // never sds type 5 (a buffer that grows), so at least an sdshdr8
     int header = len < 256 ? 3 : len < 65_536 ? 5 : len < (1L << 32) ? 9 : 17;
-    long n = header + len + 1;
-    long size;
-    if (n <= 8) {
-      size = 8;
-    } else if (n <= 128) {
-      size = (n + 15) / 16 * 16;
-    } else {
-      long step = Long.highestOneBit(n - 1) >> 2;
-      size = (n + step - 1) / step * step;
-    }
-    return size - header - 1;
+    return io.kiln.keyspace.Footprint.alloc(header + len + 1) - header - 1;
   }
 }

@@ -3,12 +3,10 @@ package io.kiln.persist;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -22,13 +20,8 @@ class LauncherLoadTest {
   record Run(int exit, String output) {}
 
   private static Run launch(String... args) throws IOException, InterruptedException {
-    List<String> cmd = new ArrayList<>();
-    cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    cmd.add("-cp");
-    cmd.add(System.getProperty("java.class.path"));
-    cmd.add("io.kiln.Main");
-    cmd.addAll(List.of(args));
-    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+    Process p = new ProcessBuilder(io.kiln.support.ProcessLines.mainCommand(args))
+        .redirectErrorStream(true).start();
     byte[] out = p.getInputStream().readAllBytes();
     assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
     return new Run(p.exitValue(), new String(out, StandardCharsets.UTF_8));
@@ -75,11 +68,7 @@ class LauncherLoadTest {
     byte[] data = Files.readAllBytes(f);
     data[data.length - 1] ^= 1;
     Files.write(f, data);
-    int port;
-    try (ServerSocket s = new ServerSocket(0)) {
-      port = s.getLocalPort();
-    }
-    Run r = launch("--port", Integer.toString(port), "--bind", "127.0.0.1", "--dir",
+    Run r = launch("--port", Integer.toString(io.kiln.support.ProcessLines.freePort()), "--bind", "127.0.0.1", "--dir",
         dir.toString(), "--save", "");
     assertThat(r.exit()).as(r.output()).isEqualTo(1);
     assertThat(r.output()).contains("Loading RDB produced by version 7.0.15")
@@ -141,14 +130,9 @@ class LauncherLoadTest {
 
   /** Starts a server on the test's dir (its own JVM), logging to {@code log}; waits until ready. */
   private Process startReady(Path log) throws Exception {
-    int port;
-    try (ServerSocket s = new ServerSocket(0)) {
-      port = s.getLocalPort();
-    }
-    List<String> cmd = new ArrayList<>(List.of(
-        Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
-        System.getProperty("java.class.path"), "io.kiln.Main", "--port", Integer.toString(port),
-        "--bind", "127.0.0.1", "--dir", dir.toString(), "--save", ""));
+    List<String> cmd = io.kiln.support.ProcessLines.mainCommand("--port",
+        Integer.toString(io.kiln.support.ProcessLines.freePort()), "--bind", "127.0.0.1", "--dir",
+        dir.toString(), "--save", "");
     Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile())
         .start();
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);

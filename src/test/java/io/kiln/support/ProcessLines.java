@@ -50,6 +50,15 @@ public final class ProcessLines {
   }
 
   /** A loopback port free right now. */
+  /** The command that runs Kiln's Main in a child JVM on the test classpath, with {@code args}. */
+  public static List<String> mainCommand(String... args) {
+    List<String> cmd = new java.util.ArrayList<>(List.of(
+        java.nio.file.Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
+        System.getProperty("java.class.path"), "io.kiln.Main"));
+    cmd.addAll(List.of(args));
+    return cmd;
+  }
+
   public static int freePort() throws IOException {
     try (ServerSocket s = new ServerSocket(0)) {
       return s.getLocalPort();
