@@ -236,7 +236,7 @@ public final class Info {
     field(sb, "mem_allocator", "jvm");
     field(sb, "active_defrag_running", 0);
     field(sb, "lazyfree_pending_objects", 0);
-    field(sb, "lazyfreed_objects", 0);
+    field(sb, "lazyfreed_objects", c.shard.stats.lazyfreedObjects);
   }
 
   /** Redis's bytesToHuman: B below 1K, else two decimals and K, M, G, T, P. */

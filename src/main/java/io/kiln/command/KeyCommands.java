@@ -101,11 +101,21 @@ public final class KeyCommands {
 
   // ---- DEL, EXISTS, TYPE, TOUCH ----
 
+  /** Redis's LAZYFREE_THRESHOLD: a value whose free effort is above it goes to the lazy freer. */
+  private static final int LAZYFREE_THRESHOLD = 64;
+
   static void del(Client c, byte[][] argv) {
     Db db = c.db();
     long n = 0;
+    // Every free is the collector's, off the event loop; what Redis would free lazily is counted.
+    boolean lazy = Args.is(argv[0], "unlink") || c.kiln.config().getBool("lazyfree-lazy-user-del");
     for (int i = 1; i < argv.length; i++) {
+      Dict.Node<Object> node = lazy ? db.peek(argv[i]) : null;
       if (db.delete(argv[i])) {
+        if (node != null && node.value instanceof RedisValue v
+            && v.freeEffort() > LAZYFREE_THRESHOLD) {
+          c.shard.stats.lazyfreedObjects++;
+        }
         n++;
         db.notify(Notify.GENERIC, "del", argv[i]);
       }

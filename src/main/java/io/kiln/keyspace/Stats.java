@@ -23,6 +23,8 @@ public final class Stats {
   public long expireCycleCpuMillis;
   public long expiredTimeCapReachedCount;
   public long evictedKeys;
+  /** Values and keys freed as Redis's lazy-free thread would have (INFO lazyfreed_objects). */
+  public long lazyfreedObjects;
   /** Blobs of RESTORE payloads and loaded dump files validated in full (sanitize-dump-payload). */
   public long dumpPayloadSanitizations;
 
@@ -88,6 +90,7 @@ public final class Stats {
     expireCycleCpuMillis = 0;
     expiredTimeCapReachedCount = 0;
     evictedKeys = 0;
+    lazyfreedObjects = 0;
     dumpPayloadSanitizations = 0;
     java.util.Arrays.fill(commands, null);
     errors.clear();

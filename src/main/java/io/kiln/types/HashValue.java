@@ -55,6 +55,11 @@ public final class HashValue implements RedisValue {
   }
 
   @Override
+  public long freeEffort() {
+    return table == null ? 1 : size();
+  }
+
+  @Override
   public boolean isEmpty() {
     return size() == 0;
   }

@@ -74,6 +74,11 @@ public final class ListValue implements RedisValue {
   }
 
   @Override
+  public long freeEffort() {
+    return nodes;
+  }
+
+  @Override
   public boolean isEmpty() {
     return size == 0;
   }

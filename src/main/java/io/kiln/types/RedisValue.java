@@ -29,6 +29,16 @@ public interface RedisValue {
    */
   long memoryUsage(int samples);
 
+  /**
+   * What freeing this value costs in Redis's terms (lazyfreeGetFreeEffort): the elements of a
+   * hashtable or skiplist, the nodes of a quicklist, 1 for a compact encoding. Redis hands a
+   * value above 64 to its lazy-free thread; Kiln's collector frees every value off the event
+   * loop, and INFO counts what Redis would have handed over.
+   */
+  default long freeEffort() {
+    return 1;
+  }
+
   /** An independent copy for COPY. */
   RedisValue deepCopy();
 

@@ -61,6 +61,11 @@ public final class SetValue implements RedisValue {
   }
 
   @Override
+  public long freeEffort() {
+    return table == null ? 1 : size();
+  }
+
+  @Override
   public boolean isEmpty() {
     return size() == 0;
   }

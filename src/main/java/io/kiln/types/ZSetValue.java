@@ -77,6 +77,11 @@ public final class ZSetValue implements RedisValue {
   }
 
   @Override
+  public long freeEffort() {
+    return lp != null ? 1 : size();
+  }
+
+  @Override
   public boolean isEmpty() {
     return size() == 0;
   }

@@ -244,7 +244,7 @@ class KeyCommandsTest {
         cursor = r.getCursor();
         // Grow the table (forcing rehashes) and remove some of the added keys as we go.
         Pipeline w = writer.pipelined();
-        for (int i = 0; i < 200; i++) {
+        for (int i = 0; i < 600; i++) {
           w.set("extra:" + added++, "v");
         }
         if (round % 3 == 2) {
@@ -450,4 +450,56 @@ class KeyCommandsTest {
     }
   }
 
+
+  // ---- lazy free ----
+
+  private static long lazyfreed(Jedis j) {
+    for (String line : j.info("memory").split("\r\n")) {
+      if (line.startsWith("lazyfreed_objects:")) {
+        return Long.parseLong(line.substring("lazyfreed_objects:".length()));
+      }
+    }
+    throw new AssertionError("no lazyfreed_objects in INFO memory");
+  }
+
+  /** Values as redis-server 7.0 counted them in the same sequence (session 16). */
+  @Test
+  void lazyfreedObjectsCountsWhatRedisHandsToItsLazyFreer() {
+    try (Jedis j = jedis()) {
+      j.configResetStat();
+      try {
+        for (int i = 0; i < 100; i++) {
+          j.sadd("big", "m" + i); // a hashtable of 100: above the threshold of 64
+        }
+        j.sadd("small", "1", "2", "3"); // an intset: effort 1
+        j.sadd("big2", "a");
+        for (int i = 0; i < 100; i++) {
+          j.sadd("big2", "m" + i);
+        }
+        assertThat(j.del("big2")).isEqualTo(1); // DEL frees at once in Redis: not counted
+        assertThat(j.unlink("big", "small")).isEqualTo(2);
+        assertThat(lazyfreed(j)).isEqualTo(1);
+        j.mset("a", "1", "b", "2");
+        j.flushAll(redis.clients.jedis.args.FlushMode.ASYNC); // every key of the async flush
+        assertThat(lazyfreed(j)).isEqualTo(3);
+        j.configResetStat();
+        assertThat(lazyfreed(j)).isZero();
+        j.configSet("lazyfree-lazy-user-del", "yes");
+        for (int i = 0; i < 600; i++) {
+          j.hset("h", "f" + i, "v"); // past hash-max-listpack-entries: a hashtable
+        }
+        assertThat(j.del("h")).isEqualTo(1); // DEL behaves as UNLINK now
+        j.configSet("lazyfree-lazy-user-flush", "yes");
+        j.mset("a", "1", "b", "2");
+        j.flushDB(); // no option: async under lazyfree-lazy-user-flush
+        assertThat(lazyfreed(j)).isEqualTo(3);
+        j.mset("a", "1", "b", "2");
+        j.flushDB(redis.clients.jedis.args.FlushMode.SYNC);
+        assertThat(lazyfreed(j)).isEqualTo(3);
+      } finally {
+        j.configSet("lazyfree-lazy-user-del", "no");
+        j.configSet("lazyfree-lazy-user-flush", "no");
+      }
+    }
+  }
 }
