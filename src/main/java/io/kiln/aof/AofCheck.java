@@ -1,5 +1,6 @@
 package io.kiln.aof;
 
+import io.kiln.config.IoErrors;
 import io.kiln.rdb.RdbCheck;
 import java.io.BufferedInputStream;
 import java.io.IOException;
@@ -252,7 +253,7 @@ public final class AofCheck {
       }
       return TRUNCATED;
     } catch (IOException e) {
-      out.println("Cannot open file " + path + ": " + reason(e) + ", aborting...");
+      out.println("Cannot open file " + path + ": " + IoErrors.reason(e) + ", aborting...");
       throw new Exit(1);
     }
   }
@@ -433,23 +434,13 @@ public final class AofCheck {
     return new String(s.getBytes(StandardCharsets.UTF_8), StandardCharsets.ISO_8859_1);
   }
 
-  private static String reason(IOException e) {
-    if (e instanceof NoSuchFileException) {
-      return "No such file or directory";
-    }
-    if (e instanceof AccessDeniedException) {
-      return "Permission denied";
-    }
-    return e.getMessage();
-  }
-
   /** redis-check-aof's fileIsRDB: at least 8 bytes, starting "REDIS". */
   private boolean isRdb(String path) throws Exit {
     try {
       Path p = Path.of(path);
       return Files.size(p) >= 8 && AofReader.hasRdbPreamble(p);
     } catch (IOException e) {
-      out.println("Cannot open file " + path + ": " + reason(e));
+      out.println("Cannot open file " + path + ": " + IoErrors.reason(e));
       throw new Exit(1);
     }
   }
@@ -475,7 +466,7 @@ public final class AofCheck {
       }
       return k >= 4 && head[0] == 'f' && head[1] == 'i' && head[2] == 'l' && head[3] == 'e';
     } catch (IOException e) {
-      out.println("Cannot open file " + path + ": " + reason(e));
+      out.println("Cannot open file " + path + ": " + IoErrors.reason(e));
       throw new Exit(1);
     }
   }

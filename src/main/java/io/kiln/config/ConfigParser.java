@@ -59,7 +59,7 @@ final class ConfigParser {
     try {
       content = Files.readString(Path.of(file), StandardCharsets.UTF_8);
     } catch (IOException e) {
-      throw new ConfigException(prefix + "cannot read config file '" + file + "': " + reason(e));
+      throw new ConfigException(prefix + "cannot read config file '" + file + "': " + IoErrors.reason(e));
     }
     open.push(path);
     String[] lines = content.split("\n", -1);
@@ -102,7 +102,7 @@ final class ConfigParser {
     } catch (NoSuchFileException e) {
       return List.of();
     } catch (IOException e) {
-      throw new ConfigException(line.where() + ": cannot read '" + pattern + "': " + reason(e));
+      throw new ConfigException(line.where() + ": cannot read '" + pattern + "': " + IoErrors.reason(e));
     }
     files.sort(null);
     return files;
@@ -226,19 +226,5 @@ final class ConfigParser {
 
   private static boolean isHex(byte b) {
     return Character.digit(b, 16) >= 0;
-  }
-
-  /** A short, strerror-like reason for an I/O failure. */
-  static String reason(IOException e) {
-    if (e instanceof NoSuchFileException) {
-      return "No such file or directory";
-    }
-    if (e instanceof AccessDeniedException) {
-      return "Permission denied";
-    }
-    if (e instanceof FileSystemException fse && fse.getReason() != null) {
-      return fse.getReason();
-    }
-    return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
   }
 }

@@ -1,5 +1,6 @@
 package io.kiln.persist;
 
+import io.kiln.config.IoErrors;
 import io.kiln.config.Config;
 import io.kiln.metrics.AofMeters;
 import io.vertx.core.Future;
@@ -173,7 +174,7 @@ public final class AofWriter extends VerticleBase {
       try {
         Files.deleteIfExists(rewriteBase);
       } catch (IOException e) {
-        log.warn("Could not remove {}: {}", rewriteBase, e.getMessage());
+        log.warn("Could not remove {}: {}", rewriteBase, IoErrors.reason(e));
       }
     }
     dropRewriteBuffer();
@@ -184,7 +185,7 @@ public final class AofWriter extends VerticleBase {
         synced(size, written);
       }
     } catch (IOException e) {
-      log.warn("Error writing the AOF file at shutdown: {}", e.getMessage());
+      log.warn("Error writing the AOF file at shutdown: {}", IoErrors.reason(e));
     }
     fsyncThread.shutdown();
     try {
@@ -218,7 +219,7 @@ public final class AofWriter extends VerticleBase {
       try {
         Files.deleteIfExists(Path.of(a.base()));
       } catch (IOException e) {
-        log.warn("Could not remove the rewrite's temp file {}: {}", a.base(), e.getMessage());
+        log.warn("Could not remove the rewrite's temp file {}: {}", a.base(), IoErrors.reason(e));
       }
     }
   }
@@ -285,7 +286,7 @@ public final class AofWriter extends VerticleBase {
         // later fsync that succeeds proves nothing. Under always nothing is acknowledged any
         // more, and the server exits, as Redis does.
         poisoned = true;
-        status.writeError = e.getMessage() == null ? e.toString() : e.getMessage();
+        status.writeError = IoErrors.reason(e);
         log.warn("Can't persist AOF for fsync error when the AOF fsync policy is 'always': {}. "
             + "Exiting...", status.writeError);
         ackAll(true);
@@ -363,7 +364,7 @@ public final class AofWriter extends VerticleBase {
         channel.position(before);
       } catch (IOException te) {
         // It stays: what it holds is not written again (the retry goes on from its end).
-        log.warn("Could not remove the partial write from the AOF file: {}", te.getMessage());
+        log.warn("Could not remove the partial write from the AOF file: {}", IoErrors.reason(te));
         keepPartial(before);
       }
       throw e;
@@ -439,7 +440,7 @@ public final class AofWriter extends VerticleBase {
       } catch (IOException ignored) {
         // reported with the failure
       }
-      msg.fail(1, e.getMessage() == null ? e.toString() : e.getMessage());
+      msg.fail(1, IoErrors.reason(e));
       return;
     }
     dropRewriteBuffer();
@@ -470,7 +471,7 @@ public final class AofWriter extends VerticleBase {
     } catch (IOException e) {
       // kept in memory: the rewrite goes on (the disk may refuse the AOF's writes too)
       log.warn("Could not spill the AOF rewrite buffer to {}: {}", rewriteSpillPath,
-          e.getMessage());
+          IoErrors.reason(e));
     }
   }
 
@@ -484,7 +485,7 @@ public final class AofWriter extends VerticleBase {
         rewriteSpill.close();
         Files.deleteIfExists(rewriteSpillPath);
       } catch (IOException e) {
-        log.warn("Could not remove {}: {}", rewriteSpillPath, e.getMessage());
+        log.warn("Could not remove {}: {}", rewriteSpillPath, IoErrors.reason(e));
       }
       rewriteSpill = null;
     }
@@ -541,7 +542,7 @@ public final class AofWriter extends VerticleBase {
         faults.beforeFsync();
         channel.force(false);
       } catch (IOException e) {
-        error = e.getMessage() == null ? e.toString() : e.getMessage();
+        error = IoErrors.reason(e);
       }
       long took = System.nanoTime() - t0;
       String err = error;
@@ -605,7 +606,7 @@ public final class AofWriter extends VerticleBase {
   }
 
   private void failed(String what, IOException e) {
-    String reason = e.getMessage() == null ? e.toString() : e.getMessage();
+    String reason = IoErrors.reason(e);
     if (!reason.equals(status.writeError)) {
       log.warn("{}{}", what, reason);
     }

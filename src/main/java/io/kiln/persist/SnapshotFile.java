@@ -1,5 +1,6 @@
 package io.kiln.persist;
 
+import io.kiln.config.IoErrors;
 import java.io.Flushable;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -76,7 +77,7 @@ final class SnapshotFile {
   private static IOException openFailed(Path temp, IOException e) {
     return new IOException("Failed opening the temp RDB file " + temp.getFileName()
         + " (in server root dir " + temp.toAbsolutePath().getParent() + ") for saving: "
-        + reason(e), e);
+        + IoErrors.reason(e), e);
   }
 
   /** The file's content goes here (unbuffered: the sink gathers its writes). */
@@ -126,23 +127,9 @@ final class SnapshotFile {
       try {
         Files.deleteIfExists(temp);
       } catch (IOException e) {
-        log.warn("Could not remove temp file {}: {}", temp, e.getMessage());
+        log.warn("Could not remove temp file {}: {}", temp, IoErrors.reason(e));
       }
       temp = null;
     }
-  }
-
-  /** An I/O error in the words of the C library, as Redis's log lines give it. */
-  static String reason(IOException e) {
-    if (e instanceof java.nio.file.NoSuchFileException) {
-      return "No such file or directory";
-    }
-    if (e instanceof java.nio.file.AccessDeniedException) {
-      return "Permission denied";
-    }
-    if (e instanceof java.nio.file.FileSystemException f && f.getReason() != null) {
-      return f.getReason();
-    }
-    return e.getMessage() == null ? e.toString() : e.getMessage();
   }
 }

@@ -1,5 +1,6 @@
 package io.kiln.persist;
 
+import io.kiln.config.IoErrors;
 import io.kiln.server.CpuAffinity;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -83,13 +84,18 @@ public final class SnapshotWriter extends VerticleBase {
         msg.reply(null);
       }
     } catch (IOException | RuntimeException e) {
+      String why = e instanceof IOException io ? IoErrors.reason(io)
+          : "unexpected internal error (details at debug level)";
       if (begin != null && begin.target().quiet()) { // not the server's: nothing to warn about
-        log.debug("Snapshot rehearsal: {}", e.getMessage());
+        log.debug("Snapshot rehearsal: {}", why);
       } else {
-        log.warn("Write error saving DB on disk: {}", e.getMessage());
+        log.warn("Write error saving DB on disk: {}", why);
+        if (!(e instanceof IOException)) {
+          log.debug("Snapshot writer failure", e);
+        }
       }
       discard();
-      msg.fail(1, e.getMessage() == null ? e.toString() : e.getMessage());
+      msg.fail(1, why);
     }
   }
 
