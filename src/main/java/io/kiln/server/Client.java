@@ -95,6 +95,8 @@ public final class Client implements Watcher {
   private CommandSpec lastSpec;
   private byte[][] lastArgv;
   private long lastMicros;
+  /** Set by a command that ends later (DEBUG SLEEP); see willEndLater. */
+  private boolean endsLater;
   /** The batch holding this client's last write (WAITAOF waits for its fsync). */
   long lastWriteSeq;
   /** A connection without a socket that replays the append-only file (replies are dropped). */
@@ -181,6 +183,24 @@ public final class Client implements Watcher {
       cs.failedCalls++;
     }
     home.afterEndedLater(this, lastSpec, lastArgv, totalMicros);
+  }
+
+  /**
+   * The running command will end later (DEBUG SLEEP's timer): afterCommand leaves its slowlog
+   * entry to {@link #sleptFor}. Event loop.
+   */
+  public void willEndLater() {
+    endsLater = true;
+  }
+
+  boolean endsLater() {
+    return endsLater;
+  }
+
+  /** DEBUG SLEEP ended: its time counts as Redis's sleeping command's does. Event loop. */
+  public void sleptFor(long micros) {
+    endsLater = false;
+    completedLater(lastMicros + micros, false);
   }
 
   /** The command this client blocked in has ended (served, timed out, unblocked). Event loop. */

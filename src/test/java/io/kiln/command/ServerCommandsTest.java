@@ -190,6 +190,27 @@ class ServerCommandsTest {
   }
 
   @Test
+  void debugSleepIsLoggedOnceWithTheTimeItSlept() throws Exception {
+    try (TestKiln kiln = TestKiln.start("enable-debug-command", "yes"); RespClient c = kiln.client()) {
+      c.call("CONFIG", "SET", "slowlog-log-slower-than", "100000");
+      c.call("SLOWLOG", "RESET");
+      assertThat(c.call("DEBUG", "SLEEP", "0.2")).isEqualTo("+OK\r\n");
+      // Redis's sleep holds its server: the entry has the 0.2 s, though Kiln's loop went on
+      String entry = c.call("SLOWLOG", "GET", "1");
+      assertThat(entry).contains("*3\r\n$5\r\nDEBUG\r\n$5\r\nSLEEP\r\n$3\r\n0.2\r\n");
+      java.util.regex.Matcher m = java.util.regex.Pattern
+          .compile("\\*6\r\n:\\d+\r\n:\\d+\r\n:(\\d+)\r\n").matcher(entry);
+      assertThat(m.find()).isTrue();
+      assertThat(Long.parseLong(m.group(1))).isGreaterThanOrEqualTo(200_000);
+      c.call("CONFIG", "SET", "slowlog-log-slower-than", "0");
+      c.call("SLOWLOG", "RESET");
+      c.call("DEBUG", "SLEEP", "0.01");
+      // RESET, CONFIG SET... and one DEBUG entry, not one when it starts and one when it ends
+      assertThat(c.call("SLOWLOG", "GET", "-1").split("\\$5\r\nDEBUG\r\n", -1)).hasSize(2);
+    }
+  }
+
+  @Test
   void monitorSeesAnotherClientsCommand() throws Exception {
     try (TestKiln kiln = TestKiln.start(); RespClient mon = kiln.client();
         RespClient c = kiln.client()) {
