@@ -523,6 +523,15 @@ public final class ShardVerticle extends VerticleBase {
     if (latencyTracking) {
       latency.record(cmd.id, micros);
     }
+    monitorLatency(cmd, micros);
+  }
+
+  /** Redis's latency monitor events: "fast-command" for @fast commands, else "command". */
+  private void monitorLatency(CommandSpec cmd, long micros) {
+    if (latencyMonitorThreshold > 0 && micros / 1000 >= latencyMonitorThreshold) {
+      kiln.latencyMonitor().add(cmd.has(CommandSpec.FAST) ? "fast-command" : "command",
+          micros / 1000, System.currentTimeMillis() / 1000);
+    }
   }
 
   void afterCommand(Client c, CommandSpec cmd, byte[][] argv, long micros) {
@@ -549,10 +558,8 @@ public final class ShardVerticle extends VerticleBase {
     if (latencyTracking && !blockedNow) {
       latency.record(cmd.id, micros);
     }
-    if (latencyMonitorThreshold > 0 && micros / 1000 >= latencyMonitorThreshold) {
-      // Redis's latency monitor events: "fast-command" for @fast commands, else "command"
-      kiln.latencyMonitor().add(cmd.has(CommandSpec.FAST) ? "fast-command" : "command",
-          micros / 1000, System.currentTimeMillis() / 1000);
+    if (!blockedNow) {
+      monitorLatency(cmd, micros);
     }
     if (!monitors.isEmpty() && !cmd.has(CommandSpec.SKIP_MONITOR) && !cmd.has(CommandSpec.ADMIN)) {
       feedMonitors(c, redacted(cmd, argv));

@@ -193,8 +193,10 @@ class ServerCommandsTest {
   void debugSleepIsLoggedOnceWithTheTimeItSlept() throws Exception {
     try (TestKiln kiln = TestKiln.start("enable-debug-command", "yes"); RespClient c = kiln.client()) {
       c.call("CONFIG", "SET", "slowlog-log-slower-than", "100000");
+      c.call("CONFIG", "SET", "latency-monitor-threshold", "100");
       c.call("SLOWLOG", "RESET");
       assertThat(c.call("DEBUG", "SLEEP", "0.2")).isEqualTo("+OK\r\n");
+      assertThat(c.call("LATENCY", "HISTORY", "command")).matches("(?s)\\*1\r\n\\*2\r\n.*");
       // Redis's sleep holds its server: the entry has the 0.2 s, though Kiln's loop went on
       String entry = c.call("SLOWLOG", "GET", "1");
       assertThat(entry).contains("*3\r\n$5\r\nDEBUG\r\n$5\r\nSLEEP\r\n$3\r\n0.2\r\n");
