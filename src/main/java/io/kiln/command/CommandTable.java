@@ -29,6 +29,7 @@ public final class CommandTable {
     t.family("set", SetCommands::register);
     t.family("generic", KeyCommands::register);
     t.family("generic", DumpCommands::register);
+    t.family("generic", Migrate::register);
     t.family("transactions", TransactionCommands::register);
     t.family("server", ServerCommands::register);
     t.family("server", SnapshotCommands::register);

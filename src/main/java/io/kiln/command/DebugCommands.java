@@ -133,7 +133,7 @@ public final class DebugCommands {
     c.willEndLater(); // Redis's sleep holds the server: the slowlog sees its whole time
     Vertx.currentContext().owner().setTimer(ms, id -> {
       c.ok();
-      c.sleptFor(ms * 1000);
+      c.endedLater(ms * 1000);
       c.resume();
     });
   }

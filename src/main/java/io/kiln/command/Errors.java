@@ -18,6 +18,13 @@ public final class Errors {
   public static final String OUT_OF_RANGE = "ERR index out of range";
   public static final String DB_OUT_OF_RANGE = "ERR DB index is out of range";
   public static final String NOAUTH = "NOAUTH Authentication required.";
+  public static final String MIGRATE_KEYS_NEED_EMPTY_KEY =
+      "ERR When using MIGRATE KEYS option, the key argument must be set to the empty string";
+  public static final String MIGRATE_IOERR_CONNECT = "IOERR error or timeout connecting to the client";
+  public static final String MIGRATE_IOERR_READ = "IOERR error or timeout reading to target instance";
+  public static final String MIGRATE_IOERR_WRITE = "IOERR error or timeout writing to target instance";
+  /** Followed by the target's error without its "-". */
+  public static final String MIGRATE_TARGET_ERROR = "ERR Target instance replied with error: ";
   public static final String WRONGPASS =
       "WRONGPASS invalid username-password pair or user is disabled.";
   public static final String STRING_TOO_LONG = "ERR string exceeds maximum allowed size (proto-max-bulk-len)";

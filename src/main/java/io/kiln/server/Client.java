@@ -95,7 +95,7 @@ public final class Client implements Watcher {
   private CommandSpec lastSpec;
   private byte[][] lastArgv;
   private long lastMicros;
-  /** Set by a command that ends later (DEBUG SLEEP); see willEndLater. */
+  /** Set by a command that ends later (DEBUG SLEEP, MIGRATE); see willEndLater. */
   private boolean endsLater;
   /** The batch holding this client's last write (WAITAOF waits for its fsync). */
   long lastWriteSeq;
@@ -186,8 +186,8 @@ public final class Client implements Watcher {
   }
 
   /**
-   * The running command will end later (DEBUG SLEEP's timer): afterCommand leaves its slowlog
-   * entry to {@link #sleptFor}. Event loop.
+   * The running command will end later (DEBUG SLEEP's timer, MIGRATE's transfer): afterCommand
+   * leaves its slowlog entry to {@link #endedLater}. Event loop.
    */
   public void willEndLater() {
     endsLater = true;
@@ -197,10 +197,21 @@ public final class Client implements Watcher {
     return endsLater;
   }
 
-  /** DEBUG SLEEP ended: its time counts as Redis's sleeping command's does. Event loop. */
-  public void sleptFor(long micros) {
+  /**
+   * A command that ended later (DEBUG SLEEP, MIGRATE) took {@code micros} more: its stats and
+   * slowlog entry get its whole time. Event loop.
+   */
+  public void endedLater(long micros) {
     endsLater = false;
     completedLater(lastMicros + micros, false);
+  }
+
+  /**
+   * A command that ended later wrote (MIGRATE's deletions): under appendfsync always its reply
+   * waits for that write's fsync. Event loop.
+   */
+  public void wroteLater() {
+    home.gate().served(this);
   }
 
   /** The command this client blocked in has ended (served, timed out, unblocked). Event loop. */

@@ -628,8 +628,9 @@ public final class ShardVerticle extends VerticleBase {
   private static final byte[] REDACTED = "(redacted)".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
 
   /**
-   * Secrets never reach the slow log or MONITOR: as Redis does, AUTH's arguments, HELLO's AUTH
-   * user and password, and CONFIG SET values of requirepass/masterauth show as "(redacted)".
+   * Secrets never reach the slow log or MONITOR: as Redis does, AUTH's arguments, HELLO's and
+   * MIGRATE's AUTH/AUTH2 user and password, and CONFIG SET values of requirepass/masterauth show
+   * as "(redacted)".
    */
   static byte[][] redacted(CommandSpec cmd, byte[][] argv) {
     String name = cmd.fullName();
@@ -653,6 +654,22 @@ public final class ShardVerticle extends VerticleBase {
             out[i + 2] = REDACTED;
             i += 2;
           }
+        }
+      }
+      case "migrate" -> {
+        for (int i = 6; i < argv.length; i++) {
+          int secrets = io.kiln.command.Args.is(argv[i], "auth") ? 1
+              : io.kiln.command.Args.is(argv[i], "auth2") ? 2 : 0;
+          if (io.kiln.command.Args.is(argv[i], "keys")) {
+            break;
+          }
+          for (int k = 1; k <= secrets && i + k < argv.length; k++) {
+            if (out == argv) {
+              out = argv.clone();
+            }
+            out[i + k] = REDACTED;
+          }
+          i += secrets;
         }
       }
       case "config|set" -> {
