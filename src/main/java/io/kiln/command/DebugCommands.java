@@ -54,6 +54,8 @@ public final class DebugCommands {
     "POPULATE <count> [<prefix>] [<size>]",
     "    Create <count> string keys named <prefix>:<n> (prefix 'key') holding 'value:<n>',",
     "    cut or zero-padded to <size> bytes when given. Existing keys are kept.",
+    "QUICKLIST-PACKED-THRESHOLD <size>",
+    "    A list element of <size> bytes or more gets a node of its own (0: the default, 1gb).",
     "SET-ACTIVE-EXPIRE <0|1>",
     "    0 stops expiring keys in the background; 1 restores it.",
     "SET-SKIP-CHECKSUM-VALIDATION <0|1>",
@@ -101,6 +103,13 @@ public final class DebugCommands {
       }
     } else if (Args.is(sub, "sleep") && argc == 3) {
       sleep(c, argv[2]);
+    } else if (Args.is(sub, "quicklist-packed-threshold") && argc == 3) {
+      long size = io.kiln.config.Config.memoryAmount(Numbers.ascii(argv[2]));
+      if (size < 0 || !io.kiln.types.ListValue.setPackedThreshold(size)) {
+        c.error(Errors.PACKED_THRESHOLD);
+      } else {
+        c.ok();
+      }
     } else if (Args.is(sub, "set-active-expire") && argc == 3) {
       c.shard.activeExpireEnabled = atoi(argv[2]) != 0;
       c.ok();

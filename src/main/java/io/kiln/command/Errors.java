@@ -18,6 +18,8 @@ public final class Errors {
   public static final String OUT_OF_RANGE = "ERR index out of range";
   public static final String DB_OUT_OF_RANGE = "ERR DB index is out of range";
   public static final String NOAUTH = "NOAUTH Authentication required.";
+  public static final String PACKED_THRESHOLD =
+      "ERR argument must be a memory value bigger than 1 and smaller than 4gb";
   public static final String MIGRATE_KEYS_NEED_EMPTY_KEY =
       "ERR When using MIGRATE KEYS option, the key argument must be set to the empty string";
   public static final String MIGRATE_IOERR_CONNECT = "IOERR error or timeout connecting to the client";

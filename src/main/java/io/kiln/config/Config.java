@@ -377,4 +377,9 @@ public final class Config {
   private static String[] words(String text) {
     return text.isEmpty() ? new String[0] : text.split(" ");
   }
+
+  /** A memory amount ("5b", "1gb") as the config reads one (Redis's memtoull), or -1. */
+  public static long memoryAmount(String arg) {
+    return Values.memoryAmount(arg);
+  }
 }

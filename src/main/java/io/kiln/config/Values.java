@@ -134,6 +134,15 @@ final class Values {
     throw new BadValue("argument couldn't be parsed into an integer");
   }
 
+  /** A memory amount as {@link #memory} reads it (Redis's memtoull), or -1 when it is not one. */
+  static long memoryAmount(String arg) {
+    try {
+      return memory(arg, "");
+    } catch (BadValue e) {
+      return -1;
+    }
+  }
+
   /** Parses a memory amount: digits and an optional unit b, k, kb, m, mb, g, gb (any case). */
   static long memory(String arg, String error) throws BadValue {
     var m = MEMORY.matcher(arg);

@@ -228,8 +228,27 @@ public final class ListValue implements RedisValue {
     }
   }
 
+  /** Redis's packed_threshold: an element this large gets a node of its own (a "plain" node). */
+  private static volatile long packedThreshold = 1L << 30;
+
+  /**
+   * DEBUG QUICKLIST-PACKED-THRESHOLD: 0 restores the default of 1 GB; false (nothing set) for
+   * a size at or near 4 GB, as Redis refuses. Any event loop; read by every list's pushes.
+   */
+  public static boolean setPackedThreshold(long size) {
+    if (size > (1L << 32) - (1 << 20)) {
+      return false;
+    }
+    packedThreshold = size == 0 ? 1L << 30 : size;
+    return true;
+  }
+
   /** True when a node may take one more entry of {@code add} bytes (Redis's fill rules). */
   private boolean allows(Node n, int add) {
+    long plain = packedThreshold;
+    if (add >= plain || (n.count == 1 && n.bytes() >= plain)) {
+      return false; // a large element is alone in its node, and its node takes no other
+    }
     long newBytes = (long) n.bytes() + add;
     if (fill >= 0) {
       return n.count < Math.max(1, fill) && newBytes <= SIZE_SAFETY_LIMIT;
