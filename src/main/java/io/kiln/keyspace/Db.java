@@ -639,6 +639,10 @@ public final class Db {
         for (Watcher w : n.value) {
           w.watchedKeyTouched();
         }
+      } else if (other != null && keys.getNode(n.key) == null && other.keys.getNode(n.key) != null) {
+        for (Watcher w : n.value) {
+          w.watchedKeyStale(this, n.key); // nothing replaced by an expired key
+        }
       }
     });
   }

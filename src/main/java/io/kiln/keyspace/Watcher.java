@@ -6,4 +6,10 @@ package io.kiln.keyspace;
  */
 public interface Watcher {
   void watchedKeyTouched();
+
+  /**
+   * SWAPDB put an already expired {@code key} where the watched one did not exist: no logical
+   * change (Redis flags the watch as expired), so the expiry must not fail EXEC.
+   */
+  void watchedKeyStale(Db db, byte[] key);
 }

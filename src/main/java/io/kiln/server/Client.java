@@ -36,7 +36,25 @@ public final class Client implements Watcher {
   record Queued(CommandSpec spec, byte[][] argv) {}
 
   /** A WATCHed key of one database. */
-  record WatchedKey(Db db, byte[] key) {}
+  /** A WATCHed key; {@code stale}: SWAPDB put an expired key there (see watchedKeyStale). */
+  static final class WatchedKey {
+    final Db db;
+    final byte[] key;
+    boolean stale;
+
+    WatchedKey(Db db, byte[] key) {
+      this.db = db;
+      this.key = key;
+    }
+
+    Db db() {
+      return db;
+    }
+
+    byte[] key() {
+      return key;
+    }
+  }
 
   public final long id;
   public final Kiln kiln;
@@ -884,13 +902,24 @@ public final class Client implements Watcher {
    */
   private void expireWatchedKeys() {
     for (WatchedKey w : List.copyOf(watched)) {
-      w.db().node(w.key());
+      if (!w.stale) {
+        w.db().node(w.key());
+      }
     }
   }
 
   @Override
   public void watchedKeyTouched() {
     watchTouched = true;
+  }
+
+  @Override
+  public void watchedKeyStale(Db db, byte[] key) {
+    for (WatchedKey w : watched) {
+      if (w.db == db && java.util.Arrays.equals(w.key, key)) {
+        w.stale = true;
+      }
+    }
   }
 
   /** RESET: back to a fresh connection's state. */

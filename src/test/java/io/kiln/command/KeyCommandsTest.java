@@ -2,6 +2,7 @@ package io.kiln.command;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.kiln.support.RespClient;
 import io.kiln.support.SharedKiln;
 import io.kiln.support.TestKiln;
 import java.nio.charset.StandardCharsets;
@@ -320,6 +321,31 @@ class KeyCommandsTest {
     Transaction t = j.multi();
     t.get(key);
     return t.exec();
+  }
+
+  /** Redis 7.0's multi.tcl "SWAPDB does not touch ... stale key" cases, with active expiry off. */
+  @Test
+  void swapdbBringingAnExpiredKeyWhereNoneWasDoesNotFailExec() throws Exception {
+    try (TestKiln k = TestKiln.start("enable-debug-command", "yes"); RespClient c = k.client()) {
+      c.call("DEBUG", "SET-ACTIVE-EXPIRE", "0");
+      c.call("SET", "x", "foo", "PX", "1");
+      c.call("DEBUG", "SLEEP", "0.01"); // x expires unread: it stays in the table, stale
+      c.call("SELECT", "1");
+      c.call("WATCH", "x");
+      c.call("SWAPDB", "0", "1"); // no key replaced by an expired one: no change
+      c.call("MULTI");
+      c.call("PING");
+      assertThat(c.call("EXEC")).isEqualTo("*1\r\n+PONG\r\n");
+      // a live key swapped in still fails it
+      c.call("SELECT", "0");
+      c.call("SET", "y", "live");
+      c.call("SELECT", "1");
+      c.call("WATCH", "y");
+      c.call("SWAPDB", "0", "1");
+      c.call("MULTI");
+      c.call("PING");
+      assertThat(c.call("EXEC")).isEqualTo("*-1\r\n");
+    }
   }
 
   @Test
