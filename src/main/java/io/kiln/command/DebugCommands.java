@@ -54,6 +54,9 @@ public final class DebugCommands {
     "POPULATE <count> [<prefix>] [<size>]",
     "    Create <count> string keys named <prefix>:<n> (prefix 'key') holding 'value:<n>',",
     "    cut or zero-padded to <size> bytes when given. Existing keys are kept.",
+    "PROTOCOL <type>",
+    "    Reply with a sample of a RESP type: string, integer, double, bignum, null, array, set,",
+    "    map, attrib, push, verbatim, true or false.",
     "QUICKLIST-PACKED-THRESHOLD <size>",
     "    A list element of <size> bytes or more gets a node of its own (0: the default, 1gb).",
     "SET-ACTIVE-EXPIRE <0|1>",
@@ -103,6 +106,8 @@ public final class DebugCommands {
       }
     } else if (Args.is(sub, "sleep") && argc == 3) {
       sleep(c, argv[2]);
+    } else if (Args.is(sub, "protocol") && argc == 3) {
+      protocol(c, argv[2]);
     } else if (Args.is(sub, "quicklist-packed-threshold") && argc == 3) {
       long size = io.kiln.config.Config.memoryAmount(Numbers.ascii(argv[2]));
       if (size < 0 || !io.kiln.types.ListValue.setPackedThreshold(size)) {
@@ -125,6 +130,61 @@ public final class DebugCommands {
     } else {
       c.error("ERR unknown subcommand or wrong number of arguments for '"
           + Numbers.ascii(sub) + "'. Try DEBUG HELP.");
+    }
+  }
+
+  // ---- PROTOCOL ----
+
+  /** DEBUG PROTOCOL: one reply of each RESP type, as a client library's tests expect them. */
+  private static void protocol(Client c, byte[] type) {
+    var out = c.out;
+    switch (Numbers.ascii(type).toLowerCase(java.util.Locale.ROOT)) {
+      case "string" -> out.bulk("Hello World");
+      case "integer" -> out.integer(12345);
+      case "double" -> out.dbl(3.141);
+      case "bignum" -> out.bigNumber("1234567999999999999999999999999999999");
+      case "null" -> out.nullBulk();
+      case "array", "set" -> {
+        if (Args.is(type, "set")) {
+          out.set(3);
+        } else {
+          out.array(3);
+        }
+        for (int j = 0; j < 3; j++) {
+          out.integer(j);
+        }
+      }
+      case "map" -> {
+        out.map(3);
+        for (int j = 0; j < 3; j++) {
+          out.integer(j);
+          out.bool(j == 1);
+        }
+      }
+      case "attrib" -> {
+        out.attributes(1); // RESP3 only: attributes are not replies
+        if (out.protocolVersion() == 3) {
+          out.bulk("key-popularity");
+          out.array(2);
+          out.bulk("key:123");
+          out.integer(90);
+        }
+        out.bulk("Some real reply following the attribute");
+      }
+      case "push" -> {
+        if (out.protocolVersion() < 3) {
+          c.error(Errors.PROTOCOL_PUSH_RESP2);
+          return;
+        }
+        out.push(2);
+        out.bulk("server-cpu-usage");
+        out.integer(42);
+        out.bulk("Some real reply following the push reply"); // the command's own reply
+      }
+      case "true" -> out.bool(true);
+      case "false" -> out.bool(false);
+      case "verbatim" -> out.verbatim("This is a verbatim\nstring");
+      default -> c.error(Errors.PROTOCOL_TYPE);
     }
   }
 

@@ -18,6 +18,9 @@ public final class Errors {
   public static final String OUT_OF_RANGE = "ERR index out of range";
   public static final String DB_OUT_OF_RANGE = "ERR DB index is out of range";
   public static final String NOAUTH = "NOAUTH Authentication required.";
+  public static final String PROTOCOL_PUSH_RESP2 = "ERR RESP2 is not supported by this command";
+  public static final String PROTOCOL_TYPE = "ERR Wrong protocol type name. Please use one of the "
+      + "following: string|integer|double|bignum|null|array|set|map|attrib|push|verbatim|true|false";
   public static final String PACKED_THRESHOLD =
       "ERR argument must be a memory value bigger than 1 and smaller than 4gb";
   public static final String MIGRATE_KEYS_NEED_EMPTY_KEY =

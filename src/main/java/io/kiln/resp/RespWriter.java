@@ -214,6 +214,29 @@ public final class RespWriter {
     }
   }
 
+  /** A big number given as its digits: RESP3 '(' type; RESP2 a bulk string. */
+  public void bigNumber(String digits) {
+    if (protocol == 3) {
+      put((byte) '(');
+      putAscii(digits);
+      put(CRLF, 0, 2);
+    } else {
+      bulk(digits);
+    }
+  }
+
+  /** RESP3 attributes of n pairs ('|'), which precede a reply; nothing under RESP2. */
+  public void attributes(long n) {
+    if (protocol == 3) {
+      header('|', n);
+    }
+  }
+
+  /** The connection's protocol version: 2 or 3. */
+  public int protocolVersion() {
+    return protocol;
+  }
+
   /** A boolean: RESP3 '#t'/'#f'; RESP2 integer 1/0. */
   public void bool(boolean b) {
     if (protocol == 3) {
