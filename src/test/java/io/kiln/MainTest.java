@@ -252,4 +252,28 @@ class MainTest {
         .doesNotContain("Exception").doesNotContain("io.vertx").doesNotContain("io.netty")
         .doesNotContain("Cannot invoke").doesNotContain("\tat ");
   }
+
+  @Test
+  void aFailingAofAndRewriteLogInRedisWordsWithoutJavaInternals() throws Exception {
+    int port = freePort();
+    Path gone = Files.createDirectory(dir.resolve("aof-gone"));
+    BlockingQueue<String> lines = new LinkedBlockingQueue<>();
+    List<String> seen = new ArrayList<>();
+    Process p = launch(lines, "--port", Integer.toString(port), "--bind", "127.0.0.1",
+        "--save", "", "--dir", gone.toString(), "--appendonly", "yes", "--appendfsync", "always");
+    awaitLine(lines, seen, "Ready to accept connections");
+    try (RespClient c = new RespClient("127.0.0.1", port)) {
+      assertThat(c.call("SET", "k", "v")).isEqualTo("+OK\r\n");
+      // the directory goes away: the rewrite cannot create its temp file
+      Files.walk(gone).sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+      assertThat(c.call("BGREWRITEAOF")).startsWith("+");
+      awaitLine(lines, seen, "Background AOF rewrite failed");
+      c.send("SHUTDOWN", "NOSAVE");
+    }
+    assertThat(p.waitFor(DEADLINE_S, TimeUnit.SECONDS)).isTrue();
+    String log = String.join("\n", seen) + "\n" + String.join("\n", lines);
+    assertThat(log).doesNotContain("Exception").doesNotContain("io.vertx")
+        .doesNotContain("io.netty").doesNotContain("Cannot invoke").doesNotContain("\tat ")
+        .doesNotContain("java.");
+  }
 }
