@@ -28,6 +28,8 @@ public final class Errors {
   public static final String MIGRATE_IOERR_CONNECT = "IOERR error or timeout connecting to the client";
   public static final String MIGRATE_IOERR_READ = "IOERR error or timeout reading to target instance";
   public static final String MIGRATE_IOERR_WRITE = "IOERR error or timeout writing to target instance";
+  public static final String MIGRATE_NOT_HERE =
+      "ERR MIGRATE is not supported inside MULTI/EXEC or a script in Kiln";
   /** Followed by the target's error without its "-". */
   public static final String MIGRATE_TARGET_ERROR = "ERR Target instance replied with error: ";
   public static final String WRONGPASS =

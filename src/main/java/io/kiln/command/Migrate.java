@@ -152,6 +152,11 @@ final class Migrate {
       c.out.simple("NOKEY");
       return;
     }
+    if (c.inExec() || c.isScript() || c.suspended()) {
+      // Redis would block its server for the transfer; Kiln's EXEC and scripts cannot wait
+      c.error(Errors.MIGRATE_NOT_HERE);
+      return;
+    }
     if (port == null || port < 0 || port > 65535) {
       c.error(Errors.MIGRATE_IOERR_CONNECT); // Redis's connect fails on such a port
       return;

@@ -49,6 +49,14 @@ class MigrateTest {
       assertThat(c.call("MIGRATE", "127.0.0.1", port, "s", "3", "5000", "KEYS", "s")).isEqualTo(
           "-ERR When using MIGRATE KEYS option, the key argument must be set to the empty string\r\n");
       assertThat(c.call("GET", "s")).isEqualTo("$1\r\nw\r\n"); // failures leave the key here
+      // Redis blocks its server for a transfer inside EXEC or a script; Kiln refuses it there
+      c.call("MULTI");
+      c.call("MIGRATE", "127.0.0.1", port, "s", "3", "5000");
+      assertThat(c.call("EXEC")).isEqualTo(
+          "*1\r\n-ERR MIGRATE is not supported inside MULTI/EXEC or a script in Kiln\r\n");
+      assertThat(c.call("EVAL", "return redis.pcall('MIGRATE', '127.0.0.1', ARGV[1], 's', 3, 5000)",
+          "0", port)).contains("MIGRATE is not supported inside MULTI/EXEC or a script");
+      assertThat(c.call("GET", "s")).isEqualTo("$1\r\nw\r\n");
     }
   }
 
