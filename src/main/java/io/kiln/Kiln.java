@@ -58,6 +58,8 @@ public final class Kiln {
   private volatile Runnable onFatal = () -> { };
   /** DEBUG SET-SKIP-CHECKSUM-VALIDATION: RESTORE and the dump file's load skip the CRC-64. */
   private volatile boolean skipChecksumValidation;
+  /** DEBUG SET-DISABLE-DENY-SCRIPTS: scripts may call commands flagged noscript. */
+  private volatile boolean denyScriptsDisabled;
   private final Promise<Void> stopped = Promise.promise();
   private final PersistenceInfo persistence = new PersistenceInfo(startTimeMs / 1000);
   /** The /metrics endpoint, or null when metrics-port is 0. */
@@ -364,6 +366,16 @@ public final class Kiln {
   /** Whether RESTORE payloads and the dump file are loaded without checking their CRC-64. */
   public boolean skipChecksumValidation() {
     return skipChecksumValidation;
+  }
+
+  /** DEBUG SET-DISABLE-DENY-SCRIPTS (Redis's testing switch). Any thread. */
+  public void denyScriptsDisabled(boolean on) {
+    denyScriptsDisabled = on;
+  }
+
+  /** Whether scripts may call commands flagged noscript. */
+  public boolean denyScriptsDisabled() {
+    return denyScriptsDisabled;
   }
 
   /** What SHUTDOWN does once the server has stopped (the launcher exits the process). */

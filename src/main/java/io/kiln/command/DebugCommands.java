@@ -61,6 +61,8 @@ public final class DebugCommands {
     "    A list element of <size> bytes or more gets a node of its own (0: the default, 1gb).",
     "SET-ACTIVE-EXPIRE <0|1>",
     "    0 stops expiring keys in the background; 1 restores it.",
+    "SET-DISABLE-DENY-SCRIPTS <0|1>",
+    "    1 lets scripts call commands that are otherwise refused in scripts (noscript).",
     "SET-SKIP-CHECKSUM-VALIDATION <0|1>",
     "    1 loads RESTORE payloads and the dump file without checking their CRC64.",
     "SLEEP <seconds>",
@@ -120,6 +122,9 @@ public final class DebugCommands {
       c.ok();
     } else if (Args.is(sub, "pause-cron") && argc == 3) {
       c.home.pauseCron(atoi(argv[2]) != 0);
+      c.ok();
+    } else if (Args.is(sub, "set-disable-deny-scripts") && argc == 3) {
+      c.kiln.denyScriptsDisabled(atoi(argv[2]) != 0);
       c.ok();
     } else if (Args.is(sub, "set-skip-checksum-validation") && argc == 3) {
       c.kiln.skipChecksumValidation(atoi(argv[2]) != 0);

@@ -574,7 +574,7 @@ public final class Scripting {
       if (!cmd.arityOk(argv.length)) {
         return error(cmd, "ERR Wrong number of args calling Redis command from script");
       }
-      if (cmd.has(CommandSpec.NOSCRIPT)) {
+      if (cmd.has(CommandSpec.NOSCRIPT) && !kiln.denyScriptsDisabled()) {
         return error(cmd, "ERR This Redis command is not allowed from script");
       }
       if (cmd.has(CommandSpec.DENYOOM) && !r.wrote && r.oomAtStart && !r.allowOom) {
