@@ -19,6 +19,7 @@ import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 
@@ -73,6 +74,8 @@ public final class CaptureEngine implements SnapshotCapture {
   private long walkPosition;
   private boolean walkScheduled;
   private Snapshot.Batch batch;
+  /** The running capture's cancel flag, shared with the writer (see Snapshot.Begin). */
+  private AtomicBoolean cancelled = new AtomicBoolean();
   private int inFlight;
   private Promise<Snapshot.Done> done;
   /** Keys in the databases at the start, and keys captured so far (0 when none runs). */
@@ -175,7 +178,8 @@ public final class CaptureEngine implements SnapshotCapture {
     done = Promise.promise();
     shard.capture = this;
     Future<Snapshot.Done> result = done.future();
-    bus().request(address, new Snapshot.Begin(target, sizes, expires, functions.get()))
+    cancelled = new AtomicBoolean();
+    bus().request(address, new Snapshot.Begin(target, sizes, expires, functions.get(), cancelled))
         .onComplete(afterBegin);
     scheduleWalk();
     return result;
@@ -189,6 +193,7 @@ public final class CaptureEngine implements SnapshotCapture {
     if (!running()) {
       return;
     }
+    cancelled.set(true); // the writer skips what is queued before the Abort
     bus().request(address, new Snapshot.Abort());
     fail(new Aborted());
   }

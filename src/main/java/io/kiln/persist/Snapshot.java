@@ -22,8 +22,12 @@ public final class Snapshot {
    * {@code dbExpires}: each database's keys and keys with a TTL at the start (RDB's RESIZEDB);
    * {@code functions}: the function libraries' codes at the start (an immutable list), which a
    * sink writes before the keys (RDB's FUNCTION2 records, or FUNCTION LOAD commands).
+   * {@code cancelled}: set by the event loop when the capture is abandoned, so that the writer
+   * stops at once rather than after the batches queued before the {@link Abort} (the one field
+   * both threads touch, atomically).
    */
-  public record Begin(Target target, long[] dbSizes, long[] dbExpires, List<byte[]> functions) {}
+  public record Begin(Target target, long[] dbSizes, long[] dbExpires, List<byte[]> functions,
+      java.util.concurrent.atomic.AtomicBoolean cancelled) {}
 
   /**
    * Where a capture goes, as its job chose it on the event loop (immutable): the writer opens

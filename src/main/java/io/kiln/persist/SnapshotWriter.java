@@ -112,6 +112,9 @@ public final class SnapshotWriter extends VerticleBase {
   private void write(Snapshot.Batch batch) throws IOException {
     long delayMicros = begin.target().keySaveDelayMicros();
     for (int i = 0; i < batch.size; i++) {
+      if (begin.cancelled().get()) {
+        return; // abandoned: its Abort, queued behind, discards the file
+      }
       sink.write(batch.dbs[i], batch.keys[i], batch.values[i], batch.expires[i]);
       keys++;
       if (delayMicros > 0) {
