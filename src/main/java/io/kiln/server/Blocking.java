@@ -162,7 +162,7 @@ public final class Blocking {
           if (byClient.get(c) == w) {
             unblock(w);
             w.handler.timedOut();
-            wake(c);
+            wake(c, false);
           }
         });
       }
@@ -218,10 +218,14 @@ public final class Blocking {
             }
             if (w.client.isClosing()) {
               unblock(w);
-            } else if (serve(w, ref)) {
+              continue;
+            }
+            long errors = w.client.shard.stats.totalErrorReplies;
+            if (serve(w, ref)) {
               w.client.home.gate().served(w.client);
               unblock(w);
-              wake(w.client);
+              // failed when serving it replied an error (BLMOVE to a destination of another type)
+              wake(w.client, w.client.shard.stats.totalErrorReplies != errors);
             } else if (ref.db().peek(ref.key()) == null) {
               break;
             }
@@ -262,7 +266,7 @@ public final class Blocking {
     } else {
       w.handler.timedOut();
     }
-    wake(c);
+    wake(c, true); // Redis 7.0 counts the call failed either way
     return true;
   }
 
@@ -296,8 +300,8 @@ public final class Blocking {
    * loop (as Redis processes unblocked clients before it sleeps), never nested in the command
    * that served it.
    */
-  private void wake(Client c) {
-    c.blockEnded();
+  private void wake(Client c, boolean failed) {
+    c.blockEnded(failed);
     c.flush();
     c.home.execute(c::resume);
   }

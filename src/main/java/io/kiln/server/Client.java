@@ -184,10 +184,8 @@ public final class Client implements Watcher {
   }
 
   /** The command this client blocked in has ended (served, timed out, unblocked). Event loop. */
-  void blockEnded() {
-    if (lastSpec != null) {
-      home.afterEndedLater(this, lastSpec, lastArgv, lastMicros);
-    }
+  void blockEnded(boolean failed) {
+    completedLater(lastMicros, failed);
   }
 
   /** True for the connection of a shard's scripts. */
@@ -716,7 +714,7 @@ public final class Client implements Watcher {
   /** Runs a command that passed the gates, with stats, slowlog and MONITOR feeding. */
   public void call(CommandSpec cmd, byte[][] argv) {
     Stats stats = shard.stats;
-    long errorsBefore = stats.totalErrorReplies;
+    stats.markErrors();
     int mark = out.mark();
     // CLIENT REPLY OFF/SKIP drop replies, but not the (un)subscribe confirmations: Redis
     // sends them as pushes (RESP3) or their RESP2 arrays whatever the reply mode
@@ -753,7 +751,8 @@ public final class Client implements Watcher {
     Stats.CommandStat cs = stats.command(cmd.id);
     cs.calls++;
     cs.micros += micros;
-    if (failedOverride != null ? failedOverride : stats.totalErrorReplies != errorsBefore) {
+    boolean errored = stats.errorsSinceMark();
+    if (failedOverride != null ? failedOverride : errored) {
       cs.failedCalls++;
     }
     failedOverride = null;
