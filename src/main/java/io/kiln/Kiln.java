@@ -56,6 +56,9 @@ public final class Kiln {
   private volatile boolean stopping;
   private volatile Runnable onShutdown = () -> { };
   private volatile Runnable onFatal = () -> { };
+  /** SIGTERM/SIGINT's requested shutdown; a second SIGINT exits as {@link #onFatal} does. */
+  private final io.kiln.server.SignalShutdown signalShutdown =
+      new io.kiln.server.SignalShutdown(this, () -> onFatal.run());
   /** DEBUG SET-SKIP-CHECKSUM-VALIDATION: RESTORE and the dump file's load skip the CRC-64. */
   private volatile boolean skipChecksumValidation;
   private final Promise<Void> stopped = Promise.promise();
@@ -378,6 +381,7 @@ public final class Kiln {
    * {@code force}. Runs on the shard's event loop; never blocks it.
    */
   public Future<Void> shutdown(Boolean save, boolean force) {
+    log.warn("User requested shutdown...");
     boolean saving = save != null ? save : !config.savePoints().isEmpty();
     Future<Void> saved = Future.succeededFuture();
     if (saving) {
@@ -391,6 +395,7 @@ public final class Kiln {
           return Future.succeededFuture();
         }
         log.warn("Error trying to save the DB, can't exit.");
+        log.warn("Errors trying to shut down the server. Check the logs for more information.");
         shard.releaseClients();
         return Future.failedFuture("Errors trying to SHUTDOWN. Check logs.");
       });
@@ -399,6 +404,11 @@ public final class Kiln {
       log.info("Redis is now ready to exit, bye bye...");
       return stop().onComplete(ar -> onShutdown.run());
     });
+  }
+
+  /** The shutdown SIGTERM and SIGINT request, which the periodic job carries out. */
+  public io.kiln.server.SignalShutdown signalShutdown() {
+    return signalShutdown;
   }
 
   /** Runs {@code task} on the shard's event loop (signal handlers, tests). */

@@ -763,7 +763,6 @@ public final class ShardVerticle extends VerticleBase {
 
   /** DEBUG PAUSE-CRON: while set, the periodic job does nothing (Redis's pause_cron). */
   private boolean cronPaused;
-
   public void pauseCron(boolean paused) {
     cronPaused = paused;
   }
@@ -772,6 +771,7 @@ public final class ShardVerticle extends VerticleBase {
     if (cronPaused) {
       return;
     }
+    kiln.signalShutdown().cron(); // SIGTERM/SIGINT: shut down here, as Redis's serverCron
     startStallProbe();
     sumClients();
     clientEviction.check();
