@@ -129,11 +129,7 @@ public final class DebugCommands {
       c.ok();
       return;
     }
-    c.suspend();
-    Vertx.currentContext().owner().setTimer(ms, id -> {
-      c.ok();
-      c.resume();
-    });
+    c.home.blocking().sleep(c, ms);
   }
 
   /** C's strtod on a prefix: the longest leading decimal number, 0 when there is none. */

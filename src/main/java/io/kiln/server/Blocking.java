@@ -79,6 +79,8 @@ public final class Blocking {
   private final Map<Client, Waiter> byClient = new HashMap<>();
   private LinkedHashSet<KeyRef> ready = new LinkedHashSet<>();
   private boolean serving;
+  /** Clients in DEBUG SLEEP. */
+  private final java.util.Set<Client> sleeping = new java.util.HashSet<>();
 
   public Blocking(Vertx vertx) {
     this.vertx = vertx;
@@ -97,6 +99,35 @@ public final class Blocking {
 
   public boolean isBlocked(Client c) {
     return byClient.containsKey(c);
+  }
+
+  /**
+   * Whether {@code c}'s command has not ended yet (blocked, or in DEBUG SLEEP): its slowlog
+   * entry and latency sample are taken when it ends.
+   */
+  public boolean endsLater(Client c) {
+    return byClient.containsKey(c) || sleeping.contains(c);
+  }
+
+  /**
+   * DEBUG SLEEP outside a transaction: Redis sleeps the whole server; Kiln holds only the
+   * caller (its further input waits, the event loop serves everyone else) and replies +OK after
+   * {@code ms}. The command's time, slowlog entry and latency sample are the whole sleep, as in
+   * Redis.
+   */
+  public void sleep(Client c, long ms) {
+    long t0 = System.nanoTime();
+    sleeping.add(c);
+    c.suspend();
+    vertx.setTimer(ms, id -> {
+      if (!sleeping.remove(c)) {
+        return; // disconnected meanwhile
+      }
+      c.ok();
+      c.completedLater((System.nanoTime() - t0) / 1000, false);
+      c.flush();
+      c.resume();
+    });
   }
 
   /** Pops for a waiting client from a key that now holds a value of the wanted type. */
@@ -272,6 +303,7 @@ public final class Blocking {
 
   /** A disconnected client leaves the registry. */
   public void remove(Client c) {
+    sleeping.remove(c);
     Waiter w = byClient.get(c);
     if (w != null) {
       unblock(w);

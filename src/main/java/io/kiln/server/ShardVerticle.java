@@ -541,7 +541,7 @@ public final class ShardVerticle extends VerticleBase {
       return;
     }
     // a command that blocked is logged when it ends (afterEndedLater), as Redis does
-    boolean blockedNow = c.suspended() && blocking.isBlocked(c);
+    boolean blockedNow = c.suspended() && blocking.endsLater(c);
     if (slowlogSlowerThan >= 0 && micros >= slowlogSlowerThan
         && !cmd.has(CommandSpec.SKIP_SLOWLOG) && !blockedNow) {
       slowLog.add(redacted(cmd, argv), micros, c.addr, c.name, slowlogMaxLen);
