@@ -47,8 +47,9 @@ public final class DebugCommands {
     "    Write <message> to the server log.",
     "OBJECT <key>",
     "    Low level details of the value at <key>.",
-    "RELOAD",
-    "    Save the dataset to the RDB file, empty it and load the file back.",
+    "RELOAD [NOSAVE]",
+    "    Save the dataset to the RDB file, empty it and load the file back (NOSAVE: load the",
+    "    existing file without saving first).",
     "PAUSE-CRON <0|1>",
     "    Stop periodic cron job processing.",
     "POPULATE <count> [<prefix>] [<size>]",
@@ -79,8 +80,8 @@ public final class DebugCommands {
     } else if (Args.is(sub, "log") && argc == 3) {
       log.warn("DEBUG LOG: {}", Numbers.ascii(argv[2]));
       c.ok();
-    } else if (Args.is(sub, "reload") && argc == 2) {
-      reload(c);
+    } else if (Args.is(sub, "reload")) {
+      reload(c, argv);
     } else if (Args.is(sub, "loadaof") && argc == 2) {
       loadAof(c);
     } else if (Args.is(sub, "object") && argc == 3) {
@@ -266,13 +267,23 @@ public final class DebugCommands {
   // ---- OBJECT ----
 
   /**
-   * DEBUG RELOAD: SAVE, empty the dataset, load the file back, as one blocking operation for the
-   * clients (all are held) but never for the event loop: the save and the load run on their own
-   * threads.
+   * DEBUG RELOAD [NOSAVE]: SAVE (unless NOSAVE), empty the dataset, load the file back, as one
+   * blocking operation for the clients (all are held) but never for the event loop: the save and
+   * the load run on their own threads.
    */
-  private static void reload(Client c) {
+  private static void reload(Client c, byte[][] argv) {
+    boolean save = true;
+    for (int j = 2; j < argv.length; j++) {
+      if (Args.is(argv[j], "nosave")) {
+        save = false; // load the file as it is (one copied in place, say)
+      } else {
+        // MERGE and NOFLUSH (loading over the dataset) are not supported
+        c.error("ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.");
+        return;
+      }
+    }
     Snapshotter snapshots = c.home.snapshotter();
-    if (snapshots.running() || c.inExec()) {
+    if (save && snapshots.running() || c.inExec()) {
       c.error("ERR Error trying to save the DB");
       return;
     }
@@ -280,7 +291,7 @@ public final class DebugCommands {
     c.home.holdClients();
     java.nio.file.Path file = java.nio.file.Path.of(c.kiln.config().getString("dir"))
         .resolve(c.kiln.config().getString("dbfilename"));
-    snapshots.save(false)
+    (save ? snapshots.save(false) : Future.succeededFuture())
         .recover(err -> Future.failedFuture(new IllegalStateException(
             "ERR Error trying to save the DB")))
         .compose(saved -> {
