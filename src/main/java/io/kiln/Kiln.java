@@ -382,7 +382,9 @@ public final class Kiln {
    */
   public Future<Void> shutdown(Boolean save, boolean force) {
     log.warn("User requested shutdown...");
-    boolean saving = save != null ? save : !config.savePoints().isEmpty();
+    // while loading, never a save: it would overwrite the file with half the dataset (Redis too)
+    boolean saving = !persistence.loading
+        && (save != null ? save : !config.savePoints().isEmpty());
     Future<Void> saved = Future.succeededFuture();
     if (saving) {
       log.info("Saving the final RDB snapshot before exiting.");

@@ -45,7 +45,11 @@ public final class SignalShutdown {
       return;
     }
     requested = name; // before the line: who reads the line finds the request set
-    log.warn("Received SIG{} scheduling shutdown...", name);
+    if (kiln.persistence().loading) {
+      log.warn("Received shutdown signal during loading, scheduling shutdown.");
+    } else {
+      log.warn("Received SIG{} scheduling shutdown...", name);
+    }
   }
 
   /**
