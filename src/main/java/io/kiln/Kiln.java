@@ -398,6 +398,7 @@ public final class Kiln {
         }
         log.warn("Error trying to save the DB, can't exit.");
         log.warn("Errors trying to shut down the server. Check the logs for more information.");
+        signalShutdown.cancelled();
         shard.releaseClients();
         return Future.failedFuture("Errors trying to SHUTDOWN. Check logs.");
       });

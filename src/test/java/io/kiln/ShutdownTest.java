@@ -132,6 +132,13 @@ class ShutdownTest {
       assertThat(c.call("PING")).isEqualTo("+PONG\r\n");
       assertThat(c.call("SET", "k2", "v")).isEqualTo("+OK\r\n");
       assertThat(info(c, "rdb_last_bgsave_status")).isEqualTo("ok");
+      // a SHUTDOWN that fails takes a pending signal's request with it (Redis's cancelShutdown)
+      assertThat(c.call("DEBUG", "PAUSE-CRON", "1")).isEqualTo("+OK\r\n");
+      signal(p, "TERM");
+      awaitLine(lines, seen, "Received SIGTERM scheduling shutdown...");
+      assertThat(c.call("SHUTDOWN")).isEqualTo("-ERR Errors trying to SHUTDOWN. Check logs.\r\n");
+      assertThat(c.call("SHUTDOWN", "ABORT")).isEqualTo("-ERR No shutdown in progress.\r\n");
+      assertThat(c.call("DEBUG", "PAUSE-CRON", "0")).isEqualTo("+OK\r\n");
       c.send("SHUTDOWN", "NOSAVE");
     }
     assertThat(p.waitFor(DEADLINE_S, TimeUnit.SECONDS)).isTrue();

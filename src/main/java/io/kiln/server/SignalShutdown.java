@@ -88,10 +88,16 @@ public final class SignalShutdown {
         default -> { } // "default", and "now": there are no replicas to wait for
       }
     }
-    kiln.shutdown(save, force).onFailure(err -> {
-      running = false;
-      requested = null;
-    });
+    kiln.shutdown(save, force); // a failure calls cancelled()
+  }
+
+  /**
+   * A shutdown failed (its final save): the server keeps running and a pending signal's request
+   * goes with it, as Redis's cancelShutdown clears it; a later signal tries again. Event loop.
+   */
+  public void cancelled() {
+    running = false;
+    requested = null;
   }
 
   /** The temp file of a save in progress, removed before a forced exit (Redis's handler does). */
