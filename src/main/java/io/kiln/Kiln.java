@@ -56,6 +56,9 @@ public final class Kiln {
   private volatile boolean stopping;
   private volatile Runnable onShutdown = () -> { };
   private volatile Runnable onFatal = () -> { };
+  /** SIGTERM/SIGINT's requested shutdown; a second SIGINT exits as {@link #onFatal} does. */
+  private final io.kiln.server.SignalShutdown signalShutdown =
+      new io.kiln.server.SignalShutdown(this, () -> onFatal.run());
   /** DEBUG SET-SKIP-CHECKSUM-VALIDATION: RESTORE and the dump file's load skip the CRC-64. */
   private volatile boolean skipChecksumValidation;
   /** DEBUG SET-DISABLE-DENY-SCRIPTS: scripts may call commands flagged noscript. */
@@ -390,7 +393,10 @@ public final class Kiln {
    * {@code force}. Runs on the shard's event loop; never blocks it.
    */
   public Future<Void> shutdown(Boolean save, boolean force) {
-    boolean saving = save != null ? save : !config.savePoints().isEmpty();
+    log.warn("User requested shutdown...");
+    // while loading, never a save: it would overwrite the file with half the dataset (Redis too)
+    boolean saving = !persistence.loading
+        && (save != null ? save : !config.savePoints().isEmpty());
     Future<Void> saved = Future.succeededFuture();
     if (saving) {
       log.info("Saving the final RDB snapshot before exiting.");
@@ -403,6 +409,8 @@ public final class Kiln {
           return Future.succeededFuture();
         }
         log.warn("Error trying to save the DB, can't exit.");
+        log.warn("Errors trying to shut down the server. Check the logs for more information.");
+        signalShutdown.cancelled();
         shard.releaseClients();
         return Future.failedFuture("Errors trying to SHUTDOWN. Check logs.");
       });
@@ -411,6 +419,11 @@ public final class Kiln {
       log.info("Redis is now ready to exit, bye bye...");
       return stop().onComplete(ar -> onShutdown.run());
     });
+  }
+
+  /** The shutdown SIGTERM and SIGINT request, which the periodic job carries out. */
+  public io.kiln.server.SignalShutdown signalShutdown() {
+    return signalShutdown;
   }
 
   /** Runs {@code task} on the shard's event loop (signal handlers, tests). */

@@ -135,41 +135,24 @@ public final class Main {
   }
 
   /**
-   * SIGTERM and SIGINT shut down cleanly, as Redis does (the persistence work saves here). A
-   * second signal while that shutdown runs is logged and changes nothing (a terminal's Ctrl-C
-   * reaches both the launcher, which forwards it, and its child). A server started by the
-   * launcher also shuts down when the launcher is gone (killed with SIGKILL, say).
+   * SIGTERM and SIGINT request a clean shutdown, as Redis does: the periodic job carries it out
+   * ({@link io.kiln.server.SignalShutdown}: SHUTDOWN ABORT may cancel it first; a second SIGINT
+   * exits at once). A server started by the launcher also shuts down when the launcher is gone
+   * (killed with SIGKILL, say).
    */
   @SuppressWarnings("restriction")
   private static void installSignalHandlers(Kiln kiln, Logger log) {
-    java.util.concurrent.atomic.AtomicBoolean scheduled = new java.util.concurrent.atomic.AtomicBoolean();
     for (String name : List.of("TERM", "INT")) {
-      sun.misc.Signal.handle(new sun.misc.Signal(name), sig -> {
-        log.warn("Received SIG{} scheduling shutdown...", name);
-        if (scheduled.compareAndSet(false, true)) {
-          shutDown(kiln, log, "SIG" + name, scheduled);
-        }
-      });
+      sun.misc.Signal.handle(new sun.misc.Signal(name), sig -> kiln.signalShutdown().signalled(name));
     }
     String launcher = System.getenv(Launcher.CHILD_ENV);
     if (launcher != null) {
       ProcessHandle.current().parent().filter(p -> Long.toString(p.pid()).equals(launcher))
           .ifPresent(p -> p.onExit().thenRun(() -> {
-            if (scheduled.compareAndSet(false, true)) {
-              log.warn("The launcher (pid {}) is gone, scheduling shutdown...", launcher);
-              shutDown(kiln, log, "Launcher exit", scheduled);
-            }
+            log.warn("The launcher (pid {}) is gone, scheduling shutdown...", launcher);
+            kiln.onEventLoop(() -> kiln.shutdown(null, false));
           }));
     }
-  }
-
-  private static void shutDown(Kiln kiln, Logger log, String why,
-      java.util.concurrent.atomic.AtomicBoolean scheduled) {
-    kiln.onEventLoop(() -> kiln.shutdown(null, false).onFailure(err -> {
-      scheduled.set(false); // as Redis: the server keeps running, a later signal tries again
-      log.warn("{} received but errors trying to shut down the server, check the logs for more "
-          + "information", why);
-    }));
   }
 
   static String usage() {

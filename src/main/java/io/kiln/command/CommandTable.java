@@ -38,6 +38,7 @@ public final class CommandTable {
     t.family("server", DebugCommands::register);
     t.family("server", LatencyCommands::register);
     t.family("server", MemoryCommands::register);
+    t.family("server", ReplicationCommands::register);
     t.family("sorted-set", ZSetCommands::register);
     t.family("geo", GeoCommands::register);
     t.family("generic", SortCommands::register);

@@ -47,8 +47,9 @@ public final class DebugCommands {
     "    Write <message> to the server log.",
     "OBJECT <key>",
     "    Low level details of the value at <key>.",
-    "RELOAD",
-    "    Save the dataset to the RDB file, empty it and load the file back.",
+    "RELOAD [NOSAVE]",
+    "    Save the dataset to the RDB file, empty it and load the file back (NOSAVE: load the",
+    "    existing file without saving first).",
     "PAUSE-CRON <0|1>",
     "    Stop periodic cron job processing.",
     "POPULATE <count> [<prefix>] [<size>]",
@@ -86,8 +87,8 @@ public final class DebugCommands {
     } else if (Args.is(sub, "log") && argc == 3) {
       log.warn("DEBUG LOG: {}", Numbers.ascii(argv[2]));
       c.ok();
-    } else if (Args.is(sub, "reload") && argc == 2) {
-      reload(c);
+    } else if (Args.is(sub, "reload")) {
+      reload(c, argv);
     } else if (Args.is(sub, "loadaof") && argc == 2) {
       loadAof(c);
     } else if (Args.is(sub, "object") && argc == 3) {
@@ -203,13 +204,7 @@ public final class DebugCommands {
       c.ok();
       return;
     }
-    c.suspend();
-    c.willEndLater(); // Redis's sleep holds the server: the slowlog sees its whole time
-    Vertx.currentContext().owner().setTimer(ms, id -> {
-      c.ok();
-      c.endedLater(ms * 1000);
-      c.resume();
-    });
+    c.home.blocking().sleep(c, ms);
   }
 
   /** C's strtod on a prefix: the longest leading decimal number, 0 when there is none. */
@@ -346,13 +341,23 @@ public final class DebugCommands {
   // ---- OBJECT ----
 
   /**
-   * DEBUG RELOAD: SAVE, empty the dataset, load the file back, as one blocking operation for the
-   * clients (all are held) but never for the event loop: the save and the load run on their own
-   * threads.
+   * DEBUG RELOAD [NOSAVE]: SAVE (unless NOSAVE), empty the dataset, load the file back, as one
+   * blocking operation for the clients (all are held) but never for the event loop: the save and
+   * the load run on their own threads.
    */
-  private static void reload(Client c) {
+  private static void reload(Client c, byte[][] argv) {
+    boolean save = true;
+    for (int j = 2; j < argv.length; j++) {
+      if (Args.is(argv[j], "nosave")) {
+        save = false; // load the file as it is (one copied in place, say)
+      } else {
+        // MERGE and NOFLUSH (loading over the dataset) are not supported
+        c.error("ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.");
+        return;
+      }
+    }
     Snapshotter snapshots = c.home.snapshotter();
-    if (snapshots.running() || c.inExec()) {
+    if (save && snapshots.running() || c.inExec()) {
       c.error("ERR Error trying to save the DB");
       return;
     }
@@ -360,7 +365,7 @@ public final class DebugCommands {
     c.home.holdClients();
     java.nio.file.Path file = java.nio.file.Path.of(c.kiln.config().getString("dir"))
         .resolve(c.kiln.config().getString("dbfilename"));
-    snapshots.save(false)
+    (save ? snapshots.save(false) : Future.succeededFuture())
         .recover(err -> Future.failedFuture(new IllegalStateException(
             "ERR Error trying to save the DB")))
         .compose(saved -> {
@@ -384,17 +389,19 @@ public final class DebugCommands {
 
   /**
    * DEBUG LOADAOF: what is recorded reaches the file, the dataset is emptied and the AOF loaded
-   * again through the command table; clients wait meanwhile.
+   * again through the command table; clients wait meanwhile. With appendonly off it loads the
+   * file BGREWRITEAOF wrote.
    */
   private static void loadAof(Client c) {
-    if (!c.kiln.aofStatus().enabled || c.inExec()) {
+    java.nio.file.Path file = java.nio.file.Path.of(c.kiln.config().getString("dir"))
+        .resolve(c.kiln.config().getString("appendfilename"));
+    // with appendonly off, the file a BGREWRITEAOF wrote meanwhile (Redis loads its manifest's)
+    if (c.inExec() || !c.kiln.aofStatus().enabled && !java.nio.file.Files.isRegularFile(file)) {
       c.error(Errors.AOF_NOT_ON);
       return;
     }
     c.suspend();
     c.home.holdClients();
-    java.nio.file.Path file = java.nio.file.Path.of(c.kiln.config().getString("dir"))
-        .resolve(c.kiln.config().getString("appendfilename"));
     c.home.aofFlushed().compose(v -> {
       c.shard.flushAll();
       c.home.scripting().functions().flush(); // emptied with the data, loaded back

@@ -82,6 +82,10 @@ public final class Errors {
       + "call FUNCTION KILL or SHUTDOWN NOSAVE.";
   public static final String NOSCRIPT = "NOSCRIPT No matching script. Please use EVAL.";
   public static final String AOF_NOT_ON = "ERR The append only file is not enabled";
+  /** SYNC from a connection that did not ask for the RDB alone: Kiln has no replicas. */
+  public static final String SYNC_NOT_RDB_ONLY = "ERR Kiln does not replicate: SYNC sends only "
+      + "an RDB, after REPLCONF rdb-only 1 (redis-cli --rdb)";
+  public static final String SYNC_FAILED = "ERR Error creating the RDB for SYNC, check server logs.";
   public static final String WAITAOF_APPENDONLY_OFF = "ERR WAITAOF cannot be used when numlocal "
       + "is set but appendonly is disabled.";
   public static final String NOT_POSITIVE = "ERR value is out of range, must be positive";

@@ -11,9 +11,6 @@ import java.util.List;
  * COMMAND and DEBUG have files of their own. Event loop.
  */
 public final class ServerCommands {
-  private static final org.slf4j.Logger log =
-      org.slf4j.LoggerFactory.getLogger(ServerCommands.class);
-
   private ServerCommands() {}
 
   static final String NO_SHUTDOWN = "ERR No shutdown in progress.";
@@ -129,8 +126,7 @@ public final class ServerCommands {
     c.home.holdClients();
     c.home.snapshotter().save(false).onComplete(ar -> {
       c.home.releaseClients();
-      c.shard.dirty++;
-      c.ok();
+      c.ok(); // the save left no change unsaved: rdb_changes_since_last_save is 0, as in 7.0
       c.resume();
     });
   }
@@ -159,11 +155,14 @@ public final class ServerCommands {
       return;
     }
     if (abort) {
-      // Kiln shuts down at once: a shutdown is never left waiting for replicas.
-      c.error(NO_SHUTDOWN);
+      // Only a signal's shutdown waits (for the periodic job): Kiln has no replicas to wait for.
+      if (c.kiln.signalShutdown().abort()) {
+        c.ok();
+      } else {
+        c.error(NO_SHUTDOWN);
+      }
       return;
     }
-    log.warn("User requested shutdown...");
     boolean force = false;
     for (int i = 1; i < argv.length; i++) {
       force |= Args.is(argv[i], "force");

@@ -49,13 +49,21 @@ public final class SnapshotCommands {
   }
 
   /**
-   * BGREWRITEAOF: rewrites the AOF from a capture of the dataset ({@link AofRewrite}); scheduled
-   * while a snapshot runs or inside EXEC.
+   * BGREWRITEAOF: rewrites the AOF from a capture of the dataset ({@link AofRewrite}, or
+   * {@link io.kiln.server.OfflineAofRewrite} while appendonly is off); scheduled while a snapshot
+   * runs or inside EXEC.
    */
   static void bgrewriteaof(Client c, byte[][] argv) {
     AofRewrite rewrite = c.home.aofRewrite();
     if (rewrite == null) {
-      c.error(Errors.AOF_NOT_ON);
+      // appendonly off: the base is written all the same, as Redis 7.0 writes it
+      if (io.kiln.server.OfflineAofRewrite.running(c.kiln)) {
+        c.error(Errors.AOF_REWRITE_IN_PROGRESS);
+      } else if (io.kiln.server.OfflineAofRewrite.startOrSchedule(c.kiln, c.home, c.inExec())) {
+        c.out.simple("Background append only file rewriting started");
+      } else {
+        c.out.simple("Background append only file rewriting scheduled");
+      }
     } else if (rewrite.running()) {
       c.error(Errors.AOF_REWRITE_IN_PROGRESS);
     } else if (c.home.snapshotter().running() || c.inExec()) {

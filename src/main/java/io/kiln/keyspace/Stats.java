@@ -30,6 +30,12 @@ public final class Stats {
 
   /** Per command, indexed by the command table's id of each command and subcommand. */
   private CommandStat[] commands = new CommandStat[256];
+  /**
+   * The error count at the last command boundary (Redis's prev_err_count): a command failed when
+   * errors were counted since, so an EXEC whose queued command failed is not failed itself (the
+   * queued command's end moved the mark) and CONFIG RESETSTAT (the count drops) fails nothing.
+   */
+  private long errorMark;
   /** Per error prefix (e.g. "ERR", "WRONGTYPE"). */
   public final Map<String, long[]> errors = new LinkedHashMap<>();
 
@@ -56,6 +62,18 @@ public final class Stats {
   /** The counters of a command that has been called or rejected, else null. */
   public CommandStat commandIfCounted(int id) {
     return id < commands.length ? commands[id] : null;
+  }
+
+  /** A command begins: errors counted from now are its own (or those of commands it nests). */
+  public void markErrors() {
+    errorMark = totalErrorReplies;
+  }
+
+  /** A command ends: whether errors were counted since the mark, which moves here. */
+  public boolean errorsSinceMark() {
+    boolean more = totalErrorReplies > errorMark;
+    errorMark = totalErrorReplies;
+    return more;
   }
 
   /** Counts an error reply by its first word, as INFO errorstats does. */

@@ -123,7 +123,11 @@ public final class Snapshotter {
     if (error instanceof CaptureEngine.Aborted) {
       return; // abandoned on purpose: not a failure (no MISCONF)
     }
-    info.lastBgsaveOk = ok;
+    if (ok || background) {
+      // as Redis's rdbSave: a failed foreground save (SAVE, a shutdown's) leaves the status, so
+      // it brings no MISCONF (PING and SHUTDOWN NOSAVE still answer); a success clears an error
+      info.lastBgsaveOk = ok;
+    }
     kiln.snapshotMeters().finished(ok, now - startMs, ok ? result.bytes() : 0,
         ok ? result.keys() : 0);
     if (ok) {

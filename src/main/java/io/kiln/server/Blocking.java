@@ -79,6 +79,8 @@ public final class Blocking {
   private final Map<Client, Waiter> byClient = new HashMap<>();
   private LinkedHashSet<KeyRef> ready = new LinkedHashSet<>();
   private boolean serving;
+  /** Clients in DEBUG SLEEP. */
+  private final java.util.Set<Client> sleeping = new java.util.HashSet<>();
 
   public Blocking(Vertx vertx) {
     this.vertx = vertx;
@@ -97,6 +99,35 @@ public final class Blocking {
 
   public boolean isBlocked(Client c) {
     return byClient.containsKey(c);
+  }
+
+  /**
+   * Whether {@code c}'s command has not ended yet (blocked, or in DEBUG SLEEP): its slowlog
+   * entry and latency sample are taken when it ends.
+   */
+  public boolean endsLater(Client c) {
+    return byClient.containsKey(c) || sleeping.contains(c);
+  }
+
+  /**
+   * DEBUG SLEEP outside a transaction: Redis sleeps the whole server; Kiln holds only the
+   * caller (its further input waits, the event loop serves everyone else) and replies +OK after
+   * {@code ms}. The command's time, slowlog entry and latency sample are the whole sleep, as in
+   * Redis.
+   */
+  public void sleep(Client c, long ms) {
+    long t0 = System.nanoTime();
+    sleeping.add(c);
+    c.suspend();
+    vertx.setTimer(ms, id -> {
+      if (!sleeping.remove(c)) {
+        return; // disconnected meanwhile
+      }
+      c.ok();
+      c.completedLater((System.nanoTime() - t0) / 1000, false);
+      c.flush();
+      c.resume();
+    });
   }
 
   /** Pops for a waiting client from a key that now holds a value of the wanted type. */
@@ -162,7 +193,7 @@ public final class Blocking {
           if (byClient.get(c) == w) {
             unblock(w);
             w.handler.timedOut();
-            wake(c);
+            wake(c, false);
           }
         });
       }
@@ -218,10 +249,14 @@ public final class Blocking {
             }
             if (w.client.isClosing()) {
               unblock(w);
-            } else if (serve(w, ref)) {
+              continue;
+            }
+            long errors = w.client.shard.stats.totalErrorReplies;
+            if (serve(w, ref)) {
               w.client.home.gate().served(w.client);
               unblock(w);
-              wake(w.client);
+              // failed when serving it replied an error (BLMOVE to a destination of another type)
+              wake(w.client, w.client.shard.stats.totalErrorReplies != errors);
             } else if (ref.db().peek(ref.key()) == null) {
               break;
             }
@@ -262,12 +297,13 @@ public final class Blocking {
     } else {
       w.handler.timedOut();
     }
-    wake(c);
+    wake(c, true); // Redis 7.0 counts the call failed either way
     return true;
   }
 
   /** A disconnected client leaves the registry. */
   public void remove(Client c) {
+    sleeping.remove(c);
     Waiter w = byClient.get(c);
     if (w != null) {
       unblock(w);
@@ -296,8 +332,8 @@ public final class Blocking {
    * loop (as Redis processes unblocked clients before it sleeps), never nested in the command
    * that served it.
    */
-  private void wake(Client c) {
-    c.blockEnded();
+  private void wake(Client c, boolean failed) {
+    c.blockEnded(failed);
     c.flush();
     c.home.execute(c::resume);
   }

@@ -113,7 +113,7 @@ public final class Client implements Watcher {
   private CommandSpec lastSpec;
   private byte[][] lastArgv;
   private long lastMicros;
-  /** Set by a command that ends later (DEBUG SLEEP, MIGRATE); see willEndLater. */
+  /** Set by a command that ends later (MIGRATE); see willEndLater. */
   private boolean endsLater;
   /** The batch holding this client's last write (WAITAOF waits for its fsync). */
   long lastWriteSeq;
@@ -204,7 +204,7 @@ public final class Client implements Watcher {
   }
 
   /**
-   * The running command will end later (DEBUG SLEEP's timer, MIGRATE's transfer): afterCommand
+   * The running command will end later (MIGRATE's transfer): afterCommand
    * leaves its slowlog entry to {@link #endedLater}. Event loop.
    */
   public void willEndLater() {
@@ -216,7 +216,7 @@ public final class Client implements Watcher {
   }
 
   /**
-   * A command that ended later (DEBUG SLEEP, MIGRATE) took {@code micros} more: its stats and
+   * A command that ended later (MIGRATE) took {@code micros} more: its stats and
    * slowlog entry get its whole time. Event loop.
    */
   public void endedLater(long micros) {
@@ -233,10 +233,8 @@ public final class Client implements Watcher {
   }
 
   /** The command this client blocked in has ended (served, timed out, unblocked). Event loop. */
-  void blockEnded() {
-    if (lastSpec != null) {
-      home.afterEndedLater(this, lastSpec, lastArgv, lastMicros);
-    }
+  void blockEnded(boolean failed) {
+    completedLater(lastMicros, failed);
   }
 
   /** True for the connection of a shard's scripts. */
@@ -765,7 +763,7 @@ public final class Client implements Watcher {
   /** Runs a command that passed the gates, with stats, slowlog and MONITOR feeding. */
   public void call(CommandSpec cmd, byte[][] argv) {
     Stats stats = shard.stats;
-    long errorsBefore = stats.totalErrorReplies;
+    stats.markErrors();
     int mark = out.mark();
     // CLIENT REPLY OFF/SKIP drop replies, but not the (un)subscribe confirmations: Redis
     // sends them as pushes (RESP3) or their RESP2 arrays whatever the reply mode
@@ -802,7 +800,8 @@ public final class Client implements Watcher {
     Stats.CommandStat cs = stats.command(cmd.id);
     cs.calls++;
     cs.micros += micros;
-    if (failedOverride != null ? failedOverride : stats.totalErrorReplies != errorsBefore) {
+    boolean errored = stats.errorsSinceMark();
+    if (failedOverride != null ? failedOverride : errored) {
       cs.failedCalls++;
     }
     failedOverride = null;

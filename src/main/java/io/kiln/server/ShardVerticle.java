@@ -550,7 +550,7 @@ public final class ShardVerticle extends VerticleBase {
       return;
     }
     // a command that blocked is logged when it ends (afterEndedLater), as Redis does
-    boolean blockedNow = c.suspended() && (blocking.isBlocked(c) || c.endsLater());
+    boolean blockedNow = c.suspended() && (blocking.endsLater(c) || c.endsLater());
     if (slowlogSlowerThan >= 0 && micros >= slowlogSlowerThan
         && !cmd.has(CommandSpec.SKIP_SLOWLOG) && !blockedNow) {
       slowLog.add(redacted(cmd, argv), micros, c.addr, c.name, slowlogMaxLen);
@@ -787,7 +787,6 @@ public final class ShardVerticle extends VerticleBase {
 
   /** DEBUG PAUSE-CRON: while set, the periodic job does nothing (Redis's pause_cron). */
   private boolean cronPaused;
-
   public void pauseCron(boolean paused) {
     cronPaused = paused;
   }
@@ -796,6 +795,7 @@ public final class ShardVerticle extends VerticleBase {
     if (cronPaused) {
       return;
     }
+    kiln.signalShutdown().cron(); // SIGTERM/SIGINT: shut down here, as Redis's serverCron
     startStallProbe();
     sumClients();
     clientEviction.check();

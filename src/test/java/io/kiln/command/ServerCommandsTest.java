@@ -88,6 +88,18 @@ class ServerCommandsTest {
   }
 
   @Test
+  void flushallWithSavePointsSavesAndLeavesNoChangeUnsaved() throws Exception {
+    try (TestKiln kiln = TestKiln.start("save", "3600 1 300 100 60 10000");
+        RespClient c = kiln.client()) {
+      c.call("SET", "key", "value");
+      assertThat(c.call("INFO", "persistence")).contains("rdb_changes_since_last_save:1\r\n");
+      assertThat(c.call("FLUSHALL")).isEqualTo("+OK\r\n");
+      assertThat(c.call("INFO", "persistence")).contains("rdb_changes_since_last_save:0\r\n",
+          "rdb_saves:1\r\n");
+    }
+  }
+
+  @Test
   void infoIsAVerbatimStringUnderResp3() throws Exception {
     try (TestKiln kiln = TestKiln.start(); RespClient c = kiln.client()) {
       c.call("HELLO", "3");

@@ -122,6 +122,39 @@ class LoadingStateTest {
     }
   }
 
+  @Test
+  void shutdownWhileLoadingNeverSavesTheHalfLoadedDataset() throws Exception {
+    Path file = dir.resolve("dump.rdb");
+    LoadSupport.writeMany(file, KEYS);
+    byte[] before = Files.readAllBytes(file);
+    int port;
+    try (ServerSocket s = new ServerSocket(0)) {
+      port = s.getLocalPort();
+    }
+    // save points set: a SHUTDOWN would save, but not while the dataset is half loaded (Redis)
+    Config config = config(dir, "port", Integer.toString(port), "key-load-delay", "1000")
+        .with("save", "3600", "1");
+    CompletableFuture<TestKiln> starting = CompletableFuture.supplyAsync(() -> TestKiln.start(config));
+    try (RespClient c = connect(port)) {
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+      while (!"1".equals(info(c, "loading"))) {
+        assertThat(System.nanoTime()).as("loading:1 seen").isLessThan(deadline);
+      }
+      c.send("SHUTDOWN");
+      while (!c.closedByServer()) {
+        assertThat(System.nanoTime()).as("the server stopped").isLessThan(deadline);
+        Thread.sleep(10);
+      }
+    } finally {
+      try {
+        starting.get(60, TimeUnit.SECONDS).close();
+      } catch (java.util.concurrent.ExecutionException e) {
+        // the start failed: the server stopped while it loaded
+      }
+    }
+    assertThat(Files.readAllBytes(file)).as("dump.rdb untouched").isEqualTo(before);
+  }
+
   private static RespClient connect(int port) throws InterruptedException {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
     while (true) {
