@@ -76,6 +76,12 @@ public final class SnapshotWriter extends VerticleBase {
         write(b);
         msg.reply(null);
       } else if (body instanceof Snapshot.Finish) {
+        if (begin.cancelled().get()) {
+          // abandoned after its walk ended: never renamed over the last good file
+          discard();
+          msg.fail(1, "Background save aborted");
+          return;
+        }
         msg.reply(finish());
       } else if (body instanceof Snapshot.Abort) {
         discard();
