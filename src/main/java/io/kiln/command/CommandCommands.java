@@ -418,6 +418,36 @@ public final class CommandCommands {
     }
   }
 
+  /**
+   * The keys of one call as the ACL checks them: {index in argv, access needed}, the access
+   * being READ for a key spec's "access" flag and WRITE for insert, delete or update (Redis's
+   * ACLSelectorCheckKey), 0 when the spec says neither.
+   */
+  public static int[][] aclKeys(CommandSpec s, byte[][] argv) {
+    if (!hasKeys(s) && s.keyFinder() == null) {
+      return new int[0][];
+    }
+    List<int[]> found = keyPositions(s, argv.length, argv, 0);
+    List<CommandDocs.KeySpec> specs = keySpecs(s, CommandDocs.get(s.fullName()));
+    List<String> variable = variableFlags(s, argv);
+    int[][] out = new int[found.size()][];
+    for (int i = 0; i < out.length; i++) {
+      int[] k = found.get(i);
+      List<String> flags = variable != null ? variable
+          : k[1] >= 0 && k[1] < specs.size() ? specs.get(k[1]).flags() : List.of();
+      int perm = 0;
+      for (String f : flags) {
+        switch (f.toLowerCase(Locale.ROOT)) {
+          case "access" -> perm |= io.kiln.acl.Selector.READ;
+          case "insert", "delete", "update" -> perm |= io.kiln.acl.Selector.WRITE;
+          default -> { }
+        }
+      }
+      out[i] = new int[] {k[0], perm};
+    }
+    return out;
+  }
+
   /** True when the command can take keys at all (key specs or key positions). */
   static boolean hasKeys(CommandSpec s) {
     return s.firstKey > 0 || !keySpecs(s, CommandDocs.get(s.fullName())).isEmpty();

@@ -483,7 +483,7 @@ public final class ShardVerticle extends VerticleBase {
       + "\r\n";
 
   private boolean deniedByProtectedMode(NetSocket socket) {
-    if (!kiln.config().getBool("protected-mode") || !kiln.config().getString("requirepass").isEmpty()) {
+    if (!kiln.config().getBool("protected-mode") || !kiln.acl().defaultUser().nopass()) {
       return false;
     }
     try {
