@@ -283,6 +283,19 @@ public final class Selector {
     return false;
   }
 
+  /** Access {@code needs} to every key: allkeys, or a "*" pattern granting it. */
+  boolean unrestricted(int needs) {
+    if (allKeys) {
+      return true;
+    }
+    for (KeyPattern k : keys) {
+      if ((k.perm & needs) == needs && k.pattern.length == 1 && k.pattern[0] == '*') {
+        return true;
+      }
+    }
+    return false;
+  }
+
   /** A channel (or, for PSUBSCRIBE, a pattern compared literally) against the channel rules. */
   boolean canAccessChannel(byte[] channel, boolean isPattern) {
     if (allChannels) {

@@ -244,6 +244,19 @@ public final class User {
     return relevant;
   }
 
+  /**
+   * True when one selector allows the call and grants {@code needs} on every key (allkeys, or
+   * a "*" pattern with that access): SORT's BY and GET need it.
+   */
+  public boolean unrestrictedAccess(AclRequest r, int needs) {
+    for (Selector s : selectors) {
+      if (checkSelector(s, r, new int[1]) == Acl.OK && s.unrestricted(needs)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   private static int checkSelector(Selector s, AclRequest r, int[] idx) {
     if (!r.noAuth() && !s.canRun(r.entry(), r.argv())) {
       return Acl.DENIED_CMD;

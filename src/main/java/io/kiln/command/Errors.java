@@ -228,6 +228,11 @@ public final class Errors {
   public static final String ACL_GENPASS_BITS = "ERR ACL GENPASS argument must be the number of "
       + "bits for the output password, a positive number up to 4096";
 
+  public static final String SORT_BY_ACL =
+      "ERR BY option of SORT denied due to insufficient ACL permissions.";
+  public static final String SORT_GET_ACL =
+      "ERR GET option of SORT denied due to insufficient ACL permissions.";
+
   /** ACL DRYRUN's answers (bulk replies, not errors). */
   public static String dryRunCommand(String name) {
     return "This user has no permissions to run the '" + name + "' command";

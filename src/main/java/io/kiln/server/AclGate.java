@@ -142,6 +142,22 @@ public final class AclGate {
     };
   }
 
+  /**
+   * SORT's BY and GET: true when the connection's user may run this SORT with read access to
+   * every key (a selector that allows the command and has allkeys, ~* or %R~*).
+   */
+  public static boolean fullReadAccess(Client c, byte[][] argv) {
+    User user = c.isScript() ? null : c.user();
+    if (user == null) {
+      return true;
+    }
+    CommandSpec spec = c.kiln.commands().lookup(
+        io.kiln.resp.Numbers.ascii(argv[0]).toLowerCase(java.util.Locale.ROOT));
+    Catalog.Entry entry = spec == null ? null : c.kiln.acl().catalog().byId(spec.id);
+    return entry != null && user.unrestrictedAccess(new Call(entry, spec, argv),
+        io.kiln.acl.Selector.READ);
+  }
+
   /** A script's command, run for {@code caller}: null, or the script error text. */
   static String checkForScript(Client caller, CommandSpec spec, byte[][] argv) {
     User user = caller.user();
