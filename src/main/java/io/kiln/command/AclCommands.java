@@ -100,11 +100,10 @@ public final class AclCommands {
     try {
       before = acl.setUser(name, rules);
     } catch (Acl.RuleError e) {
-      c.error("ERR Error in ACL SETUSER modifier '" + e.rule + "': "
-          + Errors.aclProblem(e.kind));
+      c.error(Errors.aclSetuserRule(e.rule, e.kind));
       return;
     } catch (Acl.UnmatchedParenthesis e) {
-      c.error("ERR Unmatched parenthesis in acl selector starting at '" + e.rule + "'.");
+      c.error(Errors.aclUnmatchedParenthesis(e.rule));
       return;
     }
     c.ok();
@@ -253,8 +252,7 @@ public final class AclCommands {
     String name = Acl.text(argv[2]);
     long bit = Catalog.categoryBit(name);
     if (bit == 0) {
-      c.error("ERR Unknown category '" + (name.length() > 128 ? name.substring(0, 128) : name)
-          + "'");
+      c.error(Errors.aclUnknownCategory(name));
       return;
     }
     List<String> names = new ArrayList<>();
@@ -337,7 +335,7 @@ public final class AclCommands {
   static void dryrun(Client c, byte[][] argv) {
     User u = c.kiln.acl().user(Acl.text(argv[2]));
     if (u == null) {
-      c.error("ERR User '" + Acl.text(argv[2]) + "' not found");
+      c.error(Errors.aclNoSuchUser(Acl.text(argv[2])));
       return;
     }
     byte[][] call = java.util.Arrays.copyOfRange(argv, 3, argv.length);
@@ -346,7 +344,7 @@ public final class AclCommands {
       cmd = cmd.subcommand(Numbers.ascii(call[1]).toLowerCase(Locale.ROOT));
     }
     if (cmd == null || (cmd.isContainer() && cmd.handler == null)) {
-      c.error("ERR Command '" + Numbers.ascii(call[0]) + "' not found");
+      c.error(Errors.aclNoSuchCommand(Numbers.ascii(call[0])));
       return;
     }
     if (!cmd.arityOk(call.length)) {
@@ -379,7 +377,7 @@ public final class AclCommands {
       return;
     }
     if (c.inExec()) {
-      c.error(Errors.ACL_SAVE_FAILED); // (a reply inside EXEC cannot wait for the worker)
+      c.error(Errors.aclFileInMulti("SAVE")); // a reply inside EXEC cannot wait for a worker
       return;
     }
     Path path = aclPath(c.kiln.config());
@@ -416,7 +414,7 @@ public final class AclCommands {
       return;
     }
     if (c.inExec()) {
-      c.error("ERR ACL LOAD is not supported inside MULTI by Kiln");
+      c.error(Errors.aclFileInMulti("LOAD"));
       return;
     }
     Path path = aclPath(config);
@@ -426,7 +424,7 @@ public final class AclCommands {
           if (ar.failed()) {
             String why = ar.cause() instanceof IOException io ? reason(io)
                 : ar.cause().toString();
-            c.error("ERR Error loading ACLs, opening file '" + fileName + "': " + why);
+            c.error(Errors.aclFileUnreadable(fileName, why));
           } else {
             Acl acl = c.kiln.acl();
             Acl.Loaded loaded = acl.parseFile(fileName, ar.result(), Errors::aclProblem);

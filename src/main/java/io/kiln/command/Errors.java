@@ -233,6 +233,35 @@ public final class Errors {
   public static final String SORT_GET_ACL =
       "ERR GET option of SORT denied due to insufficient ACL permissions.";
 
+  /** ACL SAVE / LOAD inside MULTI: Kiln's own refusal (the reply would wait for a worker). */
+  public static String aclFileInMulti(String sub) {
+    return "ERR ACL " + sub + " is not supported inside MULTI by Kiln";
+  }
+
+  public static String aclUnmatchedParenthesis(String rule) {
+    return "ERR Unmatched parenthesis in acl selector starting at '" + rule + "'.";
+  }
+
+  public static String aclSetuserRule(String rule, io.kiln.acl.AclProblem.Kind kind) {
+    return "ERR Error in ACL SETUSER modifier '" + rule + "': " + aclProblem(kind);
+  }
+
+  public static String aclNoSuchUser(String name) {
+    return "ERR User '" + name + "' not found";
+  }
+
+  public static String aclNoSuchCommand(String name) {
+    return "ERR Command '" + name + "' not found";
+  }
+
+  public static String aclUnknownCategory(String name) {
+    return "ERR Unknown category '" + truncate(name, 128) + "'";
+  }
+
+  public static String aclFileUnreadable(String file, String why) {
+    return "ERR Error loading ACLs, opening file '" + file + "': " + why;
+  }
+
   /** ACL DRYRUN's answers (bulk replies, not errors). */
   public static String dryRunCommand(String name) {
     return "This user has no permissions to run the '" + name + "' command";

@@ -622,7 +622,8 @@ public final class ShardVerticle extends VerticleBase {
 
   /**
    * Secrets never reach the slow log or MONITOR: as Redis does, AUTH's arguments, HELLO's AUTH
-   * user and password, and CONFIG SET values of requirepass/masterauth show as "(redacted)".
+   * user and password, CONFIG SET values of requirepass/masterauth and every argument of ACL
+   * SETUSER show as "(redacted)".
    */
   static byte[][] redacted(CommandSpec cmd, byte[][] argv) {
     String name = cmd.fullName();
@@ -646,6 +647,12 @@ public final class ShardVerticle extends VerticleBase {
             out[i + 2] = REDACTED;
             i += 2;
           }
+        }
+      }
+      case "acl|setuser" -> {
+        out = argv.clone();
+        for (int i = 2; i < out.length; i++) {
+          out[i] = REDACTED;
         }
       }
       case "config|set" -> {
