@@ -24,7 +24,10 @@ class AclFuzzTest {
   private static final String[] VALID = {"on", "on", "on", "on", "off", "nopass", "+get", "-get", "+set", "-set",
     "+del", "-del", "+publish", "-publish", "+@all", "-@all", "allcommands", "nocommands",
     "+@string", "-@string", "~a*", "%R~b*", "%W~c*", "allkeys", "resetkeys", "&ch*",
-    "allchannels", "resetchannels", "nopass", ">pw", "resetpass", "reset"};
+    "allchannels", "resetchannels", "nopass", ">pw", "resetpass", "reset",
+    // rules the probes do not see, for the description round trip
+    "+@admin", "-@dangerous", "+config|get", "-config", "+select|0", "+debug|digest",
+    "(+get ~zz*)", "(-@all +set &zz)", "clearselectors", "-@keyspace"};
   private static final String[] INVALID = {"+nosuch", "~a b", "bogus", "#zz", "%Q~x", "(+get",
     "-@nosuch", "+get|", ""};
   private static final String[] KEYS = {"a1", "b1", "c1", "d1"};
@@ -93,6 +96,9 @@ class AclFuzzTest {
           pw = false;
           nopass = false;
         }
+        case "+@admin", "-@dangerous", "+config|get", "-config", "+select|0", "+debug|digest",
+            "(+get ~zz*)", "(-@all +set &zz)", "clearselectors" -> { }
+        case "-@keyspace" -> cmds.put("del", false);
         case "reset" -> {
           pw = false;
           nopass = false;
@@ -183,12 +189,33 @@ class AclFuzzTest {
         if (valid) {
           model = next;
         }
+        roundTrip(admin);
         probe(kiln, model, rules, rnd);
       }
       assertThat(admin.call("PING")).isEqualTo("+PONG\r\n");
       assertThat(probes).as("probes run").isGreaterThan(200);
       assertThat(denials).as("probes denied").isBetween(probes / 10, probes * 9 / 10);
     }
+  }
+
+  /** ACL LIST's description of the user, applied to a fresh user, describes it the same. */
+  private static void roundTrip(RespClient admin) {
+    String line = userLine(admin, "fz");
+    admin.call("ACL", "DELUSER", "fz-copy");
+    List<String> cmd = new ArrayList<>(List.of("ACL", "SETUSER", "fz-copy"));
+    cmd.addAll(List.of(line.substring("user fz ".length()).split(" ")));
+    assertThat(admin.call(cmd.toArray(new String[0]))).as("SETUSER from %s", line)
+        .isEqualTo("+OK\r\n");
+    assertThat(userLine(admin, "fz-copy")).isEqualTo(line.replace("user fz ", "user fz-copy "));
+  }
+
+  private static String userLine(RespClient admin, String name) {
+    for (String part : admin.call("ACL", "LIST").split("\r\n")) {
+      if (part.startsWith("user " + name + " ")) {
+        return part;
+      }
+    }
+    throw new AssertionError("no ACL LIST line for " + name);
   }
 
   private static void probe(TestKiln kiln, Model m, List<String> rules, Random rnd) {
