@@ -136,6 +136,18 @@ public final class Catalog {
     return bits;
   }
 
+  /**
+   * Categories with no command in this table (Kiln has no streams: @stream): a user's rules
+   * still remember them, so its description keeps what was set.
+   */
+  public long emptyCategories() {
+    long used = 0;
+    for (Entry e : all) {
+      used |= e.categories();
+    }
+    return ((1L << CATEGORIES.size()) - 1) & ~used;
+  }
+
   /** Redis's glob match of a key or channel against an ACL pattern (case-sensitive). */
   public boolean matches(byte[] pattern, byte[] text) {
     return glob.test(pattern, text);

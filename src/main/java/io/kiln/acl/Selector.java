@@ -49,6 +49,11 @@ public final class Selector {
   Map<Integer, List<String>> firstArgs = new HashMap<>();
   List<KeyPattern> keys = new ArrayList<>();
   List<byte[]> channels = new ArrayList<>();
+  /**
+   * The categories without commands here ({@link Catalog#emptyCategories}) this selector allows:
+   * +@all and +@stream set a bit, -@all and -@stream clear it; only descriptions read it.
+   */
+  long emptyAllowed;
 
   Selector(Catalog catalog, boolean root, boolean allChannelsByDefault) {
     this.catalog = catalog;
@@ -68,6 +73,7 @@ public final class Selector {
       s.keys.add(new KeyPattern(k.pattern, k.perm));
     }
     s.channels = new ArrayList<>(channels);
+    s.emptyAllowed = emptyAllowed;
     return s;
   }
 
@@ -92,10 +98,12 @@ public final class Selector {
       commands.set(0, catalog.bits() + 1);
       allCommands = true;
       firstArgs.clear();
+      emptyAllowed = catalog.emptyCategories();
     } else if (s.equalsIgnoreCase("nocommands") || s.equalsIgnoreCase("-@all")) {
       commands.clear();
       allCommands = false;
       firstArgs.clear();
+      emptyAllowed = 0;
     } else if (!s.isEmpty() && (s.charAt(0) == '~' || s.charAt(0) == '%')) {
       addKeyPattern(op);
     } else if (!s.isEmpty() && s.charAt(0) == '&') {
@@ -236,6 +244,12 @@ public final class Selector {
   }
 
   void changeCategory(long bit, boolean allow) {
+    if ((catalog.emptyCategories() & bit) != 0) {
+      emptyAllowed = allow ? emptyAllowed | bit : emptyAllowed & ~bit;
+      if (!allow) {
+        allCommands = false;
+      }
+    }
     for (Catalog.Entry e : catalog.commands()) {
       if (e.in(bit)) {
         change(e, allow);
@@ -399,6 +413,13 @@ public final class Selector {
       t.changeCategory(1L << best, !additive);
       rules.append(additive ? "+@" : "-@").append(Catalog.CATEGORIES.get(best)).append(' ');
       applied[best] = true;
+    }
+    long empty = catalog.emptyCategories();
+    for (int j = 0; j < Catalog.CATEGORIES.size(); j++) {
+      long bit = 1L << j;
+      if ((empty & bit) != 0 && ((emptyAllowed & bit) != 0) == additive) {
+        rules.append(additive ? "+@" : "-@").append(Catalog.CATEGORIES.get(j)).append(' ');
+      }
     }
     for (Catalog.Entry e : catalog.commands()) {
       singleCommand(e, fake, rules);
