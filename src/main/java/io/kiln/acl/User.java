@@ -62,6 +62,11 @@ public final class User {
     return nopass;
   }
 
+  /** The skip-sanitize-payload flag: RESTORE under sanitize-dump-payload clients trusts it. */
+  public boolean skipsSanitizePayload() {
+    return sanitize == 2;
+  }
+
   public boolean deleted() {
     return deleted;
   }
