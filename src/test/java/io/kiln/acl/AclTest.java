@@ -251,6 +251,26 @@ class AclTest {
   }
 
   @Test
+  void lettuceLogsInWithHelloAuthOverResp3() {
+    admin.call("ACL", "SETUSER", "u", "on", ">pw", "+@all", "-flushall", "~app:*");
+    io.lettuce.core.RedisClient client = io.lettuce.core.RedisClient.create();
+    client.setOptions(io.lettuce.core.ClientOptions.builder()
+        .protocolVersion(io.lettuce.core.protocol.ProtocolVersion.RESP3).build());
+    io.lettuce.core.RedisURI uri = io.lettuce.core.RedisURI.builder().withHost("127.0.0.1")
+        .withPort(kiln.port()).withAuthentication("u", "pw")
+        .withTimeout(java.time.Duration.ofSeconds(10)).build();
+    try (var connection = client.connect(uri)) {
+      var redis = connection.sync();
+      assertThat(redis.set("app:1", "v")).isEqualTo("OK");
+      assertThat(redis.get("app:1")).isEqualTo("v");
+      assertThatThrownBy(() -> redis.get("other")).hasMessageContaining("NOPERM");
+      assertThatThrownBy(redis::flushall).hasMessageContaining("NOPERM");
+    } finally {
+      client.shutdown(java.time.Duration.ZERO, java.time.Duration.ofSeconds(5));
+    }
+  }
+
+  @Test
   void requirepassIsTheDefaultUsersPassword() {
     try (TestKiln k = TestKiln.start("requirepass", "s3cret"); RespClient c = k.client()) {
       assertThat(c.call("GET", "k")).isEqualTo("-NOAUTH Authentication required.\r\n");
