@@ -121,8 +121,17 @@ public final class Kiln {
   private static io.kiln.acl.Acl aclAtStartup(CommandTable table, Config config) {
     io.kiln.acl.Acl acl = new io.kiln.acl.Acl(table.aclCatalog(),
         "allchannels".equals(config.getString("acl-pubsub-default")));
-    acl.requirePass(config.getString("requirepass"));
-    List<List<String>> users = config.userDirectives();
+    // The file and command line are read as UTF-8 text; the ACL holds bytes (one char each)
+    acl.requirePass(asBytes(config.getString("requirepass")));
+    List<List<String>> users = new java.util.ArrayList<>();
+    for (List<String> u : config.userDirectives()) {
+      List<String> raw = new java.util.ArrayList<>();
+      raw.add(u.get(0));
+      for (String word : u.subList(1, u.size())) {
+        raw.add(asBytes(word));
+      }
+      users.add(raw);
+    }
     String aclFile = config.getString("aclfile");
     for (List<String> u : users) {
       try {
@@ -168,6 +177,12 @@ public final class Kiln {
       acl.install(loaded.users());
     }
     return acl;
+  }
+
+  /** A config file's text as the ACL keeps bytes: its UTF-8 bytes, one char each. */
+  private static String asBytes(String text) {
+    return new String(text.getBytes(java.nio.charset.StandardCharsets.UTF_8),
+        java.nio.charset.StandardCharsets.ISO_8859_1);
   }
 
   private static io.kiln.persist.LoadFailure startupFailure(String line) {

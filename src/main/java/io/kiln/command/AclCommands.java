@@ -216,7 +216,15 @@ public final class AclCommands {
 
   /** CONFIG REWRITE's user lines: the users, or null when an aclfile holds them. */
   static List<String> userLinesForConfig(Client c) {
-    return c.kiln.config().getString("aclfile").isEmpty() ? userLines(c.kiln.acl()) : null;
+    if (!c.kiln.config().getString("aclfile").isEmpty()) {
+      return null;
+    }
+    List<String> out = new ArrayList<>();
+    for (String line : userLines(c.kiln.acl())) {
+      // the ACL's bytes back to the config file's UTF-8 text (as the file was read)
+      out.add(new String(Acl.bytes(line), StandardCharsets.UTF_8));
+    }
+    return out;
   }
 
   static void users(Client c, byte[][] argv) {

@@ -297,13 +297,18 @@ class AclTest {
     Path conf = dir.resolve("kiln.conf");
     Files.writeString(conf, "port 0\nbind 127.0.0.1\nsave \"\"\ndir " + dir + "\n"
         + "user default on nopass ~* &* +@all -flushdb\n"
-        + "user ro on >ro %R~* +@read\n");
+        + "user ro on >ro %R~* +@read\n"
+        + "user utf on >p\u00e4ss +@all\n");
     try (TestKiln k = TestKiln.start(Config.load(conf.toString(), List.of()));
         RespClient c = k.client()) {
       assertThat(c.call("FLUSHDB")).startsWith("-NOPERM");
       assertThat(c.call("AUTH", "ro", "ro")).isEqualTo("+OK\r\n");
       assertThat(c.call("SET", "k", "v")).startsWith("-NOPERM");
       assertThat(c.call("GET", "k")).isEqualTo("$-1\r\n");
+      // a password written in UTF-8 in the file is the bytes a client sends
+      assertThat(c.call(List.of("AUTH".getBytes(StandardCharsets.UTF_8),
+          "utf".getBytes(StandardCharsets.UTF_8), "p\u00e4ss".getBytes(StandardCharsets.UTF_8))))
+          .isEqualTo("+OK\r\n");
     }
   }
 
