@@ -38,7 +38,9 @@ public final class Kiln {
   private static final Logger log = LoggerFactory.getLogger(Kiln.class);
 
   private final Config config;
-  private final CommandTable commands = CommandTable.standard();
+  private final CommandTable commands;
+  /** Users and their rules; owned by the shard's event loop once the server runs. */
+  private final io.kiln.acl.Acl acl;
   private final Vertx vertx;
   private final String runId;
   private final long startTimeMs = System.currentTimeMillis();
@@ -70,8 +72,10 @@ public final class Kiln {
   private final io.kiln.metrics.LatencyMonitor latencyMonitor = new io.kiln.metrics.LatencyMonitor();
   private final io.kiln.metrics.SnapshotMeters snapshotMeters = new io.kiln.metrics.SnapshotMeters();
 
-  private Kiln(Config config) {
+  private Kiln(Config config, CommandTable commands, io.kiln.acl.Acl acl) {
     this.config = config;
+    this.commands = commands;
+    this.acl = acl;
     lowerMaxclientsToTheFileLimit(config);
     VertxOptions options = new VertxOptions().setPreferNativeTransport(true);
     long blockedMs = Long.getLong("kiln.blockedThreadWarningMs", 0);
@@ -115,6 +119,83 @@ public final class Kiln {
   }
 
   /**
+   * The ACL as the configuration makes it, before the server listens (as Redis loads its users
+   * at startup): the default user from requirepass, then the {@code user} directives or the
+   * aclfile (never both). Fails with Redis's log line, already logged, when they are not valid.
+   */
+  private static io.kiln.acl.Acl aclAtStartup(CommandTable table, Config config) {
+    io.kiln.acl.Acl acl = new io.kiln.acl.Acl(table.aclCatalog(),
+        "allchannels".equals(config.getString("acl-pubsub-default")));
+    // The file and command line are read as UTF-8 text; the ACL holds bytes (one char each)
+    acl.requirePass(asBytes(config.getString("requirepass")));
+    List<List<String>> users = new java.util.ArrayList<>();
+    for (List<String> u : config.userDirectives()) {
+      List<String> raw = new java.util.ArrayList<>();
+      raw.add(u.get(0));
+      for (String word : u.subList(1, u.size())) {
+        raw.add(asBytes(word));
+      }
+      users.add(raw);
+    }
+    String aclFile = config.getString("aclfile");
+    for (List<String> u : users) {
+      try {
+        acl.checkUserDirective(u.subList(1, u.size()));
+      } catch (io.kiln.acl.Acl.RuleError e) {
+        throw startupFailure("*** FATAL CONFIG FILE ERROR *** " + u.get(0)
+            + ": Error in user declaration '" + e.rule + "': "
+            + io.kiln.command.Errors.aclProblem(e.kind));
+      } catch (io.kiln.acl.Acl.UnmatchedParenthesis e) {
+        throw startupFailure("*** FATAL CONFIG FILE ERROR *** " + u.get(0)
+            + ": Error in user declaration '" + e.rule + "': Wrong format");
+      }
+    }
+    if (!aclFile.isEmpty() && !users.isEmpty()) {
+      throw startupFailure("Configuring Redis with users defined in redis.conf and at the same "
+          + "setting an ACL file path is invalid. This setup is very likely to lead to "
+          + "configuration errors and security holes, please define either an ACL file or "
+          + "declare users directly in your redis.conf, but not both.");
+    }
+    List<List<String>> named = new java.util.ArrayList<>();
+    for (List<String> u : users) {
+      named.add(u.subList(1, u.size()));
+    }
+    String error = acl.loadConfigured(named, io.kiln.command.Errors::aclProblem);
+    if (error != null) {
+      log.warn(error);
+      throw startupFailure("Critical error while loading ACLs. Exiting.");
+    }
+    if (!aclFile.isEmpty()) {
+      java.nio.file.Path path = io.kiln.command.AclCommands.aclPath(config);
+      String content;
+      try {
+        content = java.nio.file.Files.readString(path, java.nio.charset.StandardCharsets.ISO_8859_1);
+      } catch (java.io.IOException e) {
+        throw startupFailure("Aborting Redis startup because of ACL errors: Error loading ACLs, "
+            + "opening file '" + aclFile + "': " + io.kiln.config.IoErrors.reason(e));
+      }
+      io.kiln.acl.Acl.Loaded loaded = acl.parseFile(aclFile, content,
+          io.kiln.command.Errors::aclProblem);
+      if (loaded.errors() != null) {
+        throw startupFailure("Aborting Redis startup because of ACL errors: " + loaded.errors());
+      }
+      acl.install(loaded.users());
+    }
+    return acl;
+  }
+
+  /** A config file's text as the ACL keeps bytes: its UTF-8 bytes, one char each. */
+  private static String asBytes(String text) {
+    return new String(text.getBytes(java.nio.charset.StandardCharsets.UTF_8),
+        java.nio.charset.StandardCharsets.ISO_8859_1);
+  }
+
+  private static io.kiln.persist.LoadFailure startupFailure(String line) {
+    log.warn(line);
+    return new io.kiln.persist.LoadFailure(line, null);
+  }
+
+  /**
    * Starts a server on {@code config}; completes once it accepts connections. Unlike the launcher
    * (which exits on {@code port 0}, as redis-server does), port 0 here listens on any free port:
    * tests and embedders read it back from {@link #port()}.
@@ -136,7 +217,14 @@ public final class Kiln {
       return Future.failedFuture(new io.kiln.persist.LoadFailure("Bad append only manifest: "
           + e.getMessage() + ". Exiting.", e));
     }
-    Kiln kiln = new Kiln(config);
+    CommandTable table = CommandTable.standard();
+    io.kiln.acl.Acl acl;
+    try {
+      acl = aclAtStartup(table, config);
+    } catch (io.kiln.persist.LoadFailure e) {
+      return Future.failedFuture(e);
+    }
+    Kiln kiln = new Kiln(config, table, acl);
     ShardVerticle verticle = new ShardVerticle(kiln, 0);
     Snapshot.registerCodecs(kiln.vertx.eventBus());
     io.kiln.persist.Aof.registerCodecs(kiln.vertx.eventBus());
@@ -179,6 +267,10 @@ public final class Kiln {
         .onComplete(ar -> {
           if (ar.succeeded()) {
             config.onChange("appendonly", cfg -> kiln.switchAof(cfg.getBool("appendonly")));
+            // CONFIG SET runs on the shard's event loop, the ACL's owner
+            config.onChange("requirepass", cfg -> acl.requirePass(cfg.getString("requirepass")));
+            config.onChange("acl-pubsub-default", cfg -> acl.allChannelsByDefault(
+                "allchannels".equals(cfg.getString("acl-pubsub-default"))));
             rehearseWhenQuiet(kiln, verticle);
             result.complete(kiln);
             return;
@@ -463,6 +555,11 @@ public final class Kiln {
 
   public Config config() {
     return config;
+  }
+
+  /** The users and their rules (ACL); used on the shard's event loop. */
+  public io.kiln.acl.Acl acl() {
+    return acl;
   }
 
   public CommandTable commands() {

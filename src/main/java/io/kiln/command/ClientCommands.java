@@ -247,8 +247,8 @@ public final class ClientCommands {
       } else if (Args.is(opt, "laddr")) {
         laddr = Numbers.ascii(val);
       } else if (Args.is(opt, "user")) {
-        user = Numbers.ascii(val);
-        if (!user.equals("default")) {
+        user = io.kiln.acl.Acl.text(val);
+        if (c.kiln.acl().user(user) == null) {
           c.error("ERR No such user '" + user + "'");
           return;
         }
@@ -272,6 +272,7 @@ public final class ClientCommands {
           || (laddr != null && !other.laddr.equals(laddr))
           || (type != null && !typeOf(other).equals(type))
           || (id != 0 && other.id != id)
+          || (user != null && (other.user() == null || !other.user().name.equals(user)))
           || (skipMe && other == c)
           || other.isClosing()) {
         continue;
@@ -576,7 +577,7 @@ public final class ClientCommands {
         + " argv-mem=" + c.queryBuffer().argvBytes() + " multi-mem=" + c.multiMemory()
         + " rbs=1024 rbp=0 obl=0 oll=0 omem=" + c.outputBufferBytes()
         + " tot-mem=" + c.memory() + " events=r"
-        + " cmd=" + c.lastCommand + " user=default"
+        + " cmd=" + c.lastCommand + " user=" + (c.user() == null ? "(superuser)" : c.user().name)
         + " redir=" + (tracking == null ? -1 : tracking.redirect())
         + " resp=" + c.out.protocol()
         // Redis 7.0 has no lib-name/lib-ver; they appear once CLIENT SETINFO set them (7.2).

@@ -54,6 +54,10 @@ public final class ClusterCommands {
     t.sub(cluster, "shards", 2, "stale", 0, 0, 0, ClusterCommands::disabled);
     t.sub(cluster, "slaves", 3, "admin stale", 0, 0, 0, ClusterCommands::disabled);
     t.sub(cluster, "slots", 2, "stale", 0, 0, 0, ClusterCommands::disabled);
+    // a cluster replica's read mode and redirection: standalone Redis refuses them the same way
+    t.add("asking", 1, "fast", 0, 0, 0, ClusterCommands::disabled);
+    t.add("readonly", 1, "fast loading stale", 0, 0, 0, ClusterCommands::disabled);
+    t.add("readwrite", 1, "fast loading stale", 0, 0, 0, ClusterCommands::disabled);
   }
 
   static void disabled(Client c, byte[][] argv) {

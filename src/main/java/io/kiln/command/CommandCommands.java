@@ -394,9 +394,14 @@ public final class CommandCommands {
    * reads. Null for every other command (its key spec's flags hold).
    */
   private static List<String> variableFlags(CommandSpec s, byte[][] argv) {
+    return variableFlags(s, argv, 2); // (argv here starts "COMMAND GETKEYS...")
+  }
+
+  /** As above, {@code base} the index of the command's name in {@code argv}. */
+  private static List<String> variableFlags(CommandSpec s, byte[][] argv, int base) {
     switch (s.fullName()) {
       case "set" -> {
-        for (int i = 5; i < argv.length; i++) {
+        for (int i = base + 3; i < argv.length; i++) {
           if (Numbers.ascii(argv[i]).equalsIgnoreCase("get")) {
             return null;
           }
@@ -404,7 +409,7 @@ public final class CommandCommands {
         return List.of("OW", "update");
       }
       case "bitfield" -> {
-        for (int i = 4; i < argv.length; i++) {
+        for (int i = base + 2; i < argv.length; i++) {
           String op = Numbers.ascii(argv[i]);
           if (op.equalsIgnoreCase("set") || op.equalsIgnoreCase("incrby")) {
             return null;
@@ -416,6 +421,38 @@ public final class CommandCommands {
         return null;
       }
     }
+  }
+
+  /**
+   * The keys of one call as the ACL checks them: {index in argv, access needed}, the access
+   * being READ for a key spec's "access" flag and WRITE for insert, delete or update (Redis's
+   * ACLSelectorCheckKey), 0 when the spec says neither.
+   */
+  public static int[][] aclKeys(CommandSpec s, byte[][] argv) {
+    if (!hasKeys(s) && s.keyFinder() == null) {
+      return new int[0][];
+    }
+    List<int[]> found = keyPositions(s, argv.length, argv, 0);
+    List<CommandDocs.KeySpec> specs = keySpecs(s, CommandDocs.get(s.fullName()));
+    List<String> variable = variableFlags(s, argv, 0);
+    List<int[]> out = new ArrayList<>();
+    for (int[] k : found) {
+      List<String> flags = variable != null ? variable
+          : k[1] >= 0 && k[1] < specs.size() ? specs.get(k[1]).flags() : List.of();
+      if (flags.contains("not_key")) {
+        continue; // a shard channel: the channel rules judge it, not the key patterns
+      }
+      int perm = 0;
+      for (String f : flags) {
+        switch (f.toLowerCase(Locale.ROOT)) {
+          case "access" -> perm |= io.kiln.acl.Selector.READ;
+          case "insert", "delete", "update" -> perm |= io.kiln.acl.Selector.WRITE;
+          default -> { }
+        }
+      }
+      out.add(new int[] {k[0], perm});
+    }
+    return out.toArray(new int[0][]);
   }
 
   /** True when the command can take keys at all (key specs or key positions). */

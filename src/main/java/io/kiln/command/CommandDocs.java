@@ -62,7 +62,7 @@ public final class CommandDocs {
   /** docs.txt, then one file per data-type family (absent ones are skipped). */
   static final List<String> FILES = List.of("docs.txt", "docs-latency.txt", "docs-list.txt",
       "docs-scripting.txt", "docs-hash.txt", "docs-set.txt", "docs-zset.txt", "docs-geo.txt", "docs-hyperloglog.txt", "docs-pubsub.txt",
-      "docs-sort.txt", "docs-cluster.txt", "docs-memory.txt");
+      "docs-sort.txt", "docs-cluster.txt", "docs-memory.txt", "docs-acl.txt");
 
   private static Map<String, Doc> load() {
     List<String> lines = new ArrayList<>();

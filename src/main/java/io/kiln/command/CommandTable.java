@@ -47,6 +47,7 @@ public final class CommandTable {
     t.family("scripting", ScriptCommands::register);
     t.family("scripting", FunctionCommands::register);
     t.family("cluster", ClusterCommands::register);
+    t.family("server", AclCommands::register);
     return t;
   }
 
@@ -106,5 +107,23 @@ public final class CommandTable {
 
   public int size() {
     return commands.size();
+  }
+
+  /** A command's ACL categories ("@read"...), as COMMAND INFO lists them. */
+  public static List<String> aclCategories(CommandSpec s) {
+    CommandDocs.Doc doc = CommandDocs.get(s.fullName());
+    return doc != null && doc.acl() != null ? doc.acl() : s.aclCategories();
+  }
+
+  /** The ACL's view of this table: ids, full names and categories. */
+  public io.kiln.acl.Catalog aclCatalog() {
+    io.kiln.acl.Catalog.Builder b = new io.kiln.acl.Catalog.Builder(Glob::matches);
+    for (CommandSpec s : commands.values()) {
+      b.command(s.id, s.name, aclCategories(s));
+      for (CommandSpec sub : s.subcommands().values()) {
+        b.sub(sub.id, sub.name, aclCategories(sub));
+      }
+    }
+    return b.build();
   }
 }

@@ -112,9 +112,11 @@ public final class ConfigCommands {
       c.error("ERR CONFIG REWRITE is not supported inside MULTI by Kiln");
       return;
     }
+    // the users as they are now, taken on the event loop that owns the ACL
+    java.util.List<String> users = AclCommands.userLinesForConfig(c);
     c.suspend();
     c.kiln.vertx().executeBlocking(() -> {
-      config.rewrite();
+      config.rewrite(users);
       return null;
     }, false).onComplete(ar -> {
       boolean drop = c.replyMode == Client.ReplyMode.OFF;

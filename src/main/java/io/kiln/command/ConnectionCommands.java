@@ -3,8 +3,6 @@ package io.kiln.command;
 import io.kiln.Kiln;
 import io.kiln.resp.Numbers;
 import io.kiln.server.Client;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
 import java.util.Locale;
 
 /**
@@ -77,31 +75,31 @@ public final class ConnectionCommands {
       c.error(Errors.SYNTAX);
       return;
     }
-    String pass = c.kiln.config().getString("requirepass");
-    if (argv.length == 2 && pass.isEmpty()) {
-      c.error("ERR AUTH <password> called without any password configured for the default user. "
-          + "Are you sure your configuration is correct?");
+    if (argv.length == 2 && c.kiln.acl().defaultUser().nopass()) {
+      c.error(Errors.AUTH_WITHOUT_PASSWORD);
       return;
     }
-    String user = argv.length == 3 ? Numbers.ascii(argv[1]) : "default";
-    if (checkPassword(user, argv[argv.length - 1], pass)) {
-      c.authenticated(true);
+    String user = argv.length == 3 ? io.kiln.acl.Acl.text(argv[1]) : "default";
+    if (authenticate(c, user, argv[argv.length - 1], argv[0])) {
       c.ok();
     } else {
       c.error(Errors.WRONGPASS);
     }
   }
 
-  /** The default user is the only user: it has requirepass, or no password at all. */
-  private static boolean checkPassword(String user, byte[] given, String requirepass) {
-    if (!user.equals("default")) {
-      return false;
-    }
-    if (requirepass.isEmpty()) {
+  /**
+   * Checks credentials (AUTH, HELLO AUTH); on success the connection runs as that user, on
+   * failure the ACL log records it ({@code command}: the command's name as sent).
+   */
+  private static boolean authenticate(Client c, String user, byte[] password, byte[] command) {
+    io.kiln.acl.User u = c.kiln.acl().authenticate(user, password);
+    if (u != null) {
+      c.authenticate(u);
       return true;
     }
-    // constant-time comparison, as Redis's time_independent_strcmp
-    return MessageDigest.isEqual(given, requirepass.getBytes(StandardCharsets.ISO_8859_1));
+    c.kiln.acl().log().add("auth", c.inMulti() ? "multi" : "toplevel", command, user,
+        ClientCommands.infoLine(c), c.kiln.config().getLong("acllog-max-len"));
+    return false;
   }
 
   static void hello(Client c, byte[][] argv) {
@@ -125,12 +123,10 @@ public final class ConnectionCommands {
       String opt = Numbers.ascii(argv[i]).toLowerCase(Locale.ROOT);
       int left = argv.length - i - 1;
       if (opt.equals("auth") && left >= 2) {
-        String pass = c.kiln.config().getString("requirepass");
-        if (!checkPassword(Numbers.ascii(argv[i + 1]), argv[i + 2], pass)) {
+        if (!authenticate(c, io.kiln.acl.Acl.text(argv[i + 1]), argv[i + 2], argv[0])) {
           c.error(Errors.WRONGPASS);
           return;
         }
-        c.authenticated(true);
         i += 2;
       } else if (opt.equals("setname") && left >= 1) {
         setName = Numbers.ascii(argv[i + 1]);

@@ -41,12 +41,14 @@ public final class DumpCommands {
 
   /**
    * sanitize-dump-payload: yes validates every payload in full; clients does for the clients'
-   * RESTORE but not for one replayed from the AOF (Redis skips it while loading); no never.
+   * RESTORE but not for one replayed from the AOF (Redis skips it while loading) nor for a user
+   * with the skip-sanitize-payload flag; no never.
    */
   private static boolean deepSanitization(Client c) {
     return switch (c.kiln.config().getString("sanitize-dump-payload")) {
       case "yes" -> true;
-      case "clients" -> !c.shard.replaying;
+      case "clients" -> !c.shard.replaying
+          && !(c.user() != null && c.user().skipsSanitizePayload());
       default -> false;
     };
   }

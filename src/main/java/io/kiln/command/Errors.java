@@ -204,4 +204,113 @@ public final class Errors {
   private static String truncate(String s, int max) {
     return s.length() <= max ? s : s.substring(0, max);
   }
+
+  // ---- ACL ----
+
+  /** A command the user's rules deny ({@code name} its full name, "config|set"). */
+  public static String nopermCommand(String name) {
+    return "NOPERM this user has no permissions to run the '" + name + "' command";
+  }
+
+  public static final String NOPERM_KEY =
+      "NOPERM this user has no permissions to access one of the keys used as arguments";
+  public static final String NOPERM_CHANNEL =
+      "NOPERM this user has no permissions to access one of the channels used as arguments";
+  /** EXEC's reply for a queued command the rules deny since it was queued (reason follows). */
+  public static final String NOPERM_EXEC = "NOPERM ACLs rules changed between the moment the "
+      + "transaction was accumulated and the EXEC call. This command is no longer allowed for "
+      + "the following reason: ";
+  public static final String NOPERM_EXEC_COMMAND =
+      "no permission to execute the command or subcommand";
+  public static final String NOPERM_EXEC_KEY = "no permission to touch the specified keys";
+  public static final String NOPERM_EXEC_CHANNEL =
+      "no permission to access one of the channels used as arguments";
+  /** A script's command denied: "The user executing the script " + one of these. */
+  public static final String SCRIPT_ACL = "ERR The user executing the script ";
+  public static final String ACL_DENIED_COMMAND = "can't run this command or subcommand";
+  public static final String ACL_DENIED_KEY =
+      "can't access at least one of the keys mentioned in the command arguments";
+  public static final String ACL_DENIED_CHANNEL =
+      "can't publish to the channel mentioned in the command";
+  public static final String AUTH_WITHOUT_PASSWORD = "ERR AUTH <password> called without any "
+      + "password configured for the default user. Are you sure your configuration is correct?";
+  public static final String ACL_NO_FILE = "ERR This Redis instance is not configured to use an "
+      + "ACL file. You may want to specify users via the ACL SETUSER command and then issue a "
+      + "CONFIG REWRITE (assuming you have a Redis configuration file set) in order to store "
+      + "users in the Redis configuration.";
+  public static final String ACL_SAVE_FAILED = "ERR There was an error trying to save the ACLs. "
+      + "Please check the server logs for more information";
+  public static final String ACL_USERNAME_SPACES =
+      "ERR Usernames can't contain spaces or null characters";
+  public static final String ACL_DEFAULT_UNDELETABLE = "ERR The 'default' user cannot be removed";
+  public static final String ACL_GENPASS_BITS = "ERR ACL GENPASS argument must be the number of "
+      + "bits for the output password, a positive number up to 4096";
+
+  public static final String SORT_BY_ACL =
+      "ERR BY option of SORT denied due to insufficient ACL permissions.";
+  public static final String SORT_GET_ACL =
+      "ERR GET option of SORT denied due to insufficient ACL permissions.";
+
+  /** ACL SAVE / LOAD inside MULTI: Kiln's own refusal (the reply would wait for a worker). */
+  public static String aclFileInMulti(String sub) {
+    return "ERR ACL " + sub + " is not supported inside MULTI by Kiln";
+  }
+
+  public static String aclUnmatchedParenthesis(String rule) {
+    return "ERR Unmatched parenthesis in acl selector starting at '" + rule + "'.";
+  }
+
+  public static String aclSetuserRule(String rule, io.kiln.acl.AclProblem.Kind kind) {
+    return "ERR Error in ACL SETUSER modifier '" + rule + "': " + aclProblem(kind);
+  }
+
+  public static String aclNoSuchUser(String name) {
+    return "ERR User '" + name + "' not found";
+  }
+
+  public static String aclNoSuchCommand(String name) {
+    return "ERR Command '" + name + "' not found";
+  }
+
+  public static String aclUnknownCategory(String name) {
+    return "ERR Unknown category '" + truncate(name, 128) + "'";
+  }
+
+  public static String aclFileUnreadable(String file, String why) {
+    return "ERR Error loading ACLs, opening file '" + file + "': " + why;
+  }
+
+  /** ACL DRYRUN's answers (bulk replies, not errors). */
+  public static String dryRunCommand(String name) {
+    return "This user has no permissions to run the '" + name + "' command";
+  }
+
+  public static String dryRunKey(String key) {
+    return "This user has no permissions to access the '" + key + "' key";
+  }
+
+  public static String dryRunChannel(String channel) {
+    return "This user has no permissions to access the '" + channel + "' channel";
+  }
+
+  /** What Redis says of a rule that could not be applied (ACLSetUserStringError). */
+  public static String aclProblem(io.kiln.acl.AclProblem.Kind kind) {
+    return switch (kind) {
+      case UNKNOWN_NAME -> "Unknown command or category name in ACL";
+      case SYNTAX -> "Syntax error";
+      case KEY_AFTER_ALL -> "Adding a pattern after the * pattern (or the 'allkeys' flag) is not "
+          + "valid and does not have any effect. Try 'resetkeys' to start with an empty list of "
+          + "patterns";
+      case CHANNEL_AFTER_ALL -> "Adding a pattern after the * pattern (or the 'allchannels' flag) "
+          + "is not valid and does not have any effect. Try 'resetchannels' to start with an "
+          + "empty list of channels";
+      case NO_SUCH_PASSWORD ->
+          "The password you are trying to remove from the user does not exist";
+      case BAD_HASH -> "The password hash must be exactly 64 characters and contain only "
+          + "lowercase hexadecimal characters";
+      case DUPLICATE_USER ->
+          "Duplicate user found. A user can only be defined once in config files";
+      case FIRST_ARG_OF_SUBCOMMAND -> "Allowing first-arg of a subcommand is not supported";
+    };
+  }
 }

@@ -82,6 +82,8 @@ public final class SortCommands {
     byte[] by = null;
     byte[] store = null;
     List<byte[]> gets = new ArrayList<>();
+    // BY and GET patterns name keys the ACL cannot see: they need read access to every key
+    boolean fullKeyAccess = io.kiln.server.AclGate.fullReadAccess(c, argv);
     for (int j = 2; j < argv.length; j++) {
       int left = argv.length - j - 1;
       byte[] a = argv[j];
@@ -111,10 +113,17 @@ public final class SortCommands {
           // other keys may live on other nodes
           c.error(BY_CLUSTER);
           return;
+        } else if (!fullKeyAccess) {
+          c.error(Errors.SORT_BY_ACL);
+          return;
         }
       } else if (Args.is(a, "get") && left >= 1) {
         if (cluster(c)) {
           c.error(GET_CLUSTER);
+          return;
+        }
+        if (!fullKeyAccess) {
+          c.error(Errors.SORT_GET_ACL);
           return;
         }
         gets.add(argv[++j]);

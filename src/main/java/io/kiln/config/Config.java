@@ -33,7 +33,7 @@ public final class Config {
   private static final Set<String> IGNORED = Set.of(
       "list-max-ziplist-entries", "list-max-ziplist-value", "lua-replicate-commands");
   private static final Set<String> UNSUPPORTED = Set.of(
-      "rename-command", "user", "loadmodule", "sentinel");
+      "rename-command", "loadmodule", "sentinel");
 
   /** Everything a reader needs, replaced as a whole on every change. */
   private record Snapshot(Map<String, Value> values, List<SavePoint> savePoints,
@@ -51,6 +51,8 @@ public final class Config {
   }
 
   private final String configFile;
+  /** The {@code user} directives read at startup: {where, name, rules...} each. */
+  private List<List<String>> userDirectives = List.of();
   private final Map<String, List<Consumer<Config>>> listeners = new ConcurrentHashMap<>();
   private volatile Snapshot snapshot;
 
@@ -78,9 +80,24 @@ public final class Config {
     lines.addAll(ConfigParser.readArgv(overrides));
     Map<String, Value> values = defaultValues();
     boolean saveSeen = false;
+    List<List<String>> users = new ArrayList<>();
+    Set<String> userNames = new java.util.HashSet<>();
     for (Line line : lines) {
       String name = line.args().get(0).toLowerCase(Locale.ROOT);
       List<String> args = line.args().subList(1, line.args().size());
+      if (name.equals("user") && !args.isEmpty()) {
+        // checked against the command table at startup (Kiln's boot), as Redis loads them late
+        if (!userNames.add(args.get(0))) {
+          throw new ConfigException(line.where() + ": Error in user declaration '"
+              + args.get(0) + "': Duplicate user found. A user can only be defined once in "
+              + "config files");
+        }
+        List<String> entry = new ArrayList<>();
+        entry.add(line.where());
+        entry.addAll(args);
+        users.add(List.copyOf(entry));
+        continue;
+      }
       if (IGNORED.contains(name) && args.size() == 1) {
         continue;
       }
@@ -101,7 +118,17 @@ public final class Config {
       values.put(d.name(), value);
     }
     String absolute = configFile == null ? null : Path.of(configFile).toAbsolutePath().toString();
-    return new Config(absolute, values);
+    Config config = new Config(absolute, values);
+    config.userDirectives = List.copyOf(users);
+    return config;
+  }
+
+  /**
+   * The {@code user} directives of the file and command line, in order: each is the place it
+   * came from ("file:line"), then the user name, then its rules.
+   */
+  public List<List<String>> userDirectives() {
+    return userDirectives;
   }
 
   /** Absolute path of the file this config was loaded from, or null. */
@@ -309,10 +336,18 @@ public final class Config {
    * @throws IOException when the file cannot be read or written
    */
   public void rewrite() throws ConfigException, IOException {
+    rewrite(null);
+  }
+
+  /**
+   * CONFIG REWRITE with the ACL's users: {@code userLines} ("user NAME rules" each) replace the
+   * file's {@code user} lines; null leaves them out (an aclfile holds the users). Blocking I/O.
+   */
+  public void rewrite(List<String> userLines) throws ConfigException, IOException {
     if (configFile == null) {
       throw new ConfigException("ERR The server is running without a config file");
     }
-    ConfigRewriter.rewrite(Path.of(configFile), snapshot.values());
+    ConfigRewriter.rewrite(Path.of(configFile), snapshot.values(), userLines);
   }
 
   private static Map<String, Value> defaultValues() {

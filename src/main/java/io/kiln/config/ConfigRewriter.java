@@ -43,12 +43,18 @@ final class ConfigRewriter {
 
   private ConfigRewriter() {}
 
-  static void rewrite(Path file, Map<String, Value> values) throws IOException {
+  static void rewrite(Path file, Map<String, Value> values, List<String> userLines)
+      throws IOException {
     ConfigRewriter state = new ConfigRewriter();
     state.readOldFile(file);
     for (Directive d : Directives.all()) {
       state.rewrite(d, values.get(d.name()));
     }
+    // the users: the ACL's current ones, or none when they live in the aclfile (Redis's way)
+    for (String u : userLines == null ? List.<String>of() : userLines) {
+      state.line("user", u, true);
+    }
+    state.processed.add("user");
     state.blankOrphans();
     writeAtomically(file, state.content());
   }
@@ -75,7 +81,9 @@ final class ConfigRewriter {
         continue;
       }
       Directive d = Directives.lookup(args.get(0));
-      if (d != null) {
+      if (args.get(0).equalsIgnoreCase("user")) {
+        optionLines.computeIfAbsent("user", k -> new ArrayDeque<>()).add(lines.size());
+      } else if (d != null) {
         optionLines.computeIfAbsent(d.name(), k -> new ArrayDeque<>()).add(lines.size());
       }
       lines.add(line);

@@ -28,7 +28,6 @@ public final class Directives {
 
   // Reasons for refusing directives Kiln parses but cannot honour yet (anything but the default).
   static final String NO_TLS = "TLS is not supported yet by Kiln";
-  static final String NO_ACL_FILES = "ACL files are not supported yet by Kiln";
   static final String NO_UNIX_SOCKETS = "unix sockets are not supported yet by Kiln";
 
   private static final List<Directive> ALL;
@@ -126,9 +125,10 @@ public final class Directives {
         bool("aof-rewrite-incremental-fsync", true).honoured(),
         bool("aof-disable-auto-gc", false),
         // Security
-        string("aclfile", "").immutable().onlyDefault(NO_ACL_FILES),
-        integer("acllog-max-len", 0, LONG_MAX, 128),
-        enumeration("acl-pubsub-default", "resetchannels", "allchannels", "resetchannels"),
+        string("aclfile", "").immutable().honoured(),
+        integer("acllog-max-len", 0, LONG_MAX, 128).honoured(),
+        enumeration("acl-pubsub-default", "resetchannels", "allchannels", "resetchannels")
+            .honoured(),
         // Memory management
         memory("maxmemory", 0, LONG_MAX, 0),
         enumeration("maxmemory-policy", "noeviction", "volatile-lru", "volatile-lfu",

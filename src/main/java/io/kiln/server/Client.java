@@ -74,6 +74,8 @@ public final class Client implements Watcher {
   public String libName;
   public String libVersion;
   private boolean authenticated;
+  /** The ACL user this connection runs as; null for the AOF replayer and the scripts' client. */
+  private io.kiln.acl.User user;
   public ReplyMode replyMode = ReplyMode.ON;
   /** Set by CLIENT REPLY SKIP: the next command's reply is dropped. */
   private boolean skipNext;
@@ -133,8 +135,9 @@ public final class Client implements Watcher {
     this.addr = socket.remoteAddress().hostAddress() + ":" + socket.remoteAddress().port();
     this.laddr = socket.localAddress().hostAddress() + ":" + socket.localAddress().port();
     this.db = shard.db(0);
-    this.authenticated = kiln.config().getString("requirepass").isEmpty();
-    decoder.authRequired(!authenticated);
+    this.user = kiln.acl().defaultUser();
+    this.authenticated = user.nopass() && user.enabled();
+    decoder.authRequired(authRequired());
     applyLimits();
     socket.handler(this::onData);
     socket.closeHandler(v -> onClosed());
@@ -296,9 +299,35 @@ public final class Client implements Watcher {
     return authenticated;
   }
 
-  public void authenticated(boolean yes) {
-    authenticated = yes;
-    decoder.authRequired(!yes);
+  /** The ACL user of this connection (null for the AOF replayer and the scripts' client). */
+  public io.kiln.acl.User user() {
+    return user;
+  }
+
+  /** AUTH or HELLO succeeded: this connection now runs as {@code u}. */
+  public void authenticate(io.kiln.acl.User u) {
+    user = u;
+    authenticated = true;
+    decoder.authRequired(false);
+  }
+
+  /**
+   * Its user was deleted (ACL DELUSER, ACL LOAD): back to the default user, not authenticated,
+   * and closed (after this reply when it is the connection that asked).
+   */
+  public void userRemoved(boolean self) {
+    user = kiln.acl().defaultUser();
+    authenticated = false;
+    if (self) {
+      closeAfterReply();
+    } else if (!replay) {
+      close();
+    }
+  }
+
+  /** Commands need AUTH first: not authenticated, and the default user needs a password. */
+  private boolean authRequired() {
+    return !authenticated && kiln.acl().authRequired();
   }
 
   public boolean inMulti() {
@@ -596,7 +625,7 @@ public final class Client implements Watcher {
       reject(cmd, Errors.DEBUG_NOT_ALLOWED);
       return;
     }
-    if (!authenticated && !cmd.has(CommandSpec.NO_AUTH)) {
+    if (!authenticated && !replay && authRequired() && !cmd.has(CommandSpec.NO_AUTH)) {
       reject(cmd, Errors.NOAUTH);
       return;
     }
@@ -607,6 +636,13 @@ public final class Client implements Watcher {
     if (multi != null && cmd.has(CommandSpec.NO_MULTI)) {
       reject(cmd, "ERR Command not allowed inside a transaction");
       return;
+    }
+    if (user != null) {
+      String denied = AclGate.check(this, user, cmd, argv, multi != null ? "multi" : "toplevel");
+      if (denied != null) {
+        reject(cmd, denied);
+        return;
+      }
     }
     List<Queued> queued = queuedCommands();
     if ((CommandKinds.flagged(cmd, CommandSpec.WRITE, queued) || cmd.name.equals("ping")
@@ -865,6 +901,12 @@ public final class Client implements Watcher {
     shard.effects.beginTransaction();
     try {
       for (Queued q : queued) {
+        // the rules may have changed since the command was queued (Redis checks again)
+        String denied = user == null ? null : AclGate.checkAtExec(this, user, q.spec(), q.argv());
+        if (denied != null) {
+          error(denied);
+          continue;
+        }
         call(q.spec(), q.argv());
       }
     } finally {
@@ -933,6 +975,8 @@ public final class Client implements Watcher {
     home.stopMonitoring(this);
     home.pubsub().removeAll(this);
     home.tracking().disable(this);
-    authenticated(kiln.config().getString("requirepass").isEmpty());
+    user = kiln.acl().defaultUser();
+    authenticated = user.nopass() && user.enabled();
+    decoder.authRequired(authRequired());
   }
 }

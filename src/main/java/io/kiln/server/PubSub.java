@@ -67,6 +67,29 @@ public final class PubSub {
     public int total() {
       return channels.size() + patterns.size() + shardChannels.size();
     }
+
+    /**
+     * True when {@code allowed} accepts every subscription: (channel, false) for channels and
+     * shard channels, (pattern, true) for patterns (ACL checks when a user's rules change).
+     */
+    public boolean all(java.util.function.BiPredicate<byte[], Boolean> allowed) {
+      for (Key k : patterns) {
+        if (!allowed.test(k.bytes, true)) {
+          return false;
+        }
+      }
+      for (Key k : channels) {
+        if (!allowed.test(k.bytes, false)) {
+          return false;
+        }
+      }
+      for (Key k : shardChannels) {
+        if (!allowed.test(k.bytes, false)) {
+          return false;
+        }
+      }
+      return true;
+    }
   }
 
   private static final byte[] MESSAGE = ascii("message");

@@ -577,6 +577,10 @@ public final class Scripting {
       if (cmd.has(CommandSpec.NOSCRIPT) && !kiln.denyScriptsDisabled()) {
         return error(cmd, "ERR This Redis command is not allowed from script");
       }
+      String denied = AclGate.checkForScript(r.caller, cmd, argv);
+      if (denied != null) {
+        return error(cmd, denied);
+      }
       if (cmd.has(CommandSpec.DENYOOM) && !r.wrote && r.oomAtStart && !r.allowOom) {
         // over maxmemory when the script began and nothing written yet: it can still be
         // refused whole, as Redis refuses it (after a write it must go on)

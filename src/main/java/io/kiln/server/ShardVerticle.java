@@ -483,7 +483,7 @@ public final class ShardVerticle extends VerticleBase {
       + "\r\n";
 
   private boolean deniedByProtectedMode(NetSocket socket) {
-    if (!kiln.config().getBool("protected-mode") || !kiln.config().getString("requirepass").isEmpty()) {
+    if (!kiln.config().getBool("protected-mode") || !kiln.acl().defaultUser().nopass()) {
       return false;
     }
     try {
@@ -629,8 +629,8 @@ public final class ShardVerticle extends VerticleBase {
 
   /**
    * Secrets never reach the slow log or MONITOR: as Redis does, AUTH's arguments, HELLO's and
-   * MIGRATE's AUTH/AUTH2 user and password, and CONFIG SET values of requirepass/masterauth show
-   * as "(redacted)".
+   * MIGRATE's AUTH/AUTH2 user and password, CONFIG SET values of requirepass/masterauth and every
+   * argument of ACL SETUSER show as "(redacted)".
    */
   static byte[][] redacted(CommandSpec cmd, byte[][] argv) {
     String name = cmd.fullName();
@@ -670,6 +670,12 @@ public final class ShardVerticle extends VerticleBase {
             out[i + k] = REDACTED;
           }
           i += secrets;
+        }
+      }
+      case "acl|setuser" -> {
+        out = argv.clone();
+        for (int i = 2; i < out.length; i++) {
+          out[i] = REDACTED;
         }
       }
       case "config|set" -> {

@@ -115,6 +115,20 @@ class RestoreSanitizeTest {
   }
 
   @Test
+  void clientsModeTrustsAUserWithSkipSanitizePayload() throws Exception {
+    try (TestKiln kiln = TestKiln.start("sanitize-dump-payload", "clients");
+        RespClient c = kiln.client()) {
+      c.call("ACL", "SETUSER", "trusted", "on", "nopass", "+@all", "~*", "skip-sanitize-payload");
+      long before = sanitizations(c);
+      assertThat(restore(c, "a", hex(HASH))).isEqualTo("+OK\r\n");
+      assertThat(sanitizations(c)).as("the default user's RESTORE").isEqualTo(before + 1);
+      assertThat(c.call("AUTH", "trusted", "x")).isEqualTo("+OK\r\n");
+      assertThat(restore(c, "b", hex(HASH))).isEqualTo("+OK\r\n");
+      assertThat(sanitizations(c)).as("the trusted user's RESTORE").isEqualTo(before + 1);
+    }
+  }
+
+  @Test
   void whatKilnCannotHoldIsRefusedInEveryMode() throws Exception {
     // a listpack hash with field "a" twice; an empty intset; an empty zipmap; a quicklist
     // node of no bytes; a listpack entry running past the end

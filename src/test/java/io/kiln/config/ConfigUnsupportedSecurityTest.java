@@ -20,7 +20,6 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class ConfigUnsupportedSecurityTest {
   private static final String TLS = "TLS is not supported yet by Kiln";
-  private static final String ACL = "ACL files are not supported yet by Kiln";
   private static final String UNIX = "unix sockets are not supported yet by Kiln";
 
   @TempDir Path tmp;
@@ -28,7 +27,6 @@ class ConfigUnsupportedSecurityTest {
   /** name -> {a non-default value, the reason it is refused}. */
   private static Map<String, String[]> refused() {
     Map<String, String[]> m = new LinkedHashMap<>();
-    m.put("aclfile", new String[] {"/etc/kiln/users.acl", ACL});
     m.put("unixsocket", new String[] {"/tmp/kiln.sock", UNIX});
     m.put("unixsocketperm", new String[] {"700", UNIX});
     m.put("tls-port", new String[] {"6380", TLS});
@@ -106,7 +104,7 @@ class ConfigUnsupportedSecurityTest {
           assertThat(c.call("CONFIG", "SET", name, e.getValue()[0])).as(name)
               .isEqualTo("-ERR CONFIG SET failed (possibly related to argument '" + name + "') - "
                   + TLS + "\r\n");
-        } else { // aclfile, unixsocket, unixsocketperm are immutable, as in Redis
+        } else { // unixsocket, unixsocketperm are immutable, as in Redis
           assertThat(c.call("CONFIG", "SET", name, e.getValue()[0])).as(name)
               .isEqualTo("-ERR CONFIG SET failed (possibly related to argument '" + name + "') - "
                   + "can't set immutable config\r\n");
