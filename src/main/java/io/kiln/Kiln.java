@@ -60,6 +60,8 @@ public final class Kiln {
   private volatile boolean skipChecksumValidation;
   private final Promise<Void> stopped = Promise.promise();
   private final PersistenceInfo persistence = new PersistenceInfo(startTimeMs / 1000);
+  /** The TLS context (tls-port's): built before listening, replaced by CONFIG SET tls-*. */
+  private volatile io.kiln.server.TlsContext tls;
   /** The /metrics endpoint, or null when metrics-port is 0. */
   private final io.kiln.metrics.Metrics metrics;
   private final io.kiln.metrics.LatencyMonitor latencyMonitor = new io.kiln.metrics.LatencyMonitor();
@@ -111,8 +113,9 @@ public final class Kiln {
 
   /**
    * Starts a server on {@code config}; completes once it accepts connections. Unlike the launcher
-   * (which exits on {@code port 0}, as redis-server does), port 0 here listens on any free port:
-   * tests and embedders read it back from {@link #port()}.
+   * (which exits on {@code port 0} with nothing else to listen on, as redis-server does), port 0
+   * here listens on any free port when neither tls-port nor unixsocket is set: tests and
+   * embedders read it back from {@link #port()}. Beside those, port 0 turns plain TCP off.
    */
   public static Future<Kiln> start(Config config) {
     return start(config, k -> { });
@@ -156,7 +159,12 @@ public final class Kiln {
     // and the launcher then exited 0 without a word when the port was in use).
     Promise<Kiln> result = Promise.promise();
     SnapshotWriter writer = new SnapshotWriter(config.getString("bgsave_cpulist"));
-    kiln.vertx.deployVerticle(writer, snapshotWorker)
+    // As Redis: the TLS context is built (certificate and key files read, on a worker) before
+    // anything listens, and a bad one stops the start
+    Future<?> tls = config.getInt("tls-port") == 0 ? Future.succeededFuture()
+        : kiln.vertx.executeBlocking(() -> io.kiln.server.TlsContext.build(config), false)
+            .map(ctx -> kiln.tls = ctx);
+    tls.compose(t -> kiln.vertx.deployVerticle(writer, snapshotWorker))
         .compose(w -> kiln.vertx.deployVerticle(verticle))
         .compose(id -> {
           kiln.shard = verticle;
@@ -450,6 +458,31 @@ public final class Kiln {
 
   public int port() {
     return shard.port();
+  }
+
+  /** The TLS port listened on, 0 when none. */
+  public int tlsPort() {
+    return shard.tlsPort();
+  }
+
+  /** The TLS context of the tls-port listeners; null while TLS is off. */
+  public io.kiln.server.TlsContext tls() {
+    return tls;
+  }
+
+  /**
+   * Makes {@code context} the one new TLS connections use, on every shard; completes once each
+   * shard's listeners took it. Call from an event loop.
+   */
+  public Future<?> useTls(io.kiln.server.TlsContext context) {
+    tls = context;
+    List<Future<?>> updated = new java.util.ArrayList<>();
+    for (ShardVerticle s : shards()) {
+      Promise<Object> p = Promise.promise();
+      s.execute(() -> s.updateTls(context).onComplete(ar -> p.handle(ar.map(v -> null))));
+      updated.add(p.future());
+    }
+    return Future.all(updated);
   }
 
   public List<ShardVerticle> shards() {
