@@ -109,6 +109,26 @@ class TlsTest {
   }
 
   @Test
+  void lettuceConnectsOverTls() throws Exception {
+    try (TestKiln kiln = startTls("yes")) {
+      io.lettuce.core.SslOptions ssl = io.lettuce.core.SslOptions.builder().jdkSslProvider()
+          .truststore(certDir.resolve("ca.p12").toFile(), "test")
+          .keystore(certDir.resolve("client.p12").toFile(), "test".toCharArray())
+          .build();
+      io.lettuce.core.RedisClient client = io.lettuce.core.RedisClient.create(
+          io.lettuce.core.RedisURI.builder().withHost("127.0.0.1")
+              .withPort(kiln.kiln().tlsPort()).withSsl(true).build());
+      client.setOptions(io.lettuce.core.ClientOptions.builder().sslOptions(ssl).build());
+      try (var conn = client.connect()) {
+        assertThat(conn.sync().set("lettuce", "tls")).isEqualTo("OK");
+        assertThat(conn.sync().get("lettuce")).isEqualTo("tls");
+      } finally {
+        client.shutdown();
+      }
+    }
+  }
+
+  @Test
   void aClientWithoutCertificateIsRefusedWhenClientsMustAuthenticate() throws Exception {
     try (TestKiln kiln = startTls("yes")) {
       assertRefused(kiln);

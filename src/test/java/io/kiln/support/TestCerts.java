@@ -40,6 +40,16 @@ public final class TestCerts {
     c.signed("client", "client.ext");
     c.openssl("pkcs12", "-export", "-in", "client.crt", "-inkey", "client.key", "-out",
         "client.p12", "-passout", "pass:test");
+    // the CA as a trust store (Java clients that take a store, Lettuce)
+    java.security.KeyStore ca = java.security.KeyStore.getInstance("PKCS12");
+    ca.load(null, null);
+    try (InputStream in = Files.newInputStream(dir.resolve("ca.crt"))) {
+      ca.setCertificateEntry("ca", java.security.cert.CertificateFactory.getInstance("X.509")
+          .generateCertificate(in));
+    }
+    try (java.io.OutputStream out = Files.newOutputStream(dir.resolve("ca.p12"))) {
+      ca.store(out, "test".toCharArray());
+    }
     return c;
   }
 
