@@ -233,6 +233,44 @@ class TlsTest {
   }
 
   @Test
+  void keysInOpensslsFormatsAndACaDirectoryLoad() throws Exception {
+    // kiln-1's key as PKCS#1, as encrypted PKCS#8 (OpenSSL 3's default PBES2/AES-256) and an
+    // EC key in SEC1 with its own certificate; the CA from a directory
+    certs.openssl("pkey", "-in", "kiln-1.key", "-traditional", "-out", "pkcs1.key");
+    certs.openssl("pkcs8", "-topk8", "-in", "kiln-1.key", "-passout", "pass:s3cret", "-out",
+        "encrypted.key");
+    certs.openssl("ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", "ec.key");
+    certs.openssl("req", "-new", "-key", "ec.key", "-subj", "/O=Kiln test/CN=kiln-ec", "-out",
+        "ec.csr");
+    certs.openssl("x509", "-req", "-sha256", "-days", "2", "-in", "ec.csr", "-CA", "ca.crt",
+        "-CAkey", "ca.key", "-CAcreateserial", "-extfile", "server.ext", "-out", "ec.crt");
+    Path caDir = Files.createDirectories(certDir.resolve("cas"));
+    Files.copy(certDir.resolve("ca.crt"), caDir.resolve("ca.pem"));
+    Files.writeString(caDir.resolve("README"), "not a certificate");
+    assertThat(Files.readString(certDir.resolve("pkcs1.key"))).contains("RSA PRIVATE KEY");
+    assertThat(Files.readString(certDir.resolve("encrypted.key")))
+        .contains("ENCRYPTED PRIVATE KEY");
+    assertThat(Files.readString(certDir.resolve("ec.key"))).contains("EC PRIVATE KEY");
+    try (TestKiln kiln = TestKiln.start("port", Integer.toString(ProcessLines.freePort()),
+        "tls-port", Integer.toString(ProcessLines.freePort()),
+        "tls-cert-file", certs.path("kiln-1.crt"), "tls-key-file", certs.path("pkcs1.key"),
+        "tls-ca-cert-dir", caDir.toString()); RespClient c = kiln.client()) {
+      int port = kiln.kiln().tlsPort();
+      assertThat(servedCertificate(port)).contains("CN=kiln-1");
+      assertThat(c.call("CONFIG", "SET", "tls-key-file", certs.path("encrypted.key")))
+          .as("no password").startsWith("-ERR");
+      assertThat(c.call("CONFIG", "SET", "tls-key-file", certs.path("encrypted.key"),
+          "tls-key-file-pass", "wrong")).as("a wrong password").startsWith("-ERR");
+      assertThat(c.call("CONFIG", "SET", "tls-key-file", certs.path("encrypted.key"),
+          "tls-key-file-pass", "s3cret")).isEqualTo("+OK\r\n");
+      assertThat(servedCertificate(port)).contains("CN=kiln-1");
+      assertThat(c.call("CONFIG", "SET", "tls-cert-file", certs.path("ec.crt"),
+          "tls-key-file", certs.path("ec.key"))).isEqualTo("+OK\r\n");
+      assertThat(servedCertificate(port)).contains("CN=kiln-ec");
+    }
+  }
+
+  @Test
   void startupWithABadCertificateExitsWithRedisMessages() throws Exception {
     String missing = certDir.resolve("nope.crt").toString();
     BlockingQueue<String> lines = new LinkedBlockingQueue<>();
