@@ -161,7 +161,7 @@ public final class Kiln {
     SnapshotWriter writer = new SnapshotWriter(config.getString("bgsave_cpulist"));
     // As Redis: the TLS context is built (certificate and key files read, on a worker) before
     // anything listens, and a bad one stops the start
-    Future<?> tls = config.getInt("tls-port") == 0 ? Future.succeededFuture()
+    Future<?> tls = !usesTls(config) ? Future.succeededFuture()
         : kiln.vertx.executeBlocking(() -> io.kiln.server.TlsContext.build(config), false)
             .map(ctx -> kiln.tls = ctx);
     tls.compose(t -> kiln.vertx.deployVerticle(writer, snapshotWorker))
@@ -460,6 +460,12 @@ public final class Kiln {
     return shard.port();
   }
 
+  /** Whether {@code config} serves anything over TLS (tls-port, metrics-tls). */
+  public static boolean usesTls(Config config) {
+    return config.getInt("tls-port") != 0
+        || (config.getBool("metrics-tls") && config.getInt("metrics-port") != 0);
+  }
+
   /** The TLS port listened on, 0 when none. */
   public int tlsPort() {
     return shard.tlsPort();
@@ -481,6 +487,9 @@ public final class Kiln {
       Promise<Object> p = Promise.promise();
       s.execute(() -> s.updateTls(context).onComplete(ar -> p.handle(ar.map(v -> null))));
       updated.add(p.future());
+    }
+    if (metrics != null) {
+      updated.add(metrics.updateTls(context));
     }
     return Future.all(updated);
   }

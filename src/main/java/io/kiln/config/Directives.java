@@ -12,7 +12,8 @@ import java.util.Map;
 
 /**
  * The directive table: every directive of Redis 7.0's config table (names, aliases, defaults,
- * bounds and mutability are Redis 7.0.15's) plus Kiln's own {@code shards} and {@code metrics-port}.
+ * bounds and mutability are Redis 7.0.15's) plus Kiln's own {@code shards}, {@code metrics-port}
+ * and {@code metrics-tls}.
  *
  * <p>Threads: built once at class initialisation, then read-only; safe from any thread.
  */
@@ -103,6 +104,8 @@ public final class Directives {
         integer("shards", 1, INT_MAX, 1).honoured()
             .check(v -> Long.parseLong(v) > 1 ? "shards above 1 are not supported yet" : null),
         integer("metrics-port", 0, 65535, 0), // settable to its value only (Config)
+        // the metrics endpoint over HTTPS with the TLS context of tls-port (tls-cert-file...)
+        bool("metrics-tls", false).immutable().honoured(),
         // Snapshotting
         special("save", Kind.SAVE, "3600 1 300 100 60 10000").honoured(),
         bool("stop-writes-on-bgsave-error", true).honoured(),

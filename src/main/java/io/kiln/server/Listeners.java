@@ -112,8 +112,7 @@ public final class Listeners {
             .setTcpNoDelay(true).setReuseAddress(true)
             .setTcpKeepAlive(config.getInt("tcp-keepalive") > 0);
         if (secure) {
-          tls.get().applyTo(opts);
-          opts.setSslEngineOptions(new TlsEngineOptions(tls));
+          TlsContext.enable(opts, tls);
         }
         NetServer server = vertx.createNetServer(opts).connectHandler(tcp);
         return server.listen().<Object>map(s -> {

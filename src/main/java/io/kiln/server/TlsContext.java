@@ -102,8 +102,17 @@ public final class TlsContext {
     return sessionCacheTimeout;
   }
 
+  /**
+   * Turns TLS on in {@code opts} (a RESP or HTTP server's) with the context {@code current}
+   * gives now; the SSL contexts built later for it (on a reload) read theirs from it then.
+   */
+  public static void enable(NetServerOptions opts, java.util.function.Supplier<TlsContext> current) {
+    current.get().applyTo(opts);
+    opts.setSslEngineOptions(new TlsEngineOptions(current));
+  }
+
   /** Turns TLS on in {@code opts} with this context's settings. */
-  void applyTo(NetServerOptions opts) {
+  private void applyTo(NetServerOptions opts) {
     opts.setSsl(true).setKeyCertOptions(ssl.getKeyCertOptions())
         .setClientAuth(ssl.getClientAuth())
         .setEnabledSecureTransportProtocols(ssl.getEnabledSecureTransportProtocols());

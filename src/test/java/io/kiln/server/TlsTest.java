@@ -271,6 +271,31 @@ class TlsTest {
   }
 
   @Test
+  void metricsTlsServesTheEndpointOverHttpsAndReloadsWithTheRest() throws Exception {
+    int metricsPort = ProcessLines.freePort();
+    try (TestKiln kiln = startTls("yes", "metrics-port", Integer.toString(metricsPort),
+        "metrics-tls", "yes"); RespClient c = kiln.client()) {
+      java.net.http.HttpClient https = java.net.http.HttpClient.newBuilder()
+          .sslContext(certs.sslContext(true)).build();
+      java.net.URI uri = java.net.URI.create("https://127.0.0.1:" + metricsPort + "/metrics");
+      var reply = https.send(java.net.http.HttpRequest.newBuilder(uri).build(),
+          java.net.http.HttpResponse.BodyHandlers.ofString());
+      assertThat(reply.statusCode()).isEqualTo(200);
+      assertThat(reply.body()).contains("kiln_");
+      // plain HTTP gets no answer
+      assertThatThrownBy(() -> java.net.http.HttpClient.newHttpClient().send(
+          java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:"
+              + metricsPort + "/metrics")).timeout(java.time.Duration.ofSeconds(10)).build(),
+          java.net.http.HttpResponse.BodyHandlers.ofString()))
+          .isInstanceOf(java.io.IOException.class);
+      // a reload reaches the metrics endpoint too
+      assertThat(c.call("CONFIG", "SET", "tls-cert-file", certs.path("kiln-2.crt"),
+          "tls-key-file", certs.path("kiln-2.key"))).isEqualTo("+OK\r\n");
+      assertThat(servedCertificate(metricsPort)).contains("CN=kiln-2");
+    }
+  }
+
+  @Test
   void startupWithABadCertificateExitsWithRedisMessages() throws Exception {
     String missing = certDir.resolve("nope.crt").toString();
     BlockingQueue<String> lines = new LinkedBlockingQueue<>();

@@ -77,6 +77,11 @@ public final class TestCerts {
 
   /** A factory that trusts the test CA and, when {@code withClientCert}, presents the client's. */
   public SSLSocketFactory socketFactory(boolean withClientCert) throws Exception {
+    return sslContext(withClientCert).getSocketFactory();
+  }
+
+  /** A context that trusts the test CA and, when {@code withClientCert}, presents the client's. */
+  public SSLContext sslContext(boolean withClientCert) throws Exception {
     KeyStore trust = KeyStore.getInstance("PKCS12");
     trust.load(null, null);
     try (InputStream in = Files.newInputStream(dir.resolve("ca.crt"))) {
@@ -97,7 +102,7 @@ public final class TestCerts {
     }
     SSLContext ctx = SSLContext.getInstance("TLS");
     ctx.init(kmf == null ? null : kmf.getKeyManagers(), tmf.getTrustManagers(), null);
-    return ctx.getSocketFactory();
+    return ctx;
   }
 
   /** Whether the openssl command runs here. */
