@@ -404,6 +404,9 @@ public final class Kiln {
       });
     }
     return saved.compose(v -> {
+      if (!config.getString("unixsocket").isEmpty()) {
+        log.info("Removing the unix socket file."); // Netty removes it as the socket closes
+      }
       log.info("Redis is now ready to exit, bye bye...");
       return stop().onComplete(ar -> onShutdown.run());
     });

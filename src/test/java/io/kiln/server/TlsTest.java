@@ -311,6 +311,23 @@ class TlsTest {
   }
 
   @Test
+  void aTlsPortInUseStopsTheStartWithRedisLine() throws Exception {
+    try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 50,
+        java.net.InetAddress.getByName("127.0.0.1"))) {
+      int port = taken.getLocalPort();
+      BlockingQueue<String> lines = new LinkedBlockingQueue<>();
+      Process p = launch(lines, "--port", Integer.toString(ProcessLines.freePort()), "--bind",
+          "127.0.0.1", "--tls-port", Integer.toString(port), "--tls-cert-file",
+          certs.path("kiln-1.crt"), "--tls-key-file", certs.path("kiln-1.key"),
+          "--tls-auth-clients", "no");
+      ProcessLines.awaitLine(lines, new ArrayList<>(),
+          "Failed listening on port " + port + " (TLS), aborting.");
+      assertThat(p.waitFor(ProcessLines.DEADLINE_S, TimeUnit.SECONDS)).isTrue();
+      assertThat(p.exitValue()).isEqualTo(1);
+    }
+  }
+
+  @Test
   void tlsOnlyServerServesRedisCli() throws Exception {
     int tlsPort = ProcessLines.freePort();
     BlockingQueue<String> lines = new LinkedBlockingQueue<>();
