@@ -195,21 +195,19 @@ public final class TlsContext {
   }
 
   /**
-   * The suites to enable, or none for the engine's defaults. tls-ciphers names TLS 1.2 ciphers
-   * (OpenSSL's names, as "ECDHE-RSA-AES128-GCM-SHA256", or the IANA names the JDK uses),
-   * tls-ciphersuites TLS 1.3 suites; a list left empty keeps that protocol's defaults. OpenSSL's
-   * cipher-string keywords (HIGH, !aNULL, DEFAULT...) are not understood and refused: an
-   * operator's narrowing must never silently widen.
+   * The suites to enable, or none for the engine's defaults: tls-ciphers selects TLS 1.2 suites
+   * ({@link CipherList}), tls-ciphersuites TLS 1.3 suites (names separated by ':'); a list left
+   * empty keeps that protocol's defaults.
    */
   private static List<String> cipherSuites(String ciphers, String suites) throws Failure {
     if (ciphers.isEmpty() && suites.isEmpty()) {
       return List.of();
     }
-    Set<String> supported;
+    List<String> supported;
     List<String> defaults;
     try {
       SSLContext jdk = SSLContext.getDefault();
-      supported = Set.of(jdk.getSupportedSSLParameters().getCipherSuites());
+      supported = List.of(jdk.getSupportedSSLParameters().getCipherSuites());
       defaults = List.of(jdk.getDefaultSSLParameters().getCipherSuites());
     } catch (java.security.NoSuchAlgorithmException e) {
       throw fail("Failed to configure ciphers: " + ciphers);
@@ -228,13 +226,12 @@ public final class TlsContext {
     if (ciphers.isEmpty()) {
       defaults.stream().filter(s -> !TLS13_SUITES.contains(s)).forEach(out::add);
     } else {
-      for (String c : ciphers.split("[:, ]+")) {
-        String java = supported.contains(c) ? c
-            : io.netty.handler.ssl.CipherSuiteConverter.toJava(c, "TLS");
-        if (java == null || TLS13_SUITES.contains(java) || !supported.contains(java)) {
-          throw fail("Failed to configure ciphers: " + ciphers);
-        }
-        out.add(java);
+      try {
+        out.addAll(CipherList.parse(ciphers,
+            supported.stream().filter(s -> !TLS13_SUITES.contains(s)).toList(),
+            defaults.stream().filter(s -> !TLS13_SUITES.contains(s)).toList()));
+      } catch (IllegalArgumentException e) {
+        throw fail("Failed to configure ciphers: " + ciphers);
       }
     }
     return new ArrayList<>(out);

@@ -295,6 +295,48 @@ class TlsTest {
     }
   }
 
+  /** The suite a TLS 1.2 handshake offering {@code suites} (in order) settles on, or null. */
+  private static String negotiated(int port, String... suites) throws Exception {
+    SSLSocketFactory f = certs.socketFactory(true);
+    try (SSLSocket s = (SSLSocket) f.createSocket("127.0.0.1", port)) {
+      s.setEnabledProtocols(new String[] {"TLSv1.2"});
+      s.setEnabledCipherSuites(suites);
+      s.startHandshake();
+      return s.getSession().getCipherSuite();
+    } catch (javax.net.ssl.SSLException e) {
+      return null;
+    }
+  }
+
+  @Test
+  void tlsCiphersAndServerPreferenceAsInRedisSuite() throws Exception {
+    // Redis 7.0's tests/unit/tls.tcl, in the JDK's names: AES128-SHA256 is
+    // TLS_RSA_WITH_AES_128_CBC_SHA256, AES256-SHA256 TLS_RSA_WITH_AES_256_CBC_SHA256
+    String aes128 = "TLS_RSA_WITH_AES_128_CBC_SHA256";
+    String aes256 = "TLS_RSA_WITH_AES_256_CBC_SHA256";
+    try (TestKiln kiln = startTls("yes"); RespClient c = kiln.client()) {
+      int port = kiln.kiln().tlsPort();
+      assertThat(c.call("CONFIG", "SET", "tls-protocols", "TLSv1.2", "tls-ciphers",
+          "DEFAULT:-AES128-SHA256:AES256-SHA256")).isEqualTo("+OK\r\n");
+      assertThat(negotiated(port, aes128)).isNull();
+      assertThat(negotiated(port, aes256)).isEqualTo(aes256);
+      assertThat(c.call("CONFIG", "SET", "tls-ciphers", "AES128-SHA256:AES256-SHA256"))
+          .isEqualTo("+OK\r\n");
+      assertThat(negotiated(port, aes256, aes128)).as("the client's order").isEqualTo(aes256);
+      assertThat(c.call("CONFIG", "SET", "tls-prefer-server-ciphers", "yes"))
+          .isEqualTo("+OK\r\n");
+      assertThat(negotiated(port, aes256, aes128)).as("the server's order").isEqualTo(aes128);
+      // OpenSSL keywords Kiln cannot map one to one are refused, not guessed at
+      assertThat(c.call("CONFIG", "SET", "tls-ciphers", "HIGH:!aNULL")).startsWith(
+          "-ERR CONFIG SET failed (possibly related to argument 'tls-ciphers') - Unable");
+      assertThat(c.call("CONFIG", "SET", "tls-ciphers", "ECDHE+AESGCM:!aNULL:!MD5"))
+          .isEqualTo("+OK\r\n");
+      assertThat(negotiated(port, aes128)).isNull();
+      assertThat(negotiated(port, "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384"))
+          .isEqualTo("TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384");
+    }
+  }
+
   @Test
   void startupWithABadCertificateExitsWithRedisMessages() throws Exception {
     String missing = certDir.resolve("nope.crt").toString();
