@@ -205,6 +205,12 @@ class TlsTest {
       assertThat(c.call("CONFIG", "GET", "tls-cert-file")).contains(certs.path("kiln-1.crt"));
       assertThat(c.call("CONFIG", "GET", "tls-key-file")).contains(certs.path("kiln-1.key"));
       assertThat(servedCertificate(port)).contains("CN=kiln-1");
+      // a reload reads files on a worker, which EXEC cannot wait for: refused there
+      assertThat(c.call("MULTI")).isEqualTo("+OK\r\n");
+      assertThat(c.call("CONFIG", "SET", "tls-cert-file", certs.path("kiln-1.crt")))
+          .isEqualTo("+QUEUED\r\n");
+      assertThat(c.call("EXEC")).isEqualTo("*1\r\n-ERR CONFIG SET of a TLS setting is not "
+          + "supported inside MULTI by Kiln\r\n");
       // with the TLS port off, Redis stores tls-* files without reading them; so does Kiln
     }
     try (TestKiln kiln = TestKiln.start(); RespClient c = kiln.client()) {
