@@ -46,11 +46,13 @@ class TlsTest {
         .with("bind", "127.0.0.1").with("save", "")
         .with("tls-port", Integer.toString(ProcessLines.freePort()))
         .with("tls-cert-file", certs.path("kiln-1.crt")).with("tls-key-file", certs.path("kiln-1.key"))
-        .with("tls-ca-cert-file", certs.path("ca.crt"));
+        .with("tls-ca-cert-file", certs.path("ca.crt"))
+        .with("metrics-port", Integer.toString(ProcessLines.freePort())).with("metrics-tls", "yes");
     io.kiln.Kiln warm = io.kiln.Kiln.start(config).toCompletionStage().toCompletableFuture()
         .get(30, TimeUnit.SECONDS);
     try {
       servedCertificate(warm.tlsPort());
+      https(warm.config().getInt("metrics-port")); // the metrics server's HTTPS path too
       try (RespClient c = new RespClient("127.0.0.1", warm.port())) { // and a reload, failed
         c.call("CONFIG", "SET", "tls-cert-file", certs.path("missing.crt"));
         c.call("CONFIG", "SET", "tls-cert-file", certs.path("kiln-1.crt"));
@@ -276,16 +278,21 @@ class TlsTest {
     }
   }
 
+  /** GET /metrics over HTTPS, with the client certificate. */
+  private static java.net.http.HttpResponse<String> https(int port) throws Exception {
+    java.net.http.HttpClient https = java.net.http.HttpClient.newBuilder()
+        .sslContext(certs.sslContext(true)).build();
+    java.net.URI uri = java.net.URI.create("https://127.0.0.1:" + port + "/metrics");
+    return https.send(java.net.http.HttpRequest.newBuilder(uri).build(),
+        java.net.http.HttpResponse.BodyHandlers.ofString());
+  }
+
   @Test
   void metricsTlsServesTheEndpointOverHttpsAndReloadsWithTheRest() throws Exception {
     int metricsPort = ProcessLines.freePort();
     try (TestKiln kiln = startTls("yes", "metrics-port", Integer.toString(metricsPort),
         "metrics-tls", "yes"); RespClient c = kiln.client()) {
-      java.net.http.HttpClient https = java.net.http.HttpClient.newBuilder()
-          .sslContext(certs.sslContext(true)).build();
-      java.net.URI uri = java.net.URI.create("https://127.0.0.1:" + metricsPort + "/metrics");
-      var reply = https.send(java.net.http.HttpRequest.newBuilder(uri).build(),
-          java.net.http.HttpResponse.BodyHandlers.ofString());
+      var reply = https(metricsPort);
       assertThat(reply.statusCode()).isEqualTo(200);
       assertThat(reply.body()).contains("kiln_");
       // plain HTTP gets no answer
