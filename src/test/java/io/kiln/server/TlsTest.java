@@ -107,6 +107,11 @@ class TlsTest {
       assertThat(tls.configGet("tls-auth-clients")).containsEntry("tls-auth-clients", "yes");
       // Redis's tcp_port is the plain port while there is one
       assertThat(tls.info("server")).contains("tcp_port:" + kiln.port() + "\r\n");
+      // plain RESP on the TLS port is not served (Redis's test: an I/O error)
+      try (RespClient wrong = new RespClient("127.0.0.1", kiln.kiln().tlsPort())) {
+        assertThatThrownBy(() -> wrong.call("PING"))
+            .isInstanceOf(java.io.UncheckedIOException.class);
+      }
     }
   }
 

@@ -71,6 +71,15 @@ class UnixSocketTest {
   }
 
   @Test
+  void aPathTooLongForASocketStopsTheStartWithRedisMessage() {
+    String path = dir.resolve("x".repeat(120) + ".sock").toString();
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> TestKiln.start("unixsocket", path))
+        .rootCause().isInstanceOf(Listeners.Failure.class)
+        .hasMessage("Failed opening Unix socket: unix socket path too long (" + path.length()
+            + "), must be under 108");
+  }
+
+  @Test
   void servesTheSocketBesideTcpWithDefaultPermissions() throws Exception {
     Path sock = dir.resolve("both.sock");
     try (TestKiln kiln = TestKiln.start("port", Integer.toString(
