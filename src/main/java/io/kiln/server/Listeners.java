@@ -163,7 +163,18 @@ public final class Listeners {
           }, false);
         })
         .recover(err -> Future.failedFuture(err instanceof Failure ? err
-            : new Failure("Failed opening Unix socket: " + TlsContext.reason(err))));
+            : new Failure("Failed opening Unix socket: " + unixReason(err))));
+  }
+
+  /** As anet's: "bind: Permission denied" for the socket, the file's error for chmod & co. */
+  private static String unixReason(Throwable err) {
+    String m = String.valueOf(err.getMessage());
+    // Netty's native errors: "bind(..) failed with error(-2): No such file or directory"
+    int at = m.indexOf("): ", m.indexOf("failed"));
+    if (m.contains("failed") && at >= 0) {
+      return (m.startsWith("bind") ? "bind: " : "") + m.substring(at + 3);
+    }
+    return TlsContext.reason(err);
   }
 
   private static Set<PosixFilePermission> mode(int perm) {

@@ -80,6 +80,14 @@ class UnixSocketTest {
   }
 
   @Test
+  void aDirectoryThatDoesNotExistStopsTheStartWithTheSystemError() {
+    String path = dir.resolve("missing/kiln.sock").toString();
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> TestKiln.start("unixsocket", path))
+        .rootCause().isInstanceOf(Listeners.Failure.class)
+        .hasMessage("Failed opening Unix socket: bind: No such file or directory");
+  }
+
+  @Test
   void servesTheSocketBesideTcpWithDefaultPermissions() throws Exception {
     Path sock = dir.resolve("both.sock");
     try (TestKiln kiln = TestKiln.start("port", Integer.toString(
