@@ -67,6 +67,8 @@ public final class Kiln {
   private volatile boolean denyScriptsDisabled;
   private final Promise<Void> stopped = Promise.promise();
   private final PersistenceInfo persistence = new PersistenceInfo(startTimeMs / 1000);
+  /** The TLS context (tls-port's): built before listening, replaced by CONFIG SET tls-*. */
+  private volatile io.kiln.server.TlsContext tls;
   /** The /metrics endpoint, or null when metrics-port is 0. */
   private final io.kiln.metrics.Metrics metrics;
   private final io.kiln.metrics.LatencyMonitor latencyMonitor = new io.kiln.metrics.LatencyMonitor();
@@ -197,8 +199,9 @@ public final class Kiln {
 
   /**
    * Starts a server on {@code config}; completes once it accepts connections. Unlike the launcher
-   * (which exits on {@code port 0}, as redis-server does), port 0 here listens on any free port:
-   * tests and embedders read it back from {@link #port()}.
+   * (which exits on {@code port 0} with nothing else to listen on, as redis-server does), port 0
+   * here listens on any free port when neither tls-port nor unixsocket is set: tests and
+   * embedders read it back from {@link #port()}. Beside those, port 0 turns plain TCP off.
    */
   public static Future<Kiln> start(Config config) {
     return start(config, k -> { });
@@ -249,7 +252,12 @@ public final class Kiln {
     // and the launcher then exited 0 without a word when the port was in use).
     Promise<Kiln> result = Promise.promise();
     SnapshotWriter writer = new SnapshotWriter(config.getString("bgsave_cpulist"));
-    kiln.vertx.deployVerticle(writer, snapshotWorker)
+    // As Redis: the TLS context is built (certificate and key files read, on a worker) before
+    // anything listens, and a bad one stops the start
+    Future<?> tls = !usesTls(config) ? Future.succeededFuture()
+        : kiln.vertx.executeBlocking(() -> io.kiln.server.TlsContext.build(config), false)
+            .map(ctx -> kiln.tls = ctx);
+    tls.compose(t -> kiln.vertx.deployVerticle(writer, snapshotWorker))
         .compose(w -> kiln.vertx.deployVerticle(verticle))
         .compose(id -> {
           kiln.shard = verticle;
@@ -508,6 +516,9 @@ public final class Kiln {
       });
     }
     return saved.compose(v -> {
+      if (!config.getString("unixsocket").isEmpty()) {
+        log.info("Removing the unix socket file."); // Netty removes it as the socket closes
+      }
       log.info("Redis is now ready to exit, bye bye...");
       return stop().onComplete(ar -> onShutdown.run());
     });
@@ -572,6 +583,40 @@ public final class Kiln {
 
   public int port() {
     return shard.port();
+  }
+
+  /** Whether {@code config} serves anything over TLS (tls-port, metrics-tls). */
+  public static boolean usesTls(Config config) {
+    return config.getInt("tls-port") != 0
+        || (config.getBool("metrics-tls") && config.getInt("metrics-port") != 0);
+  }
+
+  /** The TLS port listened on, 0 when none. */
+  public int tlsPort() {
+    return shard.tlsPort();
+  }
+
+  /** The TLS context of the tls-port listeners; null while TLS is off. */
+  public io.kiln.server.TlsContext tls() {
+    return tls;
+  }
+
+  /**
+   * Makes {@code context} the one new TLS connections use, on every shard; completes once each
+   * shard's listeners took it. Call from an event loop.
+   */
+  public Future<?> useTls(io.kiln.server.TlsContext context) {
+    tls = context;
+    List<Future<?>> updated = new java.util.ArrayList<>();
+    for (ShardVerticle s : shards()) {
+      Promise<Object> p = Promise.promise();
+      s.execute(() -> s.updateTls(context).onComplete(ar -> p.handle(ar.map(v -> null))));
+      updated.add(p.future());
+    }
+    if (metrics != null) {
+      updated.add(metrics.updateTls(context));
+    }
+    return Future.all(updated);
   }
 
   public List<ShardVerticle> shards() {

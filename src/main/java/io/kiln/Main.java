@@ -95,10 +95,10 @@ public final class Main {
     }
     log.info(file == null ? "No config file specified, using the default config."
         : "Configuration loaded");
-    if (config.getInt("port") == 0) {
-      // As redis-server: port 0 turns TCP off, and Kiln has no TLS port or unix socket (they are
-      // refused when configured), so nothing would listen. Kiln.start's "port 0 = any free port"
-      // is for tests and embedding only.
+    if (config.getInt("port") == 0 && config.getInt("tls-port") == 0
+        && config.getString("unixsocket").isEmpty()) {
+      // As redis-server: port 0 turns TCP off, so nothing would listen. Kiln.start's "port 0 =
+      // any free port" is for tests and embedding only.
       log.warn("Configured to not listen anywhere, exiting.");
       Logging.flush();
       System.exit(1);
@@ -107,12 +107,26 @@ public final class Main {
     heapTracksData(log);
     HeapFollower.startIfUseful();
     Kiln.start(config, listening -> {
-      log.info("Running mode=standalone, port={}.", listening.port());
+      // Redis names the TLS port when plain TCP is off
+      log.info("Running mode=standalone, port={}.",
+          listening.port() != 0 ? listening.port() : listening.tlsPort());
       log.info("PID: {}", ProcessHandle.current().pid());
       log.info("Server initialized");
     }).onComplete(ar -> {
       if (ar.failed() && ar.cause() instanceof io.kiln.persist.LoadFailure) {
         Logging.flush(); // the loader has logged why: those lines must reach the log
+        System.exit(1);
+        return;
+      }
+      if (ar.failed() && ar.cause() instanceof io.kiln.server.TlsContext.Failure) {
+        log.warn("Failed to configure TLS. Check logs for more info.");
+        Logging.flush();
+        System.exit(1);
+        return;
+      }
+      if (ar.failed() && ar.cause() instanceof io.kiln.server.Listeners.Failure f) {
+        f.lines().forEach(line -> log.warn("{}", line));
+        Logging.flush();
         System.exit(1);
         return;
       }
@@ -130,7 +144,13 @@ public final class Main {
         Runtime.getRuntime().halt(1); // no shutdown hook: nothing more is saved or written
       });
       installSignalHandlers(kiln, log);
-      log.info("Ready to accept connections");
+      if (kiln.port() != 0 || kiln.tlsPort() != 0) {
+        log.info("Ready to accept connections");
+      }
+      String unixsocket = config.getString("unixsocket");
+      if (!unixsocket.isEmpty()) {
+        log.info("The server is now ready to accept connections at {}", unixsocket);
+      }
     });
   }
 

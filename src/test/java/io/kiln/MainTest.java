@@ -140,13 +140,13 @@ class MainTest {
   }
 
   @Test
-  void tlsInTheConfigFileFailsNamingFileLineAndDirective() throws Exception {
+  void refusedTlsDirectiveInTheConfigFileFailsNamingFileLineAndDirective() throws Exception {
     Path conf = dir.resolve("tls.conf");
-    Files.writeString(conf, "port 7000\ntls-port 0\ntls-cert-file /etc/kiln/kiln.crt\n");
+    Files.writeString(conf, "port 7000\ntls-port 0\ntls-replication yes\n");
     Result r = run(conf.toString());
     assertThat(r.code()).isEqualTo(1);
-    assertThat(r.text()).contains("FATAL").contains(conf + ":3: 'tls-cert-file'")
-        .contains("TLS is not supported yet by Kiln");
+    assertThat(r.text()).contains("FATAL").contains(conf + ":3: 'tls-replication'")
+        .contains("tls-replication is not supported by Kiln (it has no replication)");
   }
 
   @Test

@@ -558,6 +558,9 @@ public final class ClientCommands {
     if (c.isClosing()) {
       flags.append('c');
     }
+    if (c.unixSocket) {
+      flags.append('U');
+    }
     if (c.noEvict) {
       flags.append('e');
     }

@@ -4,6 +4,8 @@ import io.kiln.config.Config;
 import io.kiln.config.ConfigException;
 import io.kiln.server.Client;
 import io.kiln.server.ShardVerticle;
+import io.kiln.server.TlsContext;
+import io.vertx.core.Future;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -80,12 +82,71 @@ public final class ConfigCommands {
       }
     }
     try {
+      String tls = tlsReloadedBy(args);
+      Config trial = tls == null ? null : c.kiln.config().trial(args);
+      if (trial != null && io.kiln.Kiln.usesTls(trial)) {
+        setReloadingTls(c, args, trial, tls);
+        return;
+      }
       c.kiln.config().set(args);
     } catch (ConfigException e) {
       c.error(e.getMessage());
       return;
     }
     c.ok();
+  }
+
+  /** The first directive of {@code args} whose change rebuilds the TLS context, or null. */
+  private static String tlsReloadedBy(List<String> args) {
+    for (int i = 0; i + 1 < args.size(); i += 2) {
+      io.kiln.config.Directive d = io.kiln.config.Directives.lookup(args.get(i));
+      if (d != null && TlsContext.RELOADING.contains(d.name())) {
+        return d.name();
+      }
+    }
+    return null;
+  }
+
+  /**
+   * CONFIG SET of a tls-* directive while the TLS port listens: as Redis's applyTlsCfg, the
+   * context is rebuilt from the new values (files read on a worker while this client waits) and
+   * the change is kept only if that works; otherwise the old values and context stay.
+   */
+  private static void setReloadingTls(Client c, List<String> args, Config trial, String name) {
+    if (c.inExec()) {
+      // Inside EXEC the reply cannot wait for a worker without reordering the others.
+      c.error(Errors.TLS_RELOAD_IN_MULTI);
+      return;
+    }
+    c.suspend();
+    c.kiln.vertx().executeBlocking(() -> TlsContext.build(trial), false).compose(context -> {
+      try {
+        c.kiln.config().set(args);
+      } catch (ConfigException e) {
+        return Future.failedFuture(e);
+      }
+      return c.kiln.useTls(context);
+    }).onComplete(ar -> {
+      boolean drop = c.replyMode == Client.ReplyMode.OFF;
+      int mark = c.out.mark();
+      if (ar.succeeded()) {
+        c.ok();
+      } else if (ar.cause() instanceof ConfigException ce) {
+        c.error(ce.getMessage());
+      } else {
+        if (!(ar.cause() instanceof TlsContext.Failure)) {
+          log.warn("TLS listeners not updated: {}", TlsContext.reason(ar.cause()));
+        }
+        log.warn("Failed applying new configuration. Possibly related to new {} setting. "
+            + "Restoring previous settings.", name);
+        c.error(Errors.tlsUpdateFailed(name));
+      }
+      if (drop) {
+        c.out.truncate(mark);
+      }
+      c.flush();
+      c.resume();
+    });
   }
 
   static void resetstat(Client c, byte[][] argv) {

@@ -313,4 +313,14 @@ public final class Errors {
       case FIRST_ARG_OF_SUBCOMMAND -> "Allowing first-arg of a subcommand is not supported";
     };
   }
+
+  /** CONFIG SET of a tls-* directive whose new TLS context could not be built (Redis 7.0). */
+  public static String tlsUpdateFailed(String directive) {
+    return "ERR CONFIG SET failed (possibly related to argument '" + directive
+        + "') - Unable to update TLS configuration. Check server logs.";
+  }
+
+  /** Kiln's own: a TLS reload reads files on a worker, which a transaction cannot wait for. */
+  public static final String TLS_RELOAD_IN_MULTI =
+      "ERR CONFIG SET of a TLS setting is not supported inside MULTI by Kiln";
 }

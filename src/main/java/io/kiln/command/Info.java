@@ -114,7 +114,7 @@ public final class Info {
     field(sb, "process_id", ProcessHandle.current().pid());
     field(sb, "process_supervised", "no");
     field(sb, "run_id", k.runId());
-    field(sb, "tcp_port", k.port());
+    field(sb, "tcp_port", k.port() != 0 ? k.port() : k.tlsPort()); // Redis: TLS port if no TCP
     field(sb, "server_time_usec", t.getEpochSecond() * 1_000_000 + t.getNano() / 1000);
     field(sb, "uptime_in_seconds", uptime);
     field(sb, "uptime_in_days", uptime / 86400);

@@ -224,30 +224,50 @@ public final class Config {
     }
     List<Directive> changed;
     synchronized (this) {
-      checkSettable(args);
-      Map<String, Value> values = new HashMap<>(snapshot.values());
-      for (int i = 0; i < args.size(); i += 2) {
-        Directive d = Directives.lookup(args.get(i));
-        String raw = args.get(i + 1);
-        List<String> words = d.kind().multiArg()
-            ? (raw.isEmpty() ? List.of() : Arrays.asList(raw.split(" ", -1)))
-            : List.of(raw);
-        Value before = values.get(d.name());
-        try {
-          values.put(d.name(), Values.parse(d, words, before.text()));
-        } catch (BadValue e) {
-          throw new ConfigException("ERR CONFIG SET failed (possibly related to argument '"
-              + args.get(i) + "') - " + e.getMessage());
-        }
-        String fixed = FIXED_AT_RUNTIME.get(d.name());
-        if (fixed != null && !values.get(d.name()).equals(before)) {
-          throw new ConfigException("ERR CONFIG SET failed (possibly related to argument '"
-              + args.get(i) + "') - " + fixed);
-        }
-      }
-      changed = commit(values);
+      changed = commit(validated(args));
     }
     fire(changed);
+  }
+
+  /**
+   * What CONFIG SET {@code args} would make of this config, validated as {@link #set} does but
+   * neither published nor announced: a change that must be tried elsewhere first (a TLS context
+   * rebuilt on a worker from the new files) reads the new values from it. Callers then
+   * {@link #set} the same arguments.
+   */
+  public Config trial(List<String> args) throws ConfigException {
+    if (args.size() < 2 || args.size() % 2 != 0) {
+      set(args); // throws the arity error
+    }
+    synchronized (this) {
+      return new Config(configFile, validated(args));
+    }
+  }
+
+  /** The values CONFIG SET {@code args} makes; caller holds the lock. */
+  private Map<String, Value> validated(List<String> args) throws ConfigException {
+    checkSettable(args);
+    Map<String, Value> values = new HashMap<>(snapshot.values());
+    for (int i = 0; i < args.size(); i += 2) {
+      Directive d = Directives.lookup(args.get(i));
+      String raw = args.get(i + 1);
+      List<String> words = d.kind().multiArg()
+          ? (raw.isEmpty() ? List.of() : Arrays.asList(raw.split(" ", -1)))
+          : List.of(raw);
+      Value before = values.get(d.name());
+      try {
+        values.put(d.name(), Values.parse(d, words, before.text()));
+      } catch (BadValue e) {
+        throw new ConfigException("ERR CONFIG SET failed (possibly related to argument '"
+            + args.get(i) + "') - " + e.getMessage());
+      }
+      String fixed = FIXED_AT_RUNTIME.get(d.name());
+      if (fixed != null && !values.get(d.name()).equals(before)) {
+        throw new ConfigException("ERR CONFIG SET failed (possibly related to argument '"
+            + args.get(i) + "') - " + fixed);
+      }
+    }
+    return values;
   }
 
   /**
@@ -258,7 +278,8 @@ public final class Config {
   private static final Map<String, String> FIXED_AT_RUNTIME = Map.of(
       "port", "Unable to listen on this port",
       "bind", "Failed to bind to specified addresses.",
-      "metrics-port", "can't set immutable config");
+      "metrics-port", "can't set immutable config",
+      "tls-port", "Unable to listen on this port. Check server logs.");
 
   /** First pass of CONFIG SET: names known, settable, not repeated (Redis's precedence). */
   private void checkSettable(List<String> args) throws ConfigException {

@@ -12,7 +12,8 @@ import java.util.Map;
 
 /**
  * The directive table: every directive of Redis 7.0's config table (names, aliases, defaults,
- * bounds and mutability are Redis 7.0.15's) plus Kiln's own {@code shards} and {@code metrics-port}.
+ * bounds and mutability are Redis 7.0.15's) plus Kiln's own {@code shards}, {@code metrics-port}
+ * and {@code metrics-tls}.
  *
  * <p>Threads: built once at class initialisation, then read-only; safe from any thread.
  */
@@ -27,8 +28,14 @@ public final class Directives {
   private static final long LONG_MAX = Long.MAX_VALUE;
 
   // Reasons for refusing directives Kiln parses but cannot honour yet (anything but the default).
-  static final String NO_TLS = "TLS is not supported yet by Kiln";
-  static final String NO_UNIX_SOCKETS = "unix sockets are not supported yet by Kiln";
+  static final String NO_TLS_REPLICATION =
+      "tls-replication is not supported by Kiln (it has no replication)";
+  static final String NO_TLS_CLUSTER =
+      "tls-cluster is not supported by Kiln (it has no cluster bus)";
+  static final String NO_TLS_DH_PARAMS = "tls-dh-params-file is not supported by Kiln "
+      + "(the JDK's TLS engine chooses its own Diffie-Hellman groups)";
+  static final String NO_TLS_SESSION_CACHING_OFF = "tls-session-caching no is not supported by "
+      + "Kiln (the JDK's TLS engine always keeps a session cache)";
 
   private static final List<Directive> ALL;
   private static final Map<String, Directive> BY_NAME = new HashMap<>();
@@ -45,8 +52,8 @@ public final class Directives {
         integer("tcp-keepalive", 0, INT_MAX, 300).honoured(),
         integer("maxclients", 1, UINT_MAX, 10000).honoured(),
         integer("tcp-backlog", 0, INT_MAX, 511).immutable(),
-        string("unixsocket", "").nullable().immutable().onlyDefault(NO_UNIX_SOCKETS),
-        octal("unixsocketperm", 0, 0777, 0).immutable().onlyDefault(NO_UNIX_SOCKETS),
+        string("unixsocket", "").nullable().immutable().honoured(),
+        octal("unixsocketperm", 0, 0777, 0).immutable().honoured(),
         integer("socket-mark-id", 0, UINT_MAX, 0).immutable(),
         string("bind-source-addr", "").nullable(),
         memory("proto-max-bulk-len", 1024 * 1024, LONG_MAX, 512L * 1024 * 1024).honoured(),
@@ -96,6 +103,8 @@ public final class Directives {
         integer("shards", 1, INT_MAX, 1).honoured()
             .check(v -> Long.parseLong(v) > 1 ? "shards above 1 are not supported yet" : null),
         integer("metrics-port", 0, 65535, 0), // settable to its value only (Config)
+        // the metrics endpoint over HTTPS with the TLS context of tls-port (tls-cert-file...)
+        bool("metrics-tls", false).immutable().honoured(),
         // Snapshotting
         special("save", Kind.SAVE, "3600 1 300 100 60 10000").honoured(),
         bool("stop-writes-on-bgsave-error", true).honoured(),
@@ -221,29 +230,30 @@ public final class Directives {
         integer("cluster-announce-bus-port", 0, 65535, 0),
         integer("cluster-announce-tls-port", 0, 65535, 0),
         enumeration("cluster-preferred-endpoint-type", "ip", "ip", "hostname", "unknown-endpoint"),
-        // TLS
-        // Fail closed until TLS exists: a certificate or client-auth setting that Kiln accepted and
-        // ignored would leave plain-text, unauthenticated connections looking protected.
-        integer("tls-port", 0, 65535, 0).onlyDefault(NO_TLS),
-        string("tls-cert-file", "").nullable().onlyDefault(NO_TLS),
-        string("tls-key-file", "").nullable().onlyDefault(NO_TLS),
-        string("tls-key-file-pass", "").nullable().onlyDefault(NO_TLS),
-        string("tls-client-cert-file", "").nullable().onlyDefault(NO_TLS),
-        string("tls-client-key-file", "").nullable().onlyDefault(NO_TLS),
-        string("tls-client-key-file-pass", "").nullable().onlyDefault(NO_TLS),
-        string("tls-dh-params-file", "").nullable().onlyDefault(NO_TLS),
-        string("tls-ca-cert-file", "").nullable().onlyDefault(NO_TLS),
-        string("tls-ca-cert-dir", "").nullable().onlyDefault(NO_TLS),
-        enumeration("tls-auth-clients", "yes", "no", "yes", "optional").onlyDefault(NO_TLS),
-        bool("tls-replication", false).onlyDefault(NO_TLS),
-        bool("tls-cluster", false).onlyDefault(NO_TLS),
-        string("tls-protocols", "").nullable().onlyDefault(NO_TLS),
-        string("tls-ciphers", "").nullable().onlyDefault(NO_TLS),
-        string("tls-ciphersuites", "").nullable().onlyDefault(NO_TLS),
-        bool("tls-prefer-server-ciphers", false).onlyDefault(NO_TLS),
-        bool("tls-session-caching", true).onlyDefault(NO_TLS),
-        integer("tls-session-cache-size", 0, INT_MAX, 20 * 1024).onlyDefault(NO_TLS),
-        integer("tls-session-cache-timeout", 0, INT_MAX, 300).onlyDefault(NO_TLS));
+        // TLS (io.kiln.server.TlsContext). What Kiln cannot honour fails closed: any value but
+        // the default is refused rather than accepted and ignored.
+        integer("tls-port", 0, 65535, 0).honoured(),
+        string("tls-cert-file", "").nullable().honoured(),
+        string("tls-key-file", "").nullable().honoured(),
+        string("tls-key-file-pass", "").nullable().honoured(),
+        // for outgoing connections (replication, cluster bus) Kiln never makes: loaded and
+        // checked as Redis does when both are set, then unused
+        string("tls-client-cert-file", "").nullable(),
+        string("tls-client-key-file", "").nullable(),
+        string("tls-client-key-file-pass", "").nullable(),
+        string("tls-dh-params-file", "").nullable().onlyDefault(NO_TLS_DH_PARAMS),
+        string("tls-ca-cert-file", "").nullable().honoured(),
+        string("tls-ca-cert-dir", "").nullable().honoured(),
+        enumeration("tls-auth-clients", "yes", "no", "yes", "optional").honoured(),
+        bool("tls-replication", false).onlyDefault(NO_TLS_REPLICATION),
+        bool("tls-cluster", false).onlyDefault(NO_TLS_CLUSTER),
+        string("tls-protocols", "").nullable().honoured(),
+        string("tls-ciphers", "").nullable().honoured(),
+        string("tls-ciphersuites", "").nullable().honoured(),
+        bool("tls-prefer-server-ciphers", false).honoured(),
+        bool("tls-session-caching", true).onlyDefault(NO_TLS_SESSION_CACHING_OFF),
+        integer("tls-session-cache-size", 0, INT_MAX, 20 * 1024).honoured(),
+        integer("tls-session-cache-timeout", 0, INT_MAX, 300).honoured());
 
     List<Directive> all = new ArrayList<>();
     for (Row row : rows) {

@@ -43,6 +43,8 @@ public final class Metrics {
   private final String host;
   private final AofMeters aof = new AofMeters(registry);
   private HttpServer server;
+  /** metrics-tls: the endpoint serves HTTPS with the tls-port's context. */
+  private volatile boolean tls;
   private KilnCollector collector;
 
   private Metrics(int port, String host) {
@@ -105,13 +107,23 @@ public final class Metrics {
     registry.getPrometheusRegistry().register(collector);
     HttpServerOptions opts = new HttpServerOptions().setHost(host).setPort(port)
         .setReuseAddress(true);
+    tls = kiln.config().getBool("metrics-tls");
+    if (tls) {
+      io.kiln.server.TlsContext.enable(opts, kiln::tls);
+    }
     return kiln.vertx().createHttpServer(opts).requestHandler(req -> handle(kiln, req)).listen()
         .<Void>map(s -> {
           server = s;
-          log.info("Metrics on http://{}:{}/metrics", host, s.actualPort());
+          log.info("Metrics on {}://{}:{}/metrics", tls ? "https" : "http", host, s.actualPort());
           return null;
         }).recover(err -> Future.failedFuture(new IllegalStateException(
             "Could not listen for metrics on " + host + ":" + port + ": " + err.getMessage())));
+  }
+
+  /** Serves new HTTPS connections with {@code context} (a no-op over plain HTTP). */
+  public Future<?> updateTls(io.kiln.server.TlsContext context) {
+    return !tls || server == null ? Future.succeededFuture()
+        : server.updateSSLOptions(context.sslOptions(), true);
   }
 
   private void handle(Kiln kiln, HttpServerRequest req) {

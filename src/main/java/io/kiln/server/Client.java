@@ -66,6 +66,8 @@ public final class Client implements Watcher {
   private final QueryBuffer query = new QueryBuffer(decoder);
   public final String addr;
   public final String laddr;
+  /** Connected through the unix socket (CLIENT LIST's U flag; a local client). */
+  public final boolean unixSocket;
   public final long createdMs = System.currentTimeMillis();
   public long lastInteractionMs = createdMs;
 
@@ -125,15 +127,20 @@ public final class Client implements Watcher {
   private long socketReads;
   private long socketWrites;
 
-  Client(long id, Kiln kiln, ShardVerticle home, NetSocket socket) {
+  /** A client of {@code socket}; {@code unixPath} is the unix socket's path for its clients. */
+  Client(long id, Kiln kiln, ShardVerticle home, NetSocket socket, String unixPath) {
     this.id = id;
     this.kiln = kiln;
     this.home = home;
     this.shard = home.shard();
     this.socket = socket;
     this.replay = false;
-    this.addr = socket.remoteAddress().hostAddress() + ":" + socket.remoteAddress().port();
-    this.laddr = socket.localAddress().hostAddress() + ":" + socket.localAddress().port();
+    this.unixSocket = unixPath != null;
+    // Redis names both ends of a unix socket connection "<unixsocket>:0"
+    this.addr = unixSocket ? unixPath + ":0"
+        : socket.remoteAddress().hostAddress() + ":" + socket.remoteAddress().port();
+    this.laddr = unixSocket ? addr
+        : socket.localAddress().hostAddress() + ":" + socket.localAddress().port();
     this.db = shard.db(0);
     this.user = kiln.acl().defaultUser();
     this.authenticated = user.nopass() && user.enabled();
@@ -154,6 +161,7 @@ public final class Client implements Watcher {
     this.replay = true;
     this.addr = "";
     this.laddr = "";
+    this.unixSocket = false;
     this.db = shard.db(0);
     this.authenticated = true;
   }
@@ -758,7 +766,7 @@ public final class Client implements Watcher {
     if (!"local".equals(mode) || replay) {
       return false; // (the AOF holds no DEBUG: one in a file is refused, not run)
     }
-    String host = socket.remoteAddress().hostAddress();
+    String host = unixSocket ? null : socket.remoteAddress().hostAddress();
     return host == null || host.equals("127.0.0.1") || host.equals("::1")
         || host.equals("0:0:0:0:0:0:0:1");
   }

@@ -11,8 +11,6 @@ import io.kiln.persist.Snapshotter;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.VerticleBase;
-import io.vertx.core.net.NetServer;
-import io.vertx.core.net.NetServerOptions;
 import io.vertx.core.net.NetSocket;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -34,7 +32,8 @@ public final class ShardVerticle extends VerticleBase {
   private final Kiln kiln;
   private final int index;
   private Shard shard;
-  private final List<NetServer> servers = new ArrayList<>();
+  /** The plain, TLS and unix sockets this shard accepts on. */
+  private Listeners listeners;
   private final Map<Long, Client> clients = new LinkedHashMap<>();
   private final List<Client> monitors = new ArrayList<>();
   private final SlowLog slowLog = new SlowLog();
@@ -54,7 +53,6 @@ public final class ShardVerticle extends VerticleBase {
   private boolean clientsHeld;
   private long cronTimer = -1;
   private long hostTimer = -1;
-  private int port;
   private final Info.Rates rates = new Info.Rates();
   private final Info.Latency latency = new Info.Latency();
 
@@ -301,7 +299,17 @@ public final class ShardVerticle extends VerticleBase {
   }
 
   public int port() {
-    return port;
+    return listeners.port();
+  }
+
+  /** The TLS port this shard listens on, 0 when none. */
+  public int tlsPort() {
+    return listeners.tlsPort();
+  }
+
+  /** Hands the rebuilt TLS context to this shard's TLS listeners (call on its event loop). */
+  public Future<?> updateTls(TlsContext context) {
+    return listeners.updateTls(context);
   }
 
   /** This verticle's event-loop context (where work on its shard must run). */
@@ -353,7 +361,8 @@ public final class ShardVerticle extends VerticleBase {
     refreshHostFacts();
     hostTimer = vertx.setPeriodic(1000, id -> refreshHostFacts());
     pinEventLoop(config.getString("server_cpulist"));
-    return listenAll(config);
+    listeners = new Listeners(vertx, kiln::tls, s -> accept(s, false), s -> accept(s, true));
+    return listeners.listen(config);
   }
 
   /** server_cpulist: this event loop's thread runs on those CPUs only (set from a worker). */
@@ -366,43 +375,6 @@ public final class ShardVerticle extends VerticleBase {
       CpuAffinity.pin("server_cpulist", cpulist, tid);
       return null;
     }, false);
-  }
-
-  /** Binds every address of `bind`; a '-' prefix marks one that may be unavailable. */
-  private Future<?> listenAll(Config config) {
-    int wanted = config.getInt("port");
-    Future<?> chain = Future.succeededFuture();
-    for (String raw : config.bindAddresses()) {
-      boolean optional = raw.startsWith("-");
-      String addr = optional ? raw.substring(1) : raw;
-      String host = switch (addr) {
-        case "*" -> "0.0.0.0";
-        case "::*" -> "::";
-        default -> addr;
-      };
-      chain = chain.compose(v -> {
-        int p = port != 0 ? port : wanted;
-        NetServerOptions opts = new NetServerOptions().setHost(host).setPort(p)
-            .setTcpNoDelay(true).setReuseAddress(true)
-            .setTcpKeepAlive(config.getInt("tcp-keepalive") > 0);
-        NetServer server = vertx.createNetServer(opts).connectHandler(this::accept);
-        return server.listen().<Object>map(s -> {
-          servers.add(s);
-          port = s.actualPort();
-          return s;
-        }).recover(err -> {
-          if (optional) {
-            log.debug("Optional bind address {} unavailable: {}", addr, err.getMessage());
-            return Future.succeededFuture();
-          }
-          return Future.failedFuture(new IllegalStateException(
-              "Could not create server TCP listening socket " + addr + ":" + p + ": bind: "
-                  + describe(err)));
-        });
-      });
-    }
-    return chain.compose(v -> port == 0
-        ? Future.failedFuture("no bind address could be used") : Future.succeededFuture());
   }
 
   /** Host facts for INFO come from /proc: read on a worker, never on this event loop. */
@@ -427,11 +399,6 @@ public final class ShardVerticle extends VerticleBase {
     config.onChange("notify-keyspace-events", cfg -> shard.notifyFlags = keyspaceEventFlags(cfg));
   }
 
-  private static String describe(Throwable err) {
-    String m = String.valueOf(err.getMessage());
-    return m.contains("Address already in use") ? "Address already in use" : m;
-  }
-
   @Override
   public Future<?> stop() {
     if (cronTimer >= 0) {
@@ -440,16 +407,12 @@ public final class ShardVerticle extends VerticleBase {
     if (hostTimer >= 0) {
       vertx.cancelTimer(hostTimer);
     }
-    List<Future<Void>> closing = new ArrayList<>();
-    for (NetServer s : servers) {
-      closing.add(s.close());
-    }
-    return Future.all(closing);
+    return listeners == null ? Future.succeededFuture() : listeners.close();
   }
 
-  private void accept(NetSocket socket) {
+  private void accept(NetSocket socket, boolean unix) {
     shard.stats.connectionsReceived++;
-    if (deniedByProtectedMode(socket)) {
+    if (!unix && deniedByProtectedMode(socket)) {
       socket.exceptionHandler(e -> { });
       socket.write(PROTECTED_MODE_DENIED).onComplete(ar -> socket.close());
       return;
@@ -462,7 +425,8 @@ public final class ShardVerticle extends VerticleBase {
       return;
     }
     kiln.connectedClients().incrementAndGet();
-    Client c = new Client(kiln.nextClientId(), kiln, this, socket);
+    Client c = new Client(kiln.nextClientId(), kiln, this, socket,
+        unix ? kiln.config().getString("unixsocket") : null);
     clients.put(c.id, c);
   }
 

@@ -14,37 +14,48 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Security directives Kiln parses but cannot honour yet (TLS, ACL files, unix sockets) fail
- * closed: any value but the default is refused at startup and by CONFIG SET, while a redis.conf
- * that spells out the defaults still loads. Runs on the test thread.
+ * Security directives Kiln parses but cannot honour (the TLS settings of replication, the
+ * cluster bus and DH parameters; TLS without a session cache) fail closed: any value but the
+ * default is refused at startup and by CONFIG SET, while a redis.conf that spells out the
+ * defaults still loads. The TLS and unix socket directives Kiln implements load with any valid
+ * value (TlsTest, UnixSocketTest). Runs on the test thread.
  */
 class ConfigUnsupportedSecurityTest {
-  private static final String TLS = "TLS is not supported yet by Kiln";
-  private static final String UNIX = "unix sockets are not supported yet by Kiln";
 
   @TempDir Path tmp;
 
   /** name -> {a non-default value, the reason it is refused}. */
   private static Map<String, String[]> refused() {
     Map<String, String[]> m = new LinkedHashMap<>();
-    m.put("unixsocket", new String[] {"/tmp/kiln.sock", UNIX});
-    m.put("unixsocketperm", new String[] {"700", UNIX});
-    m.put("tls-port", new String[] {"6380", TLS});
+    m.put("tls-dh-params-file", new String[] {"/etc/kiln/dh.pem", "tls-dh-params-file is not "
+        + "supported by Kiln (the JDK's TLS engine chooses its own Diffie-Hellman groups)"});
+    m.put("tls-replication", new String[] {"yes",
+        "tls-replication is not supported by Kiln (it has no replication)"});
+    m.put("tls-cluster", new String[] {"yes",
+        "tls-cluster is not supported by Kiln (it has no cluster bus)"});
+    m.put("tls-session-caching", new String[] {"no", "tls-session-caching no is not supported "
+        + "by Kiln (the JDK's TLS engine always keeps a session cache)"});
+    return m;
+  }
+
+  /** The TLS and unix socket directives Kiln implements: name -> a non-default value. */
+  private static Map<String, String> implemented() {
+    Map<String, String> m = new LinkedHashMap<>();
+    m.put("unixsocket", "/tmp/kiln.sock");
+    m.put("unixsocketperm", "700");
+    m.put("tls-port", "6380");
     for (String name : List.of("tls-cert-file", "tls-key-file", "tls-key-file-pass",
         "tls-client-cert-file", "tls-client-key-file", "tls-client-key-file-pass",
-        "tls-dh-params-file", "tls-ca-cert-file", "tls-ca-cert-dir")) {
-      m.put(name, new String[] {"/etc/kiln/x.pem", TLS});
+        "tls-ca-cert-file", "tls-ca-cert-dir")) {
+      m.put(name, "/etc/kiln/x.pem");
     }
-    m.put("tls-auth-clients", new String[] {"optional", TLS});
-    m.put("tls-replication", new String[] {"yes", TLS});
-    m.put("tls-cluster", new String[] {"yes", TLS});
-    m.put("tls-protocols", new String[] {"TLSv1.2", TLS});
-    m.put("tls-ciphers", new String[] {"DEFAULT:!MEDIUM", TLS});
-    m.put("tls-ciphersuites", new String[] {"TLS_CHACHA20_POLY1305_SHA256", TLS});
-    m.put("tls-prefer-server-ciphers", new String[] {"yes", TLS});
-    m.put("tls-session-caching", new String[] {"no", TLS});
-    m.put("tls-session-cache-size", new String[] {"5000", TLS});
-    m.put("tls-session-cache-timeout", new String[] {"60", TLS});
+    m.put("tls-auth-clients", "optional");
+    m.put("tls-protocols", "TLSv1.2");
+    m.put("tls-ciphers", "ECDHE-RSA-AES128-GCM-SHA256");
+    m.put("tls-ciphersuites", "TLS_CHACHA20_POLY1305_SHA256");
+    m.put("tls-prefer-server-ciphers", "yes");
+    m.put("tls-session-cache-size", "5000");
+    m.put("tls-session-cache-timeout", "60");
     return m;
   }
 
@@ -55,10 +66,22 @@ class ConfigUnsupportedSecurityTest {
   }
 
   @Test
-  void everyTlsDirectiveIsCovered() {
+  void everyTlsDirectiveIsEitherImplementedOrRefused() {
     List<String> tls = Directives.all().stream().map(Directive::name)
         .filter(n -> n.startsWith("tls-")).toList();
-    assertThat(refused().keySet()).containsAll(tls);
+    List<String> covered = new java.util.ArrayList<>(refused().keySet());
+    covered.addAll(implemented().keySet());
+    assertThat(covered).containsAll(tls);
+  }
+
+  @Test
+  void implementedDirectivesLoadWithNonDefaultValues() throws Exception {
+    for (Map.Entry<String, String> e : implemented().entrySet()) {
+      String path = file(e.getKey() + ".conf", "port 7000", e.getKey() + " \"" + e.getValue()
+          + "\"");
+      Config c = Config.load(path, List.of());
+      assertThat(c.getString(e.getKey())).as(e.getKey()).isEqualTo(e.getValue());
+    }
   }
 
   @Test
@@ -75,9 +98,9 @@ class ConfigUnsupportedSecurityTest {
 
   @Test
   void commandLineOverridesAreRefusedToo() {
-    assertThatThrownBy(() -> Config.load(null, List.of("--tls-port", "6380")))
+    assertThatThrownBy(() -> Config.load(null, List.of("--tls-cluster", "yes")))
         .isInstanceOf(ConfigException.class)
-        .hasMessageContaining("'tls-port' bad value '6380': " + TLS);
+        .hasMessageContaining("'tls-cluster' bad value 'yes': " + refused().get("tls-cluster")[1]);
   }
 
   @Test
@@ -103,16 +126,26 @@ class ConfigUnsupportedSecurityTest {
         if (name.startsWith("tls-")) { // mutable in Redis: refused for the value
           assertThat(c.call("CONFIG", "SET", name, e.getValue()[0])).as(name)
               .isEqualTo("-ERR CONFIG SET failed (possibly related to argument '" + name + "') - "
-                  + TLS + "\r\n");
-        } else { // unixsocket, unixsocketperm are immutable, as in Redis
+                  + e.getValue()[1] + "\r\n");
+        } else { // an immutable one, as in Redis (none today: every refused one is tls-*)
           assertThat(c.call("CONFIG", "SET", name, e.getValue()[0])).as(name)
               .isEqualTo("-ERR CONFIG SET failed (possibly related to argument '" + name + "') - "
                   + "can't set immutable config\r\n");
         }
       }
+      // unixsocket and unixsocketperm are immutable, as in Redis
+      for (String name : List.of("unixsocket", "unixsocketperm")) {
+        assertThat(c.call("CONFIG", "SET", name, implemented().get(name))).as(name)
+            .isEqualTo("-ERR CONFIG SET failed (possibly related to argument '" + name + "') - "
+                + "can't set immutable config\r\n");
+      }
       // all-or-nothing: a refused TLS value takes the valid change beside it down too
-      assertThat(c.call("CONFIG", "SET", "hz", "20", "tls-port", "6380"))
-          .startsWith("-ERR CONFIG SET failed (possibly related to argument 'tls-port')");
+      assertThat(c.call("CONFIG", "SET", "hz", "20", "tls-cluster", "yes"))
+          .startsWith("-ERR CONFIG SET failed (possibly related to argument 'tls-cluster')");
+      // Kiln does not move its listeners at runtime: a new tls-port is refused as a new port
+      assertThat(c.call("CONFIG", "SET", "tls-port", "6380"))
+          .isEqualTo("-ERR CONFIG SET failed (possibly related to argument 'tls-port') - "
+              + "Unable to listen on this port. Check server logs.\r\n");
       assertThat(c.call("CONFIG", "GET", "hz")).isEqualTo("*2\r\n$2\r\nhz\r\n$2\r\n10\r\n");
       assertThat(c.call("CONFIG", "GET", "tls-port"))
           .isEqualTo("*2\r\n$8\r\ntls-port\r\n$1\r\n0\r\n");
