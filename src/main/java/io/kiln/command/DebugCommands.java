@@ -169,7 +169,7 @@ public final class DebugCommands {
       }
       case "attrib" -> {
         out.attributes(1); // RESP3 only: attributes are not replies
-        if (out.protocolVersion() == 3) {
+        if (out.protocol() == 3) {
           out.bulk("key-popularity");
           out.array(2);
           out.bulk("key:123");
@@ -178,7 +178,7 @@ public final class DebugCommands {
         out.bulk("Some real reply following the attribute");
       }
       case "push" -> {
-        if (out.protocolVersion() < 3) {
+        if (out.protocol() < 3) {
           c.error(Errors.PROTOCOL_PUSH_RESP2);
           return;
         }

@@ -6,6 +6,7 @@ import io.kiln.keyspace.Notify;
 import io.kiln.rdb.Dump;
 import io.kiln.rdb.RdbWriter;
 import io.kiln.resp.Numbers;
+import io.kiln.resp.RespWriter;
 import io.kiln.server.Client;
 import io.kiln.types.Values;
 import io.vertx.core.Vertx;
@@ -113,46 +114,19 @@ final class Migrate {
     Long port = Numbers.toLong(argv[2]);
     Db db = c.db();
     List<byte[]> keys = new ArrayList<>();
-    Buffer request = Buffer.buffer();
-    if (password != null) {
-      if (user != null) {
-        command(request, "AUTH".getBytes(StandardCharsets.US_ASCII), user, password);
-      } else {
-        command(request, "AUTH".getBytes(StandardCharsets.US_ASCII), password);
-      }
-    }
-    command(request, "SELECT".getBytes(StandardCharsets.US_ASCII), Effects.num(dbid));
-    RdbWriter.Options options = new RdbWriter.Options()
-        .compression(c.kiln.config().getBool("rdbcompression"));
-    long now = System.currentTimeMillis();
-    boolean any = false;
+    List<Object> values = new ArrayList<>();
     for (int j = 0; j < numKeys; j++) {
-      byte[] key = argv[firstKey + j];
-      Object v = db.get(key);
-      if (v == null) {
-        continue;
-      }
-      any = true;
-      long ttl = 0;
-      long at = db.expireAt(key);
-      if (at > 0) {
-        ttl = Math.max(1, at - now);
-      }
-      keys.add(key);
-      byte[] payload = Dump.serialize(Values.toRdb(v), options);
-      byte[] restore = "RESTORE".getBytes(StandardCharsets.US_ASCII);
-      if (replace) {
-        command(request, restore, key, Effects.num(ttl), payload,
-            "REPLACE".getBytes(StandardCharsets.US_ASCII));
-      } else {
-        command(request, restore, key, Effects.num(ttl), payload);
+      Object v = db.get(argv[firstKey + j]);
+      if (v != null) {
+        keys.add(argv[firstKey + j]);
+        values.add(v);
       }
     }
-    if (!any) {
+    if (keys.isEmpty()) {
       c.out.simple("NOKEY");
       return;
     }
-    if (c.inExec() || c.isScript() || c.suspended()) {
+    if (c.inExec() || c.isScript()) {
       // Redis would block its server for the transfer; Kiln's EXEC and scripts cannot wait
       c.error(Errors.MIGRATE_NOT_HERE);
       return;
@@ -161,15 +135,35 @@ final class Migrate {
       c.error(Errors.MIGRATE_IOERR_CONNECT); // Redis's connect fails on such a port
       return;
     }
-    new Transfer(c, Numbers.ascii(argv[1]), port.intValue(), (int) Math.min(timeout,
-        Integer.MAX_VALUE), request, keys, password != null, copy).start();
-  }
-
-  private static void command(Buffer out, byte[]... args) {
-    out.appendString("*" + args.length + "\r\n");
-    for (byte[] a : args) {
-      out.appendString("$" + a.length + "\r\n").appendBytes(a).appendString("\r\n");
+    RespWriter request = new RespWriter(); // the commands for the target, in RESP
+    if (password != null) {
+      request.array(user != null ? 3 : 2);
+      request.bulk("AUTH");
+      if (user != null) {
+        request.bulk(user);
+      }
+      request.bulk(password);
     }
+    request.array(2);
+    request.bulk("SELECT");
+    request.bulkLong(dbid);
+    RdbWriter.Options options = new RdbWriter.Options()
+        .compression(c.kiln.config().getBool("rdbcompression"));
+    long now = System.currentTimeMillis();
+    for (int j = 0; j < keys.size(); j++) {
+      long at = db.expireAt(keys.get(j));
+      long ttl = at > 0 ? Math.max(1, at - now) : 0;
+      request.array(replace ? 5 : 4);
+      request.bulk("RESTORE");
+      request.bulk(keys.get(j));
+      request.bulkLong(ttl);
+      request.bulk(Dump.serialize(Values.toRdb(values.get(j)), options));
+      if (replace) {
+        request.bulk("REPLACE");
+      }
+    }
+    new Transfer(c, Numbers.ascii(argv[1]), port.intValue(), (int) Math.min(timeout,
+        Integer.MAX_VALUE), request.take(), keys, password != null, copy).start();
   }
 
   /**
@@ -205,7 +199,7 @@ final class Migrate {
 
     void start() {
       c.suspend();
-      c.willEndLater();
+      c.home.blocking().willEndLater(c);
       c.home.holdClients(); // as Redis's synchronous transfer: nothing else runs meanwhile
       int expected = keys.size() + (auth ? 2 : 1);
       Vertx.currentContext().owner().executeBlocking(() -> exchange(expected), false)
@@ -247,7 +241,10 @@ final class Migrate {
       }
     }
 
-    /** One reply line without its CRLF, or null at the end of the stream. */
+    /**
+     * One reply line without its CRLF (its first 1,023 bytes, as Redis reads into 1 KB), or null
+     * at the end of the stream.
+     */
     private static String readLine(InputStream in) throws IOException {
       StringBuilder sb = new StringBuilder();
       int b;
@@ -256,7 +253,9 @@ final class Migrate {
           int n = sb.length();
           return n > 0 && sb.charAt(n - 1) == '\r' ? sb.substring(0, n - 1) : sb.toString();
         }
-        sb.append((char) b);
+        if (sb.length() < 1023) {
+          sb.append((char) b);
+        }
       }
       return null;
     }
@@ -266,6 +265,18 @@ final class Migrate {
      * DEL, replies (OK, the target's first error, or the I/O error) and lets every client go.
      */
     private void finish(Outcome o) {
+      boolean failed = true;
+      try {
+        failed = apply(o);
+      } finally { // whatever happens, every client goes on
+        c.home.releaseClients();
+        c.endedLater((System.nanoTime() - startNanos) / 1000, failed);
+        c.resume();
+      }
+    }
+
+    /** Applies the outcome and replies; true when the reply is an error. */
+    private boolean apply(Outcome o) {
       int skip = auth ? 2 : 1;
       String authError = auth && !o.lines.isEmpty() ? error(o.lines.get(0)) : null;
       String selectError = o.lines.size() >= skip ? error(o.lines.get(skip - 1)) : null;
@@ -303,10 +314,9 @@ final class Migrate {
         c.error(o.ioError);
       } else {
         c.ok();
+        return false;
       }
-      c.home.releaseClients();
-      c.endedLater((System.nanoTime() - startNanos) / 1000);
-      c.resume();
+      return true;
     }
 
     private static String error(String line) {

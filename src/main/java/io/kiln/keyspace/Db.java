@@ -387,7 +387,7 @@ public final class Db {
     remove(n);
     shard.stats.expiredKeys++;
     shard.effects.expired(id, n.key);
-    changed(n.key, false);
+    changed(n.key, false, true);
     notify(Notify.EXPIRED, "expired", n.key);
   }
 
@@ -513,7 +513,7 @@ public final class Db {
     remove(n);
     shard.stats.evictedKeys++;
     shard.effects.evicted(id, n.key);
-    changed(n.key, false);
+    changed(n.key, false, false);
     notify(Notify.EVICTED, "evicted", n.key);
     return before - memory();
   }
@@ -609,11 +609,12 @@ public final class Db {
    * it (Redis's signalModifiedKey).
    */
   public void touched(byte[] key) {
-    changed(key, true);
+    changed(key, true, false);
   }
 
   /** {@link #touched}, and for expiries and evictions ({@code byCommand} false). */
-  private void changed(byte[] key, boolean byCommand) {
+  /** {@code expired}: an expired key was deleted (a watch on a stale key does not fire then). */
+  private void changed(byte[] key, boolean byCommand, boolean expired) {
     KeyTracker tracker = shard.tracker;
     if (tracker != null) {
       tracker.keyChanged(key, byCommand);
@@ -623,8 +624,12 @@ public final class Db {
     }
     List<Watcher> ws = watched.get(key);
     if (ws != null) {
-      for (Watcher w : ws) {
-        w.watchedKeyTouched();
+      for (Watcher w : List.copyOf(ws)) {
+        if (expired) {
+          w.watchedKeyExpired(this, key);
+        } else {
+          w.watchedKeyTouched();
+        }
       }
     }
   }

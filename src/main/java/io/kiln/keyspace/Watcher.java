@@ -12,4 +12,10 @@ public interface Watcher {
    * change (Redis flags the watch as expired), so the expiry must not fail EXEC.
    */
   void watchedKeyStale(Db db, byte[] key);
+
+  /**
+   * An expired watched {@code key} was deleted: fires the watch unless SWAPDB had made it stale
+   * (then no logical change, and the watch forgets it was stale), as Redis's touchWatchedKey.
+   */
+  void watchedKeyExpired(Db db, byte[] key);
 }

@@ -232,11 +232,6 @@ public final class RespWriter {
     }
   }
 
-  /** The connection's protocol version: 2 or 3. */
-  public int protocolVersion() {
-    return protocol;
-  }
-
   /** A boolean: RESP3 '#t'/'#f'; RESP2 integer 1/0. */
   public void bool(boolean b) {
     if (protocol == 3) {

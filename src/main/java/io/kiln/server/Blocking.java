@@ -79,8 +79,8 @@ public final class Blocking {
   private final Map<Client, Waiter> byClient = new HashMap<>();
   private LinkedHashSet<KeyRef> ready = new LinkedHashSet<>();
   private boolean serving;
-  /** Clients in DEBUG SLEEP. */
-  private final java.util.Set<Client> sleeping = new java.util.HashSet<>();
+  /** Clients whose command ends later without being blocked on keys: DEBUG SLEEP, MIGRATE. */
+  private final java.util.Set<Client> endingLater = new java.util.HashSet<>();
 
   public Blocking(Vertx vertx) {
     this.vertx = vertx;
@@ -106,7 +106,7 @@ public final class Blocking {
    * entry and latency sample are taken when it ends.
    */
   public boolean endsLater(Client c) {
-    return byClient.containsKey(c) || sleeping.contains(c);
+    return byClient.containsKey(c) || endingLater.contains(c);
   }
 
   /**
@@ -117,10 +117,10 @@ public final class Blocking {
    */
   public void sleep(Client c, long ms) {
     long t0 = System.nanoTime();
-    sleeping.add(c);
+    endingLater.add(c);
     c.suspend();
     vertx.setTimer(ms, id -> {
-      if (!sleeping.remove(c)) {
+      if (!endingLater.remove(c)) {
         return; // disconnected meanwhile
       }
       c.ok();
@@ -128,6 +128,19 @@ public final class Blocking {
       c.flush();
       c.resume();
     });
+  }
+
+  /**
+   * {@code c}'s running command will end later (MIGRATE's transfer): its slowlog entry and
+   * latency sample wait for {@link #endedLater}.
+   */
+  public void willEndLater(Client c) {
+    endingLater.add(c);
+  }
+
+  /** The command {@link #willEndLater} announced ended; false if {@code c} left meanwhile. */
+  public boolean endedLater(Client c) {
+    return endingLater.remove(c);
   }
 
   /** Pops for a waiting client from a key that now holds a value of the wanted type. */
@@ -303,7 +316,7 @@ public final class Blocking {
 
   /** A disconnected client leaves the registry. */
   public void remove(Client c) {
-    sleeping.remove(c);
+    endingLater.remove(c);
     Waiter w = byClient.get(c);
     if (w != null) {
       unblock(w);

@@ -35,7 +35,6 @@ public final class Client implements Watcher {
   /** A command queued between MULTI and EXEC. */
   record Queued(CommandSpec spec, byte[][] argv) {}
 
-  /** A WATCHed key of one database. */
   /** A WATCHed key; {@code stale}: SWAPDB put an expired key there (see watchedKeyStale). */
   static final class WatchedKey {
     final Db db;
@@ -117,8 +116,8 @@ public final class Client implements Watcher {
   private CommandSpec lastSpec;
   private byte[][] lastArgv;
   private long lastMicros;
-  /** Set by a command that ends later (MIGRATE); see willEndLater. */
-  private boolean endsLater;
+  /** A command CLIENT PAUSE postponed, due while another held every client (resumePostponed). */
+  private byte[][] heldArgv;
   /** The batch holding this client's last write (WAITAOF waits for its fsync). */
   long lastWriteSeq;
   /** A connection without a socket that replays the append-only file (replies are dropped). */
@@ -215,24 +214,13 @@ public final class Client implements Watcher {
   }
 
   /**
-   * The running command will end later (MIGRATE's transfer): afterCommand
-   * leaves its slowlog entry to {@link #endedLater}. Event loop.
+   * A command that ended later (MIGRATE, announced by {@link Blocking#willEndLater}) took
+   * {@code micros} in all: its stats, failure and slowlog entry get its whole time. Event loop.
    */
-  public void willEndLater() {
-    endsLater = true;
-  }
-
-  boolean endsLater() {
-    return endsLater;
-  }
-
-  /**
-   * A command that ended later (MIGRATE) took {@code micros} more: its stats and
-   * slowlog entry get its whole time. Event loop.
-   */
-  public void endedLater(long micros) {
-    endsLater = false;
-    completedLater(lastMicros + micros, false);
+  public void endedLater(long micros, boolean failed) {
+    if (home.blocking().endedLater(this)) {
+      completedLater(micros, failed);
+    }
   }
 
   /**
@@ -456,6 +444,12 @@ public final class Client implements Watcher {
   }
 
   void releaseHold() {
+    if (heldArgv != null) {
+      byte[][] argv = heldArgv;
+      heldArgv = null;
+      resumePostponed(argv);
+      return;
+    }
     if (!closed && !suspended) {
       socket.resume();
       processBuffered();
@@ -558,6 +552,11 @@ public final class Client implements Watcher {
 
   /** The command CLIENT PAUSE held runs now, through the gates again, then the ones behind it. */
   void resumePostponed(byte[][] argv) {
+    if (home.clientsHeld()) {
+      // an earlier postponed command (SAVE, MIGRATE) holds every client: this one waits too
+      heldArgv = argv;
+      return;
+    }
     suspended = false;
     if (!closing) {
       process(argv);
@@ -959,6 +958,17 @@ public final class Client implements Watcher {
 
   @Override
   public void watchedKeyTouched() {
+    watchTouched = true;
+  }
+
+  @Override
+  public void watchedKeyExpired(Db db, byte[] key) {
+    for (WatchedKey w : watched) {
+      if (w.stale && w.db == db && java.util.Arrays.equals(w.key, key)) {
+        w.stale = false; // the stale key is gone: nothing changed logically
+        return;
+      }
+    }
     watchTouched = true;
   }
 

@@ -514,7 +514,7 @@ public final class ShardVerticle extends VerticleBase {
       return;
     }
     // a command that blocked is logged when it ends (afterEndedLater), as Redis does
-    boolean blockedNow = c.suspended() && (blocking.endsLater(c) || c.endsLater());
+    boolean blockedNow = c.suspended() && blocking.endsLater(c);
     if (slowlogSlowerThan >= 0 && micros >= slowlogSlowerThan
         && !cmd.has(CommandSpec.SKIP_SLOWLOG) && !blockedNow) {
       slowLog.add(redacted(cmd, argv), micros, c.addr, c.name, slowlogMaxLen);
@@ -765,7 +765,9 @@ public final class ShardVerticle extends VerticleBase {
     if (cronPaused) {
       return;
     }
-    kiln.signalShutdown().cron(); // SIGTERM/SIGINT: shut down here, as Redis's serverCron
+    if (!clientsHeld) { // not inside a SAVE or MIGRATE, which Redis's cron cannot interrupt
+      kiln.signalShutdown().cron(); // SIGTERM/SIGINT: shut down here, as Redis's serverCron
+    }
     startStallProbe();
     sumClients();
     clientEviction.check();

@@ -42,6 +42,8 @@ public final class ListValue implements RedisValue {
     int start;
     int end;
     int count;
+    /** Holds one element at or over the packed threshold (Redis's plain node): takes no other. */
+    boolean plain;
 
     Node(int capacity, int start) {
       data = new byte[capacity];
@@ -243,10 +245,12 @@ public final class ListValue implements RedisValue {
     return true;
   }
 
-  /** True when a node may take one more entry of {@code add} bytes (Redis's fill rules). */
-  private boolean allows(Node n, int add) {
-    long plain = packedThreshold;
-    if (add >= plain || (n.count == 1 && n.bytes() >= plain)) {
+  /**
+   * True when a node may take one more entry of {@code add} bytes, an element of {@code len}
+   * (Redis's fill rules).
+   */
+  private boolean allows(Node n, int add, int len) {
+    if (len >= packedThreshold || n.plain) {
       return false; // a large element is alone in its node, and its node takes no other
     }
     long newBytes = (long) n.bytes() + add;
@@ -293,8 +297,9 @@ public final class ListValue implements RedisValue {
   public void pushTail(byte[] v) {
     int es = entrySize(v.length);
     Node n = nodes == 0 ? null : node(nodes - 1);
-    if (n == null || !allows(n, es)) {
+    if (n == null || !allows(n, es, v.length)) {
       n = new Node(es, 0);
+      n.plain = v.length >= packedThreshold;
       insertNode(nodes, n);
     }
     ensureTail(n, es);
@@ -306,8 +311,9 @@ public final class ListValue implements RedisValue {
   public void pushHead(byte[] v) {
     int es = entrySize(v.length);
     Node n = nodes == 0 ? null : node(0);
-    if (n == null || !allows(n, es)) {
+    if (n == null || !allows(n, es, v.length)) {
       n = new Node(es, es);
+      n.plain = v.length >= packedThreshold;
       insertNode(0, n);
     }
     ensureHead(n, es);
@@ -456,8 +462,9 @@ public final class ListValue implements RedisValue {
     Node cur = null;
     for (byte[] v : entries) {
       int es = entrySize(v.length);
-      if (cur == null || !allows(cur, es)) {
+      if (cur == null || !allows(cur, es, v.length)) {
         cur = new Node(es, 0);
+        cur.plain = v.length >= packedThreshold;
         insertNode(at++, cur);
       }
       ensureTail(cur, es);
@@ -691,6 +698,7 @@ public final class ListValue implements RedisValue {
       m.start = 0;
       m.end = m.data.length;
       m.count = n.count;
+      m.plain = n.plain;
       c.ring[i] = m;
     }
     c.nodes = nodes;

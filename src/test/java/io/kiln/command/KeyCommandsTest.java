@@ -336,6 +336,24 @@ class KeyCommandsTest {
       c.call("MULTI");
       c.call("PING");
       assertThat(c.call("EXEC")).isEqualTo("*1\r\n+PONG\r\n");
+      // the swapped-in stale key expired away by active expiry: still no change for the watch
+      c.call("SELECT", "0");
+      c.call("SET", "z", "foo", "PX", "1");
+      c.call("DEBUG", "SLEEP", "0.01");
+      c.call("SELECT", "1");
+      c.call("WATCH", "z");
+      c.call("SWAPDB", "0", "1");
+      c.call("DEBUG", "SET-ACTIVE-EXPIRE", "1");
+      long deadline = System.nanoTime() + 10_000_000_000L;
+      while (!c.call("EXISTS", "z").equals(":0\r\n")
+          || c.call("INFO", "stats").contains("\r\nexpired_keys:0\r\n")) {
+        assertThat(System.nanoTime()).as("active expiry deletes z").isLessThan(deadline);
+        Thread.onSpinWait();
+      }
+      c.call("DEBUG", "SET-ACTIVE-EXPIRE", "0");
+      c.call("MULTI");
+      c.call("PING");
+      assertThat(c.call("EXEC")).isEqualTo("*1\r\n+PONG\r\n");
       // a live key swapped in still fails it
       c.call("SELECT", "0");
       c.call("SET", "y", "live");

@@ -84,4 +84,35 @@ class MigrateTest {
       assertThat(aof).contains("*2\r\n$3\r\nDEL\r\n$1\r\nk\r\n").doesNotContain("MIGRATE");
     }
   }
+
+  @Test
+  void otherClientsWaitForTheTransferAndASilentTargetTimesOut() throws Exception {
+    try (java.net.ServerSocket target = new java.net.ServerSocket(0);
+        TestKiln kiln = TestKiln.start(); RespClient c = kiln.client();
+        RespClient other = kiln.client()) {
+      String port = Integer.toString(target.getLocalPort());
+      c.call("SET", "k", "v");
+      c.send("MIGRATE", "127.0.0.1", port, "k", "0", "5000");
+      try (java.net.Socket s = target.accept()) {
+        java.io.InputStream in = s.getInputStream();
+        String request = new String(in.readNBytes(38), java.nio.charset.StandardCharsets.ISO_8859_1);
+        assertThat(request).startsWith("*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n*4\r\n$7\r\nRESTORE");
+        // a write sent while the transfer runs waits for it, as Redis's MIGRATE blocks its server
+        other.send("SET", "k", "new");
+        s.getOutputStream().write("+OK\r\n+OK\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        assertThat(c.readReply()).isEqualTo("+OK\r\n");
+      }
+      assertThat(other.readReply()).isEqualTo("+OK\r\n");
+      // the acknowledged key was deleted before the later SET ran: the new value stays
+      assertThat(c.call("GET", "k")).isEqualTo("$3\r\nnew\r\n");
+      // a target that accepts and never answers: Redis's read error after the timeout
+      c.send("MIGRATE", "127.0.0.1", port, "k", "0", "300");
+      try (java.net.Socket s = target.accept()) {
+        assertThat(c.readReply()).isEqualTo("-IOERR error or timeout reading to target instance\r\n");
+      }
+      assertThat(c.call("GET", "k")).isEqualTo("$3\r\nnew\r\n");
+      assertThat(c.call("INFO", "commandstats")).contains("cmdstat_migrate:calls=2,")
+          .contains("failed_calls=1");
+    }
+  }
 }
