@@ -6,7 +6,6 @@ import io.kiln.command.Errors;
 import io.kiln.keyspace.Db;
 import io.kiln.keyspace.Shard;
 import io.kiln.keyspace.Stats;
-import io.kiln.keyspace.Watcher;
 import io.kiln.resp.Numbers;
 import io.kiln.resp.ProtocolException;
 import io.kiln.resp.RespDecoder;
@@ -27,33 +26,13 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Owned by the event loop of the shard verticle that accepted the socket; not thread-safe.
  */
-public final class Client implements Watcher {
+public final class Client {
   private static final Logger log = LoggerFactory.getLogger(Client.class);
 
   public enum ReplyMode { ON, OFF, SKIP }
 
   /** A command queued between MULTI and EXEC. */
   record Queued(CommandSpec spec, byte[][] argv) {}
-
-  /** A WATCHed key; {@code stale}: SWAPDB put an expired key there (see watchedKeyStale). */
-  static final class WatchedKey {
-    final Db db;
-    final byte[] key;
-    boolean stale;
-
-    WatchedKey(Db db, byte[] key) {
-      this.db = db;
-      this.key = key;
-    }
-
-    Db db() {
-      return db;
-    }
-
-    byte[] key() {
-      return key;
-    }
-  }
 
   public final long id;
   public final Kiln kiln;
@@ -93,8 +72,7 @@ public final class Client implements Watcher {
 
   private List<Queued> multi;
   private boolean multiError;
-  private final List<WatchedKey> watched = new ArrayList<>();
-  private boolean watchTouched;
+  private final Watches watches = new Watches();
 
   private boolean closing;
   private boolean closed;
@@ -888,8 +866,7 @@ public final class Client implements Watcher {
   public void exec() {
     List<Queued> queued = multi;
     boolean aborted = multiError;
-    expireWatchedKeys();
-    boolean touched = watchTouched;
+    boolean touched = watches.touchedOrExpired();
     multi = null;
     multiError = false;
     unwatchAll();
@@ -925,60 +902,11 @@ public final class Client implements Watcher {
   }
 
   public void watch(byte[] key) {
-    for (WatchedKey w : watched) {
-      if (w.db() == db && java.util.Arrays.equals(w.key(), key)) {
-        return;
-      }
-    }
-    // A key already expired is deleted now, before we listen: its deletion does not fail EXEC.
-    db.node(key);
-    watched.add(new WatchedKey(db, key));
-    db.watch(key, this);
+    watches.watch(db, key);
   }
 
   public void unwatchAll() {
-    for (WatchedKey w : watched) {
-      w.db().unwatch(w.key(), this);
-    }
-    watched.clear();
-    watchTouched = false;
-  }
-
-  /**
-   * Redis 7.0 fails EXEC when a watched key expired after WATCH, even if nothing deleted it yet:
-   * looking each key up deletes the expired ones, which touches this client's watch.
-   */
-  private void expireWatchedKeys() {
-    for (WatchedKey w : List.copyOf(watched)) {
-      if (!w.stale) {
-        w.db().node(w.key());
-      }
-    }
-  }
-
-  @Override
-  public void watchedKeyTouched() {
-    watchTouched = true;
-  }
-
-  @Override
-  public void watchedKeyExpired(Db db, byte[] key) {
-    for (WatchedKey w : watched) {
-      if (w.stale && w.db == db && java.util.Arrays.equals(w.key, key)) {
-        w.stale = false; // the stale key is gone: nothing changed logically
-        return;
-      }
-    }
-    watchTouched = true;
-  }
-
-  @Override
-  public void watchedKeyStale(Db db, byte[] key) {
-    for (WatchedKey w : watched) {
-      if (w.db == db && java.util.Arrays.equals(w.key, key)) {
-        w.stale = true;
-      }
-    }
+    watches.unwatchAll();
   }
 
   /** RESET: back to a fresh connection's state. */
