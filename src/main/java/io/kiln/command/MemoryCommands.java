@@ -186,18 +186,27 @@ final class MemoryCommands {
     c.ok();
   }
 
+  /**
+   * The JVM's pools and collectors, looked up when the command table is built at startup: the
+   * first lookup loads the management classes (200+ ms on a busy machine), never on an event loop.
+   */
+  private static final java.util.List<MemoryPoolMXBean> POOLS =
+      ManagementFactory.getMemoryPoolMXBeans();
+  private static final java.util.List<GarbageCollectorMXBean> COLLECTORS =
+      ManagementFactory.getGarbageCollectorMXBeans();
+
   /** MEMORY MALLOC-STATS: the JVM's heap pools and collectors, in place of jemalloc's report. */
   static void mallocStats(Client c, byte[][] argv) {
     StringBuilder sb = new StringBuilder("___ Begin JVM memory statistics ___\n");
     sb.append("Runtime: ").append(System.getProperty("java.vm.name")).append(' ')
         .append(System.getProperty("java.version")).append('\n');
-    for (MemoryPoolMXBean p : ManagementFactory.getMemoryPoolMXBeans()) {
+    for (MemoryPoolMXBean p : POOLS) {
       var u = p.getUsage();
       sb.append(String.format("pool %-32s %-8s used %12d committed %12d max %12d%n",
           p.getName(), p.getType() == java.lang.management.MemoryType.HEAP ? "heap" : "non-heap",
           u.getUsed(), u.getCommitted(), u.getMax()));
     }
-    for (GarbageCollectorMXBean g : ManagementFactory.getGarbageCollectorMXBeans()) {
+    for (GarbageCollectorMXBean g : COLLECTORS) {
       sb.append(String.format("collector %-27s collections %10d time_ms %10d%n", g.getName(),
           g.getCollectionCount(), g.getCollectionTime()));
     }

@@ -81,6 +81,8 @@ public final class Blocking {
   private boolean serving;
   /** Clients whose command ends later without being blocked on keys: DEBUG SLEEP, MIGRATE. */
   private final java.util.Set<Client> endingLater = new java.util.HashSet<>();
+  /** MIGRATE transfers in flight (willEndLater .. endedLater). */
+  private int transfers;
 
   public Blocking(Vertx vertx) {
     this.vertx = vertx;
@@ -136,11 +138,18 @@ public final class Blocking {
    */
   public void willEndLater(Client c) {
     endingLater.add(c);
+    transfers++;
   }
 
   /** The command {@link #willEndLater} announced ended; false if {@code c} left meanwhile. */
   public boolean endedLater(Client c) {
+    transfers--;
     return endingLater.remove(c);
+  }
+
+  /** A MIGRATE transfer is under way (a SIGTERM's shutdown waits for it, as in Redis). */
+  public boolean transferring() {
+    return transfers > 0;
   }
 
   /** Pops for a waiting client from a key that now holds a value of the wanted type. */

@@ -765,7 +765,7 @@ public final class ShardVerticle extends VerticleBase {
     if (cronPaused) {
       return;
     }
-    if (!clientsHeld) { // not inside a SAVE or MIGRATE, which Redis's cron cannot interrupt
+    if (!blocking.transferring()) { // not inside a MIGRATE, which Redis's cron cannot interrupt
       kiln.signalShutdown().cron(); // SIGTERM/SIGINT: shut down here, as Redis's serverCron
     }
     startStallProbe();
