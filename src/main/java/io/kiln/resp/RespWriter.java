@@ -214,14 +214,17 @@ public final class RespWriter {
     }
   }
 
-  /** A big number given as its digits: RESP3 '(' type; RESP2 a bulk string. */
+  /**
+   * A big number given as its digits (one byte per char: a script's may hold any byte): RESP3
+   * '(' type; RESP2 a bulk string.
+   */
   public void bigNumber(String digits) {
     if (protocol == 3) {
       put((byte) '(');
       putAscii(digits);
       put(CRLF, 0, 2);
     } else {
-      bulk(digits);
+      bulk(digits.getBytes(StandardCharsets.ISO_8859_1));
     }
   }
 

@@ -76,12 +76,8 @@ final class LuaReplies {
     lua.pop(1);
     String big = stringField(lua, t, "big_number");
     if (big != null) {
-      if (out.resp3()) {
-        out.raw(("(" + big.replace('\r', ' ').replace('\n', ' ') + "\r\n")
-            .getBytes(StandardCharsets.ISO_8859_1));
-      } else {
-        out.bulk(big.getBytes(StandardCharsets.ISO_8859_1));
-      }
+      // CR and LF become spaces, as Redis maps them: the reply cannot break the protocol
+      out.bigNumber(big.replace('\r', ' ').replace('\n', ' '));
       return;
     }
     rawField(lua, t, "map");

@@ -659,10 +659,19 @@ public final class Scripting {
       }
     }
 
+    /** redis.acl_check_cmd: whether the caller's user may run argv; null for no such command. */
     @Override
     public Boolean aclCheck(byte[][] argv) {
       CommandSpec cmd = kiln.commands().lookup(Numbers.ascii(argv[0]).toLowerCase(Locale.ROOT));
-      return cmd == null ? null : Boolean.TRUE;
+      if (cmd != null && cmd.isContainer() && argv.length > 1) {
+        cmd = cmd.subcommand(Numbers.ascii(argv[1]).toLowerCase(Locale.ROOT));
+      }
+      Run r = running;
+      if (cmd == null || r == null) {
+        return cmd == null ? null : Boolean.TRUE;
+      }
+      // the event loop waits for this slice: the caller's user is read safely here
+      return AclGate.dryRun(r.caller, r.caller.user(), cmd, argv) == null;
     }
   }
 
