@@ -33,12 +33,7 @@ class CorruptionLogTest {
 
   @AfterEach
   void killLeftovers() throws Exception {
-    for (Process p : started) {
-      if (p.isAlive()) {
-        p.destroyForcibly();
-        p.waitFor(10, TimeUnit.SECONDS);
-      }
-    }
+    ProcessLines.destroyAll(started);
   }
 
   private Process launch(BlockingQueue<String> lines, String... args) throws IOException {

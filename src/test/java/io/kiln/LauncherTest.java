@@ -68,11 +68,7 @@ class LauncherTest {
 
   @AfterEach
   void killLeftovers() throws Exception {
-    for (Process p : started) {
-      p.descendants().forEach(ProcessHandle::destroyForcibly);
-      p.destroyForcibly();
-      p.waitFor(10, TimeUnit.SECONDS);
-    }
+    ProcessLines.destroyAll(started);
   }
 
   private Process launch(BlockingQueue<String> lines, Map<String, String> env, String... args)

@@ -34,12 +34,7 @@ class MainTest {
 
   @AfterEach
   void killLeftovers() throws Exception {
-    for (Process p : started) {
-      if (p.isAlive()) {
-        p.destroyForcibly();
-        p.waitFor(10, TimeUnit.SECONDS);
-      }
-    }
+    ProcessLines.destroyAll(started);
   }
 
   /** A child launcher with stdout and stderr merged, its lines fed to {@code lines}. */

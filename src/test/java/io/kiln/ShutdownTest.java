@@ -34,12 +34,7 @@ class ShutdownTest {
 
   @AfterEach
   void killLeftovers() throws Exception {
-    for (Process p : started) {
-      if (p.isAlive()) {
-        p.destroyForcibly();
-        p.waitFor(10, TimeUnit.SECONDS);
-      }
-    }
+    ProcessLines.destroyAll(started);
   }
 
   private Process launch(int port, String... more) throws Exception {

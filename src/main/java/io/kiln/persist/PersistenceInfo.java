@@ -46,6 +46,19 @@ public final class PersistenceInfo {
     this.lastSaveAttemptSec = startSec;
   }
 
+  /** A BGREWRITEAOF that began at {@code startMs} ended: INFO's aof_rewrite fields. */
+  public void aofRewriteEnded(long startMs, boolean ok) {
+    aofRewriteStartMs = -1;
+    aofLastRewriteTimeSec = (System.currentTimeMillis() - startMs) / 1000;
+    aofLastRewriteOk = ok;
+    if (ok) {
+      aofRewrites++;
+      aofRewritesConsecutiveFailures = 0;
+    } else {
+      aofRewritesConsecutiveFailures++;
+    }
+  }
+
   public boolean bgsaveInProgress() {
     return bgsaveStartMs >= 0;
   }

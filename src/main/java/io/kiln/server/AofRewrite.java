@@ -112,19 +112,14 @@ public final class AofRewrite {
     log.info("Background append only file rewriting started");
     done.onComplete(ar -> {
       running = false;
-      info.aofRewriteStartMs = -1;
-      info.aofLastRewriteTimeSec = (System.currentTimeMillis() - startMs) / 1000;
-      info.aofLastRewriteOk = ar.succeeded();
+      info.aofRewriteEnded(startMs, ar.succeeded());
       if (ar.succeeded()) {
-        info.aofRewrites++;
-        info.aofRewritesConsecutiveFailures = 0;
         firstFile = false;
         kiln.aofMeters().rewrites.increment();
         kiln.aofMeters().rewrite.record(java.time.Duration.ofMillis(
             System.currentTimeMillis() - startMs));
         log.info("Background AOF rewrite finished successfully");
       } else {
-        info.aofRewritesConsecutiveFailures++;
         lastFailureMs = System.currentTimeMillis();
         if (firstFile) {
           info.aofRewriteScheduled = true; // the AOF is on once a rewrite writes its file

@@ -68,16 +68,11 @@ public final class OfflineAofRewrite {
         .resolve(kiln.config().getString("appendfilename"));
     log.info("Background append only file rewriting started");
     home.aofBase().write(file).onComplete(ar -> {
-      info.aofRewriteStartMs = -1;
-      info.aofLastRewriteTimeSec = (System.currentTimeMillis() - startMs) / 1000;
-      info.aofLastRewriteOk = ar.succeeded();
+      info.aofRewriteEnded(startMs, ar.succeeded());
       if (ar.succeeded()) {
-        info.aofRewrites++;
-        info.aofRewritesConsecutiveFailures = 0;
         log.info("Background AOF rewrite terminated with success");
         log.info("Background AOF rewrite finished successfully");
       } else {
-        info.aofRewritesConsecutiveFailures++;
         log.warn("Background AOF rewrite failed: {}", ar.cause().getMessage());
       }
     });

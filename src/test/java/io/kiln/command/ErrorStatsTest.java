@@ -16,13 +16,7 @@ import org.junit.jupiter.api.Test;
  */
 class ErrorStatsTest {
   private static String field(RespClient c, String section, String name) {
-    String info = c.call("INFO", section);
-    int at = info.indexOf("\r\n" + name + ":");
-    if (at < 0) {
-      return "";
-    }
-    int start = at + name.length() + 3;
-    return info.substring(start, info.indexOf("\r\n", start));
+    return c.infoField(section, name);
   }
 
   private static String cmdstat(RespClient c, String cmd) {

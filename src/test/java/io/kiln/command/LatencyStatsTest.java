@@ -14,13 +14,7 @@ import org.junit.jupiter.api.Test;
  */
 class LatencyStatsTest {
   private static String field(RespClient c, String section, String name) {
-    String info = c.call("INFO", section);
-    int at = info.indexOf("\r\n" + name + ":");
-    if (at < 0) {
-      return "";
-    }
-    int start = at + name.length() + 3;
-    return info.substring(start, info.indexOf("\r\n", start));
+    return c.infoField(section, name);
   }
 
   @Test

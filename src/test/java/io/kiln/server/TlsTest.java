@@ -64,12 +64,7 @@ class TlsTest {
 
   @AfterEach
   void killLeftovers() throws Exception {
-    for (Process p : started) {
-      if (p.isAlive()) {
-        p.destroyForcibly();
-        p.waitFor(10, TimeUnit.SECONDS);
-      }
-    }
+    ProcessLines.destroyAll(started);
   }
 
   private static TestKiln startTls(String auth, String... more) throws Exception {

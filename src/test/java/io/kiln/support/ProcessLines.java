@@ -64,4 +64,15 @@ public final class ProcessLines {
       return s.getLocalPort();
     }
   }
+
+  /** Kills the child JVMs a test started (and what they started) that are still running. */
+  public static void destroyAll(List<Process> started) throws InterruptedException {
+    for (Process p : started) {
+      if (p.isAlive()) {
+        p.descendants().forEach(ProcessHandle::destroyForcibly);
+        p.destroyForcibly();
+        p.waitFor(10, java.util.concurrent.TimeUnit.SECONDS);
+      }
+    }
+  }
 }

@@ -169,4 +169,15 @@ public final class RespClient implements AutoCloseable {
       // closing a test socket
     }
   }
+
+  /** The value of {@code name} in INFO {@code section}, or "" when it is not there. */
+  public String infoField(String section, String name) {
+    String info = call("INFO", section);
+    int at = info.indexOf("\r\n" + name + ":");
+    if (at < 0) {
+      return "";
+    }
+    int start = at + name.length() + 3;
+    return info.substring(start, info.indexOf("\r\n", start));
+  }
 }
