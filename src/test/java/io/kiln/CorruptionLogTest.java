@@ -37,11 +37,8 @@ class CorruptionLogTest {
   }
 
   private Process launch(BlockingQueue<String> lines, String... args) throws IOException {
-    Process p = new ProcessBuilder(ProcessLines.mainCommand(args)).redirectErrorStream(true)
-        .start();
-    started.add(p);
-    ProcessLines.pump(p, lines, "corruption-log-reader");
-    return p;
+    return ProcessLines.start(new ProcessBuilder(ProcessLines.mainCommand(args)), started, lines,
+        "corruption-log-reader");
   }
 
   private static byte[] b(String s) {

@@ -47,10 +47,7 @@ class MainTest {
       throws IOException {
     List<String> cmd = new ArrayList<>(prefix);
     cmd.addAll(io.kiln.support.ProcessLines.mainCommand(args));
-    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-    started.add(p);
-    io.kiln.support.ProcessLines.pump(p, lines, "main-test-reader");
-    return p;
+    return ProcessLines.start(new ProcessBuilder(cmd), started, lines, "main-test-reader");
   }
 
   /** Runs the launcher to completion; returns its exit code and output lines. */

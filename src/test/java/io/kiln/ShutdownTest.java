@@ -41,12 +41,9 @@ class ShutdownTest {
     List<String> args = new ArrayList<>(List.of("--port", Integer.toString(port), "--bind",
         "127.0.0.1", "--dir", dir.toString(), "--enable-debug-command", "yes"));
     args.addAll(List.of(more));
-    ProcessBuilder pb = new ProcessBuilder(ProcessLines.mainCommand(args.toArray(String[]::new)))
-        .redirectErrorStream(true);
+    ProcessBuilder pb = new ProcessBuilder(ProcessLines.mainCommand(args.toArray(String[]::new)));
     pb.environment().put("KILN_NO_RELAUNCH", "1");
-    Process p = pb.start();
-    started.add(p);
-    ProcessLines.pump(p, lines, "shutdown-test-reader");
+    Process p = ProcessLines.start(pb, started, lines, "shutdown-test-reader");
     awaitLine(lines, seen, "Ready to accept connections");
     return p;
   }

@@ -150,15 +150,17 @@ public final class DebugCommands {
       case "double" -> out.dbl(3.141);
       case "bignum" -> out.bigNumber("1234567999999999999999999999999999999");
       case "null" -> out.nullBulk();
-      case "array", "set" -> {
-        if (Args.is(type, "set")) {
-          out.set(3);
-        } else {
-          out.array(3);
-        }
-        for (int j = 0; j < 3; j++) {
-          out.integer(j);
-        }
+      case "array" -> {
+        out.array(3);
+        out.integer(0);
+        out.integer(1);
+        out.integer(2);
+      }
+      case "set" -> {
+        out.set(3);
+        out.integer(0);
+        out.integer(1);
+        out.integer(2);
       }
       case "map" -> {
         out.map(3);

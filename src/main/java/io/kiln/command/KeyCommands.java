@@ -107,17 +107,16 @@ public final class KeyCommands {
   static void del(Client c, byte[][] argv) {
     Db db = c.db();
     long n = 0;
-    // Every free is the collector's, off the event loop; what Redis would free lazily is counted.
-    boolean lazy = Args.is(argv[0], "unlink") || c.kiln.config().getBool("lazyfree-lazy-user-del");
     for (int i = 1; i < argv.length; i++) {
-      Dict.Node<Object> node = lazy ? db.peek(argv[i]) : null;
-      if (db.delete(argv[i])) {
-        if (node != null && node.value instanceof RedisValue v
-            && v.freeEffort() > LAZYFREE_THRESHOLD) {
-          c.shard.stats.lazyfreedObjects++;
-        }
+      Object v = db.deleteAndGet(argv[i]);
+      if (v != null) {
         n++;
         db.notify(Notify.GENERIC, "del", argv[i]);
+        // Every free is the collector's, off the event loop; what Redis frees lazily is counted.
+        if (v instanceof RedisValue rv && rv.freeEffort() > LAZYFREE_THRESHOLD
+            && (Args.is(argv[0], "unlink") || c.kiln.config().getBool("lazyfree-lazy-user-del"))) {
+          c.shard.stats.lazyfreedObjects++;
+        }
       }
     }
     c.shard.dirty += n;

@@ -230,13 +230,18 @@ public final class Db {
   }
 
   public boolean delete(byte[] key) {
+    return deleteAndGet(key) != null;
+  }
+
+  /** Deletes {@code key} and returns the value it held, or null when it did not exist. */
+  public Object deleteAndGet(byte[] key) {
     Dict.Node<Object> n = node(key);
     if (n == null) {
-      return false;
+      return null;
     }
     remove(n);
     touched(key);
-    return true;
+    return n.value;
   }
 
   /**

@@ -90,6 +90,9 @@ public final class AclGate {
 
   /** The denial's reason, or OK; {@code where[0]} the argument that failed. */
   private static int verdict(Client c, User user, CommandSpec spec, byte[][] argv, int[] where) {
+    if (user.unrestricted()) {
+      return Acl.OK; // the default user as shipped: no lookup, no allocation per command
+    }
     Catalog.Entry entry = c.kiln.acl().catalog().byId(spec.id);
     if (entry == null) {
       return Acl.DENIED_CMD;

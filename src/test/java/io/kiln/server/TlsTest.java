@@ -405,11 +405,8 @@ class TlsTest {
   }
 
   private Process launch(BlockingQueue<String> lines, String... args) throws Exception {
-    Process p = new ProcessBuilder(ProcessLines.mainCommand(args)).redirectErrorStream(true)
-        .start();
-    started.add(p);
-    ProcessLines.pump(p, lines, "tls-test-reader");
-    return p;
+    return ProcessLines.start(new ProcessBuilder(ProcessLines.mainCommand(args)), started, lines,
+        "tls-test-reader");
   }
 
   static String cli(String... args) throws Exception {

@@ -75,4 +75,16 @@ public final class ProcessLines {
       }
     }
   }
+
+  /**
+   * Starts {@code pb} with stderr merged into stdout, remembers it in {@code started} (for
+   * {@link #destroyAll}) and feeds its lines to {@code lines} from a thread named {@code reader}.
+   */
+  public static Process start(ProcessBuilder pb, List<Process> started,
+      java.util.Collection<String> lines, String reader) throws IOException {
+    Process p = pb.redirectErrorStream(true).start();
+    started.add(p);
+    pump(p, lines, reader);
+    return p;
+  }
 }
