@@ -47,6 +47,9 @@ public final class Kiln {
   private final AtomicLong clientIds = new AtomicLong();
   private final AtomicInteger connectedClients = new AtomicInteger();
   private volatile ShardVerticle shard;
+  /** The event loops serving connections beside the shard's (shards above 1). */
+  private final List<io.kiln.server.ConnectionLoop> loops =
+      new java.util.concurrent.CopyOnWriteArrayList<>();
   private volatile RdbLoader loader;
   private volatile io.kiln.persist.AofLoader aofLoader;
   private volatile String aofWriterId;
@@ -259,6 +262,7 @@ public final class Kiln {
             .map(ctx -> kiln.tls = ctx);
     tls.compose(t -> kiln.vertx.deployVerticle(writer, snapshotWorker))
         .compose(w -> kiln.vertx.deployVerticle(verticle))
+        .compose(id -> kiln.deployConnectionLoops(verticle))
         .compose(id -> {
           kiln.shard = verticle;
           listening.accept(kiln);
@@ -289,6 +293,22 @@ public final class Kiln {
               kiln.vertx.close().onComplete(v -> result.fail(ar.cause())));
         });
     return result.future();
+  }
+
+  /**
+   * {@code shards} above 1: the other event loops that serve connections beside the shard, each
+   * listening on its ports ({@link io.kiln.server.ConnectionLoop}).
+   */
+  private Future<?> deployConnectionLoops(ShardVerticle verticle) {
+    Future<?> chain = Future.succeededFuture();
+    for (int i = 1; i < config.getInt("shards"); i++) {
+      io.kiln.server.ConnectionLoop loop = new io.kiln.server.ConnectionLoop(this, verticle);
+      chain = chain.compose(v -> vertx.deployVerticle(loop)).map(id -> {
+        loops.add(loop);
+        return id;
+      });
+    }
+    return chain;
   }
 
   /**
@@ -613,10 +633,20 @@ public final class Kiln {
       s.execute(() -> s.updateTls(context).onComplete(ar -> p.handle(ar.map(v -> null))));
       updated.add(p.future());
     }
+    for (io.kiln.server.ConnectionLoop loop : loops) {
+      Promise<Object> p = Promise.promise();
+      loop.execute(() -> loop.updateTls(context).onComplete(ar -> p.handle(ar.map(v -> null))));
+      updated.add(p.future());
+    }
     if (metrics != null) {
       updated.add(metrics.updateTls(context));
     }
     return Future.all(updated);
+  }
+
+  /** The event loops serving connections beside the shard's ({@code shards} above 1). */
+  public List<io.kiln.server.ConnectionLoop> connectionLoops() {
+    return List.copyOf(loops);
   }
 
   public List<ShardVerticle> shards() {

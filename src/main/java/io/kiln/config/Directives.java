@@ -100,8 +100,7 @@ public final class Directives {
         flags("shutdown-on-sigterm", "default", "default", "save", "nosave", "now", "force"),
         integer("shutdown-timeout", 0, INT_MAX, 10),
         // Kiln's own
-        integer("shards", 1, INT_MAX, 1).honoured()
-            .check(v -> Long.parseLong(v) > 1 ? "shards above 1 are not supported yet" : null),
+        integer("shards", 1, 1024, 1).immutable().honoured(),
         integer("metrics-port", 0, 65535, 0), // settable to its value only (Config)
         // the metrics endpoint over HTTPS with the TLS context of tls-port (tls-cert-file...)
         bool("metrics-tls", false).immutable().honoured(),

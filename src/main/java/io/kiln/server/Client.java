@@ -11,7 +11,6 @@ import io.kiln.resp.ProtocolException;
 import io.kiln.resp.RespDecoder;
 import io.kiln.resp.RespWriter;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.net.NetSocket;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -24,7 +23,8 @@ import org.slf4j.LoggerFactory;
  * one read batch leave in one socket write; the end of the batch is where the batch's effects
  * will go to the AOF writer.
  *
- * <p>Owned by the event loop of the shard verticle that accepted the socket; not thread-safe.
+ * <p>Owned by the event loop of the shard verticle that runs its commands (its socket may be
+ * another loop's: {@link Wire}); not thread-safe.
  */
 public final class Client {
   private static final Logger log = LoggerFactory.getLogger(Client.class);
@@ -39,7 +39,7 @@ public final class Client {
   public final ShardVerticle home;
   public final Shard shard;
   public final RespWriter out = new RespWriter();
-  private final NetSocket socket;
+  private final Wire socket;
   private final RespDecoder decoder = new RespDecoder();
   private final QueryBuffer query = new QueryBuffer(decoder);
   public final String addr;
@@ -105,7 +105,7 @@ public final class Client {
   private long socketWrites;
 
   /** A client of {@code socket}; {@code unixPath} is the unix socket's path for its clients. */
-  Client(long id, Kiln kiln, ShardVerticle home, NetSocket socket, String unixPath) {
+  Client(long id, Kiln kiln, ShardVerticle home, Wire socket, String unixPath) {
     this.id = id;
     this.kiln = kiln;
     this.home = home;
@@ -123,9 +123,8 @@ public final class Client {
     this.authenticated = user.nopass() && user.enabled();
     decoder.authRequired(authRequired());
     applyLimits();
-    socket.handler(this::onData);
-    socket.closeHandler(v -> onClosed());
-    socket.exceptionHandler(e -> log.debug("Client {} error: {}", addr, e.toString()));
+    socket.handlers(this::onData, this::onClosed,
+        e -> log.debug("Client {} error: {}", addr, e.toString()));
   }
 
   /** The connection that replays the AOF through the command table, with no socket. */
@@ -461,22 +460,27 @@ public final class Client {
       home.rates().writes++;
       socketWrites++;
       int n = out.size();
-      io.vertx.core.Future<Void> written = socket.write(out.take());
-      if (home.outputLimits(subscribed()) != null) {
+      boolean limited = home.outputLimits(subscribed()) != null;
+      if (limited) {
         pendingWriteBytes += n;
-        written.onComplete(ar -> {
+      }
+      boolean closeAfter = closing;
+      socket.write(out.take(), !limited && !closeAfter ? null : () -> {
+        if (limited) {
           pendingWriteBytes -= n;
           home.recountClient(this);
-        });
-      }
+        }
+        if (closeAfter) {
+          socket.close();
+        }
+      });
       if (closing) {
-        written.onComplete(ar -> socket.close());
         return;
       }
       if (socket.writeQueueFull()) {
         // Stop reading until the peer drains what we owe it: memory stays bounded.
         socket.pause();
-        socket.drainHandler(v -> {
+        socket.onDrain(() -> {
           if (!suspended) {
             socket.resume();
           }

@@ -84,9 +84,14 @@ public final class Listeners {
     int tlsWanted = config.getInt("tls-port");
     String socketPath = config.getString("unixsocket");
     boolean tcpOff = wanted == 0 && (tlsWanted != 0 || !socketPath.isEmpty());
-    Future<?> chain = tcpOff ? Future.succeededFuture() : bindAll(config, wanted, false);
+    // Any free port, shared with connection loops: they bind the one the kernel chose, beside
+    // this socket (SO_REUSEPORT), as Vert.x shares a listener between instances by the port
+    // asked for, and 0 is no port to share
+    boolean anyShared = config.getInt("shards") > 1;
+    Future<?> chain = tcpOff ? Future.succeededFuture()
+        : bindAll(config, wanted, false, anyShared && wanted == 0);
     if (tlsWanted != 0) {
-      chain = chain.compose(v -> bindAll(config, tlsWanted, true));
+      chain = chain.compose(v -> bindAll(config, tlsWanted, true, anyShared && tlsWanted == 0));
     }
     if (!socketPath.isEmpty()) {
       chain = chain.compose(v -> listenUnix(socketPath, config.getInt("unixsocketperm")));
@@ -94,8 +99,22 @@ public final class Listeners {
     return chain;
   }
 
+  /**
+   * A {@link ConnectionLoop}'s share of the TCP and TLS ports the shard bound ({@code port} and
+   * {@code tlsPort}, 0 for none): Vert.x spreads the accepted connections over every listener of
+   * one port. The unix socket stays the shard's alone.
+   */
+  Future<?> share(Config config, Listeners shard) {
+    int wanted = config.getInt("port");
+    int tlsWanted = config.getInt("tls-port");
+    Future<?> chain = shard.port == 0 ? Future.succeededFuture()
+        : bindAll(config, wanted == 0 ? shard.port : wanted, false, wanted == 0);
+    return shard.tlsPort == 0 ? chain : chain.compose(v ->
+        bindAll(config, tlsWanted == 0 ? shard.tlsPort : tlsWanted, true, tlsWanted == 0));
+  }
+
   /** Binds every address of `bind` on {@code wanted}; a '-' prefix marks an optional one. */
-  private Future<?> bindAll(Config config, int wanted, boolean secure) {
+  private Future<?> bindAll(Config config, int wanted, boolean secure, boolean reusePort) {
     Future<?> chain = Future.succeededFuture();
     for (String raw : config.bindAddresses()) {
       boolean optional = raw.startsWith("-");
@@ -109,7 +128,7 @@ public final class Listeners {
         int bound = secure ? tlsPort : port;
         int p = bound != 0 ? bound : wanted;
         NetServerOptions opts = new NetServerOptions().setHost(host).setPort(p)
-            .setTcpNoDelay(true).setReuseAddress(true)
+            .setTcpNoDelay(true).setReuseAddress(true).setReusePort(reusePort)
             .setTcpKeepAlive(config.getInt("tcp-keepalive") > 0);
         if (secure) {
           TlsContext.enable(opts, tls);

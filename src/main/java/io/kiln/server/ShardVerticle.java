@@ -302,6 +302,11 @@ public final class ShardVerticle extends VerticleBase {
     return listeners.port();
   }
 
+  /** The sockets this shard listens on (the connection loops listen beside them). */
+  Listeners listeners() {
+    return listeners;
+  }
+
   /** The TLS port this shard listens on, 0 when none. */
   public int tlsPort() {
     return listeners.tlsPort();
@@ -360,13 +365,13 @@ public final class ShardVerticle extends VerticleBase {
     watchAppendfsync();
     refreshHostFacts();
     hostTimer = vertx.setPeriodic(1000, id -> refreshHostFacts());
-    pinEventLoop(config.getString("server_cpulist"));
+    pinEventLoop(vertx, config.getString("server_cpulist"));
     listeners = new Listeners(vertx, kiln::tls, s -> accept(s, false), s -> accept(s, true));
     return listeners.listen(config);
   }
 
-  /** server_cpulist: this event loop's thread runs on those CPUs only (set from a worker). */
-  private void pinEventLoop(String cpulist) {
+  /** server_cpulist: the calling event loop's thread runs on those CPUs only (set from a worker). */
+  static void pinEventLoop(io.vertx.core.Vertx vertx, String cpulist) {
     if (cpulist == null || cpulist.isBlank()) {
       return;
     }
@@ -411,23 +416,34 @@ public final class ShardVerticle extends VerticleBase {
   }
 
   private void accept(NetSocket socket, boolean unix) {
+    adopt(new Wire(socket, context, this), unix);
+  }
+
+  /**
+   * A connection accepted here or by a {@link ConnectionLoop}: refused as Redis refuses it
+   * (protected mode, maxclients), else this shard's client from now on. Event loop (this one's).
+   */
+  void adopt(Wire socket, boolean unix) {
     shard.stats.connectionsReceived++;
     if (!unix && deniedByProtectedMode(socket)) {
-      socket.exceptionHandler(e -> { });
-      socket.write(PROTECTED_MODE_DENIED).onComplete(ar -> socket.close());
+      refuse(socket, PROTECTED_MODE_DENIED);
       return;
     }
     int max = kiln.config().getInt("maxclients");
     if (kiln.connectedClients().get() >= max) {
       shard.stats.rejectedConnections++;
-      socket.exceptionHandler(e -> { });
-      socket.write("-ERR max number of clients reached\r\n").onComplete(ar -> socket.close());
+      refuse(socket, "-ERR max number of clients reached\r\n");
       return;
     }
     kiln.connectedClients().incrementAndGet();
     Client c = new Client(kiln.nextClientId(), kiln, this, socket,
         unix ? kiln.config().getString("unixsocket") : null);
     clients.put(c.id, c);
+  }
+
+  private static void refuse(Wire socket, String reply) {
+    socket.handlers(b -> { }, () -> { }, e -> { });
+    socket.write(io.vertx.core.buffer.Buffer.buffer(reply), socket::close);
   }
 
   /** Redis 7.0's reply to a non-loopback client while protected mode guards a passwordless server. */
@@ -446,7 +462,7 @@ public final class ShardVerticle extends VerticleBase {
       + "above things in order for the server to start accepting connections from the outside."
       + "\r\n";
 
-  private boolean deniedByProtectedMode(NetSocket socket) {
+  private boolean deniedByProtectedMode(Wire socket) {
     if (!kiln.config().getBool("protected-mode") || !kiln.acl().defaultUser().nopass()) {
       return false;
     }

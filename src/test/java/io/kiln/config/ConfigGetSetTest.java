@@ -119,10 +119,10 @@ class ConfigGetSetTest {
   }
 
   @Test
-  void setShardsAboveOneIsRefused() {
+  void shardsAreSetAtStartupOnly() {
     assertThatThrownBy(() -> config.set(List.of("shards", "2")))
         .hasMessage("ERR CONFIG SET failed (possibly related to argument 'shards') - "
-            + "shards above 1 are not supported yet");
+            + "can't set immutable config");
   }
 
   @Test

@@ -171,10 +171,12 @@ class ConfigLoadTest {
   }
 
   @Test
-  void moreThanOneShardIsRefused() throws Exception {
-    String path = file("bad.conf", "shards 4");
+  void shardsLoadWithinTheirRange() throws Exception {
+    assertThat(Config.load(file("shards.conf", "shards 4"), List.of()).getInt("shards"))
+        .isEqualTo(4);
+    String path = file("bad.conf", "shards 0");
     assertThatThrownBy(() -> Config.load(path, List.of()))
-        .hasMessage(path + ":1: 'shards' bad value '4': shards above 1 are not supported yet");
+        .hasMessageStartingWith(path + ":1: 'shards' bad value '0'");
   }
 
   @Test

@@ -23,6 +23,12 @@ public final class TestKiln implements AutoCloseable {
   private static boolean warmedUp;
 
   /**
+   * The shards of the servers started from directives, unless a test names its own: 1, or
+   * {@code -Dkiln.test.shards} (the build's second run of the client and differential tests).
+   */
+  private static final String SHARDS = System.getProperty("kiln.test.shards", "1");
+
+  /**
    * Once per JVM, runs a throwaway Kiln through a connection and a few commands: a cold JVM loads
    * Netty's and Kiln's classes on the event loop (hundreds of ms on a busy machine), which is not
    * blocking a test should catch, and the checker may report it a moment after start returns.
@@ -54,7 +60,7 @@ public final class TestKiln implements AutoCloseable {
       // Each server gets a directory of its own: a test's dump.rdb never leaks into another's.
       String dir = java.nio.file.Files.createTempDirectory("kiln-test").toString();
       Config config = Config.defaults().with("port", "0").with("bind", "127.0.0.1")
-          .with("save", "").with("dir", dir);
+          .with("save", "").with("dir", dir).with("shards", SHARDS);
       for (int i = 0; i + 1 < directives.length; i += 2) {
         // a value of several words ("3600 1") is several arguments, as on a config line
         String v = directives[i + 1];
