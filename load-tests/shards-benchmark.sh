@@ -55,8 +55,8 @@ measure() {
       what=(-t "$test")
     fi
     line="$(redis-benchmark -p "$p" -c 50 -n "$n" -r 100000 -P "$pipe" --csv "${what[@]}" \
-      2>/dev/null | tail -1 | tr -d '"')"
-    rps="$(echo "$line" | cut -d, -f2)"; p99="$(echo "$line" | cut -d, -f7)"; ops="$n"
+      2>/dev/null | tail -1 | python3 -c 'import csv, sys; r = next(csv.reader(sys.stdin)); print(r[1], r[6])')"
+    rps="${line% *}"; p99="${line#* }"; ops="$n"
   else
     local pipe="${case##*-P}"
     line="$(java -jar "$load" run --port "$p" --pipeline "$pipe" --ratio 1:1 --warmup 1 \

@@ -622,26 +622,30 @@ public final class Kiln {
   }
 
   /**
-   * Makes {@code context} the one new TLS connections use, on every shard; completes once each
-   * shard's listeners took it. Call from an event loop.
+   * Makes {@code context} the one new TLS connections use, on every shard and connection loop;
+   * completes once each one's listeners took it. One after the other: the loops' listeners of a
+   * port share one server in Vert.x, and two updates of a shared server at once never end (its
+   * second call waits for the first by calling itself again, until the stack overflows). Call
+   * from an event loop.
    */
   public Future<?> useTls(io.kiln.server.TlsContext context) {
     tls = context;
-    List<Future<?>> updated = new java.util.ArrayList<>();
+    Future<Object> chain = Future.succeededFuture();
     for (ShardVerticle s : shards()) {
-      Promise<Object> p = Promise.promise();
-      s.execute(() -> s.updateTls(context).onComplete(ar -> p.handle(ar.map(v -> null))));
-      updated.add(p.future());
+      chain = chain.compose(v -> {
+        Promise<Object> p = Promise.promise();
+        s.execute(() -> s.updateTls(context).onComplete(ar -> p.handle(ar.map(x -> null))));
+        return p.future();
+      });
     }
     for (io.kiln.server.ConnectionLoop loop : loops) {
-      Promise<Object> p = Promise.promise();
-      loop.execute(() -> loop.updateTls(context).onComplete(ar -> p.handle(ar.map(v -> null))));
-      updated.add(p.future());
+      chain = chain.compose(v -> {
+        Promise<Object> p = Promise.promise();
+        loop.execute(() -> loop.updateTls(context).onComplete(ar -> p.handle(ar.map(x -> null))));
+        return p.future();
+      });
     }
-    if (metrics != null) {
-      updated.add(metrics.updateTls(context));
-    }
-    return Future.all(updated);
+    return metrics == null ? chain : Future.all(chain, metrics.updateTls(context));
   }
 
   /** The event loops serving connections beside the shard's ({@code shards} above 1). */
