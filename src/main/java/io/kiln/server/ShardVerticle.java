@@ -421,56 +421,15 @@ public final class ShardVerticle extends VerticleBase {
 
   /**
    * A connection accepted here or by a {@link ConnectionLoop}: refused as Redis refuses it
-   * (protected mode, maxclients), else this shard's client from now on. Event loop (this one's).
+   * ({@link Admission}), else this shard's client from now on. Event loop (this one's).
    */
   void adopt(Wire socket, boolean unix) {
-    shard.stats.connectionsReceived++;
-    if (!unix && deniedByProtectedMode(socket)) {
-      refuse(socket, PROTECTED_MODE_DENIED);
+    if (Admission.refused(kiln, shard.stats, socket, unix)) {
       return;
     }
-    int max = kiln.config().getInt("maxclients");
-    if (kiln.connectedClients().get() >= max) {
-      shard.stats.rejectedConnections++;
-      refuse(socket, "-ERR max number of clients reached\r\n");
-      return;
-    }
-    kiln.connectedClients().incrementAndGet();
     Client c = new Client(kiln.nextClientId(), kiln, this, socket,
         unix ? kiln.config().getString("unixsocket") : null);
     clients.put(c.id, c);
-  }
-
-  private static void refuse(Wire socket, String reply) {
-    socket.handlers(b -> { }, () -> { }, e -> { });
-    socket.write(io.vertx.core.buffer.Buffer.buffer(reply), socket::close);
-  }
-
-  /** Redis 7.0's reply to a non-loopback client while protected mode guards a passwordless server. */
-  static final String PROTECTED_MODE_DENIED = "-DENIED Redis is running in protected mode because "
-      + "protected mode is enabled and no password is set for the default user. In this mode "
-      + "connections are only accepted from the loopback interface. If you want to connect from "
-      + "external computers to Redis you may adopt one of the following solutions: 1) Just "
-      + "disable protected mode sending the command 'CONFIG SET protected-mode no' from the "
-      + "loopback interface by connecting to Redis from the same host the server is running, "
-      + "however MAKE SURE Redis is not publicly accessible from internet if you do so. Use "
-      + "CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the "
-      + "protected mode by editing the Redis configuration file, and setting the protected mode "
-      + "option to 'no', and then restarting the server. 3) If you started the server manually "
-      + "just for testing, restart it with the '--protected-mode no' option. 4) Setup a an "
-      + "authentication password for the default user. NOTE: You only need to do one of the "
-      + "above things in order for the server to start accepting connections from the outside."
-      + "\r\n";
-
-  private boolean deniedByProtectedMode(Wire socket) {
-    if (!kiln.config().getBool("protected-mode") || !kiln.acl().defaultUser().nopass()) {
-      return false;
-    }
-    try {
-      return !java.net.InetAddress.getByName(socket.remoteAddress().hostAddress()).isLoopbackAddress();
-    } catch (java.net.UnknownHostException e) {
-      return true;
-    }
   }
 
   void clientClosed(Client c) {
