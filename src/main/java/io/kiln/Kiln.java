@@ -83,6 +83,10 @@ public final class Kiln {
     this.acl = acl;
     lowerMaxclientsToTheFileLimit(config);
     VertxOptions options = new VertxOptions().setPreferNativeTransport(true);
+    // one event loop per shard loop, so that no two share a thread (Vert.x's default pool is
+    // twice the cores, and it hands loops to verticles in turn)
+    options.setEventLoopPoolSize(Math.max(options.getEventLoopPoolSize(),
+        config.getInt("shards") + 1));
     long blockedMs = Long.getLong("kiln.blockedThreadWarningMs", 0);
     if (blockedMs > 0) {
       options.setMaxEventLoopExecuteTime(blockedMs).setMaxEventLoopExecuteTimeUnit(TimeUnit.MILLISECONDS)
@@ -623,29 +627,49 @@ public final class Kiln {
 
   /**
    * Makes {@code context} the one new TLS connections use, on every shard and connection loop;
-   * completes once each one's listeners took it. One after the other: the loops' listeners of a
-   * port share one server in Vert.x, and two updates of a shared server at once never end (its
-   * second call waits for the first by calling itself again, until the stack overflows). Call
-   * from an event loop.
+   * completes once each one's listeners took it, failed with the first failure (the others are
+   * updated all the same). One listener after the other, and one update after the other: the
+   * loops' listeners of a port share one server in Vert.x, and two updates of a shared server at
+   * once never end (its second call waits for the first by calling itself again, until the stack
+   * overflows). Call from an event loop.
    */
-  public Future<?> useTls(io.kiln.server.TlsContext context) {
+  public synchronized Future<?> useTls(io.kiln.server.TlsContext context) {
+    Future<Object> update = tlsUpdates.transform(ar -> updateListeners(context));
+    tlsUpdates = update;
+    return update;
+  }
+
+  /** The last TLS update of the listeners ({@link #useTls}): the next one starts after it. */
+  private Future<Object> tlsUpdates = Future.succeededFuture();
+
+  private Future<Object> updateListeners(io.kiln.server.TlsContext context) {
     tls = context;
+    Throwable[] first = {null};
     Future<Object> chain = Future.succeededFuture();
     for (ShardVerticle s : shards()) {
-      chain = chain.compose(v -> {
-        Promise<Object> p = Promise.promise();
-        s.execute(() -> s.updateTls(context).onComplete(ar -> p.handle(ar.map(x -> null))));
-        return p.future();
-      });
+      chain = chain.compose(v -> step(s::execute, () -> s.updateTls(context), first));
     }
     for (io.kiln.server.ConnectionLoop loop : loops) {
-      chain = chain.compose(v -> {
-        Promise<Object> p = Promise.promise();
-        loop.execute(() -> loop.updateTls(context).onComplete(ar -> p.handle(ar.map(x -> null))));
-        return p.future();
-      });
+      chain = chain.compose(v -> step(loop::execute, () -> loop.updateTls(context), first));
     }
-    return metrics == null ? chain : Future.all(chain, metrics.updateTls(context));
+    if (metrics != null) {
+      chain = chain.compose(v -> step(Runnable::run, () -> metrics.updateTls(context), first));
+    }
+    return chain.compose(v -> first[0] == null ? Future.succeededFuture()
+        : Future.failedFuture(first[0]));
+  }
+
+  /** One listener's update on its own loop; a failure is kept in {@code first}, not thrown. */
+  private static Future<Object> step(java.util.function.Consumer<Runnable> onLoop,
+      java.util.function.Supplier<Future<?>> update, Throwable[] first) {
+    Promise<Object> p = Promise.promise();
+    onLoop.accept(() -> update.get().onComplete(ar -> {
+      if (ar.failed() && first[0] == null) {
+        first[0] = ar.cause();
+      }
+      p.complete();
+    }));
+    return p.future();
   }
 
   /** The event loops serving connections beside the shard's ({@code shards} above 1). */

@@ -31,9 +31,6 @@ public final class Client {
 
   public enum ReplyMode { ON, OFF, SKIP }
 
-  /** A command queued between MULTI and EXEC. */
-  record Queued(CommandSpec spec, byte[][] argv) {}
-
   public final long id;
   public final Kiln kiln;
   public final ShardVerticle home;
@@ -70,9 +67,7 @@ public final class Client {
   /** When the output buffer first went over the soft limit (seconds), 0 when under it. */
   private long softLimitSince;
 
-  private List<Queued> multi;
-  private boolean multiError;
-  private final Watches watches = new Watches();
+  private final Transaction tx = new Transaction();
 
   private boolean closing;
   private boolean closed;
@@ -245,7 +240,7 @@ public final class Client {
 
   /** True while a MULTI read from the AOF waits for its EXEC. */
   public boolean replayInMulti() {
-    return multi != null;
+    return tx.open();
   }
 
   /** Applies proto-max-bulk-len and client-query-buffer-limit (at connect and on CONFIG SET). */
@@ -304,17 +299,17 @@ public final class Client {
   }
 
   public boolean inMulti() {
-    return multi != null;
+    return tx.open();
   }
 
   /** The commands queued since MULTI (none outside a transaction). */
-  List<Queued> queuedCommands() {
-    return multi == null ? List.of() : multi;
+  List<Transaction.Queued> queuedCommands() {
+    return tx.queued();
   }
 
   /** Commands queued since MULTI, -1 outside a transaction (CLIENT LIST multi). */
   public int queuedCount() {
-    return multi == null ? -1 : multi.size();
+    return tx.count();
   }
 
   /** The AOF batch of this client's last write, 0 if it wrote none (WAITAOF). */
@@ -581,7 +576,7 @@ public final class Client {
       query.argv = null;
     }
     if (tracking != null && !(suspended && home.pause().isPostponed(this))) {
-      Tracking.requestDone(this, multi != null, argv[0]);
+      Tracking.requestDone(this, tx.open(), argv[0]);
     }
   }
 
@@ -622,18 +617,18 @@ public final class Client {
       reject(cmd, home.scripting().busyError());
       return;
     }
-    if (multi != null && cmd.has(CommandSpec.NO_MULTI)) {
+    if (tx.open() && cmd.has(CommandSpec.NO_MULTI)) {
       reject(cmd, "ERR Command not allowed inside a transaction");
       return;
     }
     if (user != null) {
-      String denied = AclGate.check(this, user, cmd, argv, multi != null ? "multi" : "toplevel");
+      String denied = AclGate.check(this, user, cmd, argv, tx.open() ? "multi" : "toplevel");
       if (denied != null) {
         reject(cmd, denied);
         return;
       }
     }
-    List<Queued> queued = queuedCommands();
+    List<Transaction.Queued> queued = tx.queued();
     if ((CommandKinds.flagged(cmd, CommandSpec.WRITE, queued) || cmd.name.equals("ping")
         || io.kiln.command.FunctionCommands.callMayWrite(this, cmd, argv)) && !replay) {
       if (writesDeniedByDiskError()) {
@@ -661,9 +656,7 @@ public final class Client {
           + "(P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context";
       boolean exec = cmd.parent == null && cmd.name.equals("exec");
       if (exec) {
-        multi = null;
-        multiError = false;
-        unwatchAll();
+        tx.end();
       }
       reject(cmd, exec ? "EXECABORT Transaction discarded because of: " + msg : "ERR " + msg);
       return;
@@ -676,8 +669,8 @@ public final class Client {
     if (home.pause().active() && home.pause().postpones(this, cmd, argv)) {
       return; // CLIENT PAUSE: it runs when the pause ends (resumePostponed)
     }
-    if (multi != null && !CommandKinds.runsInsideMulti(cmd)) {
-      multi.add(new Queued(cmd, argv));
+    if (tx.open() && !CommandKinds.runsInsideMulti(cmd)) {
+      tx.add(cmd, argv);
       out.simple("QUEUED");
       return;
     }
@@ -771,17 +764,13 @@ public final class Client {
     if (cmd != null) {
       shard.stats.command(cmd.id).rejectedCalls++;
     }
-    if (multi != null && cmd != null && cmd.parent == null && cmd.name.equals("exec")) {
+    if (tx.open() && cmd != null && cmd.parent == null && cmd.name.equals("exec")) {
       // a refused EXEC (-BUSY, say) discards the transaction, as Redis's execCommandAbort
-      multi = null;
-      multiError = false;
-      unwatchAll();
+      tx.end();
       replyGuarded(() -> error("EXECABORT Transaction discarded because of: " + error));
       return;
     }
-    if (multi != null) {
-      multiError = true;
-    }
+    tx.doom();
     replyGuarded(() -> error(error));
   }
 
@@ -856,61 +845,29 @@ public final class Client {
   // ---- MULTI / EXEC / WATCH ----
 
   public void beginMulti() {
-    multi = new ArrayList<>();
-    multiError = false;
+    tx.begin();
   }
 
   public void discardMulti() {
-    multi = null;
-    multiError = false;
-    unwatchAll();
+    tx.end();
   }
 
   /** EXEC: runs the queued commands as one instant, or fails as Redis does. */
   public void exec() {
-    List<Queued> queued = multi;
-    boolean aborted = multiError;
-    boolean touched = watches.touchedOrExpired();
-    multi = null;
-    multiError = false;
-    unwatchAll();
-    if (aborted) {
-      error(Errors.EXEC_ABORT);
-      return;
-    }
-    if (touched) {
-      home.gate().observed(this); // it tells of another client's write
-      out.nullArray();
-      return;
-    }
-    out.array(queued.size());
-    shard.fixTime(System.currentTimeMillis());
-    inExec = true;
-    shard.effects.beginTransaction();
-    try {
-      for (Queued q : queued) {
-        // the rules may have changed since the command was queued (Redis checks again)
-        String denied = user == null ? null : AclGate.checkAtExec(this, user, q.spec(), q.argv());
-        if (denied != null) {
-          error(denied);
-          continue;
-        }
-        call(q.spec(), q.argv());
-      }
-    } finally {
-      inExec = false;
-      shard.fixTime(0);
-      shard.effects.endTransaction();
-      shard.effects.suppress(); // EXEC itself is not an effect: MULTI ... EXEC were recorded
-    }
+    tx.exec(this);
+  }
+
+  /** Set while EXEC runs the queue ({@link Transaction#exec}). */
+  void execRunning(boolean running) {
+    inExec = running;
   }
 
   public void watch(byte[] key) {
-    watches.watch(db, key);
+    tx.watches.watch(db, key);
   }
 
   public void unwatchAll() {
-    watches.unwatchAll();
+    tx.watches.unwatchAll();
   }
 
   /** RESET: back to a fresh connection's state. */

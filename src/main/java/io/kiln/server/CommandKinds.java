@@ -37,12 +37,12 @@ final class CommandKinds {
   }
 
   /** The command has the flag, or it is EXEC and a queued command has it. */
-  static boolean flagged(CommandSpec cmd, int flag, List<Client.Queued> queued) {
+  static boolean flagged(CommandSpec cmd, int flag, List<Transaction.Queued> queued) {
     if (cmd.has(flag)) {
       return true;
     }
     if (cmd.parent == null && cmd.name.equals("exec")) {
-      for (Client.Queued q : queued) {
+      for (Transaction.Queued q : queued) {
         if (q.spec().has(flag)) {
           return true;
         }
@@ -52,12 +52,12 @@ final class CommandKinds {
   }
 
   /** Commands without the loading flag wait for the dataset; so does EXEC of any of them. */
-  static boolean deniedWhileLoading(CommandSpec cmd, List<Client.Queued> queued) {
+  static boolean deniedWhileLoading(CommandSpec cmd, List<Transaction.Queued> queued) {
     if (!cmd.has(CommandSpec.LOADING)) {
       return true;
     }
     if (cmd.parent == null && cmd.name.equals("exec")) {
-      for (Client.Queued q : queued) {
+      for (Transaction.Queued q : queued) {
         if (!q.spec().has(CommandSpec.LOADING)) {
           return true;
         }
@@ -67,9 +67,9 @@ final class CommandKinds {
   }
 
   /** Queued commands' arguments as Redis counts them: their bytes and a pointer each. */
-  static long argvMemory(List<Client.Queued> queued) {
+  static long argvMemory(List<Transaction.Queued> queued) {
     long n = 0;
-    for (Client.Queued q : queued) {
+    for (Transaction.Queued q : queued) {
       n += 8L * q.argv().length;
       for (byte[] a : q.argv()) {
         n += a.length;

@@ -171,7 +171,7 @@ public final class Pause {
    */
   private static boolean mayReplicate(Client c, CommandSpec cmd, byte[][] argv) {
     if (cmd.parent == null && cmd.name.equals("exec")) {
-      for (Client.Queued q : c.queuedCommands()) {
+      for (Transaction.Queued q : c.queuedCommands()) {
         if (mayReplicate(c, q.spec(), q.argv())) {
           return true;
         }

@@ -6,6 +6,7 @@ import io.vertx.core.Handler;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.net.NetSocket;
 import io.vertx.core.net.SocketAddress;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * A client's socket as its {@link Client} sees it, whichever event loop accepted it. With
@@ -16,9 +17,18 @@ import io.vertx.core.net.SocketAddress;
  * runs on the socket's loop. Writes may be issued from either: Vert.x takes a write from another
  * thread to the socket's loop itself. When both are one loop, every call is direct.
  *
- * <p>Threads: created on the socket's event loop; used afterwards by the client's.
+ * <p>Across the hop the socket's loop could read far ahead of the commands the shard has run (a
+ * peer streaming requests without reading replies): above {@link #AHEAD_HIGH} bytes passed on
+ * and not yet handled it stops reading until the shard is back under {@link #AHEAD_LOW}, so
+ * what waits in the shard's task queue stays bounded as the query buffer is.
+ *
+ * <p>Threads: created on the socket's event loop; used afterwards by the client's, except where
+ * a field says otherwise.
  */
 final class Wire {
+  static final long AHEAD_HIGH = 1 << 20;
+  static final long AHEAD_LOW = 256 << 10;
+
   private final NetSocket socket;
   /** The socket's event loop (where Vert.x runs its handlers). */
   private final Context io;
@@ -28,6 +38,13 @@ final class Wire {
   /** The client's handlers: set on the client's loop, called there. */
   private Handler<Buffer> data = b -> { };
   private Runnable closed = () -> { };
+  /** What runs at the next drain of the outbound queue, or null (client's loop). */
+  private Runnable drained;
+  /** Bytes passed to the client's loop and not handled there yet (both loops). */
+  private final AtomicLong ahead = new AtomicLong();
+  /** Socket's loop: the client asked for a pause; reading ran too far ahead. */
+  private boolean clientPaused;
+  private boolean aheadPaused;
 
   /**
    * Wires {@code socket}, accepted on {@code io}, to a client on {@code home}'s event loop. Call
@@ -42,8 +59,45 @@ final class Wire {
       socket.handler(b -> data.handle(b));
       socket.closeHandler(v -> closed.run());
     } else {
-      socket.handler(b -> home.execute(() -> data.handle(b)));
+      socket.handler(this::passOn);
       socket.closeHandler(v -> home.execute(() -> closed.run()));
+    }
+    // Set once, here: a drain between the client's look at the queue and a handler set later
+    // from its loop would be lost, and the socket left paused
+    socket.drainHandler(v -> onHome(this::onDrained));
+  }
+
+  /** Socket's loop: hands {@code b} to the client's loop; stops reading when too far ahead. */
+  private void passOn(Buffer b) {
+    int n = b.length();
+    if (ahead.addAndGet(n) > AHEAD_HIGH && !aheadPaused) {
+      aheadPaused = true;
+      socket.pause();
+    }
+    home.execute(() -> {
+      data.handle(b);
+      long after = ahead.addAndGet(-n);
+      if (after < AHEAD_LOW && after + n >= AHEAD_LOW) {
+        io.runOnContext(v -> caughtUp()); // crossed the low mark: the loop may read again
+      }
+    });
+  }
+
+  /** Socket's loop: the client's loop handled enough; read again unless the client paused. */
+  private void caughtUp() {
+    if (aheadPaused && ahead.get() < AHEAD_LOW) {
+      aheadPaused = false;
+      if (!clientPaused) {
+        socket.resume();
+      }
+    }
+  }
+
+  private void onDrained() {
+    Runnable d = drained;
+    drained = null;
+    if (d != null) {
+      d.run();
     }
   }
 
@@ -56,20 +110,15 @@ final class Wire {
     }
   }
 
-  /** Runs {@code task} on the socket's loop. */
-  private void onIo(Runnable task) {
-    if (direct) {
-      task.run();
-    } else {
-      io.runOnContext(v -> task.run());
-    }
-  }
-
   /** The client's handlers for what the socket reads and for its close (client's loop). */
   void handlers(Handler<Buffer> onData, Runnable onClosed, Handler<Throwable> onError) {
     this.data = onData;
     this.closed = onClosed;
-    onIo(() -> socket.exceptionHandler(onError));
+    if (direct) {
+      socket.exceptionHandler(onError);
+    } else {
+      io.runOnContext(v -> socket.exceptionHandler(onError));
+    }
   }
 
   SocketAddress remoteAddress() {
@@ -81,11 +130,27 @@ final class Wire {
   }
 
   void pause() {
-    onIo(socket::pause);
+    if (direct) {
+      socket.pause();
+      return;
+    }
+    io.runOnContext(v -> {
+      clientPaused = true;
+      socket.pause();
+    });
   }
 
   void resume() {
-    onIo(socket::resume);
+    if (direct) {
+      socket.resume();
+      return;
+    }
+    io.runOnContext(v -> {
+      clientPaused = false;
+      if (!aheadPaused) {
+        socket.resume();
+      }
+    });
   }
 
   /**
@@ -104,9 +169,9 @@ final class Wire {
     return socket.writeQueueFull();
   }
 
-  /** Once the outbound queue drains, {@code drained} runs on the client's loop (once). */
-  void onDrain(Runnable drained) {
-    onIo(() -> socket.drainHandler(v -> onHome(drained)));
+  /** At the next drain of the outbound queue, {@code then} runs on the client's loop (once). */
+  void onDrain(Runnable then) {
+    drained = then;
   }
 
   void close() {
