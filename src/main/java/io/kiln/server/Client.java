@@ -11,7 +11,6 @@ import io.kiln.resp.ProtocolException;
 import io.kiln.resp.RespDecoder;
 import io.kiln.resp.RespWriter;
 import io.vertx.core.buffer.Buffer;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import org.slf4j.Logger;

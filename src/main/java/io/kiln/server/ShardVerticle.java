@@ -21,8 +21,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * An event-loop verticle that owns one shard of the keyspace and serves the RESP sockets it
- * accepts: its clients, MONITOR subscribers, slow log and periodic job all live on its event loop,
- * so the hot path takes no lock.
+ * accepts, and runs the commands of those its {@link ConnectionLoop}s accept ({@code shards}
+ * above 1): its clients, MONITOR subscribers, slow log and periodic job all live on its event
+ * loop, so the hot path takes no lock.
  *
  * <p>Owned by one Vert.x event loop (this verticle's context).
  */
