@@ -1,5 +1,6 @@
 package io.kiln;
 
+import io.kiln.server.Server;
 import io.kiln.config.Config;
 import io.kiln.config.ConfigException;
 import java.util.Arrays;
@@ -42,7 +43,7 @@ public final class Main {
     // Before any logger exists: the log pattern prints the pid like Redis does.
     System.setProperty("PID", Long.toString(ProcessHandle.current().pid()));
     if (args.length == 1 && (args[0].equals("--version") || args[0].equals("-v"))) {
-      System.out.println("Kiln server v=" + Kiln.VERSION + " redis_version=" + Kiln.REDIS_VERSION
+      System.out.println("Kiln server v=" + Server.VERSION + " redis_version=" + Server.REDIS_VERSION
           + " java=" + System.getProperty("java.version") + " bits=64");
       return;
     }
@@ -70,7 +71,7 @@ public final class Main {
     try {
       config = Config.load(file, overrides);
     } catch (ConfigException e) {
-      System.err.println("*** FATAL CONFIG FILE ERROR (Kiln " + Kiln.VERSION + ") *** "
+      System.err.println("*** FATAL CONFIG FILE ERROR (Kiln " + Server.VERSION + ") *** "
           + e.getMessage());
       System.exit(1);
       return;
@@ -84,8 +85,8 @@ public final class Main {
       return;
     }
     log.info("oO0OoO0OoO0Oo Kiln is starting oO0OoO0OoO0Oo");
-    log.info("Kiln version={}, redis_version={}, bits=64, pid={}, just started", Kiln.VERSION,
-        Kiln.REDIS_VERSION, ProcessHandle.current().pid());
+    log.info("Kiln version={}, redis_version={}, bits=64, pid={}, just started", Server.VERSION,
+        Server.REDIS_VERSION, ProcessHandle.current().pid());
     List<String> jvmArgs = java.lang.management.ManagementFactory.getRuntimeMXBean()
         .getInputArguments();
     String source = System.getenv(Launcher.SOURCE_ENV);
@@ -137,7 +138,7 @@ public final class Main {
         System.exit(1);
         return;
       }
-      Kiln kiln = ar.result();
+      Server kiln = ar.result();
       kiln.onShutdown(() -> System.exit(0));
       kiln.onFatal(() -> {
         Logging.flush();
@@ -161,7 +162,7 @@ public final class Main {
    * (killed with SIGKILL, say).
    */
   @SuppressWarnings("restriction")
-  private static void installSignalHandlers(Kiln kiln, Logger log) {
+  private static void installSignalHandlers(Server kiln, Logger log) {
     for (String name : List.of("TERM", "INT")) {
       sun.misc.Signal.handle(new sun.misc.Signal(name), sig -> kiln.signalShutdown().signalled(name));
     }

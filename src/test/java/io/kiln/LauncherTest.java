@@ -1,5 +1,6 @@
 package io.kiln;
 
+import io.kiln.server.Server;
 import static io.kiln.support.ProcessLines.awaitLine;
 import static io.kiln.support.ProcessLines.freePort;
 
@@ -219,7 +220,7 @@ class LauncherTest {
     Process p = launch(lines, Map.of(), "--version");
     assertThat(p.waitFor(DEADLINE_S, TimeUnit.SECONDS)).isTrue();
     assertThat(p.exitValue()).isZero();
-    assertThat(awaitLine(lines, new ArrayList<>(), "Kiln server v=")).contains(Kiln.VERSION);
+    assertThat(awaitLine(lines, new ArrayList<>(), "Kiln server v=")).contains(Server.VERSION);
   }
 
   @Test

@@ -1,5 +1,6 @@
 package io.kiln;
 
+import io.kiln.server.Server;
 import static io.kiln.support.ProcessLines.awaitLine;
 import static io.kiln.support.ProcessLines.freePort;
 
@@ -81,8 +82,8 @@ class MainTest {
   void versionExitsZero() throws Exception {
     Result r = run("--version");
     assertThat(r.code()).isZero();
-    assertThat(r.text()).contains("Kiln server v=" + Kiln.VERSION)
-        .contains("redis_version=" + Kiln.REDIS_VERSION);
+    assertThat(r.text()).contains("Kiln server v=" + Server.VERSION)
+        .contains("redis_version=" + Server.REDIS_VERSION);
   }
 
   @Test

@@ -1,5 +1,6 @@
 package io.kiln.command;
 
+import io.kiln.server.Server;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
@@ -8,7 +9,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Every command Kiln knows, as data. Each family file registers its commands here at startup
+ * Every command Server knows, as data. Each family file registers its commands here at startup
  * (one line per command: name, arity, flags, key positions, handler); the table then drives
  * lookup, unknown-command and arity errors, COMMAND introspection and key routing.
  * Built on the main thread before the server starts, read-only after; any thread may read it.

@@ -84,7 +84,7 @@ public final class ConfigCommands {
     try {
       String tls = tlsReloadedBy(args);
       Config trial = tls == null ? null : c.kiln.config().trial(args);
-      if (trial != null && io.kiln.Kiln.usesTls(trial)) {
+      if (trial != null && io.kiln.server.Server.usesTls(trial)) {
         setReloadingTls(c, args, trial, tls);
         return;
       }

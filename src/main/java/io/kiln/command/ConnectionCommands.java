@@ -1,6 +1,6 @@
 package io.kiln.command;
 
-import io.kiln.Kiln;
+import io.kiln.server.Server;
 import io.kiln.resp.Numbers;
 import io.kiln.server.Client;
 import java.util.Locale;
@@ -154,7 +154,7 @@ public final class ConnectionCommands {
     c.out.bulk("server");
     c.out.bulk("redis");
     c.out.bulk("version");
-    c.out.bulk(Kiln.REDIS_VERSION);
+    c.out.bulk(Server.REDIS_VERSION);
     c.out.bulk("proto");
     c.out.integer(proto);
     c.out.bulk("id");

@@ -1,6 +1,6 @@
 package io.kiln.command;
 
-import io.kiln.Kiln;
+import io.kiln.server.Server;
 import io.kiln.config.Config;
 import io.kiln.keyspace.Db;
 import io.kiln.keyspace.Dict;
@@ -93,14 +93,14 @@ public final class Info {
   }
 
   private static void server(StringBuilder sb, Client c) {
-    Kiln k = c.kiln;
+    Server k = c.kiln;
     Config cfg = k.config();
     long now = System.currentTimeMillis();
     long uptime = (now - k.startTimeMs()) / 1000;
     Instant t = Instant.now();
     HostFacts h = HostFacts.current;
     sb.append("# Server\r\n");
-    field(sb, "redis_version", Kiln.REDIS_VERSION);
+    field(sb, "redis_version", Server.REDIS_VERSION);
     field(sb, "redis_git_sha1", "00000000");
     field(sb, "redis_git_dirty", 0);
     field(sb, "redis_build_id", "0");
@@ -124,7 +124,7 @@ public final class Info {
     field(sb, "executable", h.executable);
     field(sb, "config_file", cfg.configFile() == null ? "" : cfg.configFile());
     field(sb, "io_threads_active", 0);
-    field(sb, "kiln_version", Kiln.VERSION);
+    field(sb, "kiln_version", Server.VERSION);
   }
 
   private static final String OS = System.getProperty("os.name") + " "
@@ -409,7 +409,7 @@ public final class Info {
   }
 
   /** A replication id of 40 hex digits, stable for the server's lifetime, unlike its run id. */
-  static String replId(Kiln k) {
+  static String replId(Server k) {
     try {
       byte[] d = MessageDigest.getInstance("SHA-1")
           .digest(("replid:" + k.runId()).getBytes(StandardCharsets.US_ASCII));

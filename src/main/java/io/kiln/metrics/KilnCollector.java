@@ -1,6 +1,6 @@
 package io.kiln.metrics;
 
-import io.kiln.Kiln;
+import io.kiln.server.Server;
 import io.kiln.command.CommandSpec;
 import io.prometheus.metrics.model.registry.MultiCollector;
 import io.prometheus.metrics.model.snapshots.ClassicHistogramBuckets;
@@ -28,11 +28,11 @@ import java.util.Map;
  * {@link #update} stored samples fresh from every shard.
  */
 final class KilnCollector implements MultiCollector {
-  private final Kiln kiln;
+  private final Server kiln;
   private volatile List<ShardSample> samples = List.of();
   private final double[] bounds;
 
-  KilnCollector(Kiln kiln) {
+  KilnCollector(Server kiln) {
     this.kiln = kiln;
     int n = ShardSample.MAX_EXP - ShardSample.MIN_EXP + 1;
     bounds = new double[n + 1];

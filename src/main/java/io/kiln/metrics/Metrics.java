@@ -1,6 +1,6 @@
 package io.kiln.metrics;
 
-import io.kiln.Kiln;
+import io.kiln.server.Server;
 import io.kiln.config.Config;
 import io.kiln.server.ShardVerticle;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -102,7 +102,7 @@ public final class Metrics {
   }
 
   /** Starts the /metrics endpoint once the shards run. */
-  public Future<Void> start(Kiln kiln) {
+  public Future<Void> start(Server kiln) {
     collector = new KilnCollector(kiln);
     registry.getPrometheusRegistry().register(collector);
     HttpServerOptions opts = new HttpServerOptions().setHost(host).setPort(port)
@@ -126,7 +126,7 @@ public final class Metrics {
         : server.updateSSLOptions(context.sslOptions(), true);
   }
 
-  private void handle(Kiln kiln, HttpServerRequest req) {
+  private void handle(Server kiln, HttpServerRequest req) {
     if (!"/metrics".equals(req.path())) {
       req.response().setStatusCode(404).end("Not found: try /metrics\n");
       return;

@@ -1,6 +1,6 @@
 package io.kiln.metrics;
 
-import io.kiln.Kiln;
+import io.kiln.server.Server;
 import io.kiln.command.CommandSpec;
 import io.kiln.command.LatencyCommands;
 import io.kiln.keyspace.Shard;
@@ -53,7 +53,7 @@ public final class ShardSample {
       long latestForkUsec, long forks, long lastDurationMs, long lastBytes, long lastKeys,
       long failures) {}
 
-  private ShardSample(Kiln kiln, ShardVerticle verticle) {
+  private ShardSample(Server kiln, ShardVerticle verticle) {
     Shard s = verticle.shard();
     Stats st = s.stats;
     this.shard = s.index;
@@ -104,7 +104,7 @@ public final class ShardSample {
   }
 
   /** Takes the sample; call only on {@code verticle}'s event loop. */
-  public static ShardSample take(Kiln kiln, ShardVerticle verticle) {
+  public static ShardSample take(Server kiln, ShardVerticle verticle) {
     return new ShardSample(kiln, verticle);
   }
 }

@@ -1,6 +1,6 @@
 package io.kiln.persist;
 
-import io.kiln.Kiln;
+import io.kiln.server.Server;
 import io.kiln.config.Config;
 import io.vertx.core.Future;
 import java.nio.file.Path;
@@ -22,12 +22,12 @@ import java.nio.file.Path;
  * <p>Owned by the shard's event loop.
  */
 public final class AofBase {
-  private final Kiln kiln;
+  private final Server kiln;
   private final CaptureEngine engine;
   /** The temp file's name, made once (see {@link Snapshotter}'s callbacks). */
   private final String tempName = "temp-rewriteaof-" + ProcessHandle.current().pid() + ".aof";
 
-  public AofBase(Kiln kiln, CaptureEngine engine) {
+  public AofBase(Server kiln, CaptureEngine engine) {
     this.kiln = kiln;
     this.engine = engine;
   }

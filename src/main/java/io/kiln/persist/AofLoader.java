@@ -1,6 +1,6 @@
 package io.kiln.persist;
 
-import io.kiln.Kiln;
+import io.kiln.server.Server;
 import io.kiln.aof.AofFormatException;
 import io.kiln.aof.AofReader;
 import io.kiln.server.Client;
@@ -48,7 +48,7 @@ public final class AofLoader {
   static final long BATCH_BYTES = 1 << 20;
   static final int MAX_IN_FLIGHT = 4;
 
-  private final Kiln kiln;
+  private final Server kiln;
   private final ShardVerticle verticle;
   private final Context ctx;
   private final Client replayer;
@@ -65,7 +65,7 @@ public final class AofLoader {
    */
   private record Batch(Path file, List<byte[][]> argvs, List<Long> starts, long end) {}
 
-  private AofLoader(Kiln kiln, ShardVerticle verticle) {
+  private AofLoader(Server kiln, ShardVerticle verticle) {
     this.kiln = kiln;
     this.verticle = verticle;
     this.ctx = verticle.context();
@@ -76,7 +76,7 @@ public final class AofLoader {
    * Loads {@code files} in order (a single appendonly.aof, or a Redis 7 base and its incr files);
    * only the last may be cut back when short. The future completes on the shard's event loop.
    */
-  public static AofLoader start(Kiln kiln, ShardVerticle verticle, List<Path> files) {
+  public static AofLoader start(Server kiln, ShardVerticle verticle, List<Path> files) {
     AofLoader loader = new AofLoader(kiln, verticle);
     long t0 = System.nanoTime();
     io.kiln.keyspace.Shard shard = verticle.shard();

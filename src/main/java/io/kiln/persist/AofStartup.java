@@ -1,6 +1,6 @@
 package io.kiln.persist;
 
-import io.kiln.Kiln;
+import io.kiln.server.Server;
 import io.kiln.aof.AofManifest;
 import io.kiln.config.Config;
 import io.kiln.server.ShardVerticle;
@@ -102,7 +102,7 @@ public final class AofStartup {
    * Loads, writes the AOF's base when it came from elsewhere, deploys the writer and starts the
    * shard's feed. Called on the shard's event loop; completes there.
    */
-  public Future<Void> run(Kiln kiln, ShardVerticle verticle) {
+  public Future<Void> run(Server kiln, ShardVerticle verticle) {
     Future<Void> loaded;
     if (!files.isEmpty()) {
       if (source != null) {
@@ -155,7 +155,7 @@ public final class AofStartup {
    * {@code waitRewrite} the file is the first rewrite's (a runtime switch-on). Any thread;
    * completes with the deployment's id.
    */
-  public static Future<String> deployWriter(Kiln kiln, Path aofFile, boolean waitRewrite) {
+  public static Future<String> deployWriter(Server kiln, Path aofFile, boolean waitRewrite) {
     DeploymentOptions options = new DeploymentOptions()
         .setThreadingModel(ThreadingModel.WORKER).setWorkerPoolName("kiln-aof")
         .setWorkerPoolSize(1);

@@ -1,6 +1,6 @@
 package io.kiln.persist;
 
-import io.kiln.Kiln;
+import io.kiln.server.Server;
 import io.kiln.config.Config;
 import io.kiln.keyspace.Dict;
 import io.kiln.keyspace.Shard;
@@ -56,7 +56,7 @@ public final class RdbLoader {
   private record Batch(List<Loaded> entries, List<byte[]> functions, long offset, boolean end,
       long expired) {}
 
-  private final Kiln kiln;
+  private final Server kiln;
   private final Context ctx;
   /** Slices of insertion between two chances for socket I/O while loading. */
   static final int IO_EVERY_SLICES = 16;
@@ -83,7 +83,7 @@ public final class RdbLoader {
   private long loaded;
   private long startNanos;
 
-  private RdbLoader(Kiln kiln, ShardVerticle verticle, Path file, boolean aofPreamble) {
+  private RdbLoader(Server kiln, ShardVerticle verticle, Path file, boolean aofPreamble) {
     this.kiln = kiln;
     this.aofPreamble = aofPreamble;
     this.ctx = verticle.context();
@@ -106,7 +106,7 @@ public final class RdbLoader {
    * shard's event loop once every key is in place, or fails with a {@link LoadFailure}. The
    * caller has set {@link PersistenceInfo#loading} before the server started listening.
    */
-  public static RdbLoader start(Kiln kiln, ShardVerticle verticle, Path file) {
+  public static RdbLoader start(Server kiln, ShardVerticle verticle, Path file) {
     return start(kiln, verticle, file, false);
   }
 
@@ -115,7 +115,7 @@ public final class RdbLoader {
    * append-only file: the load ends at its EOF marker and checksum ({@link #endOffset}) and
    * leaves the loading state to the AOF loader.
    */
-  static RdbLoader start(Kiln kiln, ShardVerticle verticle, Path file, boolean aofPreamble) {
+  static RdbLoader start(Server kiln, ShardVerticle verticle, Path file, boolean aofPreamble) {
     RdbLoader loader = new RdbLoader(kiln, verticle, file, aofPreamble);
     Thread t = new Thread(loader::run, "kiln-rdb-loader");
     t.setDaemon(true);
@@ -241,7 +241,7 @@ public final class RdbLoader {
     fail(e.getMessage() + " in " + file, e, "Terminating server after rdb file reading failure.");
   }
 
-  /** The file is sound but this server cannot load it (databases, a type Kiln lacks). */
+  /** The file is sound but this server cannot load it (databases, a type Server lacks). */
   private static final class Refused extends RdbException {
     private static final long serialVersionUID = 1L;
 

@@ -1,6 +1,6 @@
 package io.kiln.persist;
 
-import io.kiln.Kiln;
+import io.kiln.server.Server;
 import io.kiln.config.Config;
 import io.kiln.keyspace.Db;
 import io.kiln.keyspace.Shard;
@@ -75,7 +75,7 @@ public final class Rehearsal {
   /** How long a stopping server waits for the rehearsal's writer to go (it takes milliseconds). */
   static final long STOP_WAIT_MS = 5_000;
 
-  private final Kiln kiln;
+  private final Server kiln;
   /** The shard's context: the walk, the writes and every field below belong to it. */
   private final Context loop;
   /** Ends with the keys the last pass wrote, once the writer is gone. */
@@ -89,13 +89,13 @@ public final class Rehearsal {
   /** The running pass's write timer (-1: none). */
   private long writeTimer = -1;
 
-  private Rehearsal(Kiln kiln, Context loop) {
+  private Rehearsal(Server kiln, Context loop) {
     this.kiln = kiln;
     this.loop = loop;
   }
 
   /** Starts the rehearsal of {@code kiln}'s snapshots on {@code loop}, the shard's context. */
-  public static Rehearsal start(Kiln kiln, Context loop) {
+  public static Rehearsal start(Server kiln, Context loop) {
     Rehearsal r = new Rehearsal(kiln, loop);
     r.run();
     return r;

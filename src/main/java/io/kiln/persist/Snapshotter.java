@@ -1,6 +1,6 @@
 package io.kiln.persist;
 
-import io.kiln.Kiln;
+import io.kiln.server.Server;
 import io.kiln.config.Config;
 import io.kiln.config.SavePoint;
 import io.kiln.keyspace.Shard;
@@ -27,7 +27,7 @@ public final class Snapshotter {
   /** Redis waits this long before retrying a failed background save (CONFIG_BGSAVE_RETRY_DELAY). */
   static final long RETRY_DELAY_SEC = 5;
 
-  private final Kiln kiln;
+  private final Server kiln;
   private final Shard shard;
   private final CaptureEngine engine;
   private final PersistenceInfo info;
@@ -47,7 +47,7 @@ public final class Snapshotter {
       ar.succeeded() ? ar.result() : null, ar.failed() ? ar.cause() : null);
 
   /** The RDB job of {@code shard}, whose captures {@code engine} takes. */
-  public Snapshotter(Kiln kiln, Shard shard, CaptureEngine engine) {
+  public Snapshotter(Server kiln, Shard shard, CaptureEngine engine) {
     this.kiln = kiln;
     this.shard = shard;
     this.engine = engine;
@@ -94,7 +94,7 @@ public final class Snapshotter {
    * server's jobs, a save or an AOF base: Kiln's counterpart of Redis's fork (INFO's
    * latest_fork_usec and total_forks, the "fork" latency event).
    */
-  static void startPause(Kiln kiln, long t0) {
+  static void startPause(Server kiln, long t0) {
     PersistenceInfo info = kiln.persistence();
     info.latestForkUsec = (System.nanoTime() - t0) / 1000;
     info.totalForks++;

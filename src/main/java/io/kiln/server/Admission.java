@@ -1,6 +1,5 @@
 package io.kiln.server;
 
-import io.kiln.Kiln;
 import io.kiln.command.Errors;
 import io.kiln.keyspace.Stats;
 import io.vertx.core.buffer.Buffer;
@@ -20,7 +19,7 @@ final class Admission {
    * Counts the connection in {@code stats}; true when it was refused (and is closing), false
    * when it was admitted and counted as connected.
    */
-  static boolean refused(Kiln kiln, Stats stats, Wire socket, boolean unix) {
+  static boolean refused(Server kiln, Stats stats, Wire socket, boolean unix) {
     stats.connectionsReceived++;
     if (!unix && deniedByProtectedMode(kiln, socket)) {
       refuse(socket, Errors.PROTECTED_MODE);
@@ -40,7 +39,7 @@ final class Admission {
     socket.write(Buffer.buffer("-" + error + "\r\n"), socket::close);
   }
 
-  private static boolean deniedByProtectedMode(Kiln kiln, Wire socket) {
+  private static boolean deniedByProtectedMode(Server kiln, Wire socket) {
     if (!kiln.config().getBool("protected-mode") || !kiln.acl().defaultUser().nopass()) {
       return false;
     }

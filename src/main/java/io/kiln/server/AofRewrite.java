@@ -1,6 +1,5 @@
 package io.kiln.server;
 
-import io.kiln.Kiln;
 import io.kiln.persist.Aof;
 import io.kiln.persist.AofBase;
 import io.kiln.persist.PersistenceInfo;
@@ -25,7 +24,7 @@ import org.slf4j.LoggerFactory;
 public final class AofRewrite {
   private static final Logger log = LoggerFactory.getLogger(AofRewrite.class);
 
-  private final Kiln kiln;
+  private final Server kiln;
   private final ShardVerticle home;
   private final AofFeed feed;
   private boolean running;
@@ -35,7 +34,7 @@ public final class AofRewrite {
   static final long RETRY_FIRST_MS = 5_000;
   private boolean firstFile;
 
-  AofRewrite(Kiln kiln, ShardVerticle home, AofFeed feed) {
+  AofRewrite(Server kiln, ShardVerticle home, AofFeed feed) {
     this.kiln = kiln;
     this.home = home;
     this.feed = feed;

@@ -1,6 +1,5 @@
 package io.kiln.server;
 
-import io.kiln.Kiln;
 import io.kiln.command.CommandSpec;
 import io.kiln.command.Errors;
 import io.kiln.keyspace.Db;
@@ -31,7 +30,7 @@ public final class Client {
   public enum ReplyMode { ON, OFF, SKIP }
 
   public final long id;
-  public final Kiln kiln;
+  public final Server kiln;
   public final ShardVerticle home;
   public final Shard shard;
   public final RespWriter out = new RespWriter();
@@ -99,7 +98,7 @@ public final class Client {
   private long socketWrites;
 
   /** A client of {@code socket}; {@code unixPath} is the unix socket's path for its clients. */
-  Client(long id, Kiln kiln, ShardVerticle home, Wire socket, String unixPath) {
+  Client(long id, Server kiln, ShardVerticle home, Wire socket, String unixPath) {
     this.id = id;
     this.kiln = kiln;
     this.home = home;
@@ -122,7 +121,7 @@ public final class Client {
   }
 
   /** The connection that replays the AOF through the command table, with no socket. */
-  private Client(Kiln kiln, ShardVerticle home) {
+  private Client(Server kiln, ShardVerticle home) {
     this.id = 0;
     this.kiln = kiln;
     this.home = home;
@@ -137,7 +136,7 @@ public final class Client {
   }
 
   /** A connection for replaying the append-only file: commands run, replies are dropped. */
-  public static Client replayer(Kiln kiln, ShardVerticle home) {
+  public static Client replayer(Server kiln, ShardVerticle home) {
     return new Client(kiln, home);
   }
 
@@ -146,7 +145,7 @@ public final class Client {
    * replies read back by the script; atomic as inside EXEC (nothing blocks, blocked clients are
    * served after the script).
    */
-  static Client scripter(Kiln kiln, ShardVerticle home) {
+  static Client scripter(Server kiln, ShardVerticle home) {
     Client c = new Client(kiln, home);
     c.script = true;
     return c;

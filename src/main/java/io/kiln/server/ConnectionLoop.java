@@ -1,6 +1,5 @@
 package io.kiln.server;
 
-import io.kiln.Kiln;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.net.NetSocket;
@@ -16,14 +15,14 @@ import io.vertx.core.net.NetSocket;
  * <p>Owned by its own event loop (this verticle's context).
  */
 public final class ConnectionLoop extends VerticleBase {
-  private final Kiln kiln;
+  private final Server kiln;
   private final ShardVerticle shard;
   private Listeners listeners;
   /** Connections this loop accepted (any thread reads it). */
   private final java.util.concurrent.atomic.AtomicLong accepted =
       new java.util.concurrent.atomic.AtomicLong();
 
-  public ConnectionLoop(Kiln kiln, ShardVerticle shard) {
+  public ConnectionLoop(Server kiln, ShardVerticle shard) {
     this.kiln = kiln;
     this.shard = shard;
   }

@@ -31,7 +31,7 @@ public final class CpuAffinity {
 
   /**
    * The CPUs of {@code cpulist} in order, as taskset's list ({@code "0,2,3"}), or null when it
-   * is not a list Redis would apply (Redis then leaves the thread alone, as Kiln does).
+   * is not a list Redis would apply (Redis then leaves the thread alone, as Server does).
    */
   static String parse(String cpulist) {
     TreeSet<Integer> cpus = new TreeSet<>();

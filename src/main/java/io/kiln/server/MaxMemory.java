@@ -1,6 +1,5 @@
 package io.kiln.server;
 
-import io.kiln.Kiln;
 import io.kiln.config.Config;
 import io.kiln.keyspace.Evictor;
 import io.kiln.keyspace.Shard;
@@ -64,7 +63,7 @@ final class MaxMemory {
     read.accept(config);
     shard.overMaxmemoryWith = more -> {
       long max = limit;
-      Kiln kiln = home.kiln();
+      Server kiln = home.kiln();
       return max != 0 && used(kiln) - kiln.aofStatus().bufferLength + more > max;
     };
     for (String name : java.util.List.of("maxmemory", "maxmemory-policy", "maxmemory-samples",
@@ -80,7 +79,7 @@ final class MaxMemory {
   }
 
   /** Redis's used_memory as Kiln counts it ({@link UsedMemory}). Any thread. */
-  static long used(Kiln kiln) {
+  static long used(Server kiln) {
     return UsedMemory.of(kiln).total();
   }
 
@@ -116,7 +115,7 @@ final class MaxMemory {
       return Result.OK; // CLIENT PAUSE: no eviction, and no OOM either (Redis's fake EVICT_OK)
     }
     shard.settleMemory();
-    Kiln kiln = home.kiln();
+    Server kiln = home.kiln();
     long over = used(kiln) - kiln.aofStatus().bufferLength - limit;
     Result result;
     if (over <= 0) {

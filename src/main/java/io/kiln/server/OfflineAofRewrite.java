@@ -1,6 +1,5 @@
 package io.kiln.server;
 
-import io.kiln.Kiln;
 import io.kiln.persist.PersistenceInfo;
 import java.nio.file.Path;
 import org.slf4j.Logger;
@@ -25,7 +24,7 @@ public final class OfflineAofRewrite {
   private OfflineAofRewrite() {}
 
   /** Whether this rewrite runs now (BGREWRITEAOF's "already in progress"). */
-  public static boolean running(Kiln kiln) {
+  public static boolean running(Server kiln) {
     return kiln.persistence().aofRewriteStartMs >= 0;
   }
 
@@ -33,7 +32,7 @@ public final class OfflineAofRewrite {
    * Starts now, or once the running capture ends ({@code false}: it was scheduled); inside EXEC
    * ({@code inExec}) it is always scheduled: a capture is one instant, never half a transaction.
    */
-  public static boolean startOrSchedule(Kiln kiln, ShardVerticle home, boolean inExec) {
+  public static boolean startOrSchedule(Server kiln, ShardVerticle home, boolean inExec) {
     if (!inExec && !home.snapshotter().running()) {
       start(kiln, home);
       return true;
@@ -46,7 +45,7 @@ public final class OfflineAofRewrite {
     return false;
   }
 
-  private static void waitForCapture(Kiln kiln, ShardVerticle home) {
+  private static void waitForCapture(Server kiln, ShardVerticle home) {
     kiln.vertx().setTimer(RECHECK_MS, id -> {
       if (!kiln.persistence().aofRewriteScheduled || kiln.aofStatus().enabled) {
         return; // the AOF went on meanwhile: its own rewrite job took over
@@ -59,7 +58,7 @@ public final class OfflineAofRewrite {
     });
   }
 
-  private static void start(Kiln kiln, ShardVerticle home) {
+  private static void start(Server kiln, ShardVerticle home) {
     PersistenceInfo info = kiln.persistence();
     info.aofRewriteScheduled = false;
     long startMs = System.currentTimeMillis();

@@ -1,6 +1,5 @@
 package io.kiln.server;
 
-import io.kiln.Kiln;
 import io.kiln.command.CommandSpec;
 import io.kiln.command.Errors;
 import io.kiln.resp.Numbers;
@@ -41,7 +40,7 @@ public final class Scripting {
     void done(byte[] reply, int errorKind);
   }
 
-  private final Kiln kiln;
+  private final Server kiln;
   private final ShardVerticle home;
   private final ScriptThread thread;
   /** EVAL's scripts by SHA1 (SCRIPT LOAD, EVAL): event loop. */
@@ -65,7 +64,7 @@ public final class Scripting {
   // the running script (event loop, read by the script thread during its slice)
   private Run running;
 
-  Scripting(Kiln kiln, ShardVerticle home) {
+  Scripting(Server kiln, ShardVerticle home) {
     this.kiln = kiln;
     this.home = home;
     // (a throwaway interpreter loads Lua's native code before any script waits for it)

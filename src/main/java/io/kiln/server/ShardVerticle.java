@@ -1,6 +1,5 @@
 package io.kiln.server;
 
-import io.kiln.Kiln;
 import io.kiln.command.CommandSpec;
 import io.kiln.command.Info;
 import io.kiln.config.Config;
@@ -30,7 +29,7 @@ import org.slf4j.LoggerFactory;
 public final class ShardVerticle extends VerticleBase {
   private static final Logger log = LoggerFactory.getLogger(ShardVerticle.class);
 
-  private final Kiln kiln;
+  private final Server kiln;
   private final int index;
   private Shard shard;
   /** The plain, TLS and unix sockets this shard accepts on. */
@@ -57,7 +56,7 @@ public final class ShardVerticle extends VerticleBase {
   private final Info.Rates rates = new Info.Rates();
   private final Info.Latency latency = new Info.Latency();
 
-  public ShardVerticle(Kiln kiln, int index) {
+  public ShardVerticle(Server kiln, int index) {
     this.kiln = kiln;
     this.index = index;
   }
@@ -66,7 +65,7 @@ public final class ShardVerticle extends VerticleBase {
     return shard;
   }
 
-  Kiln kiln() {
+  Server kiln() {
     return kiln;
   }
 

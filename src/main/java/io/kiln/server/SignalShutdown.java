@@ -1,6 +1,5 @@
 package io.kiln.server;
 
-import io.kiln.Kiln;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -23,7 +22,7 @@ import org.slf4j.LoggerFactory;
 public final class SignalShutdown {
   private static final Logger log = LoggerFactory.getLogger(SignalShutdown.class);
 
-  private final Kiln kiln;
+  private final Server kiln;
   /** The signal ("TERM", "INT") whose shutdown is requested, or null. */
   private volatile String requested;
   /** The requested shutdown is under way (its final save runs). Event loop. */
@@ -31,7 +30,7 @@ public final class SignalShutdown {
   /** What the process does on a second SIGINT (tests replace the exit). */
   private final Runnable exitNow;
 
-  public SignalShutdown(Kiln kiln, Runnable exitNow) {
+  public SignalShutdown(Server kiln, Runnable exitNow) {
     this.kiln = kiln;
     this.exitNow = exitNow;
   }

@@ -1,6 +1,5 @@
 package io.kiln.server;
 
-import io.kiln.Kiln;
 
 /**
  * Redis's used_memory and its parts as Kiln counts them (INFO memory, MEMORY STATS): the data in
@@ -29,7 +28,7 @@ public record UsedMemory(long total, long startup, long clients, long aofBuffer,
   }
 
   /** The figures now. */
-  public static UsedMemory of(Kiln kiln) {
+  public static UsedMemory of(Server kiln) {
     long clients = 0;
     long aof = kiln.aofStatus().bufferLength;
     long keys = 0;

@@ -7,6 +7,7 @@ import static io.kiln.persist.LoadSupport.info;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.kiln.Kiln;
+import io.kiln.server.Server;
 import io.kiln.persist.AofTestSupport.HeldFsync;
 import io.kiln.support.RespClient;
 import io.kiln.support.TestKiln;
@@ -314,7 +315,7 @@ class AofRegressionTest {
   // ---- helpers ----
 
   /** A start's outcome: a running Kiln, or the failure. */
-  record Outcome(Kiln kiln, Throwable failure) {}
+  record Outcome(Server kiln, Throwable failure) {}
 
   private static Outcome startKiln(io.kiln.config.Config config) throws Exception {
     try {
@@ -325,7 +326,7 @@ class AofRegressionTest {
     }
   }
 
-  private static void stop(Kiln kiln) throws Exception {
+  private static void stop(Server kiln) throws Exception {
     kiln.stop().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
   }
 

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
 
 import io.kiln.Kiln;
+import io.kiln.server.Server;
 import io.kiln.support.RespClient;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -53,7 +54,7 @@ class AofTruncationTest {
     // Kiln itself rather than TestKiln (here and below): the starts of this class are many and
     // short, and the startup rehearsal's blocked-thread warnings on a loaded machine are not
     // what it tests.
-    Kiln kiln = start(src, "yes").kiln();
+    Server kiln = start(src, "yes").kiln();
     try (RespClient c = new RespClient("127.0.0.1", kiln.port())) {
       String[][] stream = {
           {"SET", "a", "1"}, {"SET", "b", "hello", "PX", "7200000"}, {"RPUSH", "l", "x", "y"},
@@ -72,7 +73,7 @@ class AofTruncationTest {
     assertThat(cmds.size()).as("commands in the AOF").isGreaterThan(12);
     assertThat(cmds.stream().filter(x -> x.argv()[0].equals("MULTI")).count()).isEqualTo(1);
     // the reference: each valid prefix sent to a Kiln without AOF
-    Kiln ref = Kiln.start(config(Files.createDirectory(work.resolve("reference"))))
+    Server ref = Kiln.start(config(Files.createDirectory(work.resolve("reference"))))
         .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
     try (RespClient c = new RespClient("127.0.0.1", ref.port())) {
       for (int k = 0; k <= cmds.size(); k++) {
@@ -186,7 +187,7 @@ class AofTruncationTest {
   // ---- starting Kiln on a file ----
 
   /** A start's outcome: a running Kiln, or the failure. */
-  record Outcome(Kiln kiln, Throwable failure) {}
+  record Outcome(Server kiln, Throwable failure) {}
 
   private Path dir(String name) throws Exception {
     Path d = work.resolve(name);
@@ -196,7 +197,7 @@ class AofTruncationTest {
 
   private static Outcome start(Path dir, String truncated) throws Exception {
     try {
-      Kiln kiln = Kiln.start(config(dir, "appendonly", "yes", "aof-load-truncated", truncated))
+      Server kiln = Kiln.start(config(dir, "appendonly", "yes", "aof-load-truncated", truncated))
           .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
       return new Outcome(kiln, null);
     } catch (ExecutionException e) {
@@ -206,11 +207,11 @@ class AofTruncationTest {
     }
   }
 
-  private static void stop(Kiln kiln) throws Exception {
+  private static void stop(Server kiln) throws Exception {
     kiln.stop().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
   }
 
-  private static Map<String, String> read(Kiln kiln) {
+  private static Map<String, String> read(Server kiln) {
     try (RespClient c = new RespClient("127.0.0.1", kiln.port())) {
       return content(c);
     }

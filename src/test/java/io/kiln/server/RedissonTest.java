@@ -29,7 +29,7 @@ import org.redisson.config.Config;
 import org.redisson.config.Protocol;
 
 /**
- * Redisson 4, unchanged, against a real Kiln and, where it is installed, a real redis-server 7.0:
+ * Redisson 4, unchanged, against a real Server and, where it is installed, a real redis-server 7.0:
  * its locks, maps, rate limiters and semaphores are Lua scripts (SCRIPT LOAD, EVALSHA, EVAL on
  * NOSCRIPT) plus pub/sub for wake-ups, so each scenario's transcript must be the expected one on
  * both servers. Kiln is

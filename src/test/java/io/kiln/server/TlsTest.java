@@ -48,7 +48,7 @@ class TlsTest {
         .with("tls-cert-file", certs.path("kiln-1.crt")).with("tls-key-file", certs.path("kiln-1.key"))
         .with("tls-ca-cert-file", certs.path("ca.crt"))
         .with("metrics-port", Integer.toString(ProcessLines.freePort())).with("metrics-tls", "yes");
-    io.kiln.Kiln warm = io.kiln.Kiln.start(config).toCompletionStage().toCompletableFuture()
+    io.kiln.server.Server warm = io.kiln.Kiln.start(config).toCompletionStage().toCompletableFuture()
         .get(30, TimeUnit.SECONDS);
     try {
       servedCertificate(warm.tlsPort());

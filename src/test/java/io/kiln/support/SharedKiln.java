@@ -1,6 +1,6 @@
 package io.kiln.support;
 
-import io.kiln.Kiln;
+import io.kiln.server.Server;
 import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
@@ -33,7 +33,7 @@ public final class SharedKiln implements BeforeAllCallback, AfterAllCallback {
     return server.port();
   }
 
-  public Kiln kiln() {
+  public Server kiln() {
     return server.kiln();
   }
 

@@ -3,6 +3,7 @@ package io.kiln.support;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.kiln.Kiln;
+import io.kiln.server.Server;
 import io.kiln.config.Config;
 import java.util.concurrent.TimeUnit;
 
@@ -12,10 +13,10 @@ import java.util.concurrent.TimeUnit;
  * {@link BlockedThreadGuard}). Used from the test thread.
  */
 public final class TestKiln implements AutoCloseable {
-  private final Kiln kiln;
+  private final Server kiln;
   private final long blockedBefore;
 
-  private TestKiln(Kiln kiln, long blockedBefore) {
+  private TestKiln(Server kiln, long blockedBefore) {
     this.kiln = kiln;
     this.blockedBefore = blockedBefore;
   }
@@ -39,7 +40,7 @@ public final class TestKiln implements AutoCloseable {
     }
     warmedUp = true;
     Config config = Config.defaults().with("port", "0").with("bind", "127.0.0.1").with("save", "");
-    Kiln kiln = Kiln.start(config).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    Server kiln = Kiln.start(config).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
     try (RespClient c = new RespClient("127.0.0.1", kiln.port())) {
       c.call("PING");
       c.call("SET", "warm", "up");
@@ -76,7 +77,7 @@ public final class TestKiln implements AutoCloseable {
   public static TestKiln start(Config config) {
     try {
       warmUp();
-      Kiln kiln = Kiln.start(config).toCompletionStage().toCompletableFuture()
+      Server kiln = Kiln.start(config).toCompletionStage().toCompletableFuture()
           .get(30, TimeUnit.SECONDS);
       // Counted from here: the first start in a cold JVM loads Netty's classes on the event loop
       // (hundreds of ms on a busy machine), which is not blocking that a test should catch.
@@ -90,7 +91,7 @@ public final class TestKiln implements AutoCloseable {
     return kiln.port();
   }
 
-  public Kiln kiln() {
+  public Server kiln() {
     return kiln;
   }
 
