@@ -1,7 +1,6 @@
 package io.kiln.server;
 
 import io.kiln.command.CommandSpec;
-import io.kiln.command.Errors;
 import io.kiln.keyspace.Db;
 import io.kiln.keyspace.Shard;
 import io.kiln.keyspace.Stats;
@@ -65,7 +64,7 @@ public final class Client {
   /** When the output buffer first went over the soft limit (seconds), 0 when under it. */
   private long softLimitSince;
 
-  private final Transaction tx = new Transaction();
+  final Transaction tx = new Transaction();
 
   private boolean closing;
   private boolean closed;
@@ -92,7 +91,7 @@ public final class Client {
   /** The batch holding this client's last write (WAITAOF waits for its fsync). */
   long lastWriteSeq;
   /** A connection without a socket that replays the append-only file (replies are dropped). */
-  private final boolean replay;
+  final boolean replay;
   /** Socket reads handled and socket writes issued (tests check one write per read batch). */
   private long socketReads;
   private long socketWrites;
@@ -118,6 +117,11 @@ public final class Client {
     applyLimits();
     socket.handlers(this::onData, this::onClosed,
         e -> log.debug("Client {} error: {}", addr, e.toString()));
+  }
+
+  /** The peer's address, or null for a unix socket's or socketless connection. */
+  String remoteHost() {
+    return unixSocket || socket == null ? null : socket.remoteAddress().hostAddress();
   }
 
   /** The connection that replays the AOF through the command table, with no socket. */
@@ -292,7 +296,7 @@ public final class Client {
   }
 
   /** Commands need AUTH first: not authenticated, and the default user needs a password. */
-  private boolean authRequired() {
+  boolean authRequired() {
     return !authenticated && kiln.acl().authRequired();
   }
 
@@ -579,100 +583,10 @@ public final class Client {
   }
 
   private void dispatch(byte[][] argv) {
-    String name = Numbers.ascii(argv[0]).toLowerCase(Locale.ROOT);
-    CommandSpec cmd = kiln.commands().lookup(name);
-    if (cmd == null) {
-      reject(null, Errors.unknownCommand(Numbers.ascii(argv[0]), argv));
-      return;
+    CommandSpec cmd = Gates.pass(this, argv);
+    if (cmd != null) {
+      call(cmd, argv);
     }
-    if (cmd.isContainer() && !(argv.length == 1 && cmd.handler != null)) {
-      if (argv.length == 1) {
-        reject(cmd, Errors.wrongArgs(cmd.name));
-        return;
-      }
-      CommandSpec sub = cmd.subcommand(Numbers.ascii(argv[1]).toLowerCase(Locale.ROOT));
-      if (sub == null) {
-        // Redis counts no command for an unknown subcommand (only the error).
-        reject(null, Errors.unknownSubcommand(Numbers.ascii(argv[1]),
-            cmd.name.toUpperCase(Locale.ROOT)));
-        return;
-      }
-      cmd = sub;
-    }
-    if (!cmd.arityOk(argv.length)) {
-      reject(cmd, Errors.wrongArgs(cmd.fullName()));
-      return;
-    }
-    if (cmd.parent == null && "debug".equals(cmd.name) && !debugAllowed()) {
-      reject(cmd, Errors.DEBUG_NOT_ALLOWED);
-      return;
-    }
-    if (!authenticated && !replay && authRequired() && !cmd.has(CommandSpec.NO_AUTH)) {
-      reject(cmd, Errors.NOAUTH);
-      return;
-    }
-    if (home.scripting().answeringBusy() && !cmd.has(CommandSpec.ALLOW_BUSY)) {
-      reject(cmd, home.scripting().busyError());
-      return;
-    }
-    if (tx.open() && cmd.has(CommandSpec.NO_MULTI)) {
-      reject(cmd, "ERR Command not allowed inside a transaction");
-      return;
-    }
-    if (user != null) {
-      String denied = AclGate.check(this, user, cmd, argv, tx.open() ? "multi" : "toplevel");
-      if (denied != null) {
-        reject(cmd, denied);
-        return;
-      }
-    }
-    List<Transaction.Queued> queued = tx.queued();
-    if ((CommandKinds.flagged(cmd, CommandSpec.WRITE, queued) || cmd.name.equals("ping")
-        || io.kiln.command.FunctionCommands.callMayWrite(this, cmd, argv)) && !replay) {
-      if (writesDeniedByDiskError()) {
-        reject(cmd, Errors.MISCONF_RDB);
-        return;
-      }
-      String aofError = home.aofWriteError();
-      if (aofError != null) {
-        reject(cmd, Errors.misconfAof(aofError));
-        return;
-      }
-      if (!cmd.name.equals("ping") && noGoodReplicas()) {
-        reject(cmd, Errors.NOREPLICAS);
-        return;
-      }
-    }
-    if (!replay && home.evictBeforeCommand()
-        && (CommandKinds.flagged(cmd, CommandSpec.DENYOOM, queued)
-        || io.kiln.command.ScriptCommands.scriptDeniesOom(this, cmd, argv))) {
-      reject(cmd, MaxMemory.OOM);
-      return;
-    }
-    if (subscribed() && !out.resp3() && !CommandKinds.allowedWhileSubscribed(cmd)) {
-      String msg = "Can't execute '" + cmd.fullName() + "': only (P|S)SUBSCRIBE / "
-          + "(P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context";
-      boolean exec = cmd.parent == null && cmd.name.equals("exec");
-      if (exec) {
-        tx.end();
-      }
-      reject(cmd, exec ? "EXECABORT Transaction discarded because of: " + msg : "ERR " + msg);
-      return;
-    }
-    if (kiln.persistence().loading && !replay
-        && CommandKinds.deniedWhileLoading(cmd, queued)) {
-      reject(cmd, Errors.LOADING);
-      return;
-    }
-    if (home.pause().active() && home.pause().postpones(this, cmd, argv)) {
-      return; // CLIENT PAUSE: it runs when the pause ends (resumePostponed)
-    }
-    if (tx.open() && !CommandKinds.runsInsideMulti(cmd)) {
-      tx.add(cmd, argv);
-      out.simple("QUEUED");
-      return;
-    }
-    call(cmd, argv);
   }
 
   /** CLIENT TRACKING's state, or null while tracking is off. */
@@ -729,20 +643,6 @@ public final class Client {
     return true;
   }
 
-  /** enable-debug-command: yes, or local and this connection comes from a loopback address. */
-  private boolean debugAllowed() {
-    String mode = kiln.config().getString("enable-debug-command");
-    if ("yes".equals(mode)) {
-      return true;
-    }
-    if (!"local".equals(mode) || replay) {
-      return false; // (the AOF holds no DEBUG: one in a file is refused, not run)
-    }
-    String host = unixSocket ? null : socket.remoteAddress().hostAddress();
-    return host == null || host.equals("127.0.0.1") || host.equals("::1")
-        || host.equals("0:0:0:0:0:0:0:1");
-  }
-
   /**
    * min-replicas-to-write (with min-replicas-max-lag) asks for replicas Kiln does not have:
    * writes are refused, as a Redis master without enough good replicas refuses them.
@@ -758,7 +658,7 @@ public final class Client {
   }
 
   /** A command refused before running: error reply, counted, and it dooms an open MULTI. */
-  private void reject(CommandSpec cmd, String error) {
+  void reject(CommandSpec cmd, String error) {
     if (cmd != null) {
       shard.stats.command(cmd.id).rejectedCalls++;
     }
