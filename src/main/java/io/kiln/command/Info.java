@@ -123,7 +123,8 @@ public final class Info {
     field(sb, "lru_clock", (now / 1000) & ((1 << 24) - 1));
     field(sb, "executable", h.executable);
     field(sb, "config_file", cfg.configFile() == null ? "" : cfg.configFile());
-    field(sb, "io_threads_active", 0);
+    // the loops beside the shard's do reads and writes as Redis's I/O threads do
+    field(sb, "io_threads_active", k.connectionLoops().isEmpty() ? 0 : 1);
     field(sb, "kiln_version", Server.VERSION);
   }
 
@@ -387,8 +388,8 @@ public final class Info {
     field(sb, "dump_payload_sanitizations", s.dumpPayloadSanitizations);
     field(sb, "total_reads_processed", r.reads);
     field(sb, "total_writes_processed", r.writes);
-    field(sb, "io_threaded_reads_processed", 0);
-    field(sb, "io_threaded_writes_processed", 0);
+    field(sb, "io_threaded_reads_processed", r.threadedReads);
+    field(sb, "io_threaded_writes_processed", r.threadedWrites);
     field(sb, "reply_buffer_shrinks", 0);
     field(sb, "reply_buffer_expands", 0);
   }
@@ -675,6 +676,9 @@ public final class Info {
     /** Socket reads and writes (INFO total_reads_processed / total_writes_processed). */
     public long reads;
     public long writes;
+    /** Of those, the ones a connection loop did (INFO io_threaded_*_processed). */
+    public long threadedReads;
+    public long threadedWrites;
 
     /** Called from the shard's cron; records a sample when 100 ms have passed. */
     public void sample(Stats s) {

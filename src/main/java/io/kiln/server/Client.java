@@ -380,6 +380,9 @@ public final class Client {
     socketReads++;
     shard.stats.netInputBytes += data.length();
     home.rates().reads++;
+    if (socket.threaded()) {
+      home.rates().threadedReads++;
+    }
     query.read(data.length());
     if (!decoder.append(data)) {
       log.warn("Closing client that reached max query buffer length: id={} addr={} (qbuf initial bytes: {})",
@@ -455,6 +458,9 @@ public final class Client {
     if (!out.isEmpty()) {
       shard.stats.netOutputBytes += out.size();
       home.rates().writes++;
+      if (socket.threaded()) {
+        home.rates().threadedWrites++;
+      }
       socketWrites++;
       int n = out.size();
       boolean limited = home.outputLimits(subscribed()) != null;

@@ -121,6 +121,11 @@ final class Wire {
     }
   }
 
+  /** True when another loop than the client's does this socket's reads and writes. */
+  boolean threaded() {
+    return !direct;
+  }
+
   SocketAddress remoteAddress() {
     return socket.remoteAddress();
   }

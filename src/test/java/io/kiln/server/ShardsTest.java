@@ -60,6 +60,12 @@ class ShardsTest {
         }
         assertThat(clients.get(0).infoField("clients", "connected_clients"))
             .isEqualTo(Integer.toString(n));
+        // the loops' socket work, in the fields Redis gives its I/O threads'
+        assertThat(clients.get(0).infoField("server", "io_threads_active")).isEqualTo("1");
+        assertThat(Long.parseLong(clients.get(0).infoField("stats", "io_threaded_reads_processed")))
+            .isGreaterThanOrEqualTo(2 * onLoops(kiln));
+        assertThat(Long.parseLong(clients.get(0).infoField("stats", "io_threaded_writes_processed")))
+            .isGreaterThanOrEqualTo(2 * onLoops(kiln));
       } finally {
         clients.forEach(RespClient::close);
       }
