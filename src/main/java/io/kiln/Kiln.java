@@ -168,7 +168,7 @@ public final class Kiln {
             .onSuccess(kiln::initialTls);
     tls.compose(t -> kiln.vertx().deployVerticle(writer, snapshotWorker))
         .compose(w -> kiln.vertx().deployVerticle(verticle))
-        .compose(id -> deployConnectionLoops(kiln, verticle))
+        .compose(id -> ConnectionLoop.deployBeside(kiln, verticle))
         .compose(id -> {
           kiln.bound(verticle);
           listening.accept(kiln);
@@ -197,22 +197,6 @@ public final class Kiln {
               kiln.vertx().close().onComplete(v -> result.fail(ar.cause())));
         });
     return result.future();
-  }
-
-  /**
-   * {@code shards} above 1: the other event loops that serve connections beside the shard, each
-   * listening on its ports ({@link ConnectionLoop}).
-   */
-  private static Future<?> deployConnectionLoops(Server kiln, ShardVerticle verticle) {
-    Future<?> chain = Future.succeededFuture();
-    for (int i = 1; i < kiln.config().getInt("shards"); i++) {
-      ConnectionLoop loop = new ConnectionLoop(kiln, verticle);
-      chain = chain.compose(v -> kiln.vertx().deployVerticle(loop)).map(id -> {
-        kiln.addConnectionLoop(loop);
-        return id;
-      });
-    }
-    return chain;
   }
 
   /**

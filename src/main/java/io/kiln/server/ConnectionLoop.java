@@ -15,6 +15,8 @@ import io.vertx.core.net.NetSocket;
  * <p>Owned by its own event loop (this verticle's context).
  */
 public final class ConnectionLoop extends VerticleBase {
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(ConnectionLoop.class);
+
   private final Server kiln;
   private final ShardVerticle shard;
   private Listeners listeners;
@@ -25,6 +27,26 @@ public final class ConnectionLoop extends VerticleBase {
   public ConnectionLoop(Server kiln, ShardVerticle shard) {
     this.kiln = kiln;
     this.shard = shard;
+  }
+
+  /**
+   * Deploys the {@code shards - 1} loops beside {@code shard}, once it listens; none, with a
+   * warning, where they could not share its ports (any free port without the native transport).
+   */
+  public static Future<?> deployBeside(Server kiln, ShardVerticle shard) {
+    int loops = kiln.config().getInt("shards") - 1;
+    if (loops > 0 && !shard.listeners().shareable(kiln.config())) {
+      log.warn("Serving connections on one event loop: sharing any free port between shards "
+          + "needs Netty's native epoll transport, which did not load on this system");
+      return Future.succeededFuture();
+    }
+    Future<?> chain = Future.succeededFuture();
+    for (int i = 0; i < loops; i++) {
+      ConnectionLoop loop = new ConnectionLoop(kiln, shard);
+      chain = chain.compose(v -> kiln.vertx().deployVerticle(loop))
+          .onSuccess(id -> kiln.addConnectionLoop(loop));
+    }
+    return chain;
   }
 
   @Override

@@ -107,17 +107,20 @@ public final class Listeners {
   Future<?> share(Config config, Listeners shard) {
     int wanted = config.getInt("port");
     int tlsWanted = config.getInt("tls-port");
-    if ((wanted == 0 && shard.port != 0 || tlsWanted == 0 && shard.tlsPort != 0)
-        && !vertx.isNativeTransportEnabled()) {
-      // SO_REUSEPORT is the native transport's: without it only the shard serves
-      log.warn("Serving connections on one event loop: sharing any free port between shards "
-          + "needs Netty's native epoll transport, which did not load on this system");
-      return Future.succeededFuture();
-    }
     Future<?> chain = shard.port == 0 ? Future.succeededFuture()
         : bindAll(config, wanted == 0 ? shard.port : wanted, false, wanted == 0);
     return shard.tlsPort == 0 ? chain : chain.compose(v ->
         bindAll(config, tlsWanted == 0 ? shard.tlsPort : tlsWanted, true, tlsWanted == 0));
+  }
+
+  /**
+   * Whether loops can listen beside these sockets ({@link #share}): any free port is shared by
+   * SO_REUSEPORT, which only Netty's native transport sets.
+   */
+  boolean shareable(Config config) {
+    boolean anyPort = config.getInt("port") == 0 && port != 0
+        || config.getInt("tls-port") == 0 && tlsPort != 0;
+    return !anyPort || vertx.isNativeTransportEnabled();
   }
 
   /** Binds every address of `bind` on {@code wanted}; a '-' prefix marks an optional one. */

@@ -3,11 +3,7 @@ package io.kiln.server;
 import io.kiln.command.CommandTable;
 import io.kiln.config.Config;
 import io.kiln.persist.PersistenceInfo;
-import io.kiln.persist.Snapshot;
-import io.kiln.persist.SnapshotWriter;
 import io.kiln.persist.Snapshotter;
-import io.vertx.core.DeploymentOptions;
-import io.vertx.core.ThreadingModel;
 import io.kiln.persist.RdbLoader;
 import io.kiln.persist.Rehearsal;
 import io.vertx.core.Future;
@@ -451,9 +447,9 @@ public final class Server {
    * updated all the same). One listener after the other, and one update after the other: the
    * loops' listeners of a port share one server in Vert.x, and two updates of a shared server at
    * once never end (its second call waits for the first by calling itself again, until the stack
-   * overflows). Call from an event loop.
+   * overflows). The shard's event loop (CONFIG SET's).
    */
-  public synchronized Future<?> useTls(TlsContext context) {
+  public Future<?> useTls(TlsContext context) {
     Future<Object> update = tlsUpdates.transform(ar -> updateListeners(context));
     tlsUpdates = update;
     return update;

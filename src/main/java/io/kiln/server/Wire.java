@@ -72,7 +72,7 @@ final class Wire {
     int n = b.length();
     if (ahead.addAndGet(n) > AHEAD_HIGH && !aheadPaused) {
       aheadPaused = true;
-      socket.pause();
+      applyPause(clientPaused, true);
     }
     home.execute(() -> {
       data.handle(b);
@@ -87,9 +87,7 @@ final class Wire {
   private void caughtUp() {
     if (aheadPaused && ahead.get() < AHEAD_LOW) {
       aheadPaused = false;
-      if (!clientPaused) {
-        socket.resume();
-      }
+      applyPause(clientPaused, false);
     }
   }
 
@@ -135,27 +133,32 @@ final class Wire {
   }
 
   void pause() {
-    if (direct) {
-      socket.pause();
-      return;
-    }
-    io.runOnContext(v -> {
-      clientPaused = true;
-      socket.pause();
-    });
+    clientPaused(true);
   }
 
   void resume() {
+    clientPaused(false);
+  }
+
+  /** The client stops or starts reading; the socket reads while neither it nor the hop holds. */
+  private void clientPaused(boolean paused) {
     if (direct) {
-      socket.resume();
-      return;
+      applyPause(paused, false);
+    } else {
+      io.runOnContext(v -> {
+        clientPaused = paused;
+        applyPause(clientPaused, aheadPaused);
+      });
     }
-    io.runOnContext(v -> {
-      clientPaused = false;
-      if (!aheadPaused) {
-        socket.resume();
-      }
-    });
+  }
+
+  /** Socket's loop: pauses or resumes it as the client and the read-ahead want. */
+  private void applyPause(boolean byClient, boolean byReadAhead) {
+    if (byClient || byReadAhead) {
+      socket.pause();
+    } else {
+      socket.resume();
+    }
   }
 
   /**
