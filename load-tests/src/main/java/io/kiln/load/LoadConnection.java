@@ -22,6 +22,10 @@ final class LoadConnection implements ReplyScanner.Listener {
   private boolean wakeupPending;
   private NetSocket socket;
   private int repliesThisRead;
+  /** Replies of the oldest request in flight seen so far, and whether one was an error. */
+  private int partial;
+  private boolean partialError;
+  private String partialMessage;
   private long now;
 
   LoadConnection(RunState run, Workload.Generator generator, int pipeline, OpenLoopSchedule schedule,
@@ -75,6 +79,18 @@ final class LoadConnection implements ReplyScanner.Listener {
 
   @Override
   public void onReply(boolean error, String message) {
+    if (error && !partialError) {
+      partialError = true;
+      partialMessage = message;
+    }
+    if (++partial < generator.repliesPerRequest()) {
+      return; // a request answered by several replies (MULTI ... EXEC) ends with its last
+    }
+    error = partialError;
+    message = partialError ? partialMessage : message;
+    partial = 0;
+    partialError = false;
+    partialMessage = null;
     repliesThisRead++;
     run.reply(now - starts.poll(), error, message);
     switch (generator.reply(scanner.replyNull(), error)) {

@@ -30,13 +30,15 @@ public final class Main {
         --clients N [50]       --pipeline P [16]   (closed loop: P requests in flight per connection)
         --rate R [0]           open loop at R requests/s in total, latency from the intended send
                                time; --pipeline caps the requests in flight per connection
-        --workload W [get-set] get-set | incr | lpush-lpop | hset | zadd | mset | ping | cache
+        --workload W [get-set] get-set | incr | lpush-lpop | hset | zadd | mset | multi | ping | cache
                                (cache: GET a key, and SET it, as the next request, when the GET
                                finds nothing, as a look-aside cache does)
         --ratio S:G [1:10]     SET:GET mix of get-set
         --keys N [100000]      key space size
         --dist D [uniform]     uniform | zipf | zipf:THETA (0<THETA<1, zipf = 0.99)
         --value-size B [100]   --mset-keys N [10]
+        --same-slot            mset, multi: a request's keys share a hash tag (one slot, one shard)
+                               (multi: MULTI, INCR of two counters, EXEC)
         --warmup S [3]         seconds excluded from the histogram
         --duration S [10]      measured seconds, or
         --requests N           measured replies to stop after (hard stop --max-seconds [120])
@@ -98,6 +100,10 @@ public final class Main {
         case "--dist" -> o.dist = need(a, v);
         case "--value-size" -> o.valueSize = Integer.parseInt(need(a, v));
         case "--mset-keys" -> o.msetKeys = Integer.parseInt(need(a, v));
+        case "--same-slot" -> {
+          o.sameSlot = true;
+          used = false; // takes no value
+        }
         case "--warmup" -> o.warmupSeconds = Double.parseDouble(need(a, v));
         case "--duration" -> o.durationSeconds = Double.parseDouble(need(a, v));
         case "--requests" -> o.requests = Long.parseLong(need(a, v));

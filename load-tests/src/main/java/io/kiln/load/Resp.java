@@ -37,14 +37,34 @@ public final class Resp {
     appendLong(b, prefix.length + 12);
     b.appendBytes(CRLF);
     b.appendBytes(prefix);
+    b.appendBytes(digits12(n));
+    b.appendBytes(CRLF);
+  }
+
+  /**
+   * As {@link #bulkKey}, behind the hash tag {@code {tag}} (its 12 digits): keys of one tag
+   * share a Redis Cluster slot, and so a shard.
+   */
+  public static void bulkTaggedKey(Buffer b, long tag, byte[] prefix, long n) {
+    b.appendByte((byte) '$');
+    appendLong(b, 14 + prefix.length + 12);
+    b.appendBytes(CRLF);
+    b.appendByte((byte) '{');
+    b.appendBytes(digits12(tag));
+    b.appendByte((byte) '}');
+    b.appendBytes(prefix);
+    b.appendBytes(digits12(n));
+    b.appendBytes(CRLF);
+  }
+
+  private static byte[] digits12(long n) {
     byte[] digits = new byte[12];
     long v = n;
     for (int i = 11; i >= 0; i--) {
       digits[i] = (byte) ('0' + (v % 10));
       v /= 10;
     }
-    b.appendBytes(digits);
-    b.appendBytes(CRLF);
+    return digits;
   }
 
   public static void bulkLong(Buffer b, long n) {

@@ -22,6 +22,8 @@ public final class Workload {
   private static final byte[] ZADD = "ZADD".getBytes(StandardCharsets.US_ASCII);
   private static final byte[] MSET = "MSET".getBytes(StandardCharsets.US_ASCII);
   private static final byte[] PING = "PING".getBytes(StandardCharsets.US_ASCII);
+  private static final byte[] MULTI = "MULTI".getBytes(StandardCharsets.US_ASCII);
+  private static final byte[] EXEC = "EXEC".getBytes(StandardCharsets.US_ASCII);
   private static final byte[] FIELD = "field:".getBytes(StandardCharsets.US_ASCII);
   private static final byte[] MEMBER = "member:".getBytes(StandardCharsets.US_ASCII);
   private static final byte[] LIST = "list:".getBytes(StandardCharsets.US_ASCII);
@@ -33,6 +35,8 @@ public final class Workload {
   public enum Kind {
     GET_SET("get-set"), INCR("incr"), LPUSH_LPOP("lpush-lpop"), HSET("hset"), ZADD("zadd"),
     MSET("mset"), PING("ping"),
+    /** A transaction: MULTI, INCR of two counters, EXEC (four replies make one request). */
+    MULTI("multi"),
     /** Look-aside cache: GET a key; on a miss (null reply) SET it, as the next request sent. */
     CACHE("cache");
 
@@ -56,9 +60,21 @@ public final class Workload {
   /**
    * @param setWeight,getWeight the set:get ratio for GET_SET (e.g. 1:10)
    * @param msetKeys key/value pairs per MSET
+   * @param sameSlot MSET and MULTI: the keys of one request share a hash tag (one slot), where
+   *     otherwise each key is drawn on its own (slots spread over every shard)
    */
   public record Spec(Kind kind, int setWeight, int getWeight, KeyChooser keys, int valueSize,
-      int msetKeys) {
+      int msetKeys, boolean sameSlot) {
+
+    public Spec(Kind kind, int setWeight, int getWeight, KeyChooser keys, int valueSize,
+        int msetKeys) {
+      this(kind, setWeight, getWeight, keys, valueSize, msetKeys, false);
+    }
+
+    /** Replies that answer one request: four for MULTI, one otherwise. */
+    public int repliesPerRequest() {
+      return kind == Kind.MULTI ? 4 : 1;
+    }
 
     public Generator generator(long seed) {
       return new Generator(this, new SplittableRandom(seed));
@@ -67,7 +83,8 @@ public final class Workload {
     public String describe() {
       String d = switch (kind) {
         case GET_SET -> "SET:GET " + setWeight + ":" + getWeight;
-        case MSET -> "MSET x" + msetKeys;
+        case MSET -> "MSET x" + msetKeys + (sameSlot ? " in one slot" : "");
+        case MULTI -> "MULTI/INCR x2/EXEC" + (sameSlot ? " in one slot" : "");
         case CACHE -> "cache (GET, SET on a miss)";
         default -> kind.label.toUpperCase().replace('-', '/');
       };
@@ -138,6 +155,11 @@ public final class Workload {
       return inFlight.size();
     }
 
+    /** Replies that answer one request (see {@link Spec#repliesPerRequest}). */
+    public int repliesPerRequest() {
+      return spec.repliesPerRequest();
+    }
+
     /** Appends the next request to {@code b}. */
     public void next(Buffer b) {
       if (spec.kind() == Kind.CACHE) {
@@ -194,18 +216,36 @@ public final class Workload {
         case MSET -> {
           Resp.arrayHeader(b, 1 + 2 * spec.msetKeys());
           Resp.bulk(b, MSET);
-          Resp.bulkKey(b, KEY, k);
-          Resp.bulk(b, value);
-          for (int i = 1; i < spec.msetKeys(); i++) {
-            Resp.bulkKey(b, KEY, spec.keys().next(random));
+          for (int i = 0; i < spec.msetKeys(); i++) {
+            key(b, k, KEY, i == 0 ? k : spec.keys().next(random));
             Resp.bulk(b, value);
           }
+        }
+        case MULTI -> {
+          Resp.arrayHeader(b, 1);
+          Resp.bulk(b, MULTI);
+          for (long n : new long[] {k, spec.keys().next(random)}) {
+            Resp.arrayHeader(b, 2);
+            Resp.bulk(b, INCR);
+            key(b, k, COUNTER, n);
+          }
+          Resp.arrayHeader(b, 1);
+          Resp.bulk(b, EXEC);
         }
         case PING -> {
           Resp.arrayHeader(b, 1);
           Resp.bulk(b, PING);
         }
         default -> throw new IllegalStateException();
+      }
+    }
+
+    /** Key {@code n}; behind the hash tag {@code tag} when the spec keeps a request in one slot. */
+    private void key(Buffer b, long tag, byte[] prefix, long n) {
+      if (spec.sameSlot()) {
+        Resp.bulkTaggedKey(b, tag, prefix, n);
+      } else {
+        Resp.bulkKey(b, prefix, n);
       }
     }
 

@@ -4,6 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.vertx.core.buffer.Buffer;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 class WorkloadTest {
@@ -30,5 +34,33 @@ class WorkloadTest {
     Buffer b = Buffer.buffer();
     spec.generator(1).next(b);
     assertThat(b.toString(StandardCharsets.US_ASCII)).startsWith("*7\r\n$4\r\nMSET\r\n");
+  }
+
+  @Test
+  void multiIsOneTransactionOfTwoCounters() {
+    Workload.Spec spec = new Workload.Spec(Workload.Kind.MULTI, 1, 1, new KeyChooser.Uniform(100), 2, 10);
+    Buffer b = Buffer.buffer();
+    spec.generator(3).next(b);
+    assertThat(spec.repliesPerRequest()).isEqualTo(4);
+    assertThat(b.toString(StandardCharsets.US_ASCII)).matches("\\*1\r\n\\$5\r\nMULTI\r\n"
+        + "(\\*2\r\n\\$4\r\nINCR\r\n\\$20\r\ncounter:0000000000\\d\\d\r\n){2}"
+        + "\\*1\r\n\\$4\r\nEXEC\r\n");
+  }
+
+  @Test
+  void sameSlotPutsARequestsKeysBehindTheFirstKeysTag() {
+    Workload.Spec spec = new Workload.Spec(Workload.Kind.MSET, 1, 1, new KeyChooser.Uniform(1000), 1, 4, true);
+    Buffer b = Buffer.buffer();
+    spec.generator(5).next(b);
+    String s = b.toString(StandardCharsets.US_ASCII);
+    Matcher m = Pattern.compile("\\{(\\d{12})\\}key:(\\d{12})").matcher(s);
+    List<String> tags = new ArrayList<>();
+    String first = null;
+    while (m.find()) {
+      tags.add(m.group(1));
+      first = first == null ? m.group(2) : first;
+    }
+    assertThat(tags).hasSize(4).containsOnly(first);
+    assertThat(s).contains("$30\r\n{" + first + "}key:" + first + "\r\n");
   }
 }
