@@ -41,6 +41,8 @@ public final class CommandTable {
     t.family("server", MemoryCommands::register);
     t.family("server", ReplicationCommands::register);
     t.family("sorted-set", ZSetCommands::register);
+    t.family("sorted-set", ZRangeCommands::register);
+    t.family("sorted-set", ZSetAlgebraCommands::register);
     t.family("geo", GeoCommands::register);
     t.family("generic", SortCommands::register);
     t.family("hyperloglog", HyperLogLogCommands::register);

@@ -12,12 +12,13 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.random.RandomGenerator;
-import java.util.regex.Pattern;
 
 /**
- * The sorted-set family (Redis 7.0 semantics): ZADD and friends, rank / score / lex ranges and
- * their removals, pops, random members, the union / intersection / difference family and ZSCAN.
- * Values are {@link ZSetValue}s; every range is turned into a rank range first. Event loop.
+ * The sorted-set family (Redis 7.0 semantics), its single-key core: ZADD / ZINCRBY, ZREM, ZCARD,
+ * ZSCORE / ZMSCORE, ZRANK / ZREVRANK, the pops (ZPOPMIN / ZPOPMAX, ZMPOP, BZPOPMIN / BZPOPMAX,
+ * BZMPOP), ZRANDMEMBER and ZSCAN, with the helpers the rest of the family, GEOADD and DEBUG DIGEST
+ * share. Ranges and their removals are in {@link ZRangeCommands}; the union / intersection /
+ * difference family in {@link ZSetAlgebraCommands}. Values are {@link ZSetValue}s. Event loop.
  */
 public final class ZSetCommands {
   private ZSetCommands() {}
@@ -27,29 +28,10 @@ public final class ZSetCommands {
     t.add("zincrby", 4, "write denyoom fast", 1, 1, 1, ZSetCommands::zincrby);
     t.add("zrem", -3, "write fast", 1, 1, 1, ZSetCommands::zrem);
     t.add("zcard", 2, "readonly fast", 1, 1, 1, ZSetCommands::zcard);
-    t.add("zcount", 4, "readonly fast", 1, 1, 1, ZSetCommands::zcount);
-    t.add("zlexcount", 4, "readonly fast", 1, 1, 1, ZSetCommands::zlexcount);
     t.add("zscore", 3, "readonly fast", 1, 1, 1, ZSetCommands::zscore);
     t.add("zmscore", -3, "readonly fast", 1, 1, 1, ZSetCommands::zmscore);
     t.add("zrank", 3, "readonly fast", 1, 1, 1, (c, a) -> zrank(c, a, false));
     t.add("zrevrank", 3, "readonly fast", 1, 1, 1, (c, a) -> zrank(c, a, true));
-    t.add("zrange", -4, "readonly", 1, 1, 1,
-        (c, a) -> zrange(c, a, 1, null, AUTO, AUTO));
-    t.add("zrangestore", -5, "write denyoom", 1, 2, 1,
-        (c, a) -> zrange(c, a, 2, a[1], AUTO, AUTO));
-    t.add("zrangebyscore", -4, "readonly", 1, 1, 1,
-        (c, a) -> zrange(c, a, 1, null, BYSCORE, FORWARD));
-    t.add("zrevrangebyscore", -4, "readonly", 1, 1, 1,
-        (c, a) -> zrange(c, a, 1, null, BYSCORE, REVERSE));
-    t.add("zrangebylex", -4, "readonly", 1, 1, 1,
-        (c, a) -> zrange(c, a, 1, null, BYLEX, FORWARD));
-    t.add("zrevrangebylex", -4, "readonly", 1, 1, 1,
-        (c, a) -> zrange(c, a, 1, null, BYLEX, REVERSE));
-    t.add("zrevrange", -4, "readonly", 1, 1, 1,
-        (c, a) -> zrange(c, a, 1, null, BYRANK, REVERSE));
-    t.add("zremrangebyrank", 4, "write", 1, 1, 1, (c, a) -> zremrange(c, a, BYRANK));
-    t.add("zremrangebyscore", 4, "write", 1, 1, 1, (c, a) -> zremrange(c, a, BYSCORE));
-    t.add("zremrangebylex", 4, "write", 1, 1, 1, (c, a) -> zremrange(c, a, BYLEX));
     t.add("zpopmin", -2, "write fast", 1, 1, 1, (c, a) -> zpop(c, a, false));
     t.add("zpopmax", -2, "write fast", 1, 1, 1, (c, a) -> zpop(c, a, true));
     t.add("zmpop", -4, "write", 0, 0, 0, ZSetCommands::zmpop);
@@ -57,16 +39,6 @@ public final class ZSetCommands {
     t.add("bzpopmax", -3, "write noscript blocking fast", 1, -2, 1, (c, a) -> bzpop(c, a, true));
     t.add("bzmpop", -5, "write blocking", 0, 0, 0, ZSetCommands::bzmpop);
     t.add("zrandmember", -2, "readonly", 1, 1, 1, ZSetCommands::zrandmember);
-    t.add("zunion", -3, "readonly", 0, 0, 0, (c, a) -> setOp(c, a, UNION, false));
-    t.add("zunionstore", -4, "write denyoom", 1, 1, 1,
-        (c, a) -> setOp(c, a, UNION, true));
-    t.add("zinter", -3, "readonly", 0, 0, 0, (c, a) -> setOp(c, a, INTER, false));
-    t.add("zinterstore", -4, "write denyoom", 1, 1, 1,
-        (c, a) -> setOp(c, a, INTER, true));
-    t.add("zintercard", -3, "readonly", 0, 0, 0, ZSetCommands::zintercard);
-    t.add("zdiff", -3, "readonly", 0, 0, 0, (c, a) -> setOp(c, a, DIFF, false));
-    t.add("zdiffstore", -4, "write denyoom", 1, 1, 1,
-        (c, a) -> setOp(c, a, DIFF, true));
     t.add("zscan", -3, "readonly", 1, 1, 1, ZSetCommands::zscan);
   }
 
@@ -76,31 +48,23 @@ public final class ZSetCommands {
       "ERR GT, LT, and/or NX options at the same time are not compatible";
   static final String INCR_PAIR = "ERR INCR option supports a single increment-element pair";
   static final String NAN_SCORE = "ERR resulting score is not a number (NaN)";
-  static final String LIMIT_RANK =
-      "ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX";
-  static final String WITHSCORES_LEX =
-      "ERR syntax error, WITHSCORES not supported in combination with BYLEX";
-  static final String NOT_FLOAT_RANGE = "ERR min or max is not a float";
-  static final String NOT_LEX_RANGE = "ERR min or max not valid string range item";
   static final String POSITIVE = "ERR value is out of range, must be positive";
   static final String NUMKEYS = "ERR numkeys should be greater than 0";
   static final String COUNT_POSITIVE = "ERR count should be greater than 0";
-  static final String WEIGHT = "ERR weight value is not a float";
-  static final String LIMIT_NEGATIVE = "ERR LIMIT can't be negative";
   static final String OUT_OF_RANGE = "ERR value is out of range";
 
-  // ---- lookups ----
+  // ---- lookups, shared by the family ----
 
   /** Sentinel: the key holds another type and WRONGTYPE was replied. */
-  private static final ZSetValue WRONG = new ZSetValue(false);
+  static final ZSetValue WRONG = new ZSetValue(false);
 
   /** The sorted set at {@code key} for reading, null if absent, WRONG after replying. */
-  private static ZSetValue read(Client c, byte[] key) {
+  static ZSetValue read(Client c, byte[] key) {
     return Members.read(c, key, ZSetValue.class, WRONG);
   }
 
   /** The live node of {@code key}, null if absent; {@code wrong[0]} true after WRONGTYPE. */
-  private static Dict.Node<Object> writeNode(Client c, byte[] key, boolean[] wrong) {
+  static Dict.Node<Object> writeNode(Client c, byte[] key, boolean[] wrong) {
     Dict.Node<Object> n = c.db().node(key);
     if (n != null && !(n.value instanceof ZSetValue)) {
       c.error(Errors.WRONGTYPE);
@@ -109,12 +73,35 @@ public final class ZSetCommands {
     return n;
   }
 
-  private static long maxEntries(Client c) {
+  static long maxEntries(Client c) {
     return c.kiln.config().getLong("zset-max-listpack-entries");
   }
 
-  private static long maxValue(Client c) {
+  static long maxValue(Client c) {
     return c.kiln.config().getLong("zset-max-listpack-value");
+  }
+
+  /** Writes elements: members only, flat member/score (RESP2) or pairs (RESP3). */
+  static ZSetValue.Visitor emitter(RespWriter out, boolean withScores) {
+    if (!withScores) {
+      return (b, o, l, s) -> out.bulk(b, o, l);
+    }
+    if (out.resp3()) {
+      return (b, o, l, s) -> {
+        out.array(2);
+        out.bulk(b, o, l);
+        out.dbl(s);
+      };
+    }
+    return (b, o, l, s) -> {
+      out.bulk(b, o, l);
+      out.dbl(s);
+    };
+  }
+
+  /** The member a visitor was given, as its own array (the same one when it spans all of it). */
+  static byte[] member(byte[] b, int off, int len) {
+    return off == 0 && len == b.length ? b : Arrays.copyOfRange(b, off, off + len);
   }
 
   // ---- ZADD / ZINCRBY ----
@@ -270,7 +257,6 @@ public final class ZSetCommands {
     Members.remove(c, argv, ZSetValue.class, ZSetValue::remove, Notify.ZSET, "zrem");
   }
 
-
   static void zcard(Client c, byte[][] argv) {
     ZSetValue z = read(c, argv[1]);
     if (z == WRONG) {
@@ -319,451 +305,6 @@ public final class ZSetCommands {
     } else {
       c.out.integer(rev ? z.size() - 1 - r : r);
     }
-  }
-
-  // ---- ranges ----
-
-  static final int AUTO = 0;
-  static final int BYRANK = 1;
-  static final int BYSCORE = 2;
-  static final int BYLEX = 3;
-  static final int FORWARD = 1;
-  static final int REVERSE = 2;
-
-  /** A parsed interval of a sorted set's order: the elements before it, then those within. */
-  interface Interval {
-    ZSetValue.Pred before();
-
-    ZSetValue.Pred within();
-  }
-
-  /** A parsed score interval. */
-  static final class ScoreRange implements Interval {
-    double min;
-    double max;
-    boolean minex;
-    boolean maxex;
-
-    public ZSetValue.Pred before() {
-      return minex ? (s, b, o, l) -> s <= min : (s, b, o, l) -> s < min;
-    }
-
-    public ZSetValue.Pred within() {
-      return maxex ? (s, b, o, l) -> s < max : (s, b, o, l) -> s <= max;
-    }
-  }
-
-  private static final Pattern DECIMAL =
-      Pattern.compile("[+-]?([0-9]+\\.?[0-9]*|\\.[0-9]+)([eE][+-]?[0-9]+)?");
-
-  /**
-   * One bound, "(" first for an exclusive one, the rest read as C's strtod reads it (Redis checks
-   * only that all of it was consumed and that it is not NaN): leading space allowed, overflow
-   * gives an infinity, underflow zero, and an empty string is 0.
-   */
-  private static boolean parseScoreBound(byte[] a, ScoreRange r, boolean isMin) {
-    boolean ex = a.length > 0 && a[0] == '(';
-    int i = ex ? 1 : 0;
-    double v;
-    if (i == a.length) {
-      v = 0; // nothing converted: strtod's end pointer is at the (empty) end
-    } else {
-      while (i < a.length && (a[i] == ' ' || (a[i] >= '\t' && a[i] <= '\r'))) {
-        i++;
-      }
-      if (i == a.length) {
-        return false; // only spaces: nothing converted, the end pointer is at a space
-      }
-      byte[] rest = Arrays.copyOfRange(a, i, a.length);
-      Double d = Numbers.toDouble(rest);
-      if (d == null) {
-        String s = Numbers.ascii(rest);
-        if (!DECIMAL.matcher(s).matches()) {
-          return false;
-        }
-        d = Double.parseDouble(s); // overflow / underflow, which strtod accepts here
-      }
-      v = d;
-    }
-    if (isMin) {
-      r.min = v;
-      r.minex = ex;
-    } else {
-      r.max = v;
-      r.maxex = ex;
-    }
-    return true;
-  }
-
-  static ScoreRange parseScoreRange(byte[] min, byte[] max) {
-    ScoreRange r = new ScoreRange();
-    if (!parseScoreBound(min, r, true) || !parseScoreBound(max, r, false)) {
-      return null;
-    }
-    return r;
-  }
-
-  /** A parsed lex interval; inf -1 is "-", +1 is "+", 0 a value. */
-  static final class LexRange implements Interval {
-    byte[] min;
-    byte[] max;
-    boolean minex;
-    boolean maxex;
-    int minInf;
-    int maxInf;
-
-    public ZSetValue.Pred before() {
-      if (minInf < 0) {
-        return (s, b, o, l) -> false;
-      }
-      if (minInf > 0) {
-        return (s, b, o, l) -> true;
-      }
-      return minex ? (s, b, o, l) -> Arrays.compareUnsigned(b, o, o + l, min, 0, min.length) <= 0
-          : (s, b, o, l) -> Arrays.compareUnsigned(b, o, o + l, min, 0, min.length) < 0;
-    }
-
-    public ZSetValue.Pred within() {
-      if (maxInf > 0) {
-        return (s, b, o, l) -> true;
-      }
-      if (maxInf < 0) {
-        return (s, b, o, l) -> false;
-      }
-      return maxex ? (s, b, o, l) -> Arrays.compareUnsigned(b, o, o + l, max, 0, max.length) < 0
-          : (s, b, o, l) -> Arrays.compareUnsigned(b, o, o + l, max, 0, max.length) <= 0;
-    }
-  }
-
-  static LexRange parseLexRange(byte[] min, byte[] max) {
-    LexRange r = new LexRange();
-    if (min.length == 0 || max.length == 0) {
-      return null;
-    }
-    switch (min[0]) {
-      case '+', '-' -> {
-        if (min.length != 1) {
-          return null;
-        }
-        r.minInf = min[0] == '+' ? 1 : -1;
-      }
-      case '(', '[' -> {
-        r.minex = min[0] == '(';
-        r.min = Arrays.copyOfRange(min, 1, min.length);
-      }
-      default -> {
-        return null;
-      }
-    }
-    switch (max[0]) {
-      case '+', '-' -> {
-        if (max.length != 1) {
-          return null;
-        }
-        r.maxInf = max[0] == '+' ? 1 : -1;
-      }
-      case '(', '[' -> {
-        r.maxex = max[0] == '(';
-        r.max = Arrays.copyOfRange(max, 1, max.length);
-      }
-      default -> {
-        return null;
-      }
-    }
-    return r;
-  }
-
-  /** Ascending rank interval [lo, hi] of a score or lex range, empty when lo > hi. */
-  private static int[] ranks(ZSetValue z, Interval iv) {
-    int lo = z.countWhile(iv.before());
-    int end = z.countWhileFrom(lo, iv.within());
-    return new int[] {lo, end - 1};
-  }
-
-  /** Z[REV]RANGE[BY*], ZRANGESTORE. {@code src} is the index of the source key. */
-  static void zrange(Client c, byte[][] argv, int src, byte[] dst, int type, int dir) {
-    boolean store = dst != null;
-    boolean withScores = false;
-    long offset = 0;
-    long limit = -1;
-    int minIdx = src + 1;
-    int maxIdx = src + 2;
-    for (int j = src + 3; j < argv.length; j++) {
-      int left = argv.length - j - 1;
-      if (!store && Args.is(argv[j], "withscores")) {
-        withScores = true;
-      } else if (Args.is(argv[j], "limit") && left >= 2) {
-        Long o = Numbers.toLong(argv[j + 1]);
-        if (o == null) {
-          c.error(Errors.NOT_INTEGER);
-          return;
-        }
-        Long l = Numbers.toLong(argv[j + 2]);
-        if (l == null) {
-          c.error(Errors.NOT_INTEGER);
-          return;
-        }
-        offset = o;
-        limit = l;
-        j += 2;
-      } else if (dir == AUTO && Args.is(argv[j], "rev")) {
-        dir = REVERSE;
-      } else if (type == AUTO && Args.is(argv[j], "bylex")) {
-        type = BYLEX;
-      } else if (type == AUTO && Args.is(argv[j], "byscore")) {
-        type = BYSCORE;
-      } else {
-        c.error(Errors.SYNTAX);
-        return;
-      }
-    }
-    if (dir == AUTO) {
-      dir = FORWARD;
-    }
-    if (type == AUTO) {
-      type = BYRANK;
-    }
-    if (limit != -1 && type == BYRANK) {
-      c.error(LIMIT_RANK);
-      return;
-    }
-    if (withScores && type == BYLEX) {
-      c.error(WITHSCORES_LEX);
-      return;
-    }
-    boolean rev = dir == REVERSE;
-    if (rev && type != BYRANK) {
-      int t = minIdx;
-      minIdx = maxIdx;
-      maxIdx = t;
-    }
-    long start = 0;
-    long end = 0;
-    ScoreRange sr = null;
-    LexRange lr = null;
-    if (type == BYRANK) {
-      Long s = Numbers.toLong(argv[minIdx]);
-      if (s == null) {
-        c.error(Errors.NOT_INTEGER);
-        return;
-      }
-      Long e = Numbers.toLong(argv[maxIdx]);
-      if (e == null) {
-        c.error(Errors.NOT_INTEGER);
-        return;
-      }
-      start = s;
-      end = e;
-    } else if (type == BYSCORE) {
-      sr = parseScoreRange(argv[minIdx], argv[maxIdx]);
-      if (sr == null) {
-        c.error(NOT_FLOAT_RANGE);
-        return;
-      }
-    } else {
-      lr = parseLexRange(argv[minIdx], argv[maxIdx]);
-      if (lr == null) {
-        c.error(NOT_LEX_RANGE);
-        return;
-      }
-    }
-    ZSetValue z = read(c, argv[src]);
-    if (z == WRONG) {
-      return;
-    }
-    // the ascending rank interval to emit
-    int lo;
-    int hi;
-    if (z == null) {
-      lo = 0;
-      hi = -1;
-    } else if (type == BYRANK) {
-      long len = z.size();
-      long[] r = Args.rankRange(start, end, len);
-      if (r == null) {
-        lo = 0;
-        hi = -1;
-      } else if (rev) {
-        lo = (int) (len - 1 - r[1]);
-        hi = (int) (len - 1 - r[0]);
-      } else {
-        lo = (int) r[0];
-        hi = (int) r[1];
-      }
-    } else {
-      int[] r = ranks(z, type == BYSCORE ? sr : lr);
-      lo = r[0];
-      hi = r[1];
-      if (lo <= hi) {
-        if (offset < 0 || offset > hi - lo) {
-          lo = 0;
-          hi = -1;
-        } else if (!rev) {
-          lo += (int) offset;
-          if (limit >= 0 && limit <= hi - lo) {
-            hi = lo + (int) limit - 1;
-          }
-        } else {
-          hi -= (int) offset;
-          if (limit >= 0 && limit <= hi - lo) {
-            lo = hi - (int) limit + 1;
-          }
-        }
-      }
-    }
-    if (store) {
-      storeRange(c, dst, z, lo, hi, rev);
-      return;
-    }
-    if (lo > hi) {
-      c.out.array(0);
-      return;
-    }
-    int count = hi - lo + 1;
-    RespWriter out = c.out;
-    boolean pairs = withScores && out.resp3();
-    out.array(withScores && !pairs ? 2L * count : count);
-    z.range(lo, hi, rev, emitter(out, withScores));
-  }
-
-  /** Writes elements: members only, flat member/score (RESP2) or pairs (RESP3). */
-  private static ZSetValue.Visitor emitter(RespWriter out, boolean withScores) {
-    if (!withScores) {
-      return (b, o, l, s) -> out.bulk(b, o, l);
-    }
-    if (out.resp3()) {
-      return (b, o, l, s) -> {
-        out.array(2);
-        out.bulk(b, o, l);
-        out.dbl(s);
-      };
-    }
-    return (b, o, l, s) -> {
-      out.bulk(b, o, l);
-      out.dbl(s);
-    };
-  }
-
-  private static byte[] member(byte[] b, int off, int len) {
-    return off == 0 && len == b.length ? b : Arrays.copyOfRange(b, off, off + len);
-  }
-
-  private static void storeRange(Client c, byte[] dst, ZSetValue z, int lo, int hi,
-      boolean rev) {
-    Db db = c.db();
-    if (z == null || lo > hi) {
-      if (db.delete(dst)) {
-        c.shard.dirty++;
-        db.notify(Notify.GENERIC, "del", dst);
-      }
-      c.out.integer(0);
-      return;
-    }
-    long maxEntries = maxEntries(c);
-    long maxValue = maxValue(c);
-    int n = hi - lo + 1;
-    byte[][] members = new byte[n][];
-    double[] scores = new double[n];
-    int[] i = {0};
-    z.range(lo, hi, false, (b, o, l, s) -> {
-      members[i[0]] = member(b, o, l);
-      scores[i[0]++] = s;
-    });
-    db.set(dst, ZSetValue.fromSorted(members, scores, n, maxEntries, maxValue), false);
-    c.shard.dirty++;
-    db.notify(Notify.ZSET, "zrangestore", dst);
-    c.out.integer(n);
-  }
-
-  static void zcount(Client c, byte[][] argv) {
-    count(c, argv, parseScoreRange(argv[2], argv[3]), NOT_FLOAT_RANGE);
-  }
-
-  static void zlexcount(Client c, byte[][] argv) {
-    count(c, argv, parseLexRange(argv[2], argv[3]), NOT_LEX_RANGE);
-  }
-
-  /** ZCOUNT / ZLEXCOUNT: the elements within {@code iv}, or {@code invalid} when it did not parse. */
-  private static void count(Client c, byte[][] argv, Interval iv, String invalid) {
-    if (iv == null) {
-      c.error(invalid);
-      return;
-    }
-    ZSetValue z = read(c, argv[1]);
-    if (z == WRONG) {
-      return;
-    }
-    if (z == null) {
-      c.out.integer(0);
-      return;
-    }
-    int[] r = ranks(z, iv);
-    c.out.integer(Math.max(0, r[1] - r[0] + 1));
-  }
-
-
-  static void zremrange(Client c, byte[][] argv, int type) {
-    long start = 0;
-    long end = 0;
-    ScoreRange sr = null;
-    LexRange lr = null;
-    if (type == BYRANK) {
-      Long s = Numbers.toLong(argv[2]);
-      Long e = s == null ? null : Numbers.toLong(argv[3]);
-      if (e == null) {
-        c.error(Errors.NOT_INTEGER);
-        return;
-      }
-      start = s;
-      end = e;
-    } else if (type == BYSCORE) {
-      sr = parseScoreRange(argv[2], argv[3]);
-      if (sr == null) {
-        c.error(NOT_FLOAT_RANGE);
-        return;
-      }
-    } else {
-      lr = parseLexRange(argv[2], argv[3]);
-      if (lr == null) {
-        c.error(NOT_LEX_RANGE);
-        return;
-      }
-    }
-    boolean[] wrong = {false};
-    Dict.Node<Object> n = writeNode(c, argv[1], wrong);
-    if (wrong[0]) {
-      return;
-    }
-    if (n == null) {
-      c.out.integer(0);
-      return;
-    }
-    ZSetValue z = (ZSetValue) n.value;
-    int lo;
-    int hi;
-    if (type == BYRANK) {
-      long[] r = Args.rankRange(start, end, z.size());
-      if (r == null) {
-        c.out.integer(0);
-        return;
-      }
-      lo = (int) r[0];
-      hi = (int) r[1];
-    } else {
-      int[] r = ranks(z, type == BYSCORE ? sr : lr);
-      lo = r[0];
-      hi = r[1];
-    }
-    if (lo > hi) {
-      c.out.integer(0);
-      return;
-    }
-    c.db().willChange(n);
-    int deleted = z.removeRange(lo, hi);
-    c.db().notify(Notify.ZSET, type == BYRANK ? "zremrangebyrank" : type == BYSCORE ? "zremrangebyscore" : "zremrangebylex", argv[1]);
-    c.db().removedFrom(argv[1], z);
-    c.shard.dirty += deleted;
-    c.out.integer(deleted);
   }
 
   // ---- pops ----
@@ -901,6 +442,78 @@ public final class ZSetCommands {
     }
   }
 
+  // ---- BZPOPMIN / BZPOPMAX / BZMPOP ----
+
+  /**
+   * BZPOPMIN / BZPOPMAX key [key ...] timeout: pops one element of the first non-empty sorted set,
+   * or waits (in the shard's {@link io.kiln.server.Blocking} registry) for one to get a member.
+   */
+  static void bzpop(Client c, byte[][] argv, boolean max) {
+    long deadline = ListCommands.timeout(c, argv[argv.length - 1]);
+    if (deadline < 0) {
+      return;
+    }
+    byte[][] keys = Arrays.copyOfRange(argv, 1, argv.length - 1);
+    for (byte[] key : keys) {
+      boolean[] wrong = {false};
+      Dict.Node<Object> n = writeNode(c, key, wrong);
+      if (wrong[0]) {
+        return;
+      }
+      if (n != null) {
+        bzpopReply(c, c.db(), n, max);
+        return;
+      }
+    }
+    if (c.inExec() || c.inMulti()) {
+      c.out.nullArray();
+      return;
+    }
+    c.home.blocking().waitFor(c, keys, deadline, ZSetValue.class, false,
+        (db, n) -> bzpopReply(c, db, n, max));
+  }
+
+  /** BZPOPMIN's reply, [key, member, score], popping the element. */
+  private static void bzpopReply(Client c, Db db, Dict.Node<Object> n, boolean max) {
+    ZSetValue z = (ZSetValue) n.value;
+    int rank = max ? z.size() - 1 : 0;
+    RespWriter out = c.out;
+    byte[] key = n.key;
+    out.array(3);
+    out.bulk(key);
+    z.range(rank, rank, false, (b, o, l, s) -> {
+      out.bulk(b, o, l);
+      out.dbl(s);
+    });
+    db.willChange(n);
+    z.removeRange(rank, rank);
+    c.shard.dirty++;
+    c.shard.effects.rewrite(db.id, max ? ZPOPMAX : ZPOPMIN, key); // BZPOPMIN, now or later
+    db.notify(Notify.ZSET, max ? "zpopmax" : "zpopmin", key);
+    db.removedFrom(key, z);
+  }
+
+  /** BZMPOP timeout numkeys key [key ...] MIN|MAX [COUNT count]. */
+  static void bzmpop(Client c, byte[][] argv) {
+    MpopArgs a = parseMpop(c, argv, 2);
+    if (a == null) {
+      return;
+    }
+    boolean max = a.max();
+    long want = a.count();
+    long deadline = ListCommands.timeout(c, argv[1]);
+    if (deadline < 0 || popFirst(c, argv, a)) {
+      return;
+    }
+    byte[][] keys = Arrays.copyOfRange(argv, a.firstKey(), a.endKey());
+    if (c.inExec() || c.inMulti()) {
+      c.out.nullArray();
+      return;
+    }
+    c.home.blocking().waitFor(c, keys, deadline, ZSetValue.class, false,
+        (db, n) -> popAndReply(c, n, max, want, true, true));
+  }
+
   // ---- ZRANDMEMBER ----
 
   static void zrandmember(Client c, byte[][] argv) {
@@ -1005,311 +618,6 @@ public final class ZSetCommands {
     }
   }
 
-  // ---- ZUNION / ZINTER / ZDIFF and their STORE forms, ZINTERCARD ----
-
-  static final int UNION = 0;
-  static final int INTER = 1;
-  static final int DIFF = 2;
-  static final int SUM = 0;
-  static final int MIN = 1;
-  static final int MAX = 2;
-
-  static void zintercard(Client c, byte[][] argv) {
-    setOpGeneric(c, argv, 1, null, INTER, true);
-  }
-
-  static void setOp(Client c, byte[][] argv, int op, boolean store) {
-    if (store) {
-      setOpGeneric(c, argv, 2, argv[1], op, false);
-    } else {
-      setOpGeneric(c, argv, 1, null, op, false);
-    }
-  }
-
-  private static void setOpGeneric(Client c, byte[][] argv, int numkeysIdx, byte[] dst, int op,
-      boolean cardOnly) {
-    Long nk = Numbers.toLong(argv[numkeysIdx]);
-    if (nk == null) {
-      c.error(Errors.NOT_INTEGER);
-      return;
-    }
-    long setnum = nk;
-    if (setnum < 1) {
-      c.error("ERR at least 1 input key is needed for '" + commandName(argv) + "' command");
-      return;
-    }
-    if (setnum > argv.length - (numkeysIdx + 1)) {
-      c.error(Errors.SYNTAX);
-      return;
-    }
-    int n = (int) setnum;
-    ZSetValue[] src = new ZSetValue[n];
-    double[] weights = new double[n];
-    int j = numkeysIdx + 1;
-    for (int i = 0; i < n; i++, j++) {
-      ZSetValue z = readSource(c, argv[j]);
-      if (z == WRONG) {
-        return;
-      }
-      src[i] = z;
-      weights[i] = 1;
-    }
-    int aggregate = SUM;
-    boolean withScores = false;
-    long limit = 0;
-    int remaining = argv.length - j;
-    while (remaining > 0) {
-      if (op != DIFF && !cardOnly && remaining >= n + 1 && Args.is(argv[j], "weights")) {
-        j++;
-        remaining--;
-        for (int i = 0; i < n; i++, j++, remaining--) {
-          Double w = Numbers.toDouble(argv[j]);
-          if (w == null) {
-            c.error(WEIGHT);
-            return;
-          }
-          weights[i] = w;
-        }
-      } else if (op != DIFF && !cardOnly && remaining >= 2 && Args.is(argv[j], "aggregate")) {
-        j++;
-        remaining--;
-        if (Args.is(argv[j], "sum")) {
-          aggregate = SUM;
-        } else if (Args.is(argv[j], "min")) {
-          aggregate = MIN;
-        } else if (Args.is(argv[j], "max")) {
-          aggregate = MAX;
-        } else {
-          c.error(Errors.SYNTAX);
-          return;
-        }
-        j++;
-        remaining--;
-      } else if (dst == null && !cardOnly && Args.is(argv[j], "withscores")) {
-        j++;
-        remaining--;
-        withScores = true;
-      } else if (cardOnly && remaining >= 2 && Args.is(argv[j], "limit")) {
-        j++;
-        remaining--;
-        Long l = Numbers.toLong(argv[j]);
-        if (l == null || l < 0) {
-          c.error(LIMIT_NEGATIVE);
-          return;
-        }
-        limit = l;
-        j++;
-        remaining--;
-      } else {
-        c.error(Errors.SYNTAX);
-        return;
-      }
-    }
-    if (cardOnly) {
-      c.out.integer(interCard(src, limit));
-      return;
-    }
-    Result res = switch (op) {
-      case UNION -> union(src, weights, aggregate);
-      case INTER -> inter(src, weights, aggregate);
-      default -> diff(src);
-    };
-    res.sort();
-    if (dst != null) {
-      Db db = c.db();
-      if (res.n > 0) {
-        db.set(dst, ZSetValue.fromSorted(res.members, res.scores, res.n, maxEntries(c),
-            maxValue(c)), false);
-        c.shard.dirty++;
-        db.notify(Notify.ZSET, op == UNION ? "zunionstore" : op == INTER ? "zinterstore" : "zdiffstore", dst);
-      } else if (db.delete(dst)) {
-        c.shard.dirty++;
-        db.notify(Notify.GENERIC, "del", dst);
-      }
-      c.out.integer(res.n);
-      return;
-    }
-    RespWriter out = c.out;
-    boolean pairs = withScores && out.resp3();
-    out.array(withScores && !pairs ? 2L * res.n : res.n);
-    for (int i = 0; i < res.n; i++) {
-      if (pairs) {
-        out.array(2);
-      }
-      out.bulk(res.members[i]);
-      if (withScores) {
-        out.dbl(res.scores[i]);
-      }
-    }
-  }
-
-  private static String commandName(byte[][] argv) {
-    return Numbers.ascii(argv[0]).toLowerCase(java.util.Locale.ROOT);
-  }
-
-  /** Members and scores of a result, sorted by (score, member) with {@link #sort}. */
-  private static final class Result {
-    byte[][] members;
-    double[] scores;
-    int n;
-
-    Result(int capacity) {
-      members = new byte[Math.max(capacity, 1)][];
-      scores = new double[Math.max(capacity, 1)];
-    }
-
-    void add(byte[] m, double s) {
-      if (n == members.length) {
-        members = Arrays.copyOf(members, n * 2);
-        scores = Arrays.copyOf(scores, n * 2);
-      }
-      members[n] = m;
-      scores[n++] = s;
-    }
-
-    void sort() {
-      Integer[] idx = new Integer[n];
-      for (int i = 0; i < n; i++) {
-        idx[i] = i;
-      }
-      Arrays.sort(idx, (a, b) -> {
-        int cmp = Double.compare(scores[a] + 0.0, scores[b] + 0.0);
-        if (scores[a] == scores[b]) {
-          cmp = 0;
-        }
-        return cmp != 0 ? cmp : Arrays.compareUnsigned(members[a], members[b]);
-      });
-      byte[][] m = new byte[n][];
-      double[] s = new double[n];
-      for (int i = 0; i < n; i++) {
-        m[i] = members[idx[i]];
-        s[i] = scores[idx[i]];
-      }
-      members = m;
-      scores = s;
-    }
-  }
-
-  private static double aggregate(double target, double val, int how) {
-    switch (how) {
-      case SUM -> {
-        double r = target + val;
-        return Double.isNaN(r) ? 0.0 : r;
-      }
-      case MIN -> {
-        return val < target ? val : target;
-      }
-      default -> {
-        return val > target ? val : target;
-      }
-    }
-  }
-
-  private static double weighted(double w, double s) {
-    double r = w * s;
-    return Double.isNaN(r) ? 0.0 : r;
-  }
-
-  private static Result union(ZSetValue[] src, double[] weights, int how) {
-    Dict<double[]> acc = new Dict<>();
-    List<Dict.Node<double[]>> order = new ArrayList<>();
-    for (int i = 0; i < src.length; i++) {
-      if (src[i] == null) {
-        continue;
-      }
-      double w = weights[i];
-      src[i].forEach((b, o, l, s) -> {
-        double score = weighted(w, s);
-        byte[] m = member(b, o, l);
-        Dict.Node<double[]> dn = acc.getNode(m);
-        if (dn == null) {
-          order.add(acc.putNode(m, new double[] {score}));
-        } else {
-          dn.value[0] = aggregate(dn.value[0], score, how);
-        }
-      });
-    }
-    Result r = new Result(order.size());
-    for (Dict.Node<double[]> dn : order) {
-      r.add(dn.key, dn.value[0]);
-    }
-    return r;
-  }
-
-  /** Source indexes sorted by cardinality (stable), missing ones first as empty. */
-  private static Integer[] bySize(ZSetValue[] src) {
-    Integer[] idx = new Integer[src.length];
-    for (int i = 0; i < idx.length; i++) {
-      idx[i] = i;
-    }
-    Arrays.sort(idx, (a, b) -> Integer.compare(src[a] == null ? 0 : src[a].size(),
-        src[b] == null ? 0 : src[b].size()));
-    return idx;
-  }
-
-  private static Result inter(ZSetValue[] src, double[] weights, int how) {
-    Integer[] idx = bySize(src);
-    ZSetValue first = src[idx[0]];
-    if (first == null) {
-      return new Result(0);
-    }
-    Result r = new Result(first.size());
-    first.forEach((b, o, l, s) -> {
-      byte[] m = member(b, o, l);
-      double score = weighted(weights[idx[0]], s);
-      for (int k = 1; k < idx.length; k++) {
-        ZSetValue other = src[idx[k]];
-        double os = other.score(m);
-        if (Double.isNaN(os)) {
-          return;
-        }
-        score = aggregate(score, weighted(weights[idx[k]], os), how);
-      }
-      r.add(m, score);
-    });
-    return r;
-  }
-
-  private static long interCard(ZSetValue[] src, long limit) {
-    Integer[] idx = bySize(src);
-    ZSetValue first = src[idx[0]];
-    if (first == null) {
-      return 0;
-    }
-    long[] count = {0};
-    first.forEach((b, o, l, s) -> {
-      if (limit != 0 && count[0] >= limit) {
-        return;
-      }
-      byte[] m = member(b, o, l);
-      for (int k = 1; k < idx.length; k++) {
-        if (Double.isNaN(src[idx[k]].score(m))) {
-          return;
-        }
-      }
-      count[0]++;
-    });
-    return count[0];
-  }
-
-  private static Result diff(ZSetValue[] src) {
-    ZSetValue first = src[0];
-    if (first == null) {
-      return new Result(0);
-    }
-    Result r = new Result(first.size());
-    first.forEach((b, o, l, s) -> {
-      byte[] m = member(b, o, l);
-      for (int k = 1; k < src.length; k++) {
-        if (src[k] != null && !Double.isNaN(src[k].score(m))) {
-          return;
-        }
-      }
-      r.add(m, s);
-    });
-    return r;
-  }
-
   // ---- ZSCAN ----
 
   static void zscan(Client c, byte[][] argv) {
@@ -1398,99 +706,5 @@ public final class ZSetCommands {
       DebugCommands.mix(e, Numbers.formatG17(s).getBytes(java.nio.charset.StandardCharsets.US_ASCII));
       DebugCommands.xorSha(d, e);
     });
-  }
-
-  // ---- BZPOPMIN / BZPOPMAX / BZMPOP ----
-
-  /**
-   * BZPOPMIN / BZPOPMAX key [key ...] timeout: pops one element of the first non-empty sorted set,
-   * or waits (in the shard's {@link io.kiln.server.Blocking} registry) for one to get a member.
-   */
-  static void bzpop(Client c, byte[][] argv, boolean max) {
-    long deadline = ListCommands.timeout(c, argv[argv.length - 1]);
-    if (deadline < 0) {
-      return;
-    }
-    byte[][] keys = Arrays.copyOfRange(argv, 1, argv.length - 1);
-    for (byte[] key : keys) {
-      boolean[] wrong = {false};
-      Dict.Node<Object> n = writeNode(c, key, wrong);
-      if (wrong[0]) {
-        return;
-      }
-      if (n != null) {
-        bzpopReply(c, c.db(), n, max);
-        return;
-      }
-    }
-    if (c.inExec() || c.inMulti()) {
-      c.out.nullArray();
-      return;
-    }
-    c.home.blocking().waitFor(c, keys, deadline, ZSetValue.class, false,
-        (db, n) -> bzpopReply(c, db, n, max));
-  }
-
-  /** BZPOPMIN's reply, [key, member, score], popping the element. */
-  private static void bzpopReply(Client c, Db db, Dict.Node<Object> n, boolean max) {
-    ZSetValue z = (ZSetValue) n.value;
-    int rank = max ? z.size() - 1 : 0;
-    RespWriter out = c.out;
-    byte[] key = n.key;
-    out.array(3);
-    out.bulk(key);
-    z.range(rank, rank, false, (b, o, l, s) -> {
-      out.bulk(b, o, l);
-      out.dbl(s);
-    });
-    db.willChange(n);
-    z.removeRange(rank, rank);
-    c.shard.dirty++;
-    c.shard.effects.rewrite(db.id, max ? ZPOPMAX : ZPOPMIN, key); // BZPOPMIN, now or later
-    db.notify(Notify.ZSET, max ? "zpopmax" : "zpopmin", key);
-    db.removedFrom(key, z);
-  }
-
-  /** BZMPOP timeout numkeys key [key ...] MIN|MAX [COUNT count]. */
-  static void bzmpop(Client c, byte[][] argv) {
-    MpopArgs a = parseMpop(c, argv, 2);
-    if (a == null) {
-      return;
-    }
-    boolean max = a.max();
-    long want = a.count();
-    long deadline = ListCommands.timeout(c, argv[1]);
-    if (deadline < 0 || popFirst(c, argv, a)) {
-      return;
-    }
-    byte[][] keys = Arrays.copyOfRange(argv, a.firstKey(), a.endKey());
-    if (c.inExec() || c.inMulti()) {
-      c.out.nullArray();
-      return;
-    }
-    c.home.blocking().waitFor(c, keys, deadline, ZSetValue.class, false,
-        (db, n) -> popAndReply(c, n, max, want, true, true));
-  }
-
-  // ---- plain sets as sources of ZUNION / ZINTER / ZDIFF and their STORE / CARD forms ----
-
-  /**
-   * A source of the union / intersection / difference family: a sorted set, or a plain set read
-   * as one whose members all score 1 (as Redis reads it); null if absent, WRONG after replying.
-   */
-  private static ZSetValue readSource(Client c, byte[] key) {
-    Object v = c.db().get(key);
-    if (v instanceof io.kiln.types.SetValue set) {
-      byte[][] members = set.members().toArray(new byte[0][]);
-      Arrays.sort(members, Arrays::compareUnsigned);
-      double[] scores = new double[members.length];
-      Arrays.fill(scores, 1.0);
-      return ZSetValue.fromSorted(members, scores, members.length, maxEntries(c), maxValue(c));
-    }
-    if (v == null || v instanceof ZSetValue) {
-      return (ZSetValue) v;
-    }
-    c.error(Errors.WRONGTYPE);
-    return WRONG;
   }
 }
