@@ -27,7 +27,6 @@ public final class Acl {
   public static final int OK = 0;
   public static final int DENIED_CMD = 1;
   public static final int DENIED_KEY = 2;
-  public static final int DENIED_AUTH = 3;
   public static final int DENIED_CHANNEL = 4;
 
   /** A rule that could not be applied: the rule and why. */
@@ -170,11 +169,7 @@ public final class Acl {
 
   /** ACL DELUSER of one user (never the default one): the removed user, or null. */
   public User deleteUser(String name) {
-    User u = users.remove(name);
-    if (u != null) {
-      u.deleted = true;
-    }
-    return u;
+    return users.remove(name);
   }
 
   /**
@@ -388,7 +383,6 @@ public final class Acl {
     List<User> gone = new ArrayList<>();
     for (Map.Entry<String, User> e : users.entrySet()) {
       if (e.getValue() != defaultUser) {
-        e.getValue().deleted = true;
         gone.add(e.getValue());
       }
     }

@@ -82,8 +82,4 @@ public final class AclLog {
   public void reset() {
     entries.clear();
   }
-
-  public int size() {
-    return entries.size();
-  }
 }

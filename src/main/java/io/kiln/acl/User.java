@@ -23,8 +23,6 @@ public final class User {
   int sanitize;
   List<String> passwords = new ArrayList<>();
   List<Selector> selectors = new ArrayList<>();
-  /** Set once the user is removed (ACL DELUSER, ACL LOAD): its connections are closing. */
-  boolean deleted;
   /** The description ACL LIST shows, kept until the next change. */
   private String described;
 
@@ -65,10 +63,6 @@ public final class User {
   /** The skip-sanitize-payload flag: RESTORE under sanitize-dump-payload clients trusts it. */
   public boolean skipsSanitizePayload() {
     return sanitize == 2;
-  }
-
-  public boolean deleted() {
-    return deleted;
   }
 
   Selector root() {

@@ -1,7 +1,6 @@
 package io.kiln.command;
 
 import io.kiln.keyspace.Db;
-import io.kiln.keyspace.Dict;
 import io.kiln.keyspace.Notify;
 import io.kiln.resp.Numbers;
 import io.kiln.server.Client;

@@ -343,7 +343,7 @@ public final class ZRangeCommands {
       }
     }
     if (store) {
-      storeRange(c, dst, z, lo, hi, rev);
+      storeRange(c, dst, z, lo, hi);
       return;
     }
     if (lo > hi) {
@@ -357,8 +357,7 @@ public final class ZRangeCommands {
     z.range(lo, hi, rev, ZSetCommands.emitter(out, withScores));
   }
 
-  private static void storeRange(Client c, byte[] dst, ZSetValue z, int lo, int hi,
-      boolean rev) {
+  private static void storeRange(Client c, byte[] dst, ZSetValue z, int lo, int hi) {
     Db db = c.db();
     if (z == null || lo > hi) {
       if (db.delete(dst)) {

@@ -21,7 +21,7 @@ import java.util.random.RandomGenerator;
  * factor reaches 1 (or, on {@link #tryShrink()}, drops below 10%) a second table of the new size is allocated and
  * buckets migrate from the old table ({@code t0}) to the new one ({@code t1}) a few at a time. Every lookup,
  * insert and removal migrates one bucket (skipping at most ten empty ones); the idle cron should additionally call
- * {@link #rehashStep(int)} or {@link #rehashForNanos(long)}. While rehashing, new keys go to {@code t1} and
+ * {@link #rehashStep(int)}. While rehashing, new keys go to {@code t1} and
  * lookups consult both tables. Buckets of {@code t0} below the rehash index are always empty. While a snapshot
  * {@linkplain #hold() holds} the dict, entries stay in their buckets: migration waits and the table grows only at
  * five entries per bucket, so that the snapshot can {@linkplain #walk walk} the buckets in memory order.
@@ -96,8 +96,6 @@ public final class Dict<V> {
     private static final int MIN_FILL_PERCENT = 10;
     /** A rehash step of n buckets gives up after visiting 10*n empty buckets, bounding its cost. */
     private static final int EMPTY_VISITS_PER_BUCKET = 10;
-    /** Buckets migrated per batch inside {@link #rehashForNanos(long)}; the clock is read once per batch. */
-    private static final int CRON_BATCH = 100;
     /** While held, the table grows only at this many entries per bucket. */
     private static final int FORCE_RESIZE_RATIO = 5;
 
@@ -269,16 +267,6 @@ public final class Dict<V> {
             }
         }
         return removed;
-    }
-
-    /** Removes every entry in O(1); the garbage collector reclaims the nodes. */
-    public void clear() {
-        checkNotPaused();
-        t0 = null;
-        t1 = null;
-        used0 = 0;
-        used1 = 0;
-        rehashIdx = -1;
     }
 
     /**
@@ -502,24 +490,6 @@ public final class Dict<V> {
      */
     public boolean rehashStep(int buckets) {
         return rehash(buckets);
-    }
-
-    /**
-     * Rehashes in batches until done or until roughly {@code nanos} have elapsed (for the idle cron).
-     *
-     * @return true while more rehash work remains
-     */
-    public boolean rehashForNanos(long nanos) {
-        if (pauses > 0 || holds > 0) {
-            return isRehashing();
-        }
-        long start = System.nanoTime();
-        while (rehash(CRON_BATCH)) {
-            if (System.nanoTime() - start >= nanos) {
-                return true;
-            }
-        }
-        return false;
     }
 
     /**

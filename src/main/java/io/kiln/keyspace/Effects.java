@@ -60,11 +60,6 @@ public final class Effects {
     rewritten = false;
   }
 
-  /** True when the running command's handler recorded its effects itself. */
-  public boolean rewritten() {
-    return rewritten;
-  }
-
   /** Effects recorded so far, ever (compare two readings to see whether any was recorded). */
   public long recorded() {
     return recorded;

@@ -92,15 +92,6 @@ public final class Metrics {
     return aof;
   }
 
-  public PrometheusMeterRegistry registry() {
-    return registry;
-  }
-
-  /** The port the endpoint listens on (the actual one when configured as such). */
-  public int port() {
-    return server == null ? port : server.actualPort();
-  }
-
   /** Starts the /metrics endpoint once the shards run. */
   public Future<Void> start(Server kiln) {
     collector = new KilnCollector(kiln);

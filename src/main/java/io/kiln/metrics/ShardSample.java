@@ -22,7 +22,6 @@ public final class ShardSample {
   public static final int MIN_EXP = 2;
   public static final int MAX_EXP = 23;
 
-  public final int shard;
   /** Indexed by command id: calls, total microseconds, failed and rejected calls. */
   public final long[] calls;
   public final long[] micros;
@@ -56,7 +55,6 @@ public final class ShardSample {
   private ShardSample(Server kiln, ShardVerticle verticle) {
     Shard s = verticle.shard();
     Stats st = s.stats;
-    this.shard = s.index;
     List<CommandSpec> all = kiln.commands().allWithSubcommands();
     int n = all.size();
     calls = new long[n];

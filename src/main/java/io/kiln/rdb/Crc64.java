@@ -9,9 +9,7 @@ import java.nio.ByteOrder;
  * 0xad93d23594c935a9, reflected input and output, initial value 0, no final xor
  * ({@code crc64("123456789") == 0xe9c6d914c4b8d9ca}). Table-driven, slicing-by-8.
  *
- * <p>The static methods are stateless and usable from any thread. An instance is an incremental
- * accumulator owned by one thread (the snapshot worker or the loader thread); it is not
- * thread-safe.
+ * <p>The static methods are stateless and usable from any thread.
  */
 public final class Crc64 {
   private static final long POLY_REFLECTED = 0x95ac9329ac4bc9b5L;
@@ -35,8 +33,6 @@ public final class Crc64 {
     }
   }
 
-  private long crc;
-
   /** Continues {@code crc} over {@code len} bytes of {@code b} from {@code off}. */
   public static long update(long crc, byte[] b, int off, int len) {
     long[] t0 = TABLE[0];
@@ -57,37 +53,5 @@ public final class Crc64 {
       crc = t0[(int) ((crc ^ b[off++]) & 0xff)] ^ (crc >>> 8);
     }
     return crc;
-  }
-
-  /** Continues {@code crc} over one byte. */
-  public static long update(long crc, int b) {
-    return TABLE[0][(int) ((crc ^ b) & 0xff)] ^ (crc >>> 8);
-  }
-
-  /** The CRC of a whole array. */
-  public static long of(byte[] b) {
-    return update(0, b, 0, b.length);
-  }
-
-  /** Adds bytes to this accumulator. */
-  public Crc64 add(byte[] b, int off, int len) {
-    crc = update(crc, b, off, len);
-    return this;
-  }
-
-  /** Adds one byte to this accumulator. */
-  public Crc64 add(int b) {
-    crc = update(crc, b);
-    return this;
-  }
-
-  /** The CRC so far. */
-  public long value() {
-    return crc;
-  }
-
-  /** Starts over at 0. */
-  public void reset() {
-    crc = 0;
   }
 }

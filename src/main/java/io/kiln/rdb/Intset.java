@@ -37,11 +37,6 @@ public final class Intset {
     }
   }
 
-  /** {@link #decode(byte[], boolean)} with deep validation. */
-  public static List<byte[]> decode(byte[] b) throws RdbException {
-    return decode(b, true);
-  }
-
   /**
    * Decodes an intset whose header (width, count) matches its size; {@code deep}
    * (sanitize-dump-payload) also checks that the members are sorted and distinct. Members come

@@ -133,15 +133,6 @@ public final class Listpack {
     }
   }
 
-  /** Encodes entries as one listpack. */
-  public static byte[] encode(List<byte[]> entries) {
-    Builder b = new Builder();
-    for (byte[] e : entries) {
-      b.add(e);
-    }
-    return b.build();
-  }
-
   /** Bytes one entry takes in a listpack (encoding, data and back-length). */
   static long entrySize(byte[] s) {
     Long v = Numbers.toLong(s);
@@ -156,11 +147,6 @@ public final class Listpack {
       l = (n < 64 ? 1 : n < 4096 ? 2 : 5) + (long) n;
     }
     return l + (l <= 127 ? 1 : l < 16383 ? 2 : l < 2097151 ? 3 : l < 268435455 ? 4 : 5);
-  }
-
-  /** {@link #decode(byte[], boolean)} with deep validation. */
-  public static List<byte[]> decode(byte[] lp) throws RdbException {
-    return decode(lp, true);
   }
 
   /**

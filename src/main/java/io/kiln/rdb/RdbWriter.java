@@ -74,10 +74,6 @@ public final class RdbWriter {
     this.buf = new byte[options.bufferBytes];
   }
 
-  public RdbWriter(OutputStream out) {
-    this(out, new Options());
-  }
-
   /** Bytes written so far (including those still buffered). */
   public long bytesWritten() {
     return written + pos;
@@ -224,12 +220,6 @@ public final class RdbWriter {
     out.write(buf, 0, pos);
     pos = 0;
     out.flush();
-  }
-
-  /** The CRC-64 of everything written so far (flushing the internal buffer to the stream). */
-  long crcSoFar() throws IOException {
-    flushBuffer();
-    return crc;
   }
 
   /** Pushes buffered bytes to the stream and flushes it. */

@@ -86,7 +86,6 @@ public final class LuaEngine implements AutoCloseable {
   private final int endLoad;
   private final boolean functions;
   private boolean armed = true;
-  private final Rand48 random;
   /** What the library being loaded registered so far (functions only, during a load). */
   private List<Registered> loading;
   private java.util.Set<String> loadingNames;
@@ -113,7 +112,6 @@ public final class LuaEngine implements AutoCloseable {
   }
 
   private LuaEngine(boolean functions, Rand48 random) {
-    this.random = random;
     this.functions = functions;
     lua = new Lua51();
     natives = lua.getLuaNatives();
@@ -207,20 +205,6 @@ public final class LuaEngine implements AutoCloseable {
     natives.lua_pcall(ptr, 1, 1, 0);
     natives.lua_setfield(ptr, LUA_REGISTRY, name);
     return null;
-  }
-
-  /** True when a function is registered under {@code name}. */
-  public boolean exists(String name) {
-    natives.luaJ_getfield(ptr, LUA_REGISTRY, name);
-    boolean found = natives.lua_type(ptr, -1) == LUA_TFUNCTION;
-    lua.pop(1);
-    return found;
-  }
-
-  /** Forgets the function registered under {@code name}. */
-  public void remove(String name) {
-    lua.pushNil();
-    natives.lua_setfield(ptr, LUA_REGISTRY, name);
   }
 
   /**
@@ -598,7 +582,7 @@ public final class LuaEngine implements AutoCloseable {
       String e = new String(reply, 1, reply.length - 3, StandardCharsets.ISO_8859_1);
       throw new Raised(e.indexOf(' ') < 0 ? "ERR " + e : e, true);
     }
-    LuaReplies.push(lua, decoder, reply, resp == 3);
+    LuaReplies.push(lua, decoder, reply);
     return 1;
   }
 

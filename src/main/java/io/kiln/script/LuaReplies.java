@@ -244,7 +244,7 @@ final class LuaReplies {
    * Pushes the reply {@code resp} (one complete reply) as a Lua value; true when it is an
    * error reply (redis.call raises it).
    */
-  static boolean push(Lua lua, int decoder, byte[] resp, boolean resp3) {
+  static boolean push(Lua lua, int decoder, byte[] resp) {
     Reader r = new Reader(lua, decoder, resp);
     boolean error = resp.length > 0 && resp[0] == '-';
     r.value();

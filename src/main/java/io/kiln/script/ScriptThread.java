@@ -46,10 +46,6 @@ public final class ScriptThread {
   private volatile boolean sliced;
   private long sliceEnd;
 
-  public ScriptThread(String name) {
-    this(name, () -> { });
-  }
-
   /**
    * A script thread that first runs {@code warmUp} on its own (loading Lua's native code takes
    * 100 ms or more in a fresh JVM: better done before the event loop waits for a first script).
@@ -88,11 +84,6 @@ public final class ScriptThread {
     state = RUNNING;
     LockSupport.unpark(thread);
     return await();
-  }
-
-  /** True while a script started and has not ended (running or paused). */
-  public boolean busy() {
-    return state != IDLE;
   }
 
   private boolean await() {

@@ -44,14 +44,12 @@ public final class Blocking {
   /** One blocked client. */
   public static final class Waiter {
     final Client client;
-    final Db db;
     final List<KeyRef> keys;
     final Handler handler;
     long timer = -1;
 
-    Waiter(Client client, Db db, List<KeyRef> keys, Handler handler) {
+    Waiter(Client client, List<KeyRef> keys, Handler handler) {
       this.client = client;
-      this.db = db;
       this.keys = keys;
       this.handler = handler;
     }
@@ -91,12 +89,6 @@ public final class Blocking {
   /** Clients blocked now (INFO blocked_clients). */
   public int blockedClients() {
     return byClient.size();
-  }
-
-  /** Clients waiting on keys of {@code db} (tests). */
-  public int waitingOn(Db db, byte[] key) {
-    ArrayDeque<Waiter> q = byKey.get(new KeyRef(db, key));
-    return q == null ? 0 : q.size();
   }
 
   public boolean isBlocked(Client c) {
@@ -201,7 +193,7 @@ public final class Blocking {
         refs.add(ref);
       }
     }
-    Waiter w = new Waiter(c, db, refs, handler);
+    Waiter w = new Waiter(c, refs, handler);
     for (KeyRef ref : refs) {
       byKey.computeIfAbsent(ref, r -> new ArrayDeque<>(2)).addLast(w);
     }

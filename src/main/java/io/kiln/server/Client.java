@@ -26,7 +26,7 @@ import org.slf4j.LoggerFactory;
 public final class Client {
   private static final Logger log = LoggerFactory.getLogger(Client.class);
 
-  public enum ReplyMode { ON, OFF, SKIP }
+  public enum ReplyMode { ON, OFF }
 
   public final long id;
   public final Server kiln;

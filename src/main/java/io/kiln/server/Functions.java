@@ -67,14 +67,12 @@ public final class Functions {
     /** Null when registered without one. */
     public final byte[] description;
     public final int flags;
-    public final Library library;
     final LuaEngine.Registered registered;
 
-    Function(LuaEngine.Registered r, Library library) {
+    Function(LuaEngine.Registered r) {
       this.name = r.name();
       this.description = r.description();
       this.flags = r.flags();
-      this.library = library;
       this.registered = r;
     }
 
@@ -257,7 +255,7 @@ public final class Functions {
     }
     Library lib = new Library(name, code);
     for (LuaEngine.Registered r : loaded.functions()) {
-      lib.functions.put(r.name(), new Function(r, lib));
+      lib.functions.put(r.name(), new Function(r));
     }
     ctx.link(lib);
     if (old != null) {

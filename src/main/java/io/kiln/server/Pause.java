@@ -54,11 +54,6 @@ public final class Pause {
     return kind != Kind.OFF;
   }
 
-  /** The kind in force (OFF when none). */
-  public Kind kind() {
-    return kind;
-  }
-
   /**
    * CLIENT PAUSE: pauses {@code kind} commands until {@code endMs} (ms since epoch; one already
    * past pauses nothing), or extends the pause in force to the later deadline and the stricter

@@ -334,11 +334,6 @@ public final class Scripting {
 
   // ---- running ----
 
-  /** True while a script runs or is paused between slices. */
-  public boolean busy() {
-    return running != null;
-  }
-
   /**
    * True when a script has run longer than busy-reply-threshold: other clients get -BUSY
    * (SCRIPT KILL, SHUTDOWN NOSAVE and the allow_busy commands excepted).

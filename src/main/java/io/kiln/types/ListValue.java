@@ -583,7 +583,7 @@ public final class ListValue implements RedisValue {
             kept.add(valueAt(n.data, p));
           }
         }
-        i = rebuilt(i, n, kept);
+        i = rebuilt(i, kept);
       }
     } else {
       for (int i = nodes - 1; i >= 0 && removed < limit; i--) {
@@ -598,7 +598,7 @@ public final class ListValue implements RedisValue {
           }
         }
         if (changed) {
-          rebuilt(i, n, entries);
+          rebuilt(i, entries);
         }
       }
     }
@@ -607,7 +607,7 @@ public final class ListValue implements RedisValue {
   }
 
   /** Replaces node i by {@code kept} (null: unchanged); returns the index of the next node. */
-  private int rebuilt(int i, Node n, List<byte[]> kept) {
+  private int rebuilt(int i, List<byte[]> kept) {
     if (kept == null) {
       return i + 1;
     }

@@ -120,11 +120,6 @@ public final class SetValue implements RedisValue {
     return -(lo + 1);
   }
 
-  /** The i-th integer of the intset, ascending. */
-  public long intAt(int i) {
-    return read(ints, width, i);
-  }
-
   private static byte[] text(long v) {
     return Long.toString(v).getBytes(StandardCharsets.US_ASCII);
   }

@@ -341,18 +341,6 @@ public final class ZSetValue implements RedisValue {
     return OUT_ADDED;
   }
 
-  /** Adds a member known to be absent (building a result set). */
-  public void addNew(double score, byte[] member, long maxEntries, long maxValue) {
-    if (lp != null && (lpCount + 1 > maxEntries || member.length > maxValue)) {
-      convert();
-    }
-    if (lp != null) {
-      lpInsert(score, member);
-    } else {
-      sl.insert(score, member);
-    }
-  }
-
   public boolean remove(byte[] member) {
     if (lp != null) {
       Cur c = lpFind(member);

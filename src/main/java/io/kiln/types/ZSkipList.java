@@ -69,7 +69,6 @@ final class ZSkipList {
 
   final Dict<Node> dict = new Dict<>();
   private final Node header = new Node(MAX_LEVEL, 0, null);
-  private Node tail;
   private int length;
   private int level = 1;
 
@@ -156,8 +155,6 @@ final class ZSkipList {
     n.prev = update[0] == header ? null : update[0];
     if (n.next0 != null) {
       n.next0.prev = n;
-    } else {
-      tail = n;
     }
     length++;
     return n;
@@ -174,8 +171,6 @@ final class ZSkipList {
     }
     if (x.next0 != null) {
       x.next0.prev = x.prev;
-    } else {
-      tail = x.prev;
     }
     while (level > 1 && header.next(level - 1) == null) {
       level--;

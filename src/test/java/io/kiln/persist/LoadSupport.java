@@ -28,7 +28,7 @@ final class LoadSupport {
   /** Writes an RDB with the standard aux fields and {@code keys} in order. */
   static void write(Path file, Key... keys) throws IOException {
     try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(file))) {
-      RdbWriter w = new RdbWriter(out);
+      RdbWriter w = new RdbWriter(out, new RdbWriter.Options());
       w.writeHeader();
       w.writeStandardAux(System.currentTimeMillis() / 1000, 123_456_789);
       int db = -1;
@@ -46,7 +46,7 @@ final class LoadSupport {
   /** Writes {@code n} keys "k:i" = "v:i" into db 0. */
   static void writeMany(Path file, int n) throws IOException {
     try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(file), 1 << 16)) {
-      RdbWriter w = new RdbWriter(out);
+      RdbWriter w = new RdbWriter(out, new RdbWriter.Options());
       w.writeHeader();
       w.writeStandardAux(System.currentTimeMillis() / 1000, 987_654_321);
       w.writeSelectDb(0);

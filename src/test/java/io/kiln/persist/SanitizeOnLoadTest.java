@@ -84,7 +84,8 @@ class SanitizeOnLoadTest {
     p.write(lp.length);
     p.writeBytes(lp);
     p.writeBytes(new byte[] {10, 0});
-    long crc = Crc64.of(p.toByteArray());
+    byte[] body = p.toByteArray();
+    long crc = Crc64.update(0, body, 0, body.length);
     for (int i = 0; i < 8; i++) {
       p.write((int) (crc >>> (8 * i)));
     }

@@ -106,7 +106,7 @@ class RdbFixtureTest {
   @Test
   void writerMakesTheSameChoicesAsRedis() throws Exception {
     RdbTestSupport.Loaded l = RdbTestSupport.read(fixture());
-    RdbWriter w = new RdbWriter(new ByteArrayOutputStream());
+    RdbWriter w = new RdbWriter(new ByteArrayOutputStream(), new RdbWriter.Options());
     for (RdbReader.KeyEntry e : l.keys) {
       if (!s(e.key()).equals("list-plain")) {
         assertThat(w.typeFor(e.value())).as(s(e.key())).isEqualTo(e.rdbType());

@@ -201,7 +201,7 @@ class RdbRoundTripTest {
   @Test
   void expiresIdleFreqAndDatabasesRoundTrip() throws Exception {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
-    RdbWriter w = new RdbWriter(out);
+    RdbWriter w = new RdbWriter(out, new RdbWriter.Options());
     w.writeHeader();
     w.writeStandardAux(1, 2);
     w.writeSelectDb(0);
@@ -230,7 +230,7 @@ class RdbRoundTripTest {
 
   @Test
   void emptyCollectionsAreRefusedByTheWriter() {
-    RdbWriter w = new RdbWriter(new ByteArrayOutputStream());
+    RdbWriter w = new RdbWriter(new ByteArrayOutputStream(), new RdbWriter.Options());
     assertThatThrownBy(() -> w.writeKey(b("k"), list(), -1))
         .isInstanceOf(IllegalArgumentException.class);
   }
