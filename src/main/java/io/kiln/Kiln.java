@@ -55,7 +55,7 @@ public final class Kiln {
       } catch (io.kiln.acl.Acl.RuleError e) {
         throw startupFailure("*** FATAL CONFIG FILE ERROR *** " + u.get(0)
             + ": Error in user declaration '" + e.rule + "': "
-            + io.kiln.command.Errors.aclProblem(e.kind));
+            + io.kiln.command.AclCommands.problemText(e.kind));
       } catch (io.kiln.acl.Acl.UnmatchedParenthesis e) {
         throw startupFailure("*** FATAL CONFIG FILE ERROR *** " + u.get(0)
             + ": Error in user declaration '" + e.rule + "': Wrong format");
@@ -71,7 +71,7 @@ public final class Kiln {
     for (List<String> u : users) {
       named.add(u.subList(1, u.size()));
     }
-    String error = acl.loadConfigured(named, io.kiln.command.Errors::aclProblem);
+    String error = acl.loadConfigured(named, io.kiln.command.AclCommands::problemText);
     if (error != null) {
       log.warn(error);
       throw startupFailure("Critical error while loading ACLs. Exiting.");
@@ -86,7 +86,7 @@ public final class Kiln {
             + "opening file '" + aclFile + "': " + io.kiln.config.IoErrors.reason(e));
       }
       io.kiln.acl.Acl.Loaded loaded = acl.parseFile(aclFile, content,
-          io.kiln.command.Errors::aclProblem);
+          io.kiln.command.AclCommands::problemText);
       if (loaded.errors() != null) {
         throw startupFailure("Aborting Redis startup because of ACL errors: " + loaded.errors());
       }

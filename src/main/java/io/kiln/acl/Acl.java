@@ -1,5 +1,6 @@
 package io.kiln.acl;
 
+import io.kiln.resp.Errors;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -318,18 +319,15 @@ public final class Acl {
       }
       String[] argv = line.split(" ", -1);
       if (!argv[0].equals("user") || argv.length < 2) {
-        errors.append(fileName).append(':').append(linenum)
-            .append(" should start with user keyword followed by the username. ");
+        errors.append(String.format(Errors.ACL_FILE_NO_USER_KEYWORD, fileName, linenum));
         continue;
       }
       if (hasSpaces(bytes(argv[1]))) {
-        errors.append("'").append(fileName).append(':').append(linenum).append(": username '")
-            .append(argv[1]).append("' contains invalid characters. ");
+        errors.append(String.format(Errors.ACL_FILE_BAD_USERNAME, fileName, linenum, argv[1]));
         continue;
       }
       if (fresh.containsKey(argv[1])) {
-        errors.append("WARNING: Duplicate user '").append(argv[1]).append("' found on line ")
-            .append(linenum).append(". ");
+        errors.append(String.format(Errors.ACL_FILE_DUPLICATE_USER, argv[1], linenum));
         continue;
       }
       User u = new User(argv[1], catalog, allChannelsByDefault);
@@ -342,8 +340,7 @@ public final class Acl {
       try {
         merged = mergeSelectors(rules);
       } catch (UnmatchedParenthesis e) {
-        errors.append(fileName).append(':').append(linenum)
-            .append(": Unmatched parenthesis in selector definition.");
+        errors.append(String.format(Errors.ACL_FILE_UNMATCHED_PARENTHESIS, fileName, linenum));
         continue;
       }
       boolean syntaxError = false;
@@ -353,20 +350,18 @@ public final class Acl {
           u.apply(r, allChannelsByDefault);
         } catch (AclProblem e) {
           if (e.kind() == AclProblem.Kind.UNKNOWN_NAME) {
-            errors.append(fileName).append(':').append(linenum)
-                .append(": Error in applying operation '").append(text(r)).append("': ")
-                .append(texts.apply(e.kind())).append(". ");
+            errors.append(String.format(Errors.ACL_FILE_UNKNOWN_NAME, fileName, linenum,
+                text(r), texts.apply(e.kind())));
           } else if (!syntaxError) {
-            errors.append(fileName).append(':').append(linenum).append(": ")
-                .append(texts.apply(e.kind())).append(". ");
+            errors.append(String.format(Errors.ACL_FILE_RULE, fileName, linenum,
+                texts.apply(e.kind())));
             syntaxError = true;
           }
         }
       }
     }
     if (errors.length() > 0) {
-      errors.append("WARNING: ACL errors detected, no change to the previously active ACL rules "
-          + "was performed");
+      errors.append(Errors.ACL_FILE_NOT_LOADED);
       return new Loaded(null, errors.toString());
     }
     return new Loaded(fresh, null);

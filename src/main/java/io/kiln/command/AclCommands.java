@@ -2,9 +2,11 @@ package io.kiln.command;
 
 import io.kiln.acl.Acl;
 import io.kiln.acl.AclLog;
+import io.kiln.acl.AclProblem;
 import io.kiln.acl.Catalog;
 import io.kiln.acl.User;
 import io.kiln.config.Config;
+import io.kiln.resp.Errors;
 import io.kiln.resp.Numbers;
 import io.kiln.server.Client;
 import io.kiln.server.ShardVerticle;
@@ -33,6 +35,20 @@ public final class AclCommands {
   private static final SecureRandom RANDOM = new SecureRandom();
 
   private AclCommands() {}
+
+  /** What Redis says of a rule that could not be applied (ACLSetUserStringError). */
+  public static String problemText(AclProblem.Kind kind) {
+    return switch (kind) {
+      case UNKNOWN_NAME -> Errors.ACL_RULE_UNKNOWN_NAME;
+      case SYNTAX -> Errors.ACL_RULE_SYNTAX;
+      case KEY_AFTER_ALL -> Errors.ACL_RULE_KEY_AFTER_ALL;
+      case CHANNEL_AFTER_ALL -> Errors.ACL_RULE_CHANNEL_AFTER_ALL;
+      case NO_SUCH_PASSWORD -> Errors.ACL_RULE_NO_SUCH_PASSWORD;
+      case BAD_HASH -> Errors.ACL_RULE_BAD_HASH;
+      case DUPLICATE_USER -> Errors.ACL_RULE_DUPLICATE_USER;
+      case FIRST_ARG_OF_SUBCOMMAND -> Errors.ACL_RULE_FIRST_ARG_OF_SUBCOMMAND;
+    };
+  }
 
   static final String[] HELP = {
     "ACL <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
@@ -101,7 +117,7 @@ public final class AclCommands {
     try {
       before = acl.setUser(name, rules);
     } catch (Acl.RuleError e) {
-      c.error(Errors.aclSetuserRule(e.rule, e.kind));
+      c.error(String.format(Errors.ACL_SETUSER_RULE, e.rule, problemText(e.kind)));
       return;
     } catch (Acl.UnmatchedParenthesis e) {
       c.error(Errors.aclUnmatchedParenthesis(e.rule));
@@ -431,9 +447,9 @@ public final class AclCommands {
             c.error(Errors.aclFileUnreadable(fileName, why));
           } else {
             Acl acl = c.kiln.acl();
-            Acl.Loaded loaded = acl.parseFile(fileName, ar.result(), Errors::aclProblem);
+            Acl.Loaded loaded = acl.parseFile(fileName, ar.result(), AclCommands::problemText);
             if (loaded.errors() != null) {
-              c.error("ERR " + loaded.errors());
+              c.error(Errors.ERR_PREFIX + loaded.errors());
             } else {
               c.ok();
               closeClientsOf(c, acl.install(loaded.users()));

@@ -1,5 +1,6 @@
 package io.kiln.command;
 
+import io.kiln.resp.Errors;
 import io.kiln.resp.Numbers;
 import io.kiln.server.Client;
 

@@ -2,6 +2,7 @@ package io.kiln.command;
 
 import io.kiln.keyspace.Dict;
 import io.kiln.keyspace.Notify;
+import io.kiln.resp.Errors;
 import io.kiln.resp.Numbers;
 import io.kiln.server.Client;
 import io.kiln.types.GrowableString;
@@ -51,7 +52,7 @@ final class Bitfield {
         } else if (Args.is(type, "fail")) {
           overflow = FAIL;
         } else {
-          c.error("ERR Invalid OVERFLOW type specified");
+          c.error(Errors.BITFIELD_OVERFLOW_TYPE);
           return;
         }
         continue;
@@ -66,12 +67,12 @@ final class Bitfield {
       } else if (type.length > 0 && type[0] == 'u') {
         signed = false;
       } else {
-        c.error(TYPE_ERROR);
+        c.error(Errors.BITFIELD_TYPE);
         return;
       }
       Long bits = Numbers.toLong(java.util.Arrays.copyOfRange(type, 1, type.length));
       if (bits == null || bits < 1 || (signed && bits > 64) || (!signed && bits > 63)) {
-        c.error(TYPE_ERROR);
+        c.error(Errors.BITFIELD_TYPE);
         return;
       }
       long offset = BitmapCommands.bitOffset(c, argv[j + 2], (int) (long) bits);
@@ -105,7 +106,7 @@ final class Bitfield {
       s = v;
     } else {
       if (readonlyCommand) {
-        c.error("ERR BITFIELD_RO only supports the GET subcommand");
+        c.error(Errors.BITFIELD_RO_GET_ONLY);
         return;
       }
       node = BitmapCommands.stringForBitWrite(c, argv[1], highestWrite, created);
@@ -144,9 +145,6 @@ final class Bitfield {
       c.db().notify(Notify.STRING, "setbit", argv[1]);
     }
   }
-
-  private static final String TYPE_ERROR = "ERR Invalid bitfield type. Use something like i16 u8."
-      + " Note that u64 is not supported but i64 is.";
 
   private static Long signedOp(Op op, long oldval, Object s) {
     long[] wrapped = new long[1];

@@ -3,6 +3,7 @@ package io.kiln.command;
 import io.kiln.keyspace.Db;
 import io.kiln.keyspace.Dict;
 import io.kiln.keyspace.Notify;
+import io.kiln.resp.Errors;
 import io.kiln.resp.Numbers;
 import io.kiln.server.Client;
 import io.kiln.types.GrowableString;
@@ -282,7 +283,7 @@ public final class BitmapCommands {
       return;
     }
     if (bitArg != 0 && bitArg != 1) {
-      c.error("ERR The bit argument must be 1 or 0.");
+      c.error(Errors.BITPOS_BIT);
       return;
     }
     int bit = (int) (long) bitArg;
@@ -387,7 +388,7 @@ public final class BitmapCommands {
       return;
     }
     if (op == 3 && argv.length != 4) {
-      c.error("ERR BITOP NOT must be called with a single source key.");
+      c.error(Errors.BITOP_NOT_SOURCES);
       return;
     }
     Db db = c.db();

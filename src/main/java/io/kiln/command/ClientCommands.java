@@ -1,5 +1,6 @@
 package io.kiln.command;
 
+import io.kiln.resp.Errors;
 import io.kiln.resp.Numbers;
 import io.kiln.server.Client;
 import io.kiln.server.Pause;
@@ -17,12 +18,6 @@ import java.util.Locale;
  */
 public final class ClientCommands {
   private ClientCommands() {}
-
-  static final String BAD_NAME =
-      "ERR Client names cannot contain spaces, newlines or special characters.";
-  static final String NO_SUCH_CLIENT = "ERR No such client";
-  static final String BAD_KILL_ID = "ERR client-id should be greater than 0";
-  static final String BAD_LIST_ID = "ERR Invalid client ID";
 
   static final String[] HELP = {
     "CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
@@ -117,7 +112,7 @@ public final class ClientCommands {
   static void setname(Client c, byte[][] argv) {
     String name = Numbers.ascii(argv[2]);
     if (!validName(name)) {
-      c.error(BAD_NAME);
+      c.error(Errors.CLIENT_BAD_NAME);
       return;
     }
     c.name = name.isEmpty() ? null : name;
@@ -130,11 +125,11 @@ public final class ClientCommands {
     String value = Numbers.ascii(argv[3]);
     boolean libName = Args.is(argv[2], "lib-name");
     if (!libName && !Args.is(argv[2], "lib-ver")) {
-      c.error("ERR Unrecognized option '" + attr + "'");
+      c.error(String.format(Errors.CLIENT_SETINFO_OPTION, attr));
       return;
     }
     if (!validName(value)) {
-      c.error("ERR " + attr + " cannot contain spaces, newlines or special characters.");
+      c.error(String.format(Errors.CLIENT_SETINFO_VALUE, attr));
       return;
     }
     String v = value.isEmpty() ? null : value;
@@ -165,7 +160,7 @@ public final class ClientCommands {
     if (argv.length == 4 && Args.is(argv[2], "type")) {
       String type = type(argv[3]);
       if (type == null) {
-        c.error("ERR Unknown client type '" + Numbers.ascii(argv[3]) + "'");
+        c.error(String.format(Errors.CLIENT_TYPE_UNKNOWN, Numbers.ascii(argv[3])));
         return;
       }
       for (Client other : c.home.clients().values()) {
@@ -178,7 +173,7 @@ public final class ClientCommands {
       for (int i = 3; i < argv.length; i++) {
         Long id = Numbers.toLong(argv[i]);
         if (id == null) {
-          c.error(BAD_LIST_ID);
+          c.error(Errors.CLIENT_LIST_ID);
           return;
         }
         ids.add(id);
@@ -213,7 +208,7 @@ public final class ClientCommands {
           return;
         }
       }
-      c.error(NO_SUCH_CLIENT);
+      c.error(Errors.NO_SUCH_CLIENT);
       return;
     }
     String addr = null;
@@ -232,14 +227,14 @@ public final class ClientCommands {
       if (Args.is(opt, "id")) {
         Long v = Numbers.toLong(val);
         if (v == null || v <= 0) {
-          c.error(BAD_KILL_ID);
+          c.error(Errors.CLIENT_KILL_ID);
           return;
         }
         id = v;
       } else if (Args.is(opt, "type")) {
         type = type(val);
         if (type == null) {
-          c.error("ERR Unknown client type '" + Numbers.ascii(val) + "'");
+          c.error(String.format(Errors.CLIENT_TYPE_UNKNOWN, Numbers.ascii(val)));
           return;
         }
       } else if (Args.is(opt, "addr")) {
@@ -249,7 +244,7 @@ public final class ClientCommands {
       } else if (Args.is(opt, "user")) {
         user = io.kiln.acl.Acl.text(val);
         if (c.kiln.acl().user(user) == null) {
-          c.error("ERR No such user '" + user + "'");
+          c.error(String.format(Errors.CLIENT_NO_SUCH_USER, user));
           return;
         }
       } else if (Args.is(opt, "skipme")) {

@@ -1,5 +1,6 @@
 package io.kiln.command;
 
+import io.kiln.resp.Errors;
 import io.kiln.server.Client;
 
 /**
@@ -11,8 +12,6 @@ import io.kiln.server.Client;
  */
 public final class ClusterCommands {
   private ClusterCommands() {}
-
-  static final String DISABLED = "ERR This instance has cluster support disabled";
 
   static void register(CommandTable t) {
     CommandSpec cluster = t.container("cluster", -2, "");
@@ -61,6 +60,6 @@ public final class ClusterCommands {
   }
 
   static void disabled(Client c, byte[][] argv) {
-    c.error(DISABLED);
+    c.error(Errors.CLUSTER_DISABLED);
   }
 }

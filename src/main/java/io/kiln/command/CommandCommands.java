@@ -1,5 +1,6 @@
 package io.kiln.command;
 
+import io.kiln.resp.Errors;
 import io.kiln.resp.Numbers;
 import io.kiln.resp.RespWriter;
 import io.kiln.server.Client;
@@ -14,11 +15,6 @@ import java.util.Locale;
  */
 public final class CommandCommands {
   private CommandCommands() {}
-
-  static final String INVALID_COMMAND = "ERR Invalid command specified";
-  static final String INVALID_ARGS = "ERR Invalid number of arguments specified for command";
-  static final String NO_KEYS = "ERR The command has no key arguments";
-  static final String INVALID_ARGUMENTS = "ERR Invalid arguments specified for command";
 
   private static final String[] HELP = {
     "COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
@@ -345,16 +341,16 @@ public final class CommandCommands {
       s = s.subcommand(Numbers.ascii(argv[3]).toLowerCase(Locale.ROOT));
     }
     if (s == null) {
-      c.error(INVALID_COMMAND);
+      c.error(Errors.COMMAND_INVALID);
       return;
     }
     if (!hasKeys(s)) {
-      c.error(NO_KEYS);
+      c.error(Errors.COMMAND_NO_KEYS);
       return;
     }
     int argc = argv.length - 2;
     if (!s.arityOk(argc)) {
-      c.error(INVALID_ARGS);
+      c.error(Errors.COMMAND_INVALID_ARG_COUNT);
       return;
     }
     List<int[]> keys = keyPositions(s, argc, argv, 2);
@@ -362,7 +358,7 @@ public final class CommandCommands {
       if (s.has(CommandSpec.NO_MANDATORY_KEYS)) {
         c.out.array(0); // EVAL with no keys, say
       } else {
-        c.error(INVALID_ARGUMENTS);
+        c.error(Errors.COMMAND_INVALID_ARGS);
       }
       return;
     }

@@ -2,6 +2,7 @@ package io.kiln.command;
 
 import io.kiln.config.Config;
 import io.kiln.config.ConfigException;
+import io.kiln.resp.Errors;
 import io.kiln.server.Client;
 import io.kiln.server.ShardVerticle;
 import io.kiln.server.TlsContext;
@@ -165,12 +166,12 @@ public final class ConfigCommands {
   static void rewrite(Client c, byte[][] argv) {
     Config config = c.kiln.config();
     if (config.configFile() == null) {
-      c.error("ERR The server is running without a config file");
+      c.error(Errors.CONFIG_NO_FILE);
       return;
     }
     if (c.inExec()) {
       // Inside EXEC the reply cannot wait for a worker without reordering the others.
-      c.error("ERR CONFIG REWRITE is not supported inside MULTI by Kiln");
+      c.error(Errors.CONFIG_REWRITE_IN_MULTI);
       return;
     }
     // the users as they are now, taken on the event loop that owns the ACL
@@ -189,7 +190,7 @@ public final class ConfigCommands {
         c.error(ce.getMessage());
       } else {
         log.warn("CONFIG-REWRITE failed: {}", ar.cause().toString());
-        c.error("ERR Rewriting config file: " + ar.cause().getMessage());
+        c.error(Errors.CONFIG_REWRITE_FAILED + ar.cause().getMessage());
       }
       if (drop) {
         c.out.truncate(mark);

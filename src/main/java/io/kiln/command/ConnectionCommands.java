@@ -1,5 +1,6 @@
 package io.kiln.command;
 
+import io.kiln.resp.Errors;
 import io.kiln.server.Server;
 import io.kiln.resp.Numbers;
 import io.kiln.server.Client;
@@ -108,11 +109,11 @@ public final class ConnectionCommands {
     if (argv.length >= 2) {
       long v = Numbers.parseLong(argv[1]);
       if (v == Numbers.NOT_A_LONG) {
-        c.error("ERR Protocol version is not an integer or out of range");
+        c.error(Errors.HELLO_PROTOCOL_NOT_INTEGER);
         return;
       }
       if (v < 2 || v > 3) {
-        c.error("NOPROTO unsupported protocol version");
+        c.error(Errors.NOPROTO);
         return;
       }
       proto = (int) v;
@@ -131,19 +132,17 @@ public final class ConnectionCommands {
       } else if (opt.equals("setname") && left >= 1) {
         setName = Numbers.ascii(argv[i + 1]);
         if (!ClientCommands.validName(setName)) {
-          c.error(ClientCommands.BAD_NAME);
+          c.error(Errors.CLIENT_BAD_NAME);
           return;
         }
         i += 1;
       } else {
-        c.error("ERR Syntax error in HELLO option '" + Numbers.ascii(argv[i]) + "'");
+        c.error(String.format(Errors.HELLO_SYNTAX, Numbers.ascii(argv[i])));
         return;
       }
     }
     if (!c.authenticated()) {
-      c.error("NOAUTH HELLO must be called with the client already authenticated, otherwise the "
-          + "HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and "
-          + "select the RESP protocol version at the same time");
+      c.error(Errors.HELLO_NOAUTH);
       return;
     }
     if (setName != null) {

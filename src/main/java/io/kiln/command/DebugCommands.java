@@ -2,6 +2,7 @@ package io.kiln.command;
 
 import io.kiln.keyspace.Db;
 import io.kiln.keyspace.Dict;
+import io.kiln.resp.Errors;
 import io.kiln.resp.Numbers;
 import io.kiln.persist.AofLoader;
 import io.kiln.persist.RdbLoader;
@@ -134,8 +135,8 @@ public final class DebugCommands {
       // reaches the event loop's exception handler: Kiln.internalError
       throw new AssertionError("'1 == 2' is not true (DEBUG ASSERT)");
     } else {
-      c.error("ERR unknown subcommand or wrong number of arguments for '"
-          + Numbers.ascii(sub) + "'. Try DEBUG HELP.");
+      // (untruncated, unlike Errors.subcommandSyntax)
+      c.error(String.format(Errors.SUBCOMMAND_SYNTAX, Numbers.ascii(sub), "DEBUG"));
     }
   }
 
@@ -248,14 +249,14 @@ public final class DebugCommands {
   private static void populate(Client c, byte[][] argv) {
     Long count = Numbers.toLong(argv[2]);
     if (count == null || count < 0) {
-      c.error("ERR value is out of range, must be positive");
+      c.error(Errors.NOT_POSITIVE);
       return;
     }
     long size = 0;
     if (argv.length == 5) {
       Long v = Numbers.toLong(argv[4]);
       if (v == null || v < 0) {
-        c.error("ERR value is out of range, must be positive");
+        c.error(Errors.NOT_POSITIVE);
         return;
       }
       size = v;
@@ -354,13 +355,13 @@ public final class DebugCommands {
         save = false; // load the file as it is (one copied in place, say)
       } else {
         // MERGE and NOFLUSH (loading over the dataset) are not supported
-        c.error("ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.");
+        c.error(Errors.DEBUG_RELOAD_OPTIONS);
         return;
       }
     }
     Snapshotter snapshots = c.home.snapshotter();
     if (save && snapshots.running() || c.inExec()) {
-      c.error("ERR Error trying to save the DB");
+      c.error(Errors.DEBUG_SAVE_FAILED);
       return;
     }
     c.suspend();
@@ -369,13 +370,13 @@ public final class DebugCommands {
         .resolve(c.kiln.config().getString("dbfilename"));
     (save ? snapshots.save(false) : Future.succeededFuture())
         .recover(err -> Future.failedFuture(new IllegalStateException(
-            "ERR Error trying to save the DB")))
+            Errors.DEBUG_SAVE_FAILED)))
         .compose(saved -> {
           c.shard.flushAll();
           c.home.scripting().functions().flush(); // emptied with the data, loaded back
           return RdbLoader.start(c.kiln, c.home, file).future()
               .recover(err -> Future.failedFuture(new IllegalStateException(
-                  "ERR Error trying to load the RDB dump, check server logs.")));
+                  Errors.DEBUG_LOAD_FAILED)));
         })
         .onComplete(ar -> {
           c.home.releaseClients();

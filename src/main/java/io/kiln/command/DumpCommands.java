@@ -7,6 +7,7 @@ import io.kiln.rdb.Dump;
 import io.kiln.rdb.RdbException;
 import io.kiln.rdb.RdbValue;
 import io.kiln.rdb.RdbWriter;
+import io.kiln.resp.Errors;
 import io.kiln.resp.Numbers;
 import io.kiln.server.Client;
 import io.kiln.types.Values;
@@ -143,7 +144,7 @@ public final class DumpCommands {
     Object stored = Values.fromRdb(value, c.kiln.config());
     if (stored == null) {
       // A type this Kiln cannot hold yet.
-      c.error(Dump.ERR_BAD_DATA);
+      c.error(Errors.BAD_DATA_FORMAT);
       return;
     }
     boolean deleted = replace && c.db().delete(key);

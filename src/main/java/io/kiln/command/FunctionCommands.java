@@ -1,5 +1,6 @@
 package io.kiln.command;
 
+import io.kiln.resp.Errors;
 import io.kiln.resp.Numbers;
 import io.kiln.script.LuaEngine;
 import io.kiln.server.Client;
@@ -17,20 +18,6 @@ import java.util.List;
  */
 public final class FunctionCommands {
   private FunctionCommands() {}
-
-  static final String NOT_FOUND = "ERR Function not found";
-  static final String BAD_NUMKEYS = "ERR Bad number of keys provided";
-  static final String WRITE_FLAG_RO = "ERR Can not execute a script with write flag using *_ro "
-      + "command.";
-  static final String MISCONF_RDB = "MISCONF Redis is configured to save RDB snapshots, but it's "
-      + "currently unable to persist to disk. Writable scripts are blocked. Use 'no-writes' flag "
-      + "for read only scripts.";
-  static final String MISCONF_AOF = "MISCONF Redis is configured to persist data to AOF, but it's "
-      + "currently unable to persist to disk. Writable scripts are blocked. Use 'no-writes' flag "
-      + "for read only scripts. AOF error: ";
-  static final String FLUSH_MODE = "ERR FUNCTION FLUSH only supports SYNC|ASYNC option";
-  static final String RESTORE_POLICY = "ERR Wrong restore policy given, value should be either "
-      + "FLUSH, APPEND or REPLACE.";
 
   private static final String[] HELP = {
       "FUNCTION <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
@@ -127,36 +114,36 @@ public final class FunctionCommands {
     Scripting scripts = c.home.scripting();
     Functions.Function f = scripts.functions().lookup(argv[1]);
     if (f == null) {
-      c.error(NOT_FOUND);
+      c.error(Errors.FUNCTION_NOT_FOUND);
       return;
     }
     Long numkeys = Numbers.toLong(argv[2]);
     if (numkeys == null) {
-      c.error(BAD_NUMKEYS);
+      c.error(Errors.FUNCTION_BAD_NUMKEYS);
       return;
     }
     if (numkeys > argv.length - 3) {
-      c.error(ScriptCommands.NUMKEYS_TOO_MANY);
+      c.error(Errors.NUMKEYS_TOO_MANY);
       return;
     }
     if (numkeys < 0) {
-      c.error(ScriptCommands.NUMKEYS_NEGATIVE);
+      c.error(Errors.NUMKEYS_NEGATIVE);
       return;
     }
     if (!f.has(Functions.NO_WRITES)) {
       if (!c.isReplay()) {
         if (c.writesDeniedByDiskError()) {
-          c.error(MISCONF_RDB);
+          c.error(Errors.MISCONF_RDB_SCRIPT);
           return;
         }
         String aofError = c.home.aofWriteError();
         if (aofError != null) {
-          c.error(MISCONF_AOF + aofError);
+          c.error(Errors.MISCONF_AOF_SCRIPT + aofError);
           return;
         }
       }
       if (readOnly) {
-        c.error(WRITE_FLAG_RO);
+        c.error(Errors.FUNCTION_WRITE_RO);
         return;
       }
       if (c.noGoodReplicas() && !c.isReplay()) {
@@ -180,7 +167,7 @@ public final class FunctionCommands {
       if (Args.is(argv[i], "replace")) {
         replace = true;
       } else {
-        c.error("ERR Unknown option given: " + cString(argv[i]));
+        c.error(String.format(Errors.FUNCTION_LOAD_OPTION, cString(argv[i])));
         return;
       }
     }
@@ -189,7 +176,7 @@ public final class FunctionCommands {
     int db = c.db().id;
     c.home.scripting().functions().load(c, argv[i], replace, timeout, r -> {
       if (r instanceof String error) {
-        c.error("ERR " + error);
+        c.error(Errors.ERR_PREFIX + error);
         return;
       }
       changed(c, db, argv);
@@ -209,7 +196,7 @@ public final class FunctionCommands {
   /** FUNCTION DELETE library. */
   static void delete(Client c, byte[][] argv) {
     if (!c.home.scripting().functions().delete(argv[2])) {
-      c.error("ERR Library not found");
+      c.error(Errors.FUNCTION_LIBRARY_NOT_FOUND);
       return;
     }
     c.shard.dirty++;
@@ -227,13 +214,13 @@ public final class FunctionCommands {
       }
       if (pattern == null && Args.is(argv[i], "libraryname")) {
         if (i >= argv.length - 1) {
-          c.error("ERR library name argument was not given");
+          c.error(Errors.FUNCTION_LIBRARYNAME_MISSING);
           return;
         }
         pattern = argv[++i];
         continue;
       }
-      c.error("ERR Unknown argument " + cString(argv[i]));
+      c.error(String.format(Errors.FUNCTION_LIST_ARGUMENT, cString(argv[i])));
       return;
     }
     List<Functions.Library> libs = new ArrayList<>();
@@ -294,14 +281,14 @@ public final class FunctionCommands {
       } else if (Args.is(argv[3], "flush")) {
         policy = Functions.Policy.FLUSH;
       } else {
-        c.error(RESTORE_POLICY);
+        c.error(Errors.FUNCTION_RESTORE_POLICY);
         return;
       }
     }
     int db = c.db().id;
     c.home.scripting().functions().restore(c, argv[2], policy, error -> {
       if (error != null) {
-        c.error("ERR " + error);
+        c.error(Errors.ERR_PREFIX + error);
         return;
       }
       changed(c, db, argv);
@@ -316,7 +303,7 @@ public final class FunctionCommands {
       return;
     }
     if (argv.length == 3 && !Args.is(argv[2], "sync") && !Args.is(argv[2], "async")) {
-      c.error(FLUSH_MODE);
+      c.error(Errors.FUNCTION_FLUSH_MODE);
       return;
     }
     c.home.scripting().functions().flush();
@@ -371,8 +358,7 @@ public final class FunctionCommands {
 
   /** Redis's addReplySubcommandSyntaxError. */
   private static String subcommandSyntax(byte[][] argv) {
-    return "ERR unknown subcommand or wrong number of arguments for '" + cString(argv[1])
-        + "'. Try FUNCTION HELP.";
+    return String.format(Errors.SUBCOMMAND_SYNTAX, cString(argv[1]), "FUNCTION");
   }
 
   /** An argument as Redis's %s prints it: up to its first NUL byte. */

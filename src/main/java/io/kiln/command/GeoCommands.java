@@ -2,6 +2,7 @@ package io.kiln.command;
 
 import io.kiln.keyspace.Db;
 import io.kiln.keyspace.Notify;
+import io.kiln.resp.Errors;
 import io.kiln.resp.Numbers;
 import io.kiln.resp.RespWriter;
 import io.kiln.server.Client;

@@ -4,6 +4,7 @@ import io.kiln.keyspace.Db;
 import io.kiln.keyspace.Dict;
 import io.kiln.keyspace.Effects;
 import io.kiln.keyspace.Notify;
+import io.kiln.resp.Errors;
 import io.kiln.resp.Numbers;
 import io.kiln.server.Client;
 import io.kiln.types.HashValue;
@@ -20,13 +21,6 @@ import java.util.SplittableRandom;
  */
 public final class HashCommands {
   private HashCommands() {}
-
-  static final String HASH_NOT_INTEGER = "ERR hash value is not an integer";
-  static final String HASH_NOT_FLOAT = "ERR hash value is not a float";
-  static final String NAN_OR_INFINITY = "ERR value is NaN or Infinity";
-  static final String VALUE_OUT_OF_RANGE = "ERR value is out of range";
-  static final String COUNT_RANGE = "ERR value is out of range, value must between "
-      + "-9223372036854775807 and 9223372036854775807";
 
   static void register(CommandTable t) {
     t.add("hset", -4, "write denyoom fast", 1, 1, 1, (c, a) -> hset(c, a, false));
@@ -151,7 +145,7 @@ public final class HashCommands {
     if (cur != null) {
       Long v = Numbers.toLong(cur);
       if (v == null) {
-        c.error(HASH_NOT_INTEGER);
+        c.error(Errors.HASH_NOT_INTEGER);
         return;
       }
       value = v;
@@ -172,7 +166,7 @@ public final class HashCommands {
   static void hincrbyfloat(Client c, byte[][] argv) {
     BigDecimal by = Numbers.parseLongDouble(argv[3]);
     if (by == null) {
-      c.error(isInfinity(argv[3]) ? NAN_OR_INFINITY : Errors.NOT_FLOAT);
+      c.error(isInfinity(argv[3]) ? Errors.VALUE_NAN_OR_INF : Errors.NOT_FLOAT);
       return;
     }
     Dict.Node<Object> n = writeNode(c, argv[1]);
@@ -185,7 +179,7 @@ public final class HashCommands {
     if (cur != null) {
       value = Numbers.parseLongDouble(cur);
       if (value == null) {
-        c.error(isInfinity(cur) ? Errors.NAN_OR_INF : HASH_NOT_FLOAT);
+        c.error(isInfinity(cur) ? Errors.NAN_OR_INF : Errors.HASH_NOT_FLOAT);
         return;
       }
     }
@@ -309,7 +303,7 @@ public final class HashCommands {
       return;
     }
     if (parsed == Long.MIN_VALUE) {
-      c.error(COUNT_RANGE);
+      c.error(Errors.LONG_RANGE);
       return;
     }
     boolean withValues = argv.length == 4 && Args.is(argv[3], "withvalues");
@@ -321,7 +315,7 @@ public final class HashCommands {
     boolean unique = l >= 0;
     long count = Math.abs(l);
     if (withValues && count > Long.MAX_VALUE / 2) {
-      c.error(VALUE_OUT_OF_RANGE);
+      c.error(Errors.VALUE_OUT_OF_RANGE);
       return;
     }
     HashValue h = read(c, argv[1]);

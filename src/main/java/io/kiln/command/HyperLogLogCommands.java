@@ -3,6 +3,7 @@ package io.kiln.command;
 import io.kiln.keyspace.Db;
 import io.kiln.keyspace.Dict;
 import io.kiln.keyspace.Notify;
+import io.kiln.resp.Errors;
 import io.kiln.server.Client;
 import io.kiln.types.HyperLogLog;
 import java.nio.charset.StandardCharsets;
@@ -16,11 +17,6 @@ import java.nio.charset.StandardCharsets;
  */
 public final class HyperLogLogCommands {
   private HyperLogLogCommands() {}
-
-  static final String NOT_HLL = "WRONGTYPE Key is not a valid HyperLogLog string value.";
-  static final String CORRUPT = "INVALIDOBJ Corrupted HLL object detected";
-  static final String NO_KEY = "ERR The specified key does not exist";
-  static final String NOT_SPARSE = "ERR HLL encoding is not sparse";
 
   static void register(CommandTable t) {
     t.add("pfadd", -2, "write denyoom fast", 1, 1, 1, HyperLogLogCommands::pfadd);
@@ -41,7 +37,7 @@ public final class HyperLogLogCommands {
       return false;
     }
     if (!HyperLogLog.isHll(Strs.bytes(v))) {
-      c.error(NOT_HLL);
+      c.error(Errors.HLL_WRONGTYPE);
       return false;
     }
     return true;
@@ -74,7 +70,7 @@ public final class HyperLogLogCommands {
           db.willChange(n);
           n.value = sketch.bytes();
         }
-        c.error(CORRUPT);
+        c.error(Errors.HLL_CORRUPT);
         return;
       }
     }
@@ -110,7 +106,7 @@ public final class HyperLogLogCommands {
           return;
         }
         if (!HyperLogLog.mergeInto(max, Strs.bytes(v))) {
-          c.error(CORRUPT);
+          c.error(Errors.HLL_CORRUPT);
           return;
         }
       }
@@ -132,7 +128,7 @@ public final class HyperLogLogCommands {
     }
     Long card = HyperLogLog.count(hll);
     if (card == null) {
-      c.error(CORRUPT);
+      c.error(Errors.HLL_CORRUPT);
       return;
     }
     db.replace(db.node(argv[1]), HyperLogLog.withCachedCount(hll, card));
@@ -155,7 +151,7 @@ public final class HyperLogLogCommands {
       byte[] hll = Strs.bytes(v);
       dense |= HyperLogLog.encoding(hll) == HyperLogLog.DENSE;
       if (!HyperLogLog.mergeInto(max, hll)) {
-        c.error(CORRUPT);
+        c.error(Errors.HLL_CORRUPT);
         return;
       }
     }
@@ -165,7 +161,7 @@ public final class HyperLogLogCommands {
         : new HyperLogLog.Sketch(Strs.bytes(n.value));
     if (dense && !sketch.toDense()) {
       // unreachable in practice: the destination was validated by the merge above
-      c.error(CORRUPT);
+      c.error(Errors.HLL_CORRUPT);
       return;
     }
     long sparseMax = sparseMax(c);
@@ -192,7 +188,7 @@ public final class HyperLogLogCommands {
     Db db = c.db();
     Dict.Node<Object> n = db.node(argv[2]);
     if (n == null) {
-      c.error(NO_KEY);
+      c.error(Errors.HLL_NO_KEY);
       return;
     }
     if (!checkHll(c, n.value)) {
@@ -213,7 +209,7 @@ public final class HyperLogLogCommands {
       }
     } else if (Args.is(sub, "decode")) {
       if (HyperLogLog.encoding(hll) != HyperLogLog.SPARSE) {
-        c.error(NOT_SPARSE);
+        c.error(Errors.HLL_NOT_SPARSE);
         return;
       }
       c.out.bulk(HyperLogLog.decodeSparse(hll));
@@ -234,8 +230,8 @@ public final class HyperLogLogCommands {
       while (end < sub.length && sub[end] != 0) {
         end++;
       }
-      c.error("ERR Unknown PFDEBUG subcommand '"
-          + new String(sub, 0, end, StandardCharsets.ISO_8859_1) + "'");
+      c.error(String.format(Errors.PFDEBUG_UNKNOWN,
+          new String(sub, 0, end, StandardCharsets.ISO_8859_1)));
     }
   }
 
@@ -246,7 +242,7 @@ public final class HyperLogLogCommands {
   private static byte[] toDense(Client c, Dict.Node<Object> n, byte[] hll) {
     HyperLogLog.Sketch sketch = new HyperLogLog.Sketch(hll);
     if (!sketch.toDense()) {
-      c.error(CORRUPT);
+      c.error(Errors.HLL_CORRUPT);
       return null;
     }
     byte[] dense = sketch.bytes();

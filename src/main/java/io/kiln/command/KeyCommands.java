@@ -4,6 +4,7 @@ import io.kiln.keyspace.Db;
 import io.kiln.keyspace.Effects;
 import io.kiln.keyspace.Dict;
 import io.kiln.keyspace.Notify;
+import io.kiln.resp.Errors;
 import io.kiln.resp.Numbers;
 import io.kiln.server.Client;
 import io.kiln.types.GrowableString;
@@ -415,11 +416,11 @@ public final class KeyCommands {
   }
 
   static void swapdb(Client c, byte[][] argv) {
-    Integer id1 = intArg(c, argv[1], "ERR invalid first DB index");
+    Integer id1 = intArg(c, argv[1], Errors.SWAPDB_FIRST_INDEX);
     if (id1 == null) {
       return;
     }
-    Integer id2 = intArg(c, argv[2], "ERR invalid second DB index");
+    Integer id2 = intArg(c, argv[2], Errors.SWAPDB_SECOND_INDEX);
     if (id2 == null) {
       return;
     }
@@ -456,7 +457,8 @@ public final class KeyCommands {
       } else if (Args.is(o, "lt")) {
         flags |= LT;
       } else {
-        c.error("ERR Unsupported option " + Numbers.ascii(o)); // the writer blanks CR/LF
+        // the writer blanks CR/LF
+        c.error(String.format(Errors.EXPIRE_UNSUPPORTED_OPTION, Numbers.ascii(o)));
         return;
       }
     }

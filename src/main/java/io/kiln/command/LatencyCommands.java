@@ -1,6 +1,7 @@
 package io.kiln.command;
 
 import io.kiln.metrics.LatencyMonitor;
+import io.kiln.resp.Errors;
 import io.kiln.resp.Numbers;
 import io.kiln.server.Client;
 import io.kiln.server.ShardVerticle;
@@ -104,7 +105,7 @@ public final class LatencyCommands {
     String event = Numbers.ascii(argv[2]);
     LatencyMonitor.Series s = monitor(c).series(event);
     if (s == null) {
-      c.error("ERR No samples available for event '" + event + "'");
+      c.error(String.format(Errors.LATENCY_NO_SAMPLES, event));
       return;
     }
     List<long[]> samples = s.history();

@@ -4,6 +4,7 @@ import io.kiln.keyspace.Db;
 import io.kiln.keyspace.Dict;
 import io.kiln.keyspace.Effects;
 import io.kiln.keyspace.Notify;
+import io.kiln.resp.Errors;
 import io.kiln.resp.Numbers;
 import io.kiln.server.Blocking;
 import io.kiln.server.Client;
@@ -20,18 +21,6 @@ import java.math.RoundingMode;
  */
 public final class ListCommands {
   private ListCommands() {}
-
-  static final String NOT_POSITIVE = "ERR value is out of range, must be positive";
-  static final String TIMEOUT_NOT_FLOAT = "ERR timeout is not a float or out of range";
-  static final String TIMEOUT_NEGATIVE = "ERR timeout is negative";
-  static final String NUMKEYS = "ERR numkeys should be greater than 0";
-  static final String COUNT_POSITIVE = "ERR count should be greater than 0";
-  static final String RANK_ZERO = "ERR RANK can't be zero: use 1 to start from the first match, "
-      + "2 from the second ... or use negative to start from the end of the list";
-  static final String COUNT_NEGATIVE = "ERR COUNT can't be negative";
-  static final String MAXLEN_NEGATIVE = "ERR MAXLEN can't be negative";
-  static final String UNBLOCK_REASON = "ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR";
-  static final String UNBLOCKED = "UNBLOCKED client unblocked via CLIENT UNBLOCK";
 
   static void register(CommandTable t) {
     t.add("lpush", -3, "write denyoom fast", 1, 1, 1, (c, a) -> push(c, a, true, false));
@@ -153,7 +142,7 @@ public final class ListCommands {
     if (argv.length == 3) {
       long v = Numbers.parseLong(argv[2]);
       if (v == Numbers.NOT_A_LONG || v < 0) {
-        c.error(NOT_POSITIVE);
+        c.error(Errors.NOT_POSITIVE);
         return;
       }
       count = v;
@@ -393,21 +382,21 @@ public final class ListCommands {
           return;
         }
         if (v == 0) {
-          c.error(RANK_ZERO);
+          c.error(Errors.LPOS_RANK_ZERO);
           return;
         }
         rank = v;
       } else if (Args.is(argv[i], "count") && more) {
         long v = Numbers.parseLong(argv[++i]);
         if (v < 0) {
-          c.error(COUNT_NEGATIVE);
+          c.error(Errors.LPOS_COUNT_NEGATIVE);
           return;
         }
         count = v;
       } else if (Args.is(argv[i], "maxlen") && more) {
         long v = Numbers.parseLong(argv[++i]);
         if (v < 0) {
-          c.error(MAXLEN_NEGATIVE);
+          c.error(Errors.LPOS_MAXLEN_NEGATIVE);
           return;
         }
         maxlen = v;
@@ -555,7 +544,7 @@ public final class ListCommands {
     int base = blocking ? 2 : 1;
     long numkeys = Numbers.parseLong(argv[base]);
     if (numkeys == Numbers.NOT_A_LONG || numkeys <= 0) {
-      c.error(NUMKEYS);
+      c.error(Errors.NUMKEYS);
       return;
     }
     if (numkeys > argv.length - base - 2) {
@@ -573,7 +562,7 @@ public final class ListCommands {
       if (count < 0 && Args.is(argv[i], "count") && i + 1 < argv.length) {
         long v = Numbers.parseLong(argv[++i]);
         if (v == Numbers.NOT_A_LONG || v <= 0) {
-          c.error(COUNT_POSITIVE);
+          c.error(Errors.COUNT_POSITIVE);
           return;
         }
         count = v;
@@ -630,30 +619,30 @@ public final class ListCommands {
     String unsigned = s.startsWith("+") || s.startsWith("-") ? s.substring(1) : s;
     if (unsigned.equals("inf") || unsigned.equals("infinity")) {
       // strtold accepts infinities; converting them to milliseconds overflows to a negative.
-      c.error(TIMEOUT_NEGATIVE);
+      c.error(Errors.TIMEOUT_NEGATIVE);
       return -1;
     }
     BigDecimal secs = Numbers.parseLongDouble(arg);
     if (secs == null) {
-      c.error(TIMEOUT_NOT_FLOAT);
+      c.error(Errors.TIMEOUT_NOT_FLOAT);
       return -1;
     }
     BigDecimal ms = Numbers.addLongDouble(secs.multiply(BigDecimal.valueOf(1000)),
         BigDecimal.ZERO);
     if (ms == null) {
-      c.error(TIMEOUT_NEGATIVE);
+      c.error(Errors.TIMEOUT_NEGATIVE);
       return -1;
     }
     BigDecimal ceil = ms.setScale(0, RoundingMode.CEILING);
     if (ceil.compareTo(BigDecimal.valueOf(Long.MAX_VALUE)) > 0
         || ceil.compareTo(BigDecimal.valueOf(Long.MIN_VALUE)) < 0) {
       // An out-of-range conversion yields LLONG_MIN on the platforms Redis runs on.
-      c.error(TIMEOUT_NEGATIVE);
+      c.error(Errors.TIMEOUT_NEGATIVE);
       return -1;
     }
     long t = ceil.longValue();
     if (t < 0) {
-      c.error(TIMEOUT_NEGATIVE);
+      c.error(Errors.TIMEOUT_NEGATIVE);
       return -1;
     }
     if (t == 0) {
@@ -761,16 +750,16 @@ public final class ListCommands {
       if (Args.is(argv[3], "error")) {
         error = true;
       } else if (!Args.is(argv[3], "timeout")) {
-        c.error(UNBLOCK_REASON);
+        c.error(Errors.UNBLOCK_REASON);
         return;
       }
     } else if (argv.length > 4) {
-      c.error(UNBLOCK_REASON);
+      c.error(Errors.UNBLOCK_REASON);
       return;
     }
     Client target = c.home.clients().get(id);
     boolean done = target != null
-        && c.home.blocking().unblockClient(target, error ? UNBLOCKED : null);
+        && c.home.blocking().unblockClient(target, error ? Errors.UNBLOCKED : null);
     c.out.integer(done ? 1 : 0);
   }
 }

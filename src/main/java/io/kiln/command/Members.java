@@ -2,6 +2,7 @@ package io.kiln.command;
 
 import io.kiln.keyspace.Db;
 import io.kiln.keyspace.Dict;
+import io.kiln.resp.Errors;
 import io.kiln.server.Client;
 import io.kiln.types.RedisValue;
 import java.util.function.BiPredicate;

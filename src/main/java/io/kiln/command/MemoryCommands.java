@@ -3,6 +3,7 @@ package io.kiln.command;
 import io.kiln.keyspace.Db;
 import io.kiln.keyspace.Dict;
 import io.kiln.keyspace.Footprint;
+import io.kiln.resp.Errors;
 import io.kiln.server.Client;
 import io.kiln.server.UsedMemory;
 import java.lang.management.GarbageCollectorMXBean;

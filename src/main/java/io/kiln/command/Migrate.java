@@ -5,6 +5,7 @@ import io.kiln.keyspace.Effects;
 import io.kiln.keyspace.Notify;
 import io.kiln.rdb.Dump;
 import io.kiln.rdb.RdbWriter;
+import io.kiln.resp.Errors;
 import io.kiln.resp.Numbers;
 import io.kiln.resp.RespWriter;
 import io.kiln.server.Client;

@@ -1,5 +1,6 @@
 package io.kiln.command;
 
+import io.kiln.resp.Errors;
 import io.kiln.resp.Numbers;
 import io.kiln.server.Client;
 import io.kiln.server.PubSub;
@@ -110,7 +111,7 @@ public final class PubSubCommands {
   static void ssubscribe(Client c, byte[][] argv) {
     if (c.inExec()) {
       // EXEC denies blocking: Redis refuses SSUBSCRIBE there (SUBSCRIBE is let through).
-      c.error("ERR SSUBSCRIBE isn't allowed for a DENY BLOCKING client");
+      c.error(Errors.SSUBSCRIBE_DENY_BLOCKING);
       return;
     }
     PubSub ps = c.home.pubsub();
@@ -170,8 +171,7 @@ public final class PubSubCommands {
 
   private static void channels(Client c, byte[][] argv, boolean shard) {
     if (argv.length > 3) {
-      c.error("ERR unknown subcommand or wrong number of arguments for '"
-          + Numbers.ascii(argv[1]) + "'. Try PUBSUB HELP.");
+      c.error(Errors.subcommandSyntax(Numbers.ascii(argv[1]), "PUBSUB"));
       return;
     }
     byte[] pattern = argv.length == 3 ? argv[2] : null;

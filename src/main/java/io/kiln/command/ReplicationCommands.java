@@ -3,6 +3,7 @@ package io.kiln.command;
 import io.kiln.persist.CaptureEngine;
 import io.kiln.persist.Snapshot;
 import io.kiln.rdb.RdbWriter;
+import io.kiln.resp.Errors;
 import io.kiln.resp.Numbers;
 import io.kiln.server.Client;
 import io.vertx.core.Future;
@@ -69,8 +70,7 @@ final class ReplicationCommands {
         }
       } else if (Args.is(argv[j], "ip-address")) {
         if (value.length >= 256) {
-          c.error("ERR REPLCONF ip-address provided by replica instance is too long: "
-              + value.length + " bytes");
+          c.error(String.format(Errors.REPLCONF_IP_TOO_LONG, value.length));
           return;
         }
       } else if (Args.is(argv[j], "capa")) {
@@ -81,7 +81,7 @@ final class ReplicationCommands {
         Long v = Numbers.toLong(value);
         if (v == null || v < 0 || v > 1) {
           c.error(v == null ? Errors.NOT_INTEGER
-              : "ERR value is out of range, value must between 0 and 1");
+              : Errors.ZERO_OR_ONE);
           return;
         }
         r.rdbOnly = v == 1;
@@ -92,12 +92,12 @@ final class ReplicationCommands {
           if (f.equalsIgnoreCase("functions")) {
             r.excludeFunctions = false;
           } else if (!f.isEmpty()) {
-            c.error("ERR Unsupported rdb-filter-only option: " + f);
+            c.error(String.format(Errors.REPLCONF_RDB_FILTER, f));
             return;
           }
         }
       } else {
-        c.error("ERR Unrecognized REPLCONF option: " + Numbers.ascii(argv[j]));
+        c.error(String.format(Errors.REPLCONF_UNKNOWN, Numbers.ascii(argv[j])));
         return;
       }
     }

@@ -1,5 +1,6 @@
 package io.kiln.command;
 
+import io.kiln.resp.Errors;
 import io.kiln.resp.Numbers;
 import io.kiln.script.LuaEngine;
 import io.kiln.server.Client;
@@ -16,13 +17,6 @@ import java.util.Locale;
  */
 public final class ScriptCommands {
   private ScriptCommands() {}
-
-  static final String NUMKEYS_NEGATIVE = "ERR Number of keys can't be negative";
-  static final String NUMKEYS_TOO_MANY = "ERR Number of keys can't be greater than number of args";
-  static final String DEBUGGER = "ERR Kiln has no Lua debugger: SCRIPT DEBUG YES and SYNC are "
-      + "not supported";
-  static final String DEBUG_MODE = "ERR Use SCRIPT DEBUG YES/SYNC/NO";
-  static final String FLUSH_MODE = "ERR SCRIPT FLUSH only support SYNC|ASYNC option";
 
   /** The shebang flags Redis 7.0 knows. */
   private static final java.util.Set<String> SHEBANG_FLAGS = java.util.Set.of("no-writes",
@@ -75,11 +69,11 @@ public final class ScriptCommands {
       return;
     }
     if (numkeys < 0) {
-      c.error(NUMKEYS_NEGATIVE);
+      c.error(Errors.NUMKEYS_NEGATIVE);
       return;
     }
     if (numkeys > argv.length - 3) {
-      c.error(NUMKEYS_TOO_MANY);
+      c.error(Errors.NUMKEYS_TOO_MANY);
       return;
     }
     int n = (int) (long) numkeys;
@@ -129,13 +123,13 @@ public final class ScriptCommands {
     String line = new String(body, 0, nl, StandardCharsets.ISO_8859_1);
     String[] parts = line.trim().split(" +");
     if (!parts[0].equals("#!lua")) {
-      error[0] = "ERR Unexpected engine in script shebang: " + parts[0];
+      error[0] = String.format(Errors.SHEBANG_ENGINE, parts[0]);
       return false;
     }
     boolean noWrites = false;
     for (int i = 1; i < parts.length; i++) {
       if (!parts[i].startsWith("flags=")) {
-        error[0] = "ERR Unknown lua shebang option: " + parts[i];
+        error[0] = String.format(Errors.SHEBANG_OPTION, parts[i]);
         return false;
       }
       for (String f : parts[i].substring(6).split(",")) {
@@ -143,7 +137,7 @@ public final class ScriptCommands {
           continue;
         }
         if (!SHEBANG_FLAGS.contains(f)) {
-          error[0] = "ERR Unexpected flag in script shebang: " + f;
+          error[0] = String.format(Errors.SHEBANG_FLAG, f);
           return false;
         }
         noWrites |= f.equals("no-writes");
@@ -238,7 +232,7 @@ public final class ScriptCommands {
   static void flush(Client c, byte[][] argv) {
     if (argv.length > 3 || argv.length == 3 && !Args.is(argv[2], "sync")
         && !Args.is(argv[2], "async")) {
-      c.error(FLUSH_MODE);
+      c.error(Errors.SCRIPT_FLUSH_MODE);
       return;
     }
     c.home.scripting().flush();
@@ -253,9 +247,9 @@ public final class ScriptCommands {
     if (Args.is(argv[2], "no")) {
       c.ok();
     } else if (Args.is(argv[2], "yes") || Args.is(argv[2], "sync")) {
-      c.error(DEBUGGER);
+      c.error(Errors.SCRIPT_DEBUGGER);
     } else {
-      c.error(DEBUG_MODE);
+      c.error(Errors.SCRIPT_DEBUG_MODE);
     }
   }
 

@@ -1,5 +1,6 @@
 package io.kiln.command;
 
+import io.kiln.resp.Errors;
 import io.kiln.resp.Numbers;
 import io.kiln.server.Client;
 import io.kiln.server.SlowLog;
@@ -13,8 +14,6 @@ import java.util.List;
 public final class ServerCommands {
   private ServerCommands() {}
 
-  static final String NO_SHUTDOWN = "ERR No shutdown in progress.";
-  static final String SLOWLOG_COUNT = "ERR count should be greater than or equal to -1";
 
   static final String[] SLOWLOG_HELP = {
     "SLOWLOG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
@@ -159,7 +158,7 @@ public final class ServerCommands {
       if (c.kiln.signalShutdown().abort()) {
         c.ok();
       } else {
-        c.error(NO_SHUTDOWN);
+        c.error(Errors.SHUTDOWN_NONE_IN_PROGRESS);
       }
       return;
     }
@@ -169,14 +168,14 @@ public final class ServerCommands {
     }
     c.suspend();
     c.kiln.shutdown(save ? Boolean.TRUE : nosave ? Boolean.FALSE : null, force).onFailure(err -> {
-      c.error("ERR " + err.getMessage());
+      c.error(Errors.ERR_PREFIX + err.getMessage());
       c.resume();
     });
   }
 
   static void monitor(Client c, byte[][] argv) {
     if (c.inMulti() || c.inExec()) {
-      c.error("ERR MONITOR isn't allowed for DENY BLOCKING client");
+      c.error(Errors.MONITOR_DENY_BLOCKING);
       return;
     }
     if (c.monitor) {
@@ -190,14 +189,13 @@ public final class ServerCommands {
   static void slowlogGet(Client c, byte[][] argv) {
     long count = 10;
     if (argv.length > 3) {
-      c.error("ERR unknown subcommand or wrong number of arguments for '"
-          + Numbers.ascii(argv[1]) + "'. Try SLOWLOG HELP.");
+      c.error(Errors.subcommandSyntax(Numbers.ascii(argv[1]), "SLOWLOG"));
       return;
     }
     if (argv.length == 3) {
       Long v = Numbers.toLong(argv[2]);
       if (v == null || v < -1) {
-        c.error(SLOWLOG_COUNT);
+        c.error(Errors.SLOWLOG_COUNT);
         return;
       }
       count = v;

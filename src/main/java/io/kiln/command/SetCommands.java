@@ -4,6 +4,7 @@ import io.kiln.keyspace.Db;
 import io.kiln.keyspace.Dict;
 import io.kiln.keyspace.Effects;
 import io.kiln.keyspace.Notify;
+import io.kiln.resp.Errors;
 import io.kiln.resp.Numbers;
 import io.kiln.server.Client;
 import io.kiln.types.HashValue;
@@ -21,11 +22,6 @@ import java.util.SplittableRandom;
  */
 public final class SetCommands {
   private SetCommands() {}
-
-  static final String MUST_BE_POSITIVE = "ERR value is out of range, must be positive";
-  static final String NUMKEYS = "ERR numkeys should be greater than 0";
-  static final String TOO_MANY_KEYS = "ERR Number of keys can't be greater than number of args";
-  static final String LIMIT_NEGATIVE = "ERR LIMIT can't be negative";
 
   static void register(CommandTable t) {
     t.add("sadd", -3, "write denyoom fast", 1, 1, 1, SetCommands::sadd);
@@ -152,7 +148,7 @@ public final class SetCommands {
       return;
     }
     if (parsed == Long.MIN_VALUE) {
-      c.error(HashCommands.COUNT_RANGE);
+      c.error(Errors.LONG_RANGE);
       return;
     }
     SetValue s = read(c, argv[1]);
@@ -206,7 +202,7 @@ public final class SetCommands {
     if (argv.length == 3) {
       Long parsed = Numbers.toLong(argv[2]);
       if (parsed == null || parsed < 0) {
-        c.error(MUST_BE_POSITIVE);
+        c.error(Errors.NOT_POSITIVE);
         return;
       }
       count = parsed;
@@ -331,11 +327,11 @@ public final class SetCommands {
   static void sintercard(Client c, byte[][] argv) {
     Long numkeys = Numbers.toLong(argv[1]);
     if (numkeys == null || numkeys < 1) {
-      c.error(NUMKEYS);
+      c.error(Errors.NUMKEYS);
       return;
     }
     if (numkeys > argv.length - 2) {
-      c.error(TOO_MANY_KEYS);
+      c.error(Errors.NUMKEYS_TOO_MANY);
       return;
     }
     long limit = 0;
@@ -344,7 +340,7 @@ public final class SetCommands {
         j++;
         Long l = Numbers.toLong(argv[j]);
         if (l == null || l < 0) {
-          c.error(LIMIT_NEGATIVE);
+          c.error(Errors.LIMIT_NEGATIVE);
           return;
         }
         limit = l;

@@ -1,6 +1,7 @@
 package io.kiln.command;
 
 import io.kiln.persist.Snapshotter;
+import io.kiln.resp.Errors;
 import io.kiln.server.AofRewrite;
 import io.kiln.server.Client;
 
@@ -11,8 +12,6 @@ import io.kiln.server.Client;
  */
 public final class SnapshotCommands {
   private SnapshotCommands() {}
-
-  static final String IN_PROGRESS = "ERR Background save already in progress";
 
   static void register(CommandTable t) {
     t.add("save", 1, "admin noscript no_async_loading no_multi", 0, 0, 0,
@@ -32,7 +31,7 @@ public final class SnapshotCommands {
   static void save(Client c, byte[][] argv) {
     Snapshotter snapshots = c.home.snapshotter();
     if (snapshots.running()) {
-      c.error(IN_PROGRESS);
+      c.error(Errors.BGSAVE_IN_PROGRESS);
       return;
     }
     c.suspend();
@@ -42,7 +41,7 @@ public final class SnapshotCommands {
       if (ar.succeeded()) {
         c.ok();
       } else {
-        c.error("ERR");
+        c.error(Errors.SAVE_FAILED);
       }
       c.resume();
     });
@@ -168,7 +167,7 @@ public final class SnapshotCommands {
         c.error(Errors.BGSAVE_DURING_AOF_REWRITE);
       }
     } else if (snapshots.running()) {
-      c.error(IN_PROGRESS);
+      c.error(Errors.BGSAVE_IN_PROGRESS);
     } else if (c.inExec()) {
       snapshots.schedule();
       c.out.simple("Background saving scheduled");

@@ -2,6 +2,7 @@ package io.kiln.command;
 
 import io.kiln.keyspace.Db;
 import io.kiln.keyspace.Notify;
+import io.kiln.resp.Errors;
 import io.kiln.resp.Numbers;
 import io.kiln.server.Client;
 import io.kiln.types.HashValue;
@@ -21,10 +22,6 @@ import java.util.List;
  */
 public final class SortCommands {
   private SortCommands() {}
-
-  static final String NOT_DOUBLE = "ERR One or more scores can't be converted into double";
-  static final String BY_CLUSTER = "ERR BY option of SORT denied in Cluster mode.";
-  static final String GET_CLUSTER = "ERR GET option of SORT denied in Cluster mode.";
 
   private static boolean cluster(Client c) {
     return c.kiln.config().getBool("cluster-enabled");
@@ -110,7 +107,7 @@ public final class SortCommands {
           dontsort = true;
         } else if (cluster(c)) {
           // other keys may live on other nodes
-          c.error(BY_CLUSTER);
+          c.error(Errors.SORT_BY_CLUSTER);
           return;
         } else if (!fullKeyAccess) {
           c.error(Errors.SORT_BY_ACL);
@@ -118,7 +115,7 @@ public final class SortCommands {
         }
       } else if (Args.is(a, "get") && left >= 1) {
         if (cluster(c)) {
-          c.error(GET_CLUSTER);
+          c.error(Errors.SORT_GET_CLUSTER);
           return;
         }
         if (!fullKeyAccess) {
@@ -235,7 +232,7 @@ public final class SortCommands {
     long span = end - start + 1;
     long outputLen = gets.isEmpty() ? span : gets.size() * span;
     if (notDouble) {
-      c.error(NOT_DOUBLE);
+      c.error(Errors.SORT_NOT_DOUBLE);
       return;
     }
     if (store == null) {

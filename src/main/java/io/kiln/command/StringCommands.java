@@ -4,6 +4,7 @@ import io.kiln.keyspace.Db;
 import io.kiln.keyspace.Effects;
 import io.kiln.keyspace.Dict;
 import io.kiln.keyspace.Notify;
+import io.kiln.resp.Errors;
 import io.kiln.resp.Numbers;
 import io.kiln.server.Client;
 import io.kiln.types.GrowableString;
@@ -455,7 +456,7 @@ public final class StringCommands {
     }
     long offset = off;
     if (offset < 0) {
-      c.error("ERR offset is out of range");
+      c.error(Errors.SETRANGE_OFFSET);
       return;
     }
     byte[] value = argv[3];
@@ -520,7 +521,7 @@ public final class StringCommands {
       return;
     }
     if (by == Long.MIN_VALUE) {
-      c.error("ERR decrement would overflow");
+      c.error(Errors.DECR_OVERFLOW);
       return;
     }
     incrBy(c, argv[1], -by);
@@ -623,7 +624,7 @@ public final class StringCommands {
     Object oa = db.get(argv[1]);
     Object ob = db.get(argv[2]);
     if (Args.notString(oa) || Args.notString(ob)) {
-      c.error("ERR The specified keys must contain string values");
+      c.error(Errors.LCS_NOT_STRINGS);
       return;
     }
     boolean getLen = false;
@@ -651,14 +652,14 @@ public final class StringCommands {
       }
     }
     if (getIdx && getLen) {
-      c.error("ERR If you want both the length and indexes, please just use IDX.");
+      c.error(Errors.LCS_LEN_AND_IDX);
       return;
     }
     int alen = Strs.length(oa);
     int blen = Strs.length(ob);
     long cells = (long) (alen + 1) * (blen + 1);
     if (cells * 4 > maxStringLength(c)) {
-      c.error("ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len");
+      c.error(Errors.LCS_TOO_BIG);
       return;
     }
     byte[] a = oa == null ? EMPTY : Strs.bytes(oa);
@@ -670,7 +671,7 @@ public final class StringCommands {
       t = null;
     }
     if (t == null) {
-      c.error("ERR Insufficient memory, failed allocating transient memory for LCS");
+      c.error(Errors.LCS_ALLOCATION);
       return;
     }
     int w = blen + 1;

@@ -1,5 +1,6 @@
 package io.kiln.command;
 
+import io.kiln.resp.Errors;
 import io.kiln.server.Client;
 
 /**
@@ -23,7 +24,7 @@ public final class TransactionCommands {
 
   static void multi(Client c, byte[][] argv) {
     if (c.inMulti()) {
-      c.error("ERR MULTI calls can not be nested");
+      c.error(Errors.MULTI_NESTED);
       return;
     }
     c.beginMulti();
@@ -32,7 +33,7 @@ public final class TransactionCommands {
 
   static void exec(Client c, byte[][] argv) {
     if (!c.inMulti()) {
-      c.error("ERR EXEC without MULTI");
+      c.error(Errors.EXEC_WITHOUT_MULTI);
       return;
     }
     c.exec();
@@ -40,7 +41,7 @@ public final class TransactionCommands {
 
   static void discard(Client c, byte[][] argv) {
     if (!c.inMulti()) {
-      c.error("ERR DISCARD without MULTI");
+      c.error(Errors.DISCARD_WITHOUT_MULTI);
       return;
     }
     c.discardMulti();
@@ -49,7 +50,7 @@ public final class TransactionCommands {
 
   static void watch(Client c, byte[][] argv) {
     if (c.inMulti()) {
-      c.error("ERR WATCH inside MULTI is not allowed");
+      c.error(Errors.WATCH_IN_MULTI);
       return;
     }
     for (int i = 1; i < argv.length; i++) {

@@ -4,6 +4,7 @@ import io.kiln.config.ConfigParser.Line;
 import io.kiln.config.Directive.Kind;
 import io.kiln.config.Values.BadValue;
 import io.kiln.config.Values.Value;
+import io.kiln.resp.Errors;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.AbstractMap.SimpleImmutableEntry;
@@ -217,10 +218,10 @@ public final class Config {
    */
   public void set(List<String> args) throws ConfigException {
     if (args.size() < 2) {
-      throw new ConfigException("ERR wrong number of arguments for 'config|set' command");
+      throw new ConfigException(Errors.wrongArgs("config|set"));
     }
     if (args.size() % 2 != 0) {
-      throw new ConfigException("ERR syntax error");
+      throw new ConfigException(Errors.SYNTAX);
     }
     List<Directive> changed;
     synchronized (this) {
@@ -258,13 +259,12 @@ public final class Config {
       try {
         values.put(d.name(), Values.parse(d, words, before.text()));
       } catch (BadValue e) {
-        throw new ConfigException("ERR CONFIG SET failed (possibly related to argument '"
-            + args.get(i) + "') - " + e.getMessage());
+        throw new ConfigException(String.format(Errors.CONFIG_SET_FAILED, args.get(i),
+            e.getMessage()));
       }
       String fixed = FIXED_AT_RUNTIME.get(d.name());
       if (fixed != null && !values.get(d.name()).equals(before)) {
-        throw new ConfigException("ERR CONFIG SET failed (possibly related to argument '"
-            + args.get(i) + "') - " + fixed);
+        throw new ConfigException(String.format(Errors.CONFIG_SET_FAILED, args.get(i), fixed));
       }
     }
     return values;
@@ -276,10 +276,10 @@ public final class Config {
    * listening sockets at runtime, so a new port or bind is refused, never stored and ignored.
    */
   private static final Map<String, String> FIXED_AT_RUNTIME = Map.of(
-      "port", "Unable to listen on this port",
-      "bind", "Failed to bind to specified addresses.",
-      "metrics-port", "can't set immutable config",
-      "tls-port", "Unable to listen on this port. Check server logs.");
+      "port", Errors.CONFIG_PORT_FIXED,
+      "bind", Errors.CONFIG_BIND_FIXED,
+      "metrics-port", Errors.CONFIG_IMMUTABLE,
+      "tls-port", Errors.CONFIG_TLS_PORT_FIXED);
 
   /** First pass of CONFIG SET: names known, settable, not repeated (Redis's precedence). */
   private void checkSettable(List<String> args) throws ConfigException {
@@ -291,8 +291,7 @@ public final class Config {
       Directive d = Directives.lookup(name);
       if (d == null) {
         if (problem == null) {
-          throw new ConfigException(
-              "ERR Unknown option or number of arguments for CONFIG SET - '" + name + "'");
+          throw new ConfigException(String.format(Errors.CONFIG_SET_UNKNOWN, name));
         }
         continue;
       }
@@ -300,19 +299,18 @@ public final class Config {
         continue;
       }
       if (!d.mutable()) {
-        problem = "can't set immutable config";
+        problem = Errors.CONFIG_IMMUTABLE;
       } else if (d.isProtected() && !getString("enable-protected-configs").equals("yes")) {
-        problem = "can't set protected config";
+        problem = Errors.CONFIG_PROTECTED;
       } else if (!seen.add(name.toLowerCase(Locale.ROOT))) {
-        problem = "duplicate parameter";
+        problem = Errors.CONFIG_DUPLICATE;
       }
       if (problem != null) {
         problemName = name;
       }
     }
     if (problem != null) {
-      throw new ConfigException("ERR CONFIG SET failed (possibly related to argument '"
-          + problemName + "') - " + problem);
+      throw new ConfigException(String.format(Errors.CONFIG_SET_FAILED, problemName, problem));
     }
   }
 
@@ -353,7 +351,7 @@ public final class Config {
    * CONFIG REWRITE: BLOCKING file I/O (run it on a worker). Rewrites the config file the way Redis
    * 7.0 does and replaces it atomically.
    *
-   * @throws ConfigException "ERR The server is running without a config file" when there is none
+   * @throws ConfigException {@link Errors#CONFIG_NO_FILE} when there is none
    * @throws IOException when the file cannot be read or written
    */
   public void rewrite() throws ConfigException, IOException {
@@ -366,7 +364,7 @@ public final class Config {
    */
   public void rewrite(List<String> userLines) throws ConfigException, IOException {
     if (configFile == null) {
-      throw new ConfigException("ERR The server is running without a config file");
+      throw new ConfigException(Errors.CONFIG_NO_FILE);
     }
     ConfigRewriter.rewrite(Path.of(configFile), snapshot.values(), userLines);
   }

@@ -1,5 +1,6 @@
 package io.kiln.rdb;
 
+import io.kiln.resp.Errors;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -14,12 +15,6 @@ import java.util.function.LongConsumer;
  */
 public final class Dump {
   private Dump() {}
-
-  /** Redis's reply for a payload whose footer version or checksum is wrong. */
-  public static final String ERR_VERSION_OR_CHECKSUM =
-      "ERR DUMP payload version or checksum are wrong";
-  /** Redis's reply for a payload whose body does not parse. */
-  public static final String ERR_BAD_DATA = "ERR Bad data format";
 
   /** Serializes the function libraries {@code codes} as FUNCTION DUMP does. */
   public static byte[] serializeFunctions(List<byte[]> codes, RdbWriter.Options options) {
@@ -46,7 +41,8 @@ public final class Dump {
 
   public static FunctionRecords readFunctions(byte[] payload) {
     if (!verify(payload)) {
-      return new FunctionRecords(List.of(), ERR_VERSION_OR_CHECKSUM.substring(4));
+      return new FunctionRecords(List.of(),
+          Errors.DUMP_PAYLOAD_WRONG.substring(Errors.ERR_PREFIX.length()));
     }
     List<byte[]> codes = new ArrayList<>();
     // the records are read from the whole payload (a record may run into the footer, as in
@@ -57,10 +53,10 @@ public final class Dump {
       try {
         type = r.readType();
       } catch (RdbException e) {
-        return new FunctionRecords(codes, "can not read data type");
+        return new FunctionRecords(codes, Errors.RESTORE_READ_TYPE);
       }
       if (type != Rdb.OPCODE_FUNCTION && type != Rdb.OPCODE_FUNCTION2) {
-        return new FunctionRecords(codes, "given type is not a function");
+        return new FunctionRecords(codes, Errors.RESTORE_NOT_FUNCTION);
       }
       try {
         codes.add(r.readFunction(type, true));
@@ -139,26 +135,28 @@ public final class Dump {
    * {@code sanitized} is told how many blobs were validated in full, whether or not they passed
    * (INFO's dump_payload_sanitizations).
    *
-   * @throws RdbException whose message is Redis's error reply ({@link #ERR_VERSION_OR_CHECKSUM}
-   *     or {@link #ERR_BAD_DATA}); for a body that does not read, its cause says what is wrong
+   * @throws RdbException whose message is Redis's error reply
+   *     ({@link Errors#DUMP_PAYLOAD_WRONG} or {@link Errors#BAD_DATA_FORMAT}); for a body that
+   *     does not read, its cause says what is wrong
    */
   public static RdbValue restore(byte[] payload, byte[] key, boolean deep, boolean checkCrc,
       LongConsumer sanitized) throws RdbException {
     if (!verify(payload, checkCrc)) {
-      throw new RdbException(ERR_VERSION_OR_CHECKSUM);
+      throw new RdbException(Errors.DUMP_PAYLOAD_WRONG);
     }
     RdbReader r = new RdbReader(payload, payload.length - 10).deepSanitization(deep);
     RdbValue v;
     try {
       v = r.readDumpValue(key);
     } catch (RdbException e) {
-      throw new RdbException(ERR_BAD_DATA, -1, e);
+      throw new RdbException(Errors.BAD_DATA_FORMAT, -1, e);
     } finally {
       sanitized.accept(r.sanitizations());
     }
     if (v == null) {
       // an empty collection: refused, as Redis refuses it
-      throw new RdbException(ERR_BAD_DATA, -1, new RdbException("empty keys are not allowed"));
+      throw new RdbException(Errors.BAD_DATA_FORMAT, -1,
+          new RdbException("empty keys are not allowed"));
     }
     return v;
   }

@@ -1,5 +1,6 @@
 package io.kiln.rdb;
 
+import io.kiln.resp.Errors;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -314,20 +315,20 @@ public final class RdbReader extends RdbInput {
   /** {@code redisTexts}: a record that does not read fails with Redis's words for the part. */
   byte[] readFunction(int type, boolean redisTexts) throws RdbException {
     if (type == Rdb.OPCODE_FUNCTION2) {
-      return functionPart("Failed loading library payload", redisTexts);
+      return functionPart(Errors.RESTORE_LIBRARY_PAYLOAD, redisTexts);
     }
-    byte[] name = functionPart("Failed loading library name", redisTexts);
-    byte[] engine = functionPart("Failed loading engine name", redisTexts);
+    byte[] name = functionPart(Errors.RESTORE_LIBRARY_NAME, redisTexts);
+    byte[] engine = functionPart(Errors.RESTORE_ENGINE_NAME, redisTexts);
     long hasDescription;
     try {
       hasDescription = readLength("a function library's description indicator");
     } catch (RdbException e) {
-      throw redisTexts ? new RdbException("Failed loading library description indicator") : e;
+      throw redisTexts ? new RdbException(Errors.RESTORE_DESCRIPTION_INDICATOR) : e;
     }
     if (hasDescription != 0) {
-      functionPart("Failed loading library description", redisTexts);
+      functionPart(Errors.RESTORE_LIBRARY_DESCRIPTION, redisTexts);
     }
-    byte[] blob = functionPart("Failed loading library blob", redisTexts);
+    byte[] blob = functionPart(Errors.RESTORE_LIBRARY_BLOB, redisTexts);
     byte[] head = ("#!" + new String(engine, StandardCharsets.ISO_8859_1) + " name="
         + new String(name, StandardCharsets.ISO_8859_1) + "\n")
         .getBytes(StandardCharsets.ISO_8859_1);

@@ -153,16 +153,16 @@ public final class RespDecoder {
     int nl = indexOfCrlf(pos + 1);
     if (nl < 0) {
       if (end - pos > INLINE_MAX) {
-        throw new ProtocolException("ERR Protocol error: too big mbulk count string");
+        throw new ProtocolException(Errors.PROTOCOL_MBULK_COUNT_TOO_BIG);
       }
       return false;
     }
     long count = parseLong(pos + 1, nl);
     if (count == Long.MIN_VALUE || count > Integer.MAX_VALUE) {
-      throw new ProtocolException("ERR Protocol error: invalid multibulk length");
+      throw new ProtocolException(Errors.PROTOCOL_INVALID_MBULK);
     }
     if (count > UNAUTH_MAX_ARGS && authRequired) {
-      throw new ProtocolException("ERR Protocol error: unauthenticated multibulk length");
+      throw new ProtocolException(Errors.PROTOCOL_UNAUTH_MBULK);
     }
     pos = nl + 2;
     if (count > 0) {
@@ -184,20 +184,20 @@ public final class RespDecoder {
         int nl = indexOfCrlf(pos + 1);
         if (nl < 0) {
           if (end - pos > INLINE_MAX) {
-            throw new ProtocolException("ERR Protocol error: too big bulk count string");
+            throw new ProtocolException(Errors.PROTOCOL_BULK_COUNT_TOO_BIG);
           }
           return false;
         }
         if (buf[pos] != '$') {
           throw new ProtocolException(
-              "ERR Protocol error: expected '$', got '" + (char) (buf[pos] & 0xff) + "'");
+              String.format(Errors.PROTOCOL_EXPECTED_DOLLAR, (char) (buf[pos] & 0xff)));
         }
         long len = parseLong(pos + 1, nl);
         if (len == Long.MIN_VALUE || len < 0 || len > maxBulkLen) {
-          throw new ProtocolException("ERR Protocol error: invalid bulk length");
+          throw new ProtocolException(Errors.PROTOCOL_INVALID_BULK);
         }
         if (len > UNAUTH_MAX_BULK && authRequired) {
-          throw new ProtocolException("ERR Protocol error: unauthenticated bulk length");
+          throw new ProtocolException(Errors.PROTOCOL_UNAUTH_BULK);
         }
         pos = nl + 2;
         bulkLen = len;
@@ -237,7 +237,7 @@ public final class RespDecoder {
     }
     if (nl < 0) {
       if (end - pos > INLINE_MAX) {
-        throw new ProtocolException("ERR Protocol error: too big inline request");
+        throw new ProtocolException(Errors.PROTOCOL_INLINE_TOO_BIG);
       }
       return null;
     }
@@ -246,7 +246,7 @@ public final class RespDecoder {
     pos = nl + 1;
     List<byte[]> words = splitArgs(line);
     if (words == null) {
-      throw new ProtocolException("ERR Protocol error: unbalanced quotes in request");
+      throw new ProtocolException(Errors.PROTOCOL_UNBALANCED_QUOTES);
     }
     return words.toArray(new byte[0][]);
   }

@@ -1,5 +1,6 @@
 package io.kiln.script;
 
+import io.kiln.resp.Errors;
 import io.kiln.resp.RespWriter;
 import io.kiln.script.lib.Bit;
 import io.kiln.script.lib.CJson;
@@ -314,8 +315,7 @@ public final class LuaEngine implements AutoCloseable {
       ByteBuffer buf = ByteBuffer.allocateDirect(Math.max(1, code.length));
       buf.put(code).flip();
       if (natives.luaJ_loadbuffer(ptr, buf, code.length, "@user_function") != 0) {
-        return new Loaded("Error compiling function: " + LuaBytes.readString(lua, -1),
-            List.of());
+        return new Loaded(Errors.LIBRARY_COMPILE + LuaBytes.readString(lua, -1), List.of());
       }
       lua.refGet(seal);
       lua.insert(-2);
@@ -327,8 +327,7 @@ public final class LuaEngine implements AutoCloseable {
       natives.lua_pcall(ptr, 0, 0, 0);
       if (err != 0) {
         release(registered);
-        return new Loaded("Error registering functions: " + loadError(lua.getTop()),
-            List.of());
+        return new Loaded(Errors.LIBRARY_REGISTER + loadError(lua.getTop()), List.of());
       }
       return new Loaded(null, registered);
     } finally {
@@ -347,7 +346,7 @@ public final class LuaEngine implements AutoCloseable {
     int type = natives.lua_type(ptr, at);
     if (type == LUA_TSTRING || type == LUA_TNUMBER) {
       String s = LuaBytes.readString(lua, at);
-      return !s.isEmpty() && s.charAt(0) == '\u0001' ? s.substring(1) : "ERR " + s;
+      return !s.isEmpty() && s.charAt(0) == '\u0001' ? s.substring(1) : Errors.ERR_PREFIX + s;
     }
     if (type == LUA_TTABLE) {
       LuaReplies.rawField(lua, at, "err");
@@ -377,11 +376,11 @@ public final class LuaEngine implements AutoCloseable {
    */
   private int register() {
     if (loading == null) {
-      throw registerError("redis.register_function can only be called on FUNCTION LOAD command");
+      throw registerError(Errors.REGISTER_OUTSIDE_LOAD);
     }
     int n = lua.getTop();
     if (n < 1 || n > 2) {
-      throw registerError("wrong number of arguments to redis.register_function");
+      throw registerError(Errors.REGISTER_ARGUMENT_COUNT);
     }
     String name = null;
     byte[] description = null;
@@ -389,33 +388,28 @@ public final class LuaEngine implements AutoCloseable {
     int callback = LUA_NOREF;
     if (n == 1) {
       if (natives.lua_type(ptr, 1) != LUA_TTABLE) {
-        throw registerError("calling redis.register_function with a single argument is only "
-            + "applicable to Lua table (representing named arguments).");
+        throw registerError(Errors.REGISTER_SINGLE_NOT_TABLE);
       }
       try {
         lua.pushNil();
         while (natives.lua_next(ptr, 1) != 0) {
           if (!isString(-2)) {
-            throw registerError("named argument key given to redis.register_function is not a "
-                + "string");
+            throw registerError(Errors.REGISTER_KEY_NOT_STRING);
           }
           String key = cString(LuaBytes.readString(lua, -2));
           if (key.equalsIgnoreCase("function_name")) {
             if (!isString(-1)) {
-              throw registerError("function_name argument given to redis.register_function must "
-                  + "be a string");
+              throw registerError(Errors.REGISTER_NAME_NOT_STRING);
             }
             name = LuaBytes.readString(lua, -1);
           } else if (key.equalsIgnoreCase("description")) {
             if (!isString(-1)) {
-              throw registerError("description argument given to redis.register_function must "
-                  + "be a string");
+              throw registerError(Errors.REGISTER_DESCRIPTION_NOT_STRING);
             }
             description = LuaBytes.read(lua, -1);
           } else if (key.equalsIgnoreCase("callback")) {
             if (!isFunction(-1)) {
-              throw registerError("callback argument given to redis.register_function must be "
-                  + "a function");
+              throw registerError(Errors.REGISTER_CALLBACK_NOT_FUNCTION);
             }
             lua.pushValue(-1);
             if (callback != LUA_NOREF) {
@@ -424,23 +418,22 @@ public final class LuaEngine implements AutoCloseable {
             callback = lua.ref();
           } else if (key.equalsIgnoreCase("flags")) {
             if (natives.lua_type(ptr, -1) != LUA_TTABLE) {
-              throw registerError("flags argument to redis.register_function must be a table "
-                  + "representing function flags");
+              throw registerError(Errors.REGISTER_FLAGS_NOT_TABLE);
             }
             flags = readFlags(lua.getTop());
             if (flags < 0) {
-              throw registerError("unknown flag given");
+              throw registerError(Errors.REGISTER_UNKNOWN_FLAG);
             }
           } else {
-            throw registerError("unknown argument given to redis.register_function");
+            throw registerError(Errors.REGISTER_UNKNOWN_ARGUMENT);
           }
           lua.pop(1);
         }
         if (name == null) {
-          throw registerError("redis.register_function must get a function name argument");
+          throw registerError(Errors.REGISTER_NO_NAME);
         }
         if (callback == LUA_NOREF) {
-          throw registerError("redis.register_function must get a callback argument");
+          throw registerError(Errors.REGISTER_NO_CALLBACK);
         }
       } catch (Raised e) {
         if (callback != LUA_NOREF) {
@@ -450,10 +443,10 @@ public final class LuaEngine implements AutoCloseable {
       }
     } else {
       if (!isString(1)) {
-        throw registerError("first argument to redis.register_function must be a string");
+        throw registerError(Errors.REGISTER_FIRST_NOT_STRING);
       }
       if (!isFunction(2)) {
-        throw registerError("second argument to redis.register_function must be a function");
+        throw registerError(Errors.REGISTER_SECOND_NOT_FUNCTION);
       }
       name = LuaBytes.readString(lua, 1);
       lua.pushValue(2);
@@ -461,10 +454,9 @@ public final class LuaEngine implements AutoCloseable {
     }
     String error = null;
     if (!validName(name)) {
-      error = "Library names can only contain letters, numbers, or underscores(_) and must be at "
-          + "least one character long";
+      error = Errors.LIBRARY_BAD_NAME;
     } else if (!loadingNames.add(name)) {
-      error = "Function already exists in the library";
+      error = Errors.FUNCTION_EXISTS_IN_LIBRARY;
     }
     if (error != null) {
       lua.unref(callback);
@@ -535,7 +527,7 @@ public final class LuaEngine implements AutoCloseable {
   }
 
   private static Raised registerError(String message) {
-    return new Raised("ERR " + message);
+    return new Raised(Errors.ERR_PREFIX + message);
   }
 
   /** Bytes the interpreter uses (INFO used_memory_lua). */
@@ -563,13 +555,13 @@ public final class LuaEngine implements AutoCloseable {
   private int redisCall(boolean raise) {
     int n = lua.getTop();
     if (n == 0) {
-      return error("ERR Please specify at least one argument for this redis lib call", raise);
+      return error(Errors.LUA_NO_ARGUMENTS, raise);
     }
     byte[][] argv = new byte[n][];
     for (int i = 1; i <= n; i++) {
       int t = natives.lua_type(ptr, i);
       if (t != LUA_TSTRING && t != LUA_TNUMBER) {
-        return error("ERR Lua redis lib command arguments must be strings or integers", raise);
+        return error(Errors.LUA_ARGUMENT_TYPES, raise);
       }
       // a number goes as Redis formats it ("%.17g": 0.1 is 0.10000000000000001, 3.0 is 3)
       argv[i - 1] = t == LUA_TNUMBER
@@ -580,7 +572,7 @@ public final class LuaEngine implements AutoCloseable {
     byte[] reply = host.call(argv, resp == 3);
     if (raise && reply.length > 0 && reply[0] == '-') {
       String e = new String(reply, 1, reply.length - 3, StandardCharsets.ISO_8859_1);
-      throw new Raised(e.indexOf(' ') < 0 ? "ERR " + e : e, true);
+      throw new Raised(e.indexOf(' ') < 0 ? Errors.ERR_PREFIX + e : e, true);
     }
     LuaReplies.push(lua, decoder, reply);
     return 1;
@@ -648,7 +640,7 @@ public final class LuaEngine implements AutoCloseable {
   private int aclCheck() {
     int n = lua.getTop();
     if (n == 0) {
-      throw new Raised("ERR Please specify at least one argument for this redis lib call");
+      throw new Raised(Errors.LUA_NO_ARGUMENTS);
     }
     byte[][] argv = new byte[n][];
     for (int i = 1; i <= n; i++) {
@@ -656,7 +648,7 @@ public final class LuaEngine implements AutoCloseable {
     }
     Boolean ok = host.aclCheck(argv);
     if (ok == null) {
-      throw new Raised("ERR Invalid command passed to redis.acl_check_cmd()");
+      throw new Raised(Errors.LUA_ACL_CHECK_INVALID);
     }
     lua.push(ok);
     return 1;

@@ -1,5 +1,6 @@
 package io.kiln.script;
 
+import io.kiln.resp.Errors;
 import io.kiln.resp.RespWriter;
 import java.nio.charset.StandardCharsets;
 import party.iroiro.luajava.Lua;
@@ -33,7 +34,7 @@ final class LuaReplies {
     int at = index < 0 ? lua.getTop() + index + 1 : index;
     if (depth > MAX_DEPTH || n.lua_checkstack(p, 4) == 0) {
       // a table nested too deep (or in itself): Redis stops with this error, as here
-      out.error("ERR reached lua stack limit");
+      out.error(Errors.LUA_STACK_LIMIT);
       return;
     }
     switch (n.lua_type(p, at)) {
@@ -173,14 +174,15 @@ final class LuaReplies {
     long p = lua.getPointer();
     int at = index < 0 ? lua.getTop() + index + 1 : index;
     if (n.lua_type(p, at) != 5) {
-      String msg = n.lua_type(p, at) == 4 ? LuaBytes.readString(lua, at) : "execution failure";
-      out.error("ERR Error running script " + scriptName + ", " + msg);
+      String msg = n.lua_type(p, at) == 4 ? LuaBytes.readString(lua, at)
+          : Errors.SCRIPT_EXECUTION_FAILURE;
+      out.error(String.format(Errors.SCRIPT_RUN_ERROR, scriptName, msg));
       return;
     }
     String err = stringField(lua, at, "err");
     String source = stringField(lua, at, "source");
     String line = stringField(lua, at, "line");
-    StringBuilder msg = new StringBuilder(err == null ? "ERR unknown error" : err);
+    StringBuilder msg = new StringBuilder(err == null ? Errors.SCRIPT_UNKNOWN_ERROR : err);
     if (source != null && line != null) {
       msg.append(" script: ").append(scriptName).append(", on ").append(source).append(':')
           .append(line).append('.');
@@ -274,7 +276,7 @@ final class LuaReplies {
       byte type = b[pos];
       boolean aggregate = type == '*' || type == '>' || type == '%' || type == '~' || type == '=';
       if (aggregate && n.lua_checkstack(p, 3) == 0) {
-        throw new LuaEngine.Raised("ERR reached lua stack limit"); // (Redis stops the server)
+        throw new LuaEngine.Raised(Errors.LUA_STACK_LIMIT); // (Redis stops the server)
       }
       pos++;
       switch (type) {
@@ -286,7 +288,7 @@ final class LuaReplies {
         case '-' -> {
           String e = new String(line(), StandardCharsets.ISO_8859_1);
           if (e.indexOf(' ') < 0) {
-            e = "ERR " + e;
+            e = Errors.ERR_PREFIX + e;
           }
           lua.createTable(0, 2);
           lua.push(e);

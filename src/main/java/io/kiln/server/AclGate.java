@@ -7,7 +7,7 @@ import io.kiln.acl.User;
 import io.kiln.command.ClientCommands;
 import io.kiln.command.CommandCommands;
 import io.kiln.command.CommandSpec;
-import io.kiln.command.Errors;
+import io.kiln.resp.Errors;
 
 /**
  * The ACL step of the central gates: whether a connection's user may run a command (its command

@@ -1,7 +1,7 @@
 package io.kiln.server;
 
-import io.kiln.command.Errors;
 import io.kiln.keyspace.Stats;
+import io.kiln.resp.Errors;
 import io.vertx.core.buffer.Buffer;
 import java.net.InetAddress;
 import java.net.UnknownHostException;

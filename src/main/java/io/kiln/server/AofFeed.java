@@ -70,7 +70,7 @@ public final class AofFeed {
     acks.unregister();
     for (Client c : new java.util.ArrayList<>(waitingFsync.keySet())) {
       waitingFsync.remove(c);
-      blocking.unblockClient(c, io.kiln.command.Errors.WAITAOF_APPENDONLY_OFF);
+      blocking.unblockClient(c, io.kiln.resp.Errors.WAITAOF_APPENDONLY_OFF);
     }
   }
 

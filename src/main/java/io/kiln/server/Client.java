@@ -4,6 +4,7 @@ import io.kiln.command.CommandSpec;
 import io.kiln.keyspace.Db;
 import io.kiln.keyspace.Shard;
 import io.kiln.keyspace.Stats;
+import io.kiln.resp.Errors;
 import io.kiln.resp.Numbers;
 import io.kiln.resp.ProtocolException;
 import io.kiln.resp.RespDecoder;
@@ -671,7 +672,7 @@ public final class Client {
     if (tx.open() && cmd != null && cmd.parent == null && cmd.name.equals("exec")) {
       // a refused EXEC (-BUSY, say) discards the transaction, as Redis's execCommandAbort
       tx.end();
-      replyGuarded(() -> error("EXECABORT Transaction discarded because of: " + error));
+      replyGuarded(() -> error(Errors.EXEC_ABORT_BECAUSE + error));
       return;
     }
     tx.doom();

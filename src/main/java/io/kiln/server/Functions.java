@@ -2,6 +2,7 @@ package io.kiln.server;
 
 import io.kiln.rdb.Dump;
 import io.kiln.rdb.RdbWriter;
+import io.kiln.resp.Errors;
 import io.kiln.resp.RespDecoder;
 import io.kiln.script.LuaEngine;
 import java.nio.charset.StandardCharsets;
@@ -45,9 +46,6 @@ public final class Functions {
   public static final int ALLOW_STALE = 4;
   public static final int NO_CLUSTER = 8;
   public static final int ALLOW_CROSS_SLOT_KEYS = 16;
-
-  static final String BAD_NAME = "Library names can only contain letters, numbers, or "
-      + "underscores(_) and must be at least one character long";
 
   /** A loaded library: its name, whole code (shebang included) and functions by exact name. */
   public static final class Library {
@@ -171,7 +169,7 @@ public final class Functions {
       java.util.function.Consumer<Object> done) {
     Object[] result = new Object[1];
     scripting.runJob(caller, () -> result[0] = create(code, replace, current, timeoutMs), () -> {
-      Object r = result[0] != null ? result[0] : "Error registering functions: internal error";
+      Object r = result[0] != null ? result[0] : Errors.LIBRARY_REGISTER_INTERNAL;
       if (r instanceof Library) {
         changed();
       }
@@ -216,30 +214,30 @@ public final class Functions {
     }
     String name = meta[1];
     if (!LuaEngine.validName(name)) {
-      return BAD_NAME;
+      return Errors.LIBRARY_BAD_NAME;
     }
     if (!meta[0].equalsIgnoreCase("lua")) {
-      return "Engine '" + meta[0] + "' not found";
+      return String.format(Errors.LIBRARY_ENGINE_NOT_FOUND, meta[0]);
     }
     Library old = ctx.libraries.get(name);
     if (old != null && !replace) {
-      return "Library '" + name + "' already exists";
+      return String.format(Errors.LIBRARY_EXISTS, name);
     }
     if (old != null) {
       ctx.unlink(old);
     }
     LuaEngine.Loaded loaded = scripting.loadLibrary(body[0], timeoutMs);
     if (loaded == null) {
-      loaded = new LuaEngine.Loaded("Error registering functions: internal error", List.of());
+      loaded = new LuaEngine.Loaded(Errors.LIBRARY_REGISTER_INTERNAL, List.of());
     }
     error = loaded.error();
     if (error == null && loaded.functions().isEmpty()) {
-      error = "No functions registered";
+      error = Errors.NO_FUNCTIONS_REGISTERED;
     }
     if (error == null) {
       for (LuaEngine.Registered r : loaded.functions()) {
         if (ctx.functions.containsKey(r.name())) {
-          error = "Function " + r.name() + " already exists";
+          error = String.format(Errors.FUNCTION_EXISTS, r.name());
           break;
         }
       }
@@ -279,19 +277,19 @@ public final class Functions {
    */
   static String metadata(byte[] code, String[] meta, byte[][] body) {
     if (code.length < 2 || code[0] != '#' || code[1] != '!') {
-      return "Missing library metadata";
+      return Errors.LIBRARY_METADATA_MISSING;
     }
     int nl = 0;
     while (nl < code.length && code[nl] != '\n' && code[nl] != 0) {
       nl++; // (a C string: a NUL ends it before any newline)
     }
     if (nl == code.length || code[nl] != '\n') {
-      return "Invalid library metadata";
+      return Errors.LIBRARY_METADATA_INVALID;
     }
     List<byte[]> parts = RespDecoder.splitArgs(new String(code, 0, nl,
         StandardCharsets.ISO_8859_1));
     if (parts == null || parts.isEmpty()) {
-      return "Invalid library metadata";
+      return Errors.LIBRARY_METADATA_INVALID;
     }
     String first = latin1(parts.get(0));
     String engine = first.length() <= 2 ? "" : first.substring(2);
@@ -300,16 +298,17 @@ public final class Functions {
       String part = latin1(parts.get(i));
       if (part.length() >= 5 && part.substring(0, 5).toLowerCase(Locale.ROOT).equals("name=")) {
         if (name != null) {
-          return "Invalid metadata value, name argument was given multiple times";
+          return Errors.LIBRARY_NAME_TWICE;
         }
         name = part.substring(5);
         continue;
       }
       int nul = part.indexOf('\0');
-      return "Invalid metadata value given: " + (nul < 0 ? part : part.substring(0, nul));
+      return String.format(Errors.LIBRARY_METADATA_VALUE,
+          nul < 0 ? part : part.substring(0, nul));
     }
     if (name == null) {
-      return "Library name was not given";
+      return Errors.LIBRARY_NAME_MISSING;
     }
     meta[0] = engine;
     meta[1] = name;
@@ -339,7 +338,7 @@ public final class Functions {
    */
   public void restore(Client caller, byte[] payload, Policy policy,
       java.util.function.Consumer<String> done) {
-    String[] error = {"internal error"};
+    String[] error = {Errors.INTERNAL_ERROR};
     scripting.runJob(caller, () -> error[0] = restore(payload, policy), () -> {
       if (error[0] == null) {
         changed();
@@ -384,7 +383,7 @@ public final class Functions {
       Library old = current.libraries.get(l.name);
       if (old != null) {
         if (!replace) {
-          error = "Library " + l.name + " already exists";
+          error = String.format(Errors.LIBRARY_EXISTS_RESTORE, l.name);
           break;
         }
         current.unlink(old);
@@ -394,7 +393,7 @@ public final class Functions {
     if (error == null) {
       for (Function f : src.functions.values()) {
         if (current.functions.containsKey(f.name)) {
-          error = "Function " + f.name + " already exists";
+          error = String.format(Errors.FUNCTION_EXISTS, f.name);
           break;
         }
       }
@@ -425,6 +424,6 @@ public final class Functions {
       changed();
       return null;
     }
-    return result[0] instanceof String error ? error : "internal error";
+    return result[0] instanceof String error ? error : Errors.INTERNAL_ERROR;
   }
 }

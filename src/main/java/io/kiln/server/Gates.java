@@ -1,7 +1,7 @@
 package io.kiln.server;
 
 import io.kiln.command.CommandSpec;
-import io.kiln.command.Errors;
+import io.kiln.resp.Errors;
 import io.kiln.resp.Numbers;
 import java.util.List;
 import java.util.Locale;
@@ -62,7 +62,7 @@ final class Gates {
       return null;
     }
     if (c.tx.open() && cmd.has(CommandSpec.NO_MULTI)) {
-      c.reject(cmd, "ERR Command not allowed inside a transaction");
+      c.reject(cmd, Errors.NOT_IN_MULTI);
       return null;
     }
     if (c.user() != null) {
@@ -92,17 +92,16 @@ final class Gates {
     if (!c.replay && c.home.evictBeforeCommand()
         && (CommandKinds.flagged(cmd, CommandSpec.DENYOOM, queued)
         || io.kiln.command.ScriptCommands.scriptDeniesOom(c, cmd, argv))) {
-      c.reject(cmd, MaxMemory.OOM);
+      c.reject(cmd, Errors.OOM);
       return null;
     }
     if (c.subscribed() && !c.out.resp3() && !CommandKinds.allowedWhileSubscribed(cmd)) {
-      String msg = "Can't execute '" + cmd.fullName() + "': only (P|S)SUBSCRIBE / "
-          + "(P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context";
+      String msg = String.format(Errors.SUBSCRIBED_CONTEXT, cmd.fullName());
       boolean exec = cmd.parent == null && cmd.name.equals("exec");
       if (exec) {
         c.tx.end();
       }
-      c.reject(cmd, exec ? "EXECABORT Transaction discarded because of: " + msg : "ERR " + msg);
+      c.reject(cmd, (exec ? Errors.EXEC_ABORT_BECAUSE : Errors.ERR_PREFIX) + msg);
       return null;
     }
     if (c.kiln.persistence().loading && !c.replay

@@ -19,7 +19,6 @@ import io.kiln.keyspace.Shard;
  * figures and may run on any thread.
  */
 final class MaxMemory {
-  static final String OOM = "OOM command not allowed when used memory > 'maxmemory'.";
   /**
    * What Redis 7.0.15 counts before the first key (its used_memory_startup, 876,040 bytes
    * measured): the base of Kiln's figure, so that the same data reads the same.

@@ -1,7 +1,7 @@
 package io.kiln.server;
 
 import io.kiln.command.CommandSpec;
-import io.kiln.command.Errors;
+import io.kiln.resp.Errors;
 import io.kiln.resp.Numbers;
 import io.kiln.resp.RespWriter;
 import io.kiln.script.LuaEngine;
@@ -163,7 +163,7 @@ public final class Scripting {
   private String compile(String sha, byte[] body) {
     LuaEngine e = engine();
     String error = e.compile("f_" + sha, stripShebang(body), "@user_script");
-    return error == null ? null : "ERR Error compiling script (new function): " + error;
+    return error == null ? null : String.format(Errors.SCRIPT_COMPILE, error);
   }
 
   /** A "#!lua ..." first line is not Lua: it is replaced by an empty one (lines keep counting). */
@@ -311,7 +311,7 @@ public final class Scripting {
     @Override
     public String tick() {
       if (System.nanoTime() > deadline) {
-        return "FUNCTION LOAD timeout";
+        return Errors.LIBRARY_LOAD_TIMEOUT;
       }
       thread.checkSlice();
       return null;
@@ -563,13 +563,13 @@ public final class Scripting {
         cmd = sub == null ? null : sub;
       }
       if (cmd == null) {
-        return error(null, "ERR Unknown Redis command called from script");
+        return error(null, Errors.SCRIPT_UNKNOWN_COMMAND);
       }
       if (!cmd.arityOk(argv.length)) {
-        return error(cmd, "ERR Wrong number of args calling Redis command from script");
+        return error(cmd, Errors.SCRIPT_WRONG_ARGS);
       }
       if (cmd.has(CommandSpec.NOSCRIPT) && !(kiln.denyScriptsDisabled() && mayLiftDeny(cmd))) {
-        return error(cmd, "ERR This Redis command is not allowed from script");
+        return error(cmd, Errors.SCRIPT_COMMAND_DENIED);
       }
       String denied = AclGate.checkForScript(r.caller, cmd, argv);
       if (denied != null) {
@@ -578,11 +578,11 @@ public final class Scripting {
       if (cmd.has(CommandSpec.DENYOOM) && !r.wrote && r.oomAtStart && !r.allowOom) {
         // over maxmemory when the script began and nothing written yet: it can still be
         // refused whole, as Redis refuses it (after a write it must go on)
-        return error(cmd, MaxMemory.OOM);
+        return error(cmd, Errors.OOM);
       }
       if (r.readOnly && (cmd.has(CommandSpec.WRITE) || cmd.has(CommandSpec.MAY_REPLICATE))) {
         // may_replicate counts as a write here, so read-only scripts may run under CLIENT PAUSE
-        return error(cmd, "ERR Write commands are not allowed from read-only scripts.");
+        return error(cmd, Errors.SCRIPT_READONLY_WRITE);
       }
       if (cmd.has(CommandSpec.WRITE)) {
         String aofError = home.aofWriteError();
@@ -626,11 +626,11 @@ public final class Scripting {
       }
       Run r = running;
       if (r != null && r.killRequested) {
-        return "Script killed by user with SCRIPT KILL...";
+        return Errors.SCRIPT_KILLED;
       }
       thread.checkSlice();
       if (r != null && r.killRequested) {
-        return "Script killed by user with SCRIPT KILL...";
+        return Errors.SCRIPT_KILLED;
       }
       return null;
     }

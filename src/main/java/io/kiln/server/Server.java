@@ -6,6 +6,7 @@ import io.kiln.persist.PersistenceInfo;
 import io.kiln.persist.Snapshotter;
 import io.kiln.persist.RdbLoader;
 import io.kiln.persist.Rehearsal;
+import io.kiln.resp.Errors;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -352,7 +353,7 @@ public final class Server {
         log.warn("Errors trying to shut down the server. Check the logs for more information.");
         signalShutdown.cancelled();
         shard.releaseClients();
-        return Future.failedFuture("Errors trying to SHUTDOWN. Check logs.");
+        return Future.failedFuture(Errors.SHUTDOWN_FAILED);
       });
     }
     return saved.compose(v -> {

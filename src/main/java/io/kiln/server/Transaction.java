@@ -1,7 +1,7 @@
 package io.kiln.server;
 
 import io.kiln.command.CommandSpec;
-import io.kiln.command.Errors;
+import io.kiln.resp.Errors;
 import java.util.ArrayList;
 import java.util.List;
 

@@ -1,5 +1,6 @@
 package io.kiln.types;
 
+import io.kiln.resp.Errors;
 import java.util.Arrays;
 
 /**
@@ -603,7 +604,7 @@ public final class HyperLogLog {
       for (int r = 0; r < REGISTERS; r++) {
         int got = denseGet(dense, r);
         if (got != expect[r]) {
-          return "TESTFAILED Register " + r + " should be " + expect[r] + " but is " + got;
+          return String.format(Errors.HLL_TEST_REGISTER, r, expect[r], got);
         }
       }
     }
@@ -624,16 +625,16 @@ public final class HyperLogLog {
       s.add(ele, sparseMax);
       if (j == checkpoint) {
         if (j < sparseMax / 2 && s.encoding() != SPARSE) {
-          return "TESTFAILED sparse encoding not used";
+          return Errors.HLL_TEST_NOT_SPARSE;
         }
         long dc = count(d.bytes());
         if (dc != count(s.bytes())) {
-          return "TESTFAILED dense/sparse disagree";
+          return Errors.HLL_TEST_DISAGREE;
         }
         long maxErr = j == 10 ? 1 : (long) Math.ceil(relErr * 6 * checkpoint);
         long absErr = Math.abs(checkpoint - dc);
         if (absErr > maxErr) {
-          return "TESTFAILED Too big error. card:" + checkpoint + " abserr:" + absErr;
+          return String.format(Errors.HLL_TEST_TOO_BIG_ERROR, checkpoint, absErr);
         }
         checkpoint *= 10;
       }

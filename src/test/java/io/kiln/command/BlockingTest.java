@@ -2,6 +2,7 @@ package io.kiln.command;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.kiln.resp.Errors;
 import io.kiln.support.RespClient;
 import io.kiln.support.SharedKiln;
 import java.net.InetSocketAddress;

@@ -3,6 +3,7 @@ package io.kiln.command;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.kiln.resp.Errors;
 import io.kiln.support.RealRedis;
 import io.kiln.support.RespClient;
 import io.kiln.support.TestKiln;
