@@ -3,6 +3,7 @@ package io.kiln.command;
 import io.kiln.keyspace.Db;
 import io.kiln.keyspace.Dict;
 import io.kiln.keyspace.Notify;
+import io.kiln.resp.Errors;
 import io.kiln.resp.Numbers;
 import io.kiln.resp.RespWriter;
 import io.kiln.server.Client;
@@ -41,14 +42,6 @@ public final class ZRangeCommands {
     t.add("zremrangebyscore", 4, "write", 1, 1, 1, (c, a) -> zremrange(c, a, BYSCORE));
     t.add("zremrangebylex", 4, "write", 1, 1, 1, (c, a) -> zremrange(c, a, BYLEX));
   }
-
-  // ---- error texts (Redis 7.0) ----
-  static final String LIMIT_RANK =
-      "ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX";
-  static final String WITHSCORES_LEX =
-      "ERR syntax error, WITHSCORES not supported in combination with BYLEX";
-  static final String NOT_FLOAT_RANGE = "ERR min or max is not a float";
-  static final String NOT_LEX_RANGE = "ERR min or max not valid string range item";
 
   // ---- score and lex intervals, as rank ranges ----
 
@@ -255,11 +248,11 @@ public final class ZRangeCommands {
       type = BYRANK;
     }
     if (limit != -1 && type == BYRANK) {
-      c.error(LIMIT_RANK);
+      c.error(Errors.ZRANGE_LIMIT_RANK);
       return;
     }
     if (withScores && type == BYLEX) {
-      c.error(WITHSCORES_LEX);
+      c.error(Errors.ZRANGE_WITHSCORES_LEX);
       return;
     }
     boolean rev = dir == REVERSE;
@@ -288,13 +281,13 @@ public final class ZRangeCommands {
     } else if (type == BYSCORE) {
       sr = parseScoreRange(argv[minIdx], argv[maxIdx]);
       if (sr == null) {
-        c.error(NOT_FLOAT_RANGE);
+        c.error(Errors.ZRANGE_NOT_FLOAT);
         return;
       }
     } else {
       lr = parseLexRange(argv[minIdx], argv[maxIdx]);
       if (lr == null) {
-        c.error(NOT_LEX_RANGE);
+        c.error(Errors.ZRANGE_NOT_LEX);
         return;
       }
     }
@@ -386,11 +379,11 @@ public final class ZRangeCommands {
   // ---- ZCOUNT / ZLEXCOUNT ----
 
   static void zcount(Client c, byte[][] argv) {
-    count(c, argv, parseScoreRange(argv[2], argv[3]), NOT_FLOAT_RANGE);
+    count(c, argv, parseScoreRange(argv[2], argv[3]), Errors.ZRANGE_NOT_FLOAT);
   }
 
   static void zlexcount(Client c, byte[][] argv) {
-    count(c, argv, parseLexRange(argv[2], argv[3]), NOT_LEX_RANGE);
+    count(c, argv, parseLexRange(argv[2], argv[3]), Errors.ZRANGE_NOT_LEX);
   }
 
   /** ZCOUNT / ZLEXCOUNT: the elements within {@code iv}, or {@code invalid} when it did not parse. */
@@ -430,13 +423,13 @@ public final class ZRangeCommands {
     } else if (type == BYSCORE) {
       sr = parseScoreRange(argv[2], argv[3]);
       if (sr == null) {
-        c.error(NOT_FLOAT_RANGE);
+        c.error(Errors.ZRANGE_NOT_FLOAT);
         return;
       }
     } else {
       lr = parseLexRange(argv[2], argv[3]);
       if (lr == null) {
-        c.error(NOT_LEX_RANGE);
+        c.error(Errors.ZRANGE_NOT_LEX);
         return;
       }
     }

@@ -3,6 +3,7 @@ package io.kiln.command;
 import io.kiln.keyspace.Db;
 import io.kiln.keyspace.Dict;
 import io.kiln.keyspace.Notify;
+import io.kiln.resp.Errors;
 import io.kiln.resp.Numbers;
 import io.kiln.resp.RespWriter;
 import io.kiln.server.Client;
@@ -32,10 +33,6 @@ public final class ZSetAlgebraCommands {
     t.add("zdiffstore", -4, "write denyoom", 1, 1, 1,
         (c, a) -> setOp(c, a, DIFF, true));
   }
-
-  // ---- error texts (Redis 7.0) ----
-  static final String WEIGHT = "ERR weight value is not a float";
-  static final String LIMIT_NEGATIVE = "ERR LIMIT can't be negative";
 
   // ---- ZUNION / ZINTER / ZDIFF and their STORE forms, ZINTERCARD ----
 
@@ -67,7 +64,7 @@ public final class ZSetAlgebraCommands {
     }
     long setnum = nk;
     if (setnum < 1) {
-      c.error("ERR at least 1 input key is needed for '" + commandName(argv) + "' command");
+      c.error(String.format(Errors.ZSET_NO_INPUT_KEY, commandName(argv)));
       return;
     }
     if (setnum > argv.length - (numkeysIdx + 1)) {
@@ -97,7 +94,7 @@ public final class ZSetAlgebraCommands {
         for (int i = 0; i < n; i++, j++, remaining--) {
           Double w = Numbers.toDouble(argv[j]);
           if (w == null) {
-            c.error(WEIGHT);
+            c.error(Errors.ZSET_WEIGHT);
             return;
           }
           weights[i] = w;
@@ -126,7 +123,7 @@ public final class ZSetAlgebraCommands {
         remaining--;
         Long l = Numbers.toLong(argv[j]);
         if (l == null || l < 0) {
-          c.error(LIMIT_NEGATIVE);
+          c.error(Errors.LIMIT_NEGATIVE);
           return;
         }
         limit = l;

@@ -4,6 +4,7 @@ import io.kiln.keyspace.Db;
 import io.kiln.keyspace.Dict;
 import io.kiln.keyspace.Effects;
 import io.kiln.keyspace.Notify;
+import io.kiln.resp.Errors;
 import io.kiln.resp.Numbers;
 import io.kiln.resp.RespWriter;
 import io.kiln.server.Client;
@@ -41,17 +42,6 @@ public final class ZSetCommands {
     t.add("zrandmember", -2, "readonly", 1, 1, 1, ZSetCommands::zrandmember);
     t.add("zscan", -3, "readonly", 1, 1, 1, ZSetCommands::zscan);
   }
-
-  // ---- error texts (Redis 7.0) ----
-  static final String XX_NX = "ERR XX and NX options at the same time are not compatible";
-  static final String GT_LT_NX =
-      "ERR GT, LT, and/or NX options at the same time are not compatible";
-  static final String INCR_PAIR = "ERR INCR option supports a single increment-element pair";
-  static final String NAN_SCORE = "ERR resulting score is not a number (NaN)";
-  static final String POSITIVE = "ERR value is out of range, must be positive";
-  static final String NUMKEYS = "ERR numkeys should be greater than 0";
-  static final String COUNT_POSITIVE = "ERR count should be greater than 0";
-  static final String OUT_OF_RANGE = "ERR value is out of range";
 
   // ---- lookups, shared by the family ----
 
@@ -139,16 +129,16 @@ public final class ZSetCommands {
     boolean gt = (flags & ZSetValue.IN_GT) != 0;
     boolean lt = (flags & ZSetValue.IN_LT) != 0;
     if (nx && xx) {
-      c.error(XX_NX);
+      c.error(Errors.ZADD_XX_NX);
       return;
     }
     if ((gt && nx) || (lt && nx) || (gt && lt)) {
-      c.error(GT_LT_NX);
+      c.error(Errors.ZADD_GT_LT_NX);
       return;
     }
     boolean incr = (flags & ZSetValue.IN_INCR) != 0;
     if (incr && elements > 1) {
-      c.error(INCR_PAIR);
+      c.error(Errors.ZADD_INCR_PAIR);
       return;
     }
     double[] scores = new double[elements];
@@ -214,7 +204,7 @@ public final class ZSetCommands {
     for (int j = 0; j < scores.length; j++) {
       int r = z.add(scores[j], argv[scoreIdx + 1 + 2 * j], flags, out, maxEntries, maxValue);
       if (r == ZSetValue.OUT_NAN) {
-        c.error(NAN_SCORE); // only INCR (one element, an existing member) gets here
+        c.error(Errors.ZSET_NAN_SCORE); // only INCR (one element, an existing member) gets here
         return;
       }
       if ((r & ZSetValue.OUT_ADDED) != 0) {
@@ -319,7 +309,7 @@ public final class ZSetCommands {
     if (hasCount) {
       Long v = Numbers.toLong(argv[2]);
       if (v == null || v < 0) {
-        c.error(POSITIVE);
+        c.error(Errors.NOT_POSITIVE);
         return;
       }
       count = v;
@@ -385,7 +375,7 @@ public final class ZSetCommands {
   private static MpopArgs parseMpop(Client c, byte[][] argv, int at) {
     Long nk = Numbers.toLong(argv[at]);
     if (nk == null || nk < 1) {
-      c.error(NUMKEYS);
+      c.error(Errors.NUMKEYS);
       return null;
     }
     if (nk >= argv.length - at - 1) {
@@ -407,7 +397,7 @@ public final class ZSetCommands {
       if (count == -1 && Args.is(argv[j], "count") && j < argv.length - 1) {
         Long v = Numbers.toLong(argv[++j]);
         if (v == null || v < 1) {
-          c.error(COUNT_POSITIVE);
+          c.error(Errors.COUNT_POSITIVE);
           return null;
         }
         count = v;
@@ -525,8 +515,7 @@ public final class ZSetCommands {
       }
       long l = v;
       if (l == Long.MIN_VALUE) {
-        c.error("ERR value is out of range, value must between -9223372036854775807 and "
-            + "9223372036854775807");
+        c.error(Errors.LONG_RANGE);
         return;
       }
       boolean withScores = false;
@@ -536,7 +525,7 @@ public final class ZSetCommands {
       } else if (argv.length == 4) {
         withScores = true;
         if (l < -Long.MAX_VALUE / 2 || l > Long.MAX_VALUE / 2) {
-          c.error(OUT_OF_RANGE);
+          c.error(Errors.VALUE_OUT_OF_RANGE);
           return;
         }
       }

@@ -246,6 +246,23 @@ public final class Errors {
   public static final String HASH_NOT_FLOAT = "ERR hash value is not a float";
   public static final String VALUE_NAN_OR_INF = "ERR value is NaN or Infinity";
 
+  // ---- sorted sets ----
+
+  public static final String ZADD_XX_NX = "ERR XX and NX options at the same time are not compatible";
+  public static final String ZADD_GT_LT_NX =
+      "ERR GT, LT, and/or NX options at the same time are not compatible";
+  public static final String ZADD_INCR_PAIR = "ERR INCR option supports a single increment-element pair";
+  public static final String ZSET_NAN_SCORE = "ERR resulting score is not a number (NaN)";
+  public static final String ZRANGE_LIMIT_RANK =
+      "ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX";
+  public static final String ZRANGE_WITHSCORES_LEX =
+      "ERR syntax error, WITHSCORES not supported in combination with BYLEX";
+  public static final String ZRANGE_NOT_FLOAT = "ERR min or max is not a float";
+  public static final String ZRANGE_NOT_LEX = "ERR min or max not valid string range item";
+  public static final String ZSET_WEIGHT = "ERR weight value is not a float";
+  /** ZUNION/ZINTER/ZDIFF[STORE] and ZINTERCARD with numkeys 0: the command's name. */
+  public static final String ZSET_NO_INPUT_KEY = "ERR at least 1 input key is needed for '%s' command";
+
   // ---- SORT ----
 
   public static final String SORT_NOT_DOUBLE =
