@@ -32,6 +32,10 @@ public final class Evictor {
     public boolean lfu() {
       return this == ALLKEYS_LFU || this == VOLATILE_LFU;
     }
+
+    public boolean lru() {
+      return this == ALLKEYS_LRU || this == VOLATILE_LRU;
+    }
   }
 
   /** Redis's EVPOOL_SIZE. */

@@ -157,6 +157,8 @@ public final class Shard {
    * fields ({@link Lfu}), any other the access time in seconds. Written on CONFIG SET's event loop.
    */
   public volatile boolean lfu;
+  /** Set by the maxmemory-policy: an *-lru policy, whose snapshots save each key's idle time. */
+  public volatile boolean lru;
   public volatile int lfuLogFactor = 10;
   public volatile int lfuDecayTime = 1;
 

@@ -2,6 +2,7 @@ package io.kiln.persist;
 
 import io.kiln.keyspace.Db;
 import io.kiln.keyspace.Dict;
+import io.kiln.keyspace.Lfu;
 import io.kiln.keyspace.Shard;
 import io.kiln.keyspace.SnapshotCapture;
 import io.kiln.types.GrowableString;
@@ -67,6 +68,13 @@ public final class CaptureEngine implements SnapshotCapture {
   private final int batchEntries;
 
   private int epoch;
+  /**
+   * This capture saves each key's idle seconds (an *-lru policy at its start), or its LFU counter
+   * (*-lfu), as Redis's RDB does; the LRU clock at its start.
+   */
+  private boolean saveIdle;
+  private boolean saveFreq;
+  private int startClock;
   private boolean active;
   private final Map<Dict<Object>, Integer> dbOfTable = new IdentityHashMap<>();
   private final List<Dict<Object>> tables = new ArrayList<>();
@@ -174,6 +182,9 @@ public final class CaptureEngine implements SnapshotCapture {
     batch = new Snapshot.Batch(batchEntries);
     inFlight = 0;
     keysTotal = total;
+    saveFreq = shard.lfu;
+    saveIdle = !saveFreq && shard.lru;
+    startClock = shard.lruClock();
     keysProcessed = 0;
     done = Promise.promise();
     shard.capture = this;
@@ -288,7 +299,9 @@ public final class CaptureEngine implements SnapshotCapture {
       // a write captured more than a batch while the worker was behind: start another one
       sendBatch();
     }
-    batch.add(db, node.key, value, node.expireAt);
+    batch.add(db, node.key, value, node.expireAt,
+        saveIdle ? Math.max(0, startClock - node.lru) : -1,
+        saveFreq ? Lfu.decayed(node.lru, shard.lfuDecayTime) : -1);
     keysProcessed++;
   }
 

@@ -11,7 +11,8 @@ import java.io.IOException;
  * error, the writer's stop). An entry is the database it belonged to at the capture's start (the
  * entries of one database are not contiguous: a write captures its key out of the walk's order),
  * the key, the captured value (a string's bytes, or what {@link RedisValue#capture} made of a
- * collection: see {@link #unpack}) and its expiry in Unix ms (0: none).
+ * collection: see {@link #unpack}), its expiry in Unix ms (0: none), and what an *-lru or *-lfu
+ * maxmemory-policy keeps of its accesses (-1: none): its idle seconds or its LFU counter.
  *
  * <p>The sinks: {@link RdbSink} (dump.rdb, an AOF's RDB preamble, the rehearsal's file) and
  * {@link CommandSink} (an AOF's base as commands). A replica's full sync would be one more: the
@@ -21,7 +22,8 @@ import java.io.IOException;
  */
 public interface CaptureSink {
   /** Writes one captured entry. */
-  void write(int db, byte[] key, Object value, long expireAtMs) throws IOException;
+  void write(int db, byte[] key, Object value, long expireAtMs, int idleSeconds, int freq)
+      throws IOException;
 
   /** A batch has been written: a file syncs here once it grew by its sync step. */
   void endBatch() throws IOException;

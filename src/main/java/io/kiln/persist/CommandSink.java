@@ -78,7 +78,9 @@ final class CommandSink implements CaptureSink {
   }
 
   @Override
-  public void write(int db, byte[] key, Object value, long expireAtMs) throws IOException {
+  public void write(int db, byte[] key, Object value, long expireAtMs, int idleSeconds, int freq)
+      throws IOException { // as Redis's rewrite as commands: no access times
+
     if (db != currentDb) {
       currentDb = db;
       array(2);

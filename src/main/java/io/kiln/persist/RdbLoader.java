@@ -3,6 +3,7 @@ package io.kiln.persist;
 import io.kiln.server.Server;
 import io.kiln.config.Config;
 import io.kiln.keyspace.Dict;
+import io.kiln.keyspace.Lfu;
 import io.kiln.keyspace.Shard;
 import io.kiln.rdb.RdbException;
 import io.kiln.rdb.RdbReader;
@@ -363,7 +364,7 @@ public final class RdbLoader {
       } else {
         keys++;
         batch.add(new Loaded(e.db(), e.key(), Dict.hash(e.key()), value, e.expireMs(),
-            e.idleSeconds()));
+            e.idleSeconds(), e.freq()));
         batchBytes += e.key().length + 64 + (value instanceof byte[] b ? b.length : 256);
         if (batch.size() >= BATCH_KEYS || batchBytes >= BATCH_BYTES) {
           send(false);
@@ -490,7 +491,8 @@ public final class RdbLoader {
   private void drain() {
     draining = true;
     long deadline = System.nanoTime() + SLICE_NANOS;
-    int lruClock = shard.lruClock(); // seconds: one read for the slice, not one per key
+    // one read of the clocks for the slice, not one per key
+    int lruClock = shard.lfu ? Lfu.fresh() : shard.lruClock();
     while (true) {
       if (done.future().isComplete()) {
         draining = false;
@@ -537,7 +539,8 @@ public final class RdbLoader {
    * A key read and converted on the loader thread, waiting for the event loop; its table hash
    * is computed there too, off the event loop.
    */
-  record Loaded(int db, byte[] key, int hash, Object value, long expireMs, long idleSeconds) {}
+  record Loaded(int db, byte[] key, int hash, Object value, long expireMs, long idleSeconds,
+      int freq) {}
 
   /**
    * Has the buckets of the next {@link #PREFETCH_GROUP} keys (those of the first one's
@@ -576,9 +579,18 @@ public final class RdbLoader {
     return true;
   }
 
-  private boolean insert(Loaded e, int lruClock) {
-    int lru = lruClock;
-    if (e.idleSeconds() >= 0) {
+  /**
+   * Inserts {@code e}. Its access field is that of a new key ({@code fresh}: the LRU clock, or a
+   * new LFU counter under an *-lfu policy), or what the file saved for the policy in force:
+   * IDLE ages an LRU clock, FREQ sets an LFU counter, and the other is ignored, as Redis does.
+   */
+  private boolean insert(Loaded e, int fresh) {
+    int lru = fresh;
+    if (shard.lfu) {
+      if (e.freq() >= 0) {
+        lru = Lfu.withCounter(e.freq());
+      }
+    } else if (e.idleSeconds() >= 0) {
       lru = (int) Math.max(Integer.MIN_VALUE, lru - e.idleSeconds());
     }
     if (!shard.db(e.db()).load(e.key(), e.hash(), e.value(),

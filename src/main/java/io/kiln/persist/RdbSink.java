@@ -57,7 +57,8 @@ final class RdbSink implements CaptureSink {
   }
 
   @Override
-  public void write(int db, byte[] key, Object value, long expireAtMs) throws IOException {
+  public void write(int db, byte[] key, Object value, long expireAtMs, int idleSeconds, int freq)
+      throws IOException {
     if (db != currentDb) {
       currentDb = db;
       rdb.writeSelectDb(currentDb);
@@ -68,16 +69,17 @@ final class RdbSink implements CaptureSink {
     }
     long expire = expireAtMs == 0 ? -1 : expireAtMs;
     if (value instanceof byte[] s) {
-      rdb.writeStringKey(key, s, expire);
+      rdb.writeStringKey(key, s, expire, idleSeconds, freq);
     } else if (value instanceof GrowableString g) {
-      writeGrown(key, g, expire);
+      writeGrown(key, g, expire, idleSeconds, freq);
     } else {
-      rdb.writeKey(key, CaptureSink.unpack(value), expire);
+      rdb.writeKey(key, CaptureSink.unpack(value), expire, idleSeconds, freq);
     }
   }
 
   /** A captured grown string, one chunk at a time (no contiguous copy); then the view is done. */
-  private void writeGrown(byte[] key, GrowableString g, long expire) throws IOException {
+  private void writeGrown(byte[] key, GrowableString g, long expire, int idleSeconds, int freq)
+      throws IOException {
     int n = g.chunkCount();
     byte[][] chunks = new byte[n][];
     int[] lengths = new int[n];
@@ -85,7 +87,7 @@ final class RdbSink implements CaptureSink {
       chunks[k] = g.chunk(k);
       lengths[k] = g.chunkLength(k);
     }
-    rdb.writeStringKey(key, chunks, lengths, expire);
+    rdb.writeStringKey(key, chunks, lengths, expire, idleSeconds, freq);
     g.release();
   }
 

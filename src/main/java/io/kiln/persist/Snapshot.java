@@ -81,14 +81,17 @@ public final class Snapshot {
    * Captured keys to append, in order, as parallel arrays (no object per key): for each, the
    * database it belonged to at the snapshot's start, the key, the captured value (a string's
    * array, or what {@code RedisValue.capture} made of a collection: its RDB form or a private
-   * copy the writer unpacks) and the expiry in ms (0 for none). Filled by the
-   * event loop, then handed over whole and never touched again by it.
+   * copy the writer unpacks), the expiry in ms (0 for none), and the idle seconds (an *-lru
+   * policy) or LFU counter (*-lfu) the file keeps (-1: none). Filled by the event loop, then
+   * handed over whole and never touched again by it.
    */
   public static final class Batch {
     final int[] dbs;
     final byte[][] keys;
     final Object[] values;
     final long[] expires;
+    final int[] idles;
+    final int[] freqs;
     int size;
 
     Batch(int capacity) {
@@ -96,13 +99,17 @@ public final class Snapshot {
       keys = new byte[capacity][];
       values = new Object[capacity];
       expires = new long[capacity];
+      idles = new int[capacity];
+      freqs = new int[capacity];
     }
 
-    void add(int db, byte[] key, Object value, long expireAtMs) {
+    void add(int db, byte[] key, Object value, long expireAtMs, int idleSeconds, int freq) {
       dbs[size] = db;
       keys[size] = key;
       values[size] = value;
       expires[size] = expireAtMs;
+      idles[size] = idleSeconds;
+      freqs[size] = freq;
       size++;
     }
 

@@ -121,7 +121,8 @@ public final class SnapshotWriter extends VerticleBase {
       if (begin.cancelled().get()) {
         return; // abandoned: its Abort, queued behind, discards the file
       }
-      sink.write(batch.dbs[i], batch.keys[i], batch.values[i], batch.expires[i]);
+      sink.write(batch.dbs[i], batch.keys[i], batch.values[i], batch.expires[i],
+          batch.idles[i], batch.freqs[i]);
       keys++;
       if (delayMicros > 0) {
         // rdb-key-save-delay, a testing knob: slows this worker only, never an event loop.

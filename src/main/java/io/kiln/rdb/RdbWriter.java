@@ -134,6 +134,30 @@ public final class RdbWriter {
    */
   public void writeKey(byte[] key, RdbValue value, long expireMs, long idleSeconds, int freq)
       throws IOException {
+    writeKeyMeta(expireMs, idleSeconds, freq);
+    int type = typeFor(value);
+    b(type);
+    writeString(key);
+    writeValue(type, value);
+  }
+
+  /**
+   * Writes one string key: the same bytes as {@code writeKey(key, new RdbValue.Str(value),
+   * expireMs, idleSeconds, freq)} without the wrapper, for the snapshot writer's hot loop.
+   */
+  public void writeStringKey(byte[] key, byte[] value, long expireMs, long idleSeconds, int freq)
+      throws IOException {
+    writeKeyMeta(expireMs, idleSeconds, freq);
+    b(Rdb.TYPE_STRING);
+    writeString(key);
+    writeString(value);
+  }
+
+  /**
+   * What precedes a key's type: EXPIRETIME_MS when {@code expireMs >= 0}, IDLE when
+   * {@code idleSeconds >= 0}, FREQ when {@code freq >= 0} (0..255).
+   */
+  private void writeKeyMeta(long expireMs, long idleSeconds, int freq) throws IOException {
     if (expireMs >= 0) {
       b(Rdb.OPCODE_EXPIRETIME_MS);
       for (int i = 0; i < 8; i++) {
@@ -148,48 +172,22 @@ public final class RdbWriter {
       b(Rdb.OPCODE_FREQ);
       b(Math.min(freq, 255));
     }
-    int type = typeFor(value);
-    b(type);
-    writeString(key);
-    writeValue(type, value);
-  }
-
-  /**
-   * Writes one string key (EXPIRETIME_MS first when {@code expireMs >= 0}): the same bytes as
-   * {@code writeKey(key, new RdbValue.Str(value), expireMs)} without the wrapper, for the
-   * snapshot writer's hot loop.
-   */
-  public void writeStringKey(byte[] key, byte[] value, long expireMs) throws IOException {
-    writeExpire(expireMs);
-    b(Rdb.TYPE_STRING);
-    writeString(key);
-    writeString(value);
-  }
-
-  /** EXPIRETIME_MS and the time when {@code expireMs >= 0}; nothing otherwise. */
-  private void writeExpire(long expireMs) throws IOException {
-    if (expireMs >= 0) {
-      b(Rdb.OPCODE_EXPIRETIME_MS);
-      for (int i = 0; i < 8; i++) {
-        b((int) (expireMs >>> (8 * i)));
-      }
-    }
   }
 
   /**
    * Writes one string key whose value is in pieces ({@code lengths[k]} bytes of {@code chunks[k]},
-   * a grown string's chunks), as {@link #writeStringKey(byte[], byte[], long)} would write their
-   * concatenation when it fits one piece. Longer values are written raw, a piece at a time: LZF
-   * would need them contiguous, a copy as large as the value on the writer's side.
+   * a grown string's chunks), as {@link #writeStringKey(byte[], byte[], long, long, int)} would
+   * write their concatenation when it fits one piece. Longer values are written raw, a piece at
+   * a time: LZF would need them contiguous, a copy as large as the value on the writer's side.
    */
-  public void writeStringKey(byte[] key, byte[][] chunks, int[] lengths, long expireMs)
-      throws IOException {
+  public void writeStringKey(byte[] key, byte[][] chunks, int[] lengths, long expireMs,
+      long idleSeconds, int freq) throws IOException {
     if (chunks.length <= 1) {
       writeStringKey(key, chunks.length == 0 ? new byte[0]
-          : java.util.Arrays.copyOf(chunks[0], lengths[0]), expireMs);
+          : java.util.Arrays.copyOf(chunks[0], lengths[0]), expireMs, idleSeconds, freq);
       return;
     }
-    writeExpire(expireMs);
+    writeKeyMeta(expireMs, idleSeconds, freq);
     b(Rdb.TYPE_STRING);
     writeString(key);
     long total = 0;

@@ -56,6 +56,7 @@ final class MaxMemory {
       samples = cfg.getInt("maxmemory-samples");
       tenacity = cfg.getInt("maxmemory-eviction-tenacity");
       shard.lfu = p.lfu();
+      shard.lru = p.lru();
       shard.lfuLogFactor = cfg.getInt("lfu-log-factor");
       shard.lfuDecayTime = cfg.getInt("lfu-decay-time");
     };
