@@ -3,8 +3,9 @@
 # 7.0, side by side in one run, each on its own loopback port with the same settings. Rounds
 # alternate the servers; each run is measured with redis-benchmark (-c 50, random keys, SET and
 # GET, -P 1 and -P 16; MSET of 10 keys; a script over 2 keys) and with the load generator (get-set
-# 1:1, -P 1 and 16; MSET of 10 keys and MULTI/INCR/INCR/EXEC, each with its keys spread over all
-# slots and with them in one slot, -P 1: the cost of a unit across shards next to one on one shard).
+# 1:1, -P 1 and 16; MSET of 10 keys and MULTI/INCR/INCR/EXEC at -P 1, each with its keys spread
+# over all slots (--hash-tags each) and with them in one slot (--hash-tags one), keys of one
+# length: the cost of a unit across shards next to the same unit on one shard).
 # Printed per run: requests/s, p99 (ms) and the server's CPU time per operation (us, from
 # /proc/PID/stat), then the medians and the ratios shards S / shards 1 and Kiln / Redis.
 #
@@ -66,8 +67,8 @@ measure() {
     local pipe="${case##*-P}" work="${case%%-*}" extra=()
     case "$work" in
       getset) extra=(--workload get-set --ratio 1:1) ;;
-      mset|multi) extra=(--workload "$work") ;;
-      mset1slot|multi1slot) extra=(--workload "${work%1slot}" --same-slot) ;;
+      mset|multi) extra=(--workload "$work" --hash-tags each) ;;
+      mset1slot|multi1slot) extra=(--workload "${work%1slot}" --hash-tags one) ;;
     esac
     line="$(java -jar "$load" run --port "$p" --pipeline "$pipe" "${extra[@]}" --warmup 1 \
       --duration 5 --quiet 2>&1 | grep '^ops/s')"

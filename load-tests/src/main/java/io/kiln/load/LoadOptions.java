@@ -14,8 +14,8 @@ public final class LoadOptions {
   public String dist = "uniform";
   public int valueSize = 100;
   public int msetKeys = 10;
-  /** MSET and MULTI: the keys of one request in one slot (a shared hash tag). */
-  public boolean sameSlot = false;
+  /** MSET and MULTI: none, each or one (see {@link Workload.HashTags}). */
+  public String hashTags = "none";
   public double warmupSeconds = 3;
   public double durationSeconds = 10;
   /** Measured replies to stop after (0: stop on duration). */
@@ -39,7 +39,7 @@ public final class LoadOptions {
     o.dist = dist;
     o.valueSize = valueSize;
     o.msetKeys = msetKeys;
-    o.sameSlot = sameSlot;
+    o.hashTags = hashTags;
     o.warmupSeconds = warmupSeconds;
     o.durationSeconds = durationSeconds;
     o.requests = requests;
@@ -53,7 +53,8 @@ public final class LoadOptions {
   public Workload.Spec spec() {
     int[] r = Workload.parseRatio(ratio);
     return new Workload.Spec(Workload.Kind.parse(workload), r[0], r[1],
-        KeyChooser.parse(dist, keys), valueSize, msetKeys, sameSlot);
+        KeyChooser.parse(dist, keys), valueSize, msetKeys,
+        Workload.HashTags.parse(hashTags));
   }
 
   public String loopDescription() {

@@ -37,8 +37,9 @@ public final class Main {
         --keys N [100000]      key space size
         --dist D [uniform]     uniform | zipf | zipf:THETA (0<THETA<1, zipf = 0.99)
         --value-size B [100]   --mset-keys N [10]
-        --same-slot            mset, multi: a request's keys share a hash tag (one slot, one shard)
-                               (multi: MULTI, INCR of two counters, EXEC)
+        --hash-tags T [none]   mset, multi (MULTI, INCR of two counters, EXEC): none | each (every
+                               key behind a tag of its own: slots all over) | one (a request's
+                               keys behind one tag: one slot, one shard; as long as each's)
         --warmup S [3]         seconds excluded from the histogram
         --duration S [10]      measured seconds, or
         --requests N           measured replies to stop after (hard stop --max-seconds [120])
@@ -100,10 +101,7 @@ public final class Main {
         case "--dist" -> o.dist = need(a, v);
         case "--value-size" -> o.valueSize = Integer.parseInt(need(a, v));
         case "--mset-keys" -> o.msetKeys = Integer.parseInt(need(a, v));
-        case "--same-slot" -> {
-          o.sameSlot = true;
-          used = false; // takes no value
-        }
+        case "--hash-tags" -> o.hashTags = need(a, v);
         case "--warmup" -> o.warmupSeconds = Double.parseDouble(need(a, v));
         case "--duration" -> o.durationSeconds = Double.parseDouble(need(a, v));
         case "--requests" -> o.requests = Long.parseLong(need(a, v));

@@ -60,15 +60,14 @@ public final class Workload {
   /**
    * @param setWeight,getWeight the set:get ratio for GET_SET (e.g. 1:10)
    * @param msetKeys key/value pairs per MSET
-   * @param sameSlot MSET and MULTI: the keys of one request share a hash tag (one slot), where
-   *     otherwise each key is drawn on its own (slots spread over every shard)
+   * @param tags MSET and MULTI: hash tags on the keys of a request (see {@link HashTags})
    */
   public record Spec(Kind kind, int setWeight, int getWeight, KeyChooser keys, int valueSize,
-      int msetKeys, boolean sameSlot) {
+      int msetKeys, HashTags tags) {
 
     public Spec(Kind kind, int setWeight, int getWeight, KeyChooser keys, int valueSize,
         int msetKeys) {
-      this(kind, setWeight, getWeight, keys, valueSize, msetKeys, false);
+      this(kind, setWeight, getWeight, keys, valueSize, msetKeys, HashTags.NONE);
     }
 
     /** Replies that answer one request: four for MULTI, one otherwise. */
@@ -83,13 +82,37 @@ public final class Workload {
     public String describe() {
       String d = switch (kind) {
         case GET_SET -> "SET:GET " + setWeight + ":" + getWeight;
-        case MSET -> "MSET x" + msetKeys + (sameSlot ? " in one slot" : "");
-        case MULTI -> "MULTI/INCR x2/EXEC" + (sameSlot ? " in one slot" : "");
+        case MSET -> "MSET x" + msetKeys + tags.describe;
+        case MULTI -> "MULTI/INCR x2/EXEC" + tags.describe;
         case CACHE -> "cache (GET, SET on a miss)";
         default -> kind.label.toUpperCase().replace('-', '/');
       };
       String dist = keys instanceof KeyChooser.Zipfian z ? "zipf " + z.theta() : "uniform";
       return d + ", " + keys.size() + " keys " + dist + ", " + valueSize + " B values";
+    }
+  }
+
+  /**
+   * Hash tags on the keys of an MSET or MULTI request: NONE (plain keys), EACH (each key behind
+   * a tag of its own: the keys of a request fall in slots all over, as plain keys do, but are as
+   * long as ONE's) or ONE (all behind the first key's tag: one slot, so one shard).
+   */
+  public enum HashTags {
+    NONE(""), EACH(", a tag per key"), ONE(", one tag (one slot)");
+
+    final String describe;
+
+    HashTags(String describe) {
+      this.describe = describe;
+    }
+
+    public static HashTags parse(String s) {
+      for (HashTags t : values()) {
+        if (t.name().equalsIgnoreCase(s)) {
+          return t;
+        }
+      }
+      throw new IllegalArgumentException("--hash-tags is none, each or one");
     }
   }
 
@@ -240,12 +263,12 @@ public final class Workload {
       }
     }
 
-    /** Key {@code n}; behind the hash tag {@code tag} when the spec keeps a request in one slot. */
-    private void key(Buffer b, long tag, byte[] prefix, long n) {
-      if (spec.sameSlot()) {
-        Resp.bulkTaggedKey(b, tag, prefix, n);
-      } else {
-        Resp.bulkKey(b, prefix, n);
+    /** Key {@code n} of a request whose first key is {@code first}, tagged as the spec says. */
+    private void key(Buffer b, long first, byte[] prefix, long n) {
+      switch (spec.tags()) {
+        case NONE -> Resp.bulkKey(b, prefix, n);
+        case EACH -> Resp.bulkTaggedKey(b, n, prefix, n);
+        case ONE -> Resp.bulkTaggedKey(b, first, prefix, n);
       }
     }
 

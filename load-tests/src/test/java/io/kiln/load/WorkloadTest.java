@@ -48,19 +48,30 @@ class WorkloadTest {
   }
 
   @Test
-  void sameSlotPutsARequestsKeysBehindTheFirstKeysTag() {
-    Workload.Spec spec = new Workload.Spec(Workload.Kind.MSET, 1, 1, new KeyChooser.Uniform(1000), 1, 4, true);
+  void oneTagPutsARequestsKeysBehindTheFirstKeysTag() {
+    List<String[]> keys = taggedKeys(Workload.HashTags.ONE);
+    assertThat(keys).hasSize(4).allSatisfy(k -> assertThat(k[0]).isEqualTo(keys.get(0)[1]));
+    assertThat(keys.stream().map(k -> k[1]).distinct().count()).isGreaterThan(1);
+  }
+
+  @Test
+  void eachTagPutsEveryKeyBehindItsOwnNumber() {
+    assertThat(taggedKeys(Workload.HashTags.EACH)).hasSize(4)
+        .allSatisfy(k -> assertThat(k[0]).isEqualTo(k[1]));
+  }
+
+  /** The (tag, number) of each key of one MSET of 4 keys, which must be 30 bytes each. */
+  private static List<String[]> taggedKeys(Workload.HashTags tags) {
+    Workload.Spec spec = new Workload.Spec(Workload.Kind.MSET, 1, 1,
+        new KeyChooser.Uniform(1_000_000), 1, 4, tags);
     Buffer b = Buffer.buffer();
     spec.generator(5).next(b);
     String s = b.toString(StandardCharsets.US_ASCII);
-    Matcher m = Pattern.compile("\\{(\\d{12})\\}key:(\\d{12})").matcher(s);
-    List<String> tags = new ArrayList<>();
-    String first = null;
+    Matcher m = Pattern.compile("\\$30\r\n\\{(\\d{12})\\}key:(\\d{12})\r\n").matcher(s);
+    List<String[]> keys = new ArrayList<>();
     while (m.find()) {
-      tags.add(m.group(1));
-      first = first == null ? m.group(2) : first;
+      keys.add(new String[] {m.group(1), m.group(2)});
     }
-    assertThat(tags).hasSize(4).containsOnly(first);
-    assertThat(s).contains("$30\r\n{" + first + "}key:" + first + "\r\n");
+    return keys;
   }
 }
