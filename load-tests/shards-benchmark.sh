@@ -41,8 +41,11 @@ for s in k1 kS; do # JIT warm-up
   redis-benchmark -p "${port[$s]}" -q -c 50 -n 100000 -r 100000 -t set,get,mset >/dev/null 2>&1
 done
 cpu() { awk '{print $14 + $15}' "/proc/$1/stat"; }
-# context switches of all the server's threads (each one a sleep and a wake-up of a thread)
-switches() { cat /proc/"$1"/task/*/status 2>/dev/null | awk '/ctxt_switches/ {s += $2} END {print s}'; }
+# context switches of the server's threads (each one a sleep and a wake-up of a thread); a thread
+# that ends within a measurement drops out of it (a JVM's compiler and pool threads come and go)
+switches() {
+  { cat /proc/"$1"/task/*/status 2>/dev/null || true; } | awk '/ctxt_switches/ {s += $2} END {print s + 0}'
+}
 tick_us=$((1000000 / $(getconf CLK_TCK)))
 out="$dir/rows"
 : > "$out"

@@ -158,41 +158,33 @@ public final class ZRangeCommands {
   }
 
   static LexRange parseLexRange(byte[] min, byte[] max) {
-    LexRange r = new LexRange();
-    if (min.length == 0 || max.length == 0) {
+    LexBound lo = lexBound(min);
+    LexBound hi = lexBound(max);
+    if (lo == null || hi == null) {
       return null;
     }
-    switch (min[0]) {
-      case '+', '-' -> {
-        if (min.length != 1) {
-          return null;
-        }
-        r.minInf = min[0] == '+' ? 1 : -1;
-      }
-      case '(', '[' -> {
-        r.minex = min[0] == '(';
-        r.min = Arrays.copyOfRange(min, 1, min.length);
-      }
-      default -> {
-        return null;
-      }
-    }
-    switch (max[0]) {
-      case '+', '-' -> {
-        if (max.length != 1) {
-          return null;
-        }
-        r.maxInf = max[0] == '+' ? 1 : -1;
-      }
-      case '(', '[' -> {
-        r.maxex = max[0] == '(';
-        r.max = Arrays.copyOfRange(max, 1, max.length);
-      }
-      default -> {
-        return null;
-      }
-    }
+    LexRange r = new LexRange();
+    r.minInf = lo.inf();
+    r.minex = lo.exclusive();
+    r.min = lo.item();
+    r.maxInf = hi.inf();
+    r.maxex = hi.exclusive();
+    r.max = hi.item();
     return r;
+  }
+
+  /** One end of a lex range: "-" or "+" (inf -1 or 1), "(item" or "[item"; null otherwise. */
+  private record LexBound(int inf, boolean exclusive, byte[] item) {}
+
+  private static LexBound lexBound(byte[] arg) {
+    if (arg.length == 0) {
+      return null;
+    }
+    return switch (arg[0]) {
+      case '+', '-' -> arg.length == 1 ? new LexBound(arg[0] == '+' ? 1 : -1, false, null) : null;
+      case '(', '[' -> new LexBound(0, arg[0] == '(', Arrays.copyOfRange(arg, 1, arg.length));
+      default -> null;
+    };
   }
 
   /** Ascending rank interval [lo, hi] of a score or lex range, empty when lo > hi. */

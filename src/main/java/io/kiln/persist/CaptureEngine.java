@@ -70,7 +70,9 @@ public final class CaptureEngine implements SnapshotCapture {
   private int epoch;
   /**
    * This capture saves each key's idle seconds (an *-lru policy at its start), or its LFU counter
-   * (*-lfu), as Redis's RDB does; the LRU clock at its start.
+   * (*-lfu), as Redis's RDB does; the LRU clock at its start. A key is saved with its access as
+   * of its capture: one read or written after the start, before the walk reached it, is saved as
+   * just used (a fork would save the access it had at the start).
    */
   private boolean saveIdle;
   private boolean saveFreq;
@@ -300,7 +302,8 @@ public final class CaptureEngine implements SnapshotCapture {
       sendBatch();
     }
     batch.add(db, node.key, value, node.expireAt,
-        saveIdle ? Math.max(0, startClock - node.lru) : -1,
+        saveIdle ? (int) Math.min(Integer.MAX_VALUE, Math.max(0L, (long) startClock - node.lru))
+            : -1,
         saveFreq ? Lfu.decayed(node.lru, shard.lfuDecayTime) : -1);
     keysProcessed++;
   }

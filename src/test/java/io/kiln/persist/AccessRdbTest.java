@@ -31,7 +31,7 @@ class AccessRdbTest {
 
   @Test
   void lfuCountersRedisSavedAreTheCountersAfterLoading() throws Exception {
-    Path redisDir = Files.createTempDirectory("kiln-real");
+    Path redisDir = Files.createDirectories(dir.resolve("redis"));
     Map<String, Long> redisFreqs;
     try (RealRedis redis = RealRedis.start(with(LFU, "--dir", redisDir.toString()));
         Jedis r = new Jedis("127.0.0.1", redis.port())) {
@@ -57,7 +57,7 @@ class AccessRdbTest {
         Jedis k = new Jedis("127.0.0.1", kiln.port())) {
       assertThat(freqs(k)).as("Kiln after a restart").isEqualTo(kilnFreqs);
     }
-    Path redisDir = Files.createTempDirectory("kiln-real");
+    Path redisDir = Files.createDirectories(dir.resolve("redis"));
     Files.copy(dir.resolve("dump.rdb"), redisDir.resolve("dump.rdb"),
         StandardCopyOption.REPLACE_EXISTING);
     try (RealRedis redis = RealRedis.start(with(LFU, "--dir", redisDir.toString()));
@@ -82,12 +82,27 @@ class AccessRdbTest {
       assertThat(k.objectIdletime("old")).as("Kiln after a restart").isBetween(100_000L, 100_100L);
       assertThat(k.objectIdletime("model")).isLessThan(100L);
     }
-    Path redisDir = Files.createTempDirectory("kiln-real");
+    Path redisDir = Files.createDirectories(dir.resolve("redis"));
     Files.copy(dir.resolve("dump.rdb"), redisDir.resolve("dump.rdb"));
     try (RealRedis redis = RealRedis.start(with(lru, "--dir", redisDir.toString()));
         Jedis r = new Jedis("127.0.0.1", redis.port())) {
       assertThat(r.objectIdletime("old")).as("redis-server 7.0 loading Kiln's file")
           .isBetween(100_000L, 100_100L);
+      r.restore("older".getBytes(StandardCharsets.UTF_8), 0, r.dump("model"),
+          RestoreParams.restoreParams().idleTime(200_000));
+      r.save();
+    }
+    Files.copy(redisDir.resolve("dump.rdb"), dir.resolve("dump.rdb"),
+        StandardCopyOption.REPLACE_EXISTING);
+    try (TestKiln kiln = TestKiln.start(config(dir, kilnDirectives(lru)));
+        Jedis k = new Jedis("127.0.0.1", kiln.port())) {
+      assertThat(k.objectIdletime("older")).as("Kiln loading redis-server's IDLE")
+          .isBetween(200_000L, 200_100L);
+    }
+    try (TestKiln kiln = TestKiln.start(config(dir, kilnDirectives(LFU)));
+        Jedis k = new Jedis("127.0.0.1", kiln.port())) {
+      assertThat(k.objectFreq("older")).as("IDLE under an LFU policy: a new key's counter")
+          .isEqualTo(5);
     }
   }
 
@@ -98,6 +113,7 @@ class AccessRdbTest {
       k.set("model", "v");
       k.restore("old".getBytes(StandardCharsets.UTF_8), 0, k.dump("model"),
           RestoreParams.restoreParams().idleTime(100_000));
+      assertThat(k.objectIdletime("old")).isGreaterThanOrEqualTo(100_000);
       k.save();
     }
     try (TestKiln kiln = TestKiln.start(config(dir));
