@@ -19,9 +19,15 @@ import java.util.Map;
  */
 public final class Directives {
   private static final long INT_MAX = Integer.MAX_VALUE;
-  /** Redis's hidden configs: settable and readable by exact name, never listed by a pattern. */
+  /**
+   * Hidden configs, settable and readable by exact name, never listed by a pattern: Redis's own,
+   * and Kiln's own immutable ones. A script that sets back every config CONFIG GET * lists (Redis's
+   * suite does, skipping Redis's immutable configs by name) would otherwise meet one it cannot
+   * know of and fail on "can't set immutable config".
+   */
   private static final java.util.Set<String> HIDDEN = java.util.Set.of("rdb-key-save-delay",
-      "key-load-delay", "use-exit-on-panic", "loading-process-events-interval-bytes");
+      "key-load-delay", "use-exit-on-panic", "loading-process-events-interval-bytes", "shards",
+      "metrics-tls");
 
   private static final long INT_MIN = Integer.MIN_VALUE;
   private static final long UINT_MAX = 0xFFFF_FFFFL;

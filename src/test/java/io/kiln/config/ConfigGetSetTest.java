@@ -126,6 +126,15 @@ class ConfigGetSetTest {
   }
 
   @Test
+  void kilnsOwnImmutableConfigsAreReadByNameButNotListedByAPattern() {
+    assertThat(config.get(List.of("shards"))).extracting(Map.Entry::getKey).containsExactly("shards");
+    assertThat(config.get(List.of("metrics-tls"))).extracting(Map.Entry::getKey)
+        .containsExactly("metrics-tls");
+    assertThat(config.get(List.of("*"))).extracting(Map.Entry::getKey)
+        .doesNotContain("shards", "metrics-tls").contains("metrics-port", "maxmemory");
+  }
+
+  @Test
   void setOddArgumentsIsASyntaxError() {
     assertThatThrownBy(() -> config.set(List.of("port", "1", "timeout")))
         .hasMessage("ERR syntax error");
