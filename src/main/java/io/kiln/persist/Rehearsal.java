@@ -75,7 +75,17 @@ public final class Rehearsal {
   /** How long a stopping server waits for the rehearsal's writer to go (it takes milliseconds). */
   static final long STOP_WAIT_MS = 5_000;
 
+  /** Numbers the rehearsals of this process (servers embedded side by side, as in tests). */
+  private static final java.util.concurrent.atomic.AtomicInteger COUNT =
+      new java.util.concurrent.atomic.AtomicInteger();
+
   private final Server kiln;
+  /**
+   * The name its temp files start with, in the temp dir: this process's and this rehearsal's,
+   * "kiln-rehearsal-PID-N-" (Files.createTempFile adds the rest).
+   */
+  final String tempPrefix = "kiln-rehearsal-" + ProcessHandle.current().pid() + "-"
+      + COUNT.incrementAndGet() + "-";
   /** The shard's context: the walk, the writes and every field below belong to it. */
   private final Context loop;
   /** Ends with the keys the last pass wrote, once the writer is gone. */
@@ -137,9 +147,7 @@ public final class Rehearsal {
     long t0 = System.nanoTime();
     DeploymentOptions worker = new DeploymentOptions().setThreadingModel(ThreadingModel.WORKER)
         .setWorkerPoolName("kiln-rehearsal").setWorkerPoolSize(1);
-    // the prefix of the writer's new file in the temp dir (Files.createTempFile)
-    Path temp = Path.of(System.getProperty("java.io.tmpdir"),
-        "kiln-rehearsal-" + ProcessHandle.current().pid() + "-");
+    Path temp = Path.of(System.getProperty("java.io.tmpdir"), tempPrefix);
     SnapshotWriter writer = new SnapshotWriter(ADDRESS, kiln.config().getString("bgsave_cpulist"));
     vertx.deployVerticle(writer, worker)
         .compose(id -> rehearse(temp.toString()).eventually(() -> vertx.undeploy(id)))

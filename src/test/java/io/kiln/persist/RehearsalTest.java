@@ -27,17 +27,23 @@ class RehearsalTest {
   @TempDir
   Path dir;
 
-  /** The rehearsals' temp files of this process still there. */
-  private static List<Path> rehearsalFiles() throws Exception {
-    String prefix = "kiln-rehearsal-" + ProcessHandle.current().pid() + "-";
+  /**
+   * The temp files of {@code kiln}'s rehearsal still there (none before it starts): other test
+   * classes' servers in this JVM rehearse too, into files of their own.
+   */
+  private static List<Path> rehearsalFiles(TestKiln kiln) throws Exception {
+    Rehearsal r = kiln.kiln().rehearsal();
+    if (r == null) {
+      return List.of();
+    }
     try (Stream<Path> files = Files.list(Path.of(System.getProperty("java.io.tmpdir")))) {
-      return files.filter(f -> f.getFileName().toString().startsWith(prefix)).toList();
+      return files.filter(f -> f.getFileName().toString().startsWith(r.tempPrefix)).toList();
     }
   }
 
-  private static List<Path> rehearsalFilesUnchecked() {
+  private static List<Path> rehearsalFilesUnchecked(TestKiln kiln) {
     try {
-      return rehearsalFiles();
+      return rehearsalFiles(kiln);
     } catch (Exception e) {
       throw new IllegalStateException(e);
     }
@@ -73,7 +79,7 @@ class RehearsalTest {
       try (Stream<Path> files = Files.list(dir)) {
         assertThat(files).as("files in dir").isEmpty();
       }
-      assertThat(rehearsalFiles()).as("the rehearsal's temp file").isEmpty();
+      assertThat(rehearsalFiles(kiln)).as("the rehearsal's temp file").isEmpty();
     }
   }
 
@@ -92,7 +98,7 @@ class RehearsalTest {
     try {
       TestKiln kiln = TestKiln.start("dir", dir.toString());
       // the rehearsal's writer has a file open: one of its passes runs
-      SnapshotTest.waitFor(() -> !rehearsalFilesUnchecked().isEmpty());
+      SnapshotTest.waitFor(() -> !rehearsalFilesUnchecked(kiln).isEmpty());
       try (RespClient c = kiln.client()) {
         c.call("SET", "k", "v"); // the server serves clients meanwhile
       }
@@ -102,7 +108,7 @@ class RehearsalTest {
           .isTrue();
       assertThat(warnings.list).extracting(ILoggingEvent::getFormattedMessage)
           .as("event-bus warnings while the server stopped").isEmpty();
-      assertThat(rehearsalFiles()).as("the rehearsal's temp file").isEmpty();
+      assertThat(rehearsalFiles(kiln)).as("the rehearsal's temp file").isEmpty();
     } finally {
       eventBus.detachAppender(warnings);
     }
@@ -115,7 +121,7 @@ class RehearsalTest {
       c.call("SELECT", "2");
       c.call("SET", "also-mine", "2");
       // the rehearsal's writer has a file open: one of its saves runs
-      SnapshotTest.waitFor(() -> !rehearsalFilesUnchecked().isEmpty());
+      SnapshotTest.waitFor(() -> !rehearsalFilesUnchecked(kiln).isEmpty());
       assertThat(c.call("BGSAVE")).isEqualTo("+Background saving started\r\n");
       assertThat(kiln.kiln().rehearsal().future().isComplete()).as("the rehearsal still runs")
           .isFalse();
@@ -126,7 +132,7 @@ class RehearsalTest {
       assertThat(SnapshotTest.readStrings(dir.resolve("dump.rdb")))
           .isEqualTo(Map.of("mine", "1", "also-mine", "2"));
       kiln.awaitRehearsal();
-      assertThat(rehearsalFiles()).as("the rehearsal's temp file").isEmpty();
+      assertThat(rehearsalFiles(kiln)).as("the rehearsal's temp file").isEmpty();
     }
   }
 }
