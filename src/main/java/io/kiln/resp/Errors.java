@@ -4,7 +4,10 @@ package io.kiln.resp;
  * The catalogue of error replies, with Redis 7.0's exact text (without the leading '-').
  * Constants only; any thread.
  *
- * <p>Every error a client can read comes from here. A text with a variable part is a format
+ * <p>The error replies commands and the server write come from here; not from here are the texts
+ * inside Lua source (script.LuaSetup), the bundled Lua libraries' own errors (cjson, cmsgpack,
+ * struct) and the reasons config gives for a refused value (config.Values, Directives), which end
+ * a CONFIG SET error and a startup error alike. A text with a variable part is a format
  * string of "%s" conversions for {@link String#format} (each argument prints as string
  * concatenation would print it), or a prefix its caller completes (said where so). A "reason" is
  * a text without its error code: its caller puts one in front ({@link #ERR_PREFIX}, mostly) or
