@@ -188,6 +188,27 @@ public final class ZRangeCommands {
   }
 
   /** Ascending rank interval [lo, hi] of a score or lex range, empty when lo > hi. */
+  /** What a range's min and max name: ranks (BYRANK) or an interval of scores or members. */
+  private record Bounds(long start, long end, Interval interval) {}
+
+  /** Parses {@code min} and {@code max} as {@code type} says; null once the error is replied. */
+  private static Bounds bounds(Client c, int type, byte[] min, byte[] max) {
+    if (type == BYRANK) {
+      Long s = Numbers.toLong(min);
+      Long e = s == null ? null : Numbers.toLong(max);
+      if (e == null) {
+        c.error(Errors.NOT_INTEGER);
+        return null;
+      }
+      return new Bounds(s, e, null);
+    }
+    Interval iv = type == BYSCORE ? parseScoreRange(min, max) : parseLexRange(min, max);
+    if (iv == null) {
+      c.error(type == BYSCORE ? Errors.ZRANGE_NOT_FLOAT : Errors.ZRANGE_NOT_LEX);
+    }
+    return iv == null ? null : new Bounds(0, 0, iv);
+  }
+
   private static int[] ranks(ZSetValue z, Interval iv) {
     int lo = z.countWhile(iv.before());
     int end = z.countWhileFrom(lo, iv.within());
@@ -253,35 +274,9 @@ public final class ZRangeCommands {
       minIdx = maxIdx;
       maxIdx = t;
     }
-    long start = 0;
-    long end = 0;
-    ScoreRange sr = null;
-    LexRange lr = null;
-    if (type == BYRANK) {
-      Long s = Numbers.toLong(argv[minIdx]);
-      if (s == null) {
-        c.error(Errors.NOT_INTEGER);
-        return;
-      }
-      Long e = Numbers.toLong(argv[maxIdx]);
-      if (e == null) {
-        c.error(Errors.NOT_INTEGER);
-        return;
-      }
-      start = s;
-      end = e;
-    } else if (type == BYSCORE) {
-      sr = parseScoreRange(argv[minIdx], argv[maxIdx]);
-      if (sr == null) {
-        c.error(Errors.ZRANGE_NOT_FLOAT);
-        return;
-      }
-    } else {
-      lr = parseLexRange(argv[minIdx], argv[maxIdx]);
-      if (lr == null) {
-        c.error(Errors.ZRANGE_NOT_LEX);
-        return;
-      }
+    Bounds b = bounds(c, type, argv[minIdx], argv[maxIdx]);
+    if (b == null) {
+      return;
     }
     ZSetValue z = ZSetCommands.read(c, argv[src]);
     if (z == ZSetCommands.WRONG) {
@@ -295,7 +290,7 @@ public final class ZRangeCommands {
       hi = -1;
     } else if (type == BYRANK) {
       long len = z.size();
-      long[] r = Args.rankRange(start, end, len);
+      long[] r = Args.rankRange(b.start(), b.end(), len);
       if (r == null) {
         lo = 0;
         hi = -1;
@@ -307,7 +302,7 @@ public final class ZRangeCommands {
         hi = (int) r[1];
       }
     } else {
-      int[] r = ranks(z, type == BYSCORE ? sr : lr);
+      int[] r = ranks(z, b.interval());
       lo = r[0];
       hi = r[1];
       if (lo <= hi) {
@@ -399,31 +394,9 @@ public final class ZRangeCommands {
   // ---- ZREMRANGEBYRANK / BYSCORE / BYLEX ----
 
   static void zremrange(Client c, byte[][] argv, int type) {
-    long start = 0;
-    long end = 0;
-    ScoreRange sr = null;
-    LexRange lr = null;
-    if (type == BYRANK) {
-      Long s = Numbers.toLong(argv[2]);
-      Long e = s == null ? null : Numbers.toLong(argv[3]);
-      if (e == null) {
-        c.error(Errors.NOT_INTEGER);
-        return;
-      }
-      start = s;
-      end = e;
-    } else if (type == BYSCORE) {
-      sr = parseScoreRange(argv[2], argv[3]);
-      if (sr == null) {
-        c.error(Errors.ZRANGE_NOT_FLOAT);
-        return;
-      }
-    } else {
-      lr = parseLexRange(argv[2], argv[3]);
-      if (lr == null) {
-        c.error(Errors.ZRANGE_NOT_LEX);
-        return;
-      }
+    Bounds b = bounds(c, type, argv[2], argv[3]);
+    if (b == null) {
+      return;
     }
     boolean[] wrong = {false};
     Dict.Node<Object> n = ZSetCommands.writeNode(c, argv[1], wrong);
@@ -438,7 +411,7 @@ public final class ZRangeCommands {
     int lo;
     int hi;
     if (type == BYRANK) {
-      long[] r = Args.rankRange(start, end, z.size());
+      long[] r = Args.rankRange(b.start(), b.end(), z.size());
       if (r == null) {
         c.out.integer(0);
         return;
@@ -446,7 +419,7 @@ public final class ZRangeCommands {
       lo = (int) r[0];
       hi = (int) r[1];
     } else {
-      int[] r = ranks(z, type == BYSCORE ? sr : lr);
+      int[] r = ranks(z, b.interval());
       lo = r[0];
       hi = r[1];
     }

@@ -492,7 +492,8 @@ public final class RdbLoader {
     draining = true;
     long deadline = System.nanoTime() + SLICE_NANOS;
     // one read of the clocks for the slice, not one per key
-    int lruClock = shard.lfu ? Lfu.fresh() : shard.lruClock();
+    boolean lfu = shard.lfu;
+    int lruClock = lfu ? Lfu.fresh() : shard.lruClock();
     while (true) {
       if (done.future().isComplete()) {
         draining = false;
@@ -515,7 +516,7 @@ public final class RdbLoader {
           prefetch(entries, pos);
         }
         Loaded e = entries.get(pos++);
-        if (!insert(e, lruClock)) {
+        if (!insert(e, lfu, lruClock)) {
           return;
         }
         if ((pos & 63) == 0 && System.nanoTime() > deadline) {
@@ -581,12 +582,12 @@ public final class RdbLoader {
 
   /**
    * Inserts {@code e}. Its access field is that of a new key ({@code fresh}: the LRU clock, or a
-   * new LFU counter under an *-lfu policy), or what the file saved for the policy in force:
+   * new LFU counter under an *-lfu policy, {@code lfu}), or what the file saved for the policy:
    * IDLE ages an LRU clock, FREQ sets an LFU counter, and the other is ignored, as Redis does.
    */
-  private boolean insert(Loaded e, int fresh) {
+  private boolean insert(Loaded e, boolean lfu, int fresh) {
     int lru = fresh;
-    if (shard.lfu) {
+    if (lfu) {
       if (e.freq() >= 0) {
         lru = Lfu.withCounter(e.freq());
       }
